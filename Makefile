@@ -1,0 +1,64 @@
+# linli — two commands: `make run` and `make test`. Everything else is here for developers.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export PORT
+KEYWORDS := -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2
+CATALOG_DIRS := core/translations $(wildcard plugins/*/translations)
+
+.PHONY: install run test test-sqlite test-postgres translations messages bench clean demo
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed translations
+
+# Compile every catalog (core and each plugin) into .mo files.
+translations: $(VENV)/.installed
+	@for d in $(CATALOG_DIRS); do \
+	  if ls $$d/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel compile -q -d $$d -D messages || exit 1; fi; \
+	done
+
+# Re-extract messages and merge them into the catalogs (then translate the new entries).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg $(KEYWORDS) --no-location -o core/translations/messages.pot core templates
+	$(BIN)/pybabel update -q --no-fuzzy-matching -i core/translations/messages.pot -d core/translations
+	@for p in $(wildcard plugins/*/); do \
+	  name=$$(basename $$p); \
+	  if [ -d $$p/translations ]; then \
+	    $(BIN)/pybabel extract -q -F babel.cfg $(KEYWORDS) --no-location -o $$p/translations/messages.pot $$p && \
+	    $(BIN)/pybabel update -q --no-fuzzy-matching -i $$p/translations/messages.pot -d $$p/translations; \
+	  fi; \
+	done
+
+# Serve on 127.0.0.1:$(PORT) with a demo community (created on the first run).
+run: install
+	$(BIN)/linli init
+	$(BIN)/linli demo
+	$(BIN)/linli run --port $(PORT)
+
+demo: install
+	$(BIN)/linli init
+	$(BIN)/linli demo
+
+# The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+test: install
+	bash .ci/test-deps
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
+	  $(BIN)/python -m pytest -q -n 2 --dist loadfile || exit 1; \
+	fi
+
+test-sqlite: install
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,101 @@
+"""Community administration: modules, settings, audit log."""
+from datetime import datetime, time, timedelta, timezone
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from core.errors import ServiceError
+from core.extensions import db
+from core.forms import apply_error
+from core.models import AuditEntry, User
+from core.permissions import require
+from core.services import plugins as plugin_svc
+from core.services import structure
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(_l("Community name"), validators=[DataRequired(), Length(max=120)])
+    seconds_threshold = IntegerField(_l("Seconds needed to move a proposal to coordination"),
+                                     validators=[DataRequired(), NumberRange(min=1, max=10000)])
+    default_locale = SelectField(_l("Default language"),
+                                 choices=[("zh_Hans", "简体中文"), ("zh_Hant", "繁體中文"), ("en", "English")])
+
+
+@bp.route("/modules", methods=["GET", "POST"])
+@require("core.plugins.manage")
+def modules():
+    registry = current_app.extensions["linli.plugins"]
+    if request.method == "POST":
+        name = request.form.get("plugin", "")
+        enable = request.form.get("enabled") == "1"
+        try:
+            plugin_svc.set_enabled(g.community, name, enable, actor=current_user)
+        except ServiceError as err:
+            apply_error(None, err)
+        else:
+            label = registry.manifests[name].label
+            flash(_("%(module)s is now on.", module=label) if enable else _("%(module)s is now off.", module=label),
+                  "success")
+        return redirect(url_for("c.admin.modules"))
+    rows = [(name, registry.manifests[name], registry.is_enabled(g.community, name), registry.version(name))
+            for name in registry.names]
+    return render_template("admin/modules.html", rows=rows)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require("core.settings.manage")
+def settings():
+    form = SettingsForm(obj=g.community)
+    if form.validate_on_submit():
+        try:
+            structure.update_community(g.community, current_user, name=form.name.data,
+                                       seconds_threshold=form.seconds_threshold.data,
+                                       default_locale=form.default_locale.data)
+        except ServiceError as err:
+            apply_error(form, err)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("c.admin.settings"))
+    return render_template("admin/settings.html", form=form)
+
+
+def _date(value, end=False):
+    try:
+        d = datetime.strptime(value, "%Y-%m-%d").date()
+    except (TypeError, ValueError):
+        return None
+    stamp = datetime.combine(d, time.min, tzinfo=timezone(timedelta(hours=8)))
+    return stamp + timedelta(days=1) if end else stamp
+
+
+@bp.route("/audit")
+@require("core.audit.view")
+def audit():
+    args = request.args
+    query = (AuditEntry.query.options(joinedload(AuditEntry.actor), joinedload(AuditEntry.on_behalf_of))
+             .filter(AuditEntry.community_id == g.community.id))
+    action = (args.get("action") or "").strip()[:60]
+    actor = (args.get("actor") or "").strip()[:40]
+    if action:
+        query = query.filter(AuditEntry.action.startswith(action, autoescape=True))
+    if actor:
+        query = query.join(User, AuditEntry.actor_id == User.id).filter(
+            db.or_(User.username == actor.lower(), User.phone == actor, User.display_name == actor))
+    start, end = _date(args.get("from")), _date(args.get("to"), end=True)
+    if start:
+        query = query.filter(AuditEntry.created_at >= start)
+    if end:
+        query = query.filter(AuditEntry.created_at < end)
+    page = query.order_by(AuditEntry.id.desc()).paginate(per_page=50, max_per_page=200, error_out=False)
+    actions = [a for (a,) in db.session.query(AuditEntry.action).filter_by(community_id=g.community.id)
+               .distinct().order_by(AuditEntry.action)]
+    return render_template("admin/audit.html", page=page, action=action, actor=actor, actions=actions,
+                           date_from=args.get("from", ""), date_to=args.get("to", ""))

@@ -1,0 +1,171 @@
+"""The JSON API under /api/v1: bearer tokens, stable error codes, pagination, OpenAPI.
+
+Each route is declared with ``endpoint``; the OpenAPI document is built from those declarations
+and the app's URL map, so it always matches what is served."""
+import re
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin, current_user
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import Forbidden, ServiceError
+from core.extensions import db
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+community_api_bp = Blueprint("core", __name__)
+
+
+def error_response(code, message, fields=None, status=400):
+    resp = jsonify({"error": {"code": code, "message": str(message), "fields": fields or {}}})
+    resp.status_code = status
+    return resp
+
+
+@api_bp.before_request
+def token_only():
+    # The API authenticates by bearer token only: a browser session cookie is ignored, so a
+    # cross-site page cannot make API calls with a resident's session (no CSRF through the API).
+    if not request.headers.get("Authorization", "").startswith("Bearer "):
+        g._login_user = AnonymousUserMixin()
+    elif not current_user.is_authenticated:
+        return error_response("invalid_token", _("The token is unknown or revoked."), status=401)
+
+
+def endpoint(bp, rule, methods=("GET",), *, summary, auth=True, body=None, query=None, tag="core",
+             idempotent=False, responses=None):
+    """Declare an API route and its documentation.
+
+    ``body`` and ``query`` map field names to (JSON-schema type, description, required?)."""
+
+    def deco(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if auth and not current_user.is_authenticated:
+                return error_response("unauthorized", _("Send a valid token: Authorization: Bearer <token>."),
+                                      status=401)
+            if body is not None and request.method in ("POST", "PUT", "PATCH"):
+                if request.get_json(silent=True) is None or not isinstance(request.get_json(silent=True), dict):
+                    return error_response("invalid_json", _("Send a JSON object in the request body."), status=400)
+            if idempotent and request.headers.get("Idempotency-Key"):
+                return _idempotent(view, args, kwargs)
+            return view(*args, **kwargs)
+
+        wrapped._api_doc = {"summary": summary, "auth": auth, "body": body or {}, "query": query or {},
+                            "tag": tag, "idempotent": idempotent, "responses": responses or {}}
+        bp.add_url_rule(rule, view_func=wrapped, methods=list(methods))
+        return wrapped
+
+    return deco
+
+
+def _idempotent(view, args, kwargs):
+    from core.models import IdempotentRequest
+
+    key = request.headers["Idempotency-Key"][:100]
+    where = f"{request.method} {request.path}"
+    row = IdempotentRequest(user_id=current_user.id, key=key, endpoint=where)
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        first = IdempotentRequest.query.filter_by(user_id=current_user.id, key=key).first()
+        if first is None or first.status == 0:
+            return error_response("in_progress", _("A request with this Idempotency-Key is still running."), status=409)
+        if first.endpoint != where:
+            return error_response("key_reused", _("This Idempotency-Key was used for another request."), status=422)
+        resp = jsonify(first.response)
+        resp.status_code = first.status
+        resp.headers["Idempotent-Replayed"] = "true"
+        return resp
+    row_id = row.id
+    try:
+        resp = current_app.make_response(view(*args, **kwargs))
+    except ServiceError as err:
+        db.session.rollback()
+        resp = error_response(err.code, str(err.message), {k: str(v) for k, v in err.fields.items()}, err.status)
+    row = db.session.get(IdempotentRequest, row_id)
+    row.status, row.response = resp.status_code, resp.get_json()
+    db.session.commit()
+    return resp
+
+
+def paginate(query, serialize):
+    """A page of ``query`` as {"items", "page", "per_page", "total"}; ?page= and ?per_page= capped."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        per_page = min(current_app.config["API_MAX_PER_PAGE"], max(1, int(request.args.get("per_page", 20))))
+    except ValueError:
+        raise ServiceError("invalid_page", _("page and per_page must be whole numbers."))
+    result = query.paginate(page=page, per_page=per_page, error_out=False)
+    return {"items": [serialize(x) for x in result.items], "page": page, "per_page": per_page,
+            "total": result.total}
+
+
+def json_body():
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def require_api(permission):
+    from core.permissions import can
+
+    if not can(permission):
+        raise Forbidden("forbidden", _("You do not have permission to do this."))
+
+
+def openapi_document(app):
+    """The OpenAPI 3.1 document, generated from the declared routes in the URL map."""
+    paths = {}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        doc = getattr(view, "_api_doc", None)
+        if doc is None:
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            op = {"summary": doc["summary"], "tags": [doc["tag"]], "operationId": f"{rule.endpoint}.{method.lower()}",
+                  "responses": {"200": {"description": "OK"},
+                                "default": {"description": "Error",
+                                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}
+            params = [{"name": a, "in": "path", "required": True,
+                       "schema": {"type": "integer" if "int:" + a in rule.rule else "string"}}
+                      for a in rule.arguments]
+            for name, (typ, desc, required) in doc["query"].items():
+                params.append({"name": name, "in": "query", "required": required, "description": desc,
+                               "schema": {"type": typ}})
+            if doc["idempotent"]:
+                params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                               "schema": {"type": "string", "maxLength": 100}})
+            if params:
+                op["parameters"] = params
+            if doc["body"] and method in ("POST", "PUT", "PATCH"):
+                op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {n: {"type": t, "description": d} for n, (t, d, _r) in doc["body"].items()},
+                    "required": [n for n, (_t, _d, r) in doc["body"].items() if r]}}}}
+            if doc["auth"]:
+                op["security"] = [{"bearer": []}]
+            paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "linli API", "version": "1"},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}, "fields": {"type": "object"}},
+                "required": ["code", "message", "fields"]}}}},
+        },
+    }
+
+
+def init_api(app):
+    @app.route("/api/v1/openapi.json")
+    def openapi():
+        return jsonify(openapi_document(app))
+
+
+from core.api import views  # noqa: E402,F401  (routes are declared on import)

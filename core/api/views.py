@@ -1,0 +1,254 @@
+"""The core's API resources: me, communities, structure and members (staff), proposals."""
+from flask import g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from core.api import api_bp, community_api_bp, endpoint, json_body, paginate, require_api
+from core.errors import NotFound, ServiceError
+from core.extensions import db
+from core.models import (CATEGORIES, SCOPES, STATES, Building, Community, Grid, Household, Membership,
+                         Notification, Proposal, ProposalComment, ProposalTransition, Unit)
+from core.permissions import membership_of
+from core.services import accounts
+from core.services import proposals as svc
+from core.services import structure
+from core.services.notifications import render as render_note
+
+
+def iso(dt):
+    return dt.isoformat() if dt else None
+
+
+def user_json(u):
+    return {"id": u.id, "display_name": u.display_name} if u else None
+
+
+def proposal_json(p, full=False):
+    data = {"id": p.id, "title": p.title, "state": p.state, "category": p.category, "scope": p.scope,
+            "grid_id": p.grid_id, "building_id": p.building_id, "author_name": p.author_name,
+            "author_id": p.author_id, "assisted": p.is_assisted, "seconds": p.seconds_count,
+            "comments": p.comments_count, "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
+    if full:
+        data["body"] = p.body
+        data["history"] = [{"from": t.from_state, "to": t.to_state, "reason": t.reason, "actor_id": t.actor_id,
+                            "at": iso(t.created_at)}
+                           for t in ProposalTransition.query.filter_by(proposal_id=p.id).order_by(ProposalTransition.id)]
+    return data
+
+
+def household_json(h):
+    return {"id": h.id, "unit_id": h.unit_id, "room": h.room, "floor_area": str(h.floor_area),
+            "area_source": h.area_source, "developer_held": h.developer_held,
+            "members": [{"id": m.id, "name": m.name, "relation": m.relation, "phone": m.phone,
+                         "is_representative": m.is_representative, "user_id": m.user_id} for m in h.members]}
+
+
+def membership_json(m):
+    return {"id": m.id, "user": user_json(m.user), "roles": m.role_list, "household_id": m.household_id,
+            "verified": m.is_verified, "verified_at": iso(m.verified_at)}
+
+
+# ── account ─────────────────────────────────────────────────────────────────────────────
+@endpoint(api_bp, "/me", summary="The account the token belongs to, with its memberships")
+def me():
+    ms = Membership.query.options(joinedload(Membership.community)).filter_by(user_id=current_user.id).all()
+    return jsonify({"id": current_user.id, "display_name": current_user.display_name, "locale": current_user.locale,
+                    "memberships": [{"community": m.community.slug, "roles": m.role_list, "verified": m.is_verified}
+                                    for m in ms]})
+
+
+@endpoint(api_bp, "/notifications", summary="Your notifications, newest first",
+          query={"page": ("integer", "page number", False), "per_page": ("integer", "items per page (≤100)", False)})
+def notifications():
+    q = Notification.query.filter_by(user_id=current_user.id).order_by(Notification.id.desc())
+    return jsonify(paginate(q, lambda n: {"id": n.id, "kind": n.kind, "text": render_note(n), "url": n.url,
+                                         "read": n.read_at is not None, "created_at": iso(n.created_at)}))
+
+
+@endpoint(api_bp, "/communities", summary="Communities hosted here", auth=False)
+def communities():
+    q = Community.query.order_by(Community.name)
+    return jsonify(paginate(q, lambda c: {"slug": c.slug, "name": c.name, "street": c.street}))
+
+
+@endpoint(community_api_bp, "/", summary="One community and the modules enabled in it", auth=False)
+def community():
+    from flask import current_app
+
+    c = g.community
+    registry = current_app.extensions["linli.plugins"]
+    return jsonify({"slug": c.slug, "name": c.name, "street": c.street, "default_locale": c.default_locale,
+                    "seconds_threshold": c.seconds_threshold, "modules": sorted(registry.enabled_names(c))})
+
+
+# ── structure (staff) ───────────────────────────────────────────────────────────────────
+@endpoint(community_api_bp, "/grids", summary="Grids (staff)")
+def grids():
+    require_api("core.members.view")
+    q = Grid.query.filter_by(community_id=g.community.id).order_by(Grid.name)
+    return jsonify(paginate(q, lambda x: {"id": x.id, "name": x.name}))
+
+
+@endpoint(community_api_bp, "/grids", ["POST"], summary="Add a grid (staff)", body={"name": ("string", "name", True)})
+def grid_create():
+    require_api("core.structure.manage")
+    x = structure.add_grid(g.community, json_body().get("name"), current_user)
+    return jsonify({"id": x.id, "name": x.name}), 201
+
+
+@endpoint(community_api_bp, "/buildings", summary="Buildings (staff)")
+def buildings():
+    require_api("core.members.view")
+    q = Building.query.filter_by(community_id=g.community.id).order_by(Building.name)
+    return jsonify(paginate(q, lambda x: {"id": x.id, "name": x.name, "grid_id": x.grid_id}))
+
+
+@endpoint(community_api_bp, "/buildings", ["POST"], summary="Add a building (staff)",
+          body={"name": ("string", "name", True), "grid_id": ("integer", "grid", True)})
+def building_create():
+    require_api("core.structure.manage")
+    data = json_body()
+    grid = db.session.get(Grid, _int(data.get("grid_id")))
+    x = structure.add_building(g.community, grid, data.get("name"), current_user)
+    return jsonify({"id": x.id, "name": x.name, "grid_id": x.grid_id}), 201
+
+
+@endpoint(community_api_bp, "/units", ["POST"], summary="Add a unit to a building (staff)",
+          body={"name": ("string", "name", True), "building_id": ("integer", "building", True)})
+def unit_create():
+    require_api("core.structure.manage")
+    data = json_body()
+    x = structure.add_unit(g.community, db.session.get(Building, _int(data.get("building_id"))), data.get("name"),
+                           current_user)
+    return jsonify({"id": x.id, "name": x.name, "building_id": x.building_id}), 201
+
+
+@endpoint(community_api_bp, "/households", summary="Households with their register (staff)",
+          query={"building_id": ("integer", "only this building", False)})
+def households():
+    require_api("core.members.view")
+    q = Household.query.options(joinedload(Household.members)).filter_by(community_id=g.community.id)
+    if request.args.get("building_id"):
+        q = q.join(Unit).filter(Unit.building_id == _int(request.args.get("building_id")))
+    return jsonify(paginate(q.order_by(Household.id), household_json))
+
+
+@endpoint(community_api_bp, "/households", ["POST"], summary="Add a household (staff)",
+          body={"unit_id": ("integer", "unit", True), "room": ("string", "room number", True),
+                "floor_area": ("string", "exclusive floor area in m², exact decimal", True),
+                "area_source": ("string", "register | survey | contract", False),
+                "developer_held": ("boolean", "unsold developer unit", False)})
+def household_create():
+    require_api("core.structure.manage")
+    data = json_body()
+    unit = db.session.get(Unit, _int(data.get("unit_id")))
+    if isinstance(data.get("floor_area"), float):
+        raise ServiceError("invalid_area", _("Send the floor area as a string, e.g. \"89.50\"."),
+                           fields={"floor_area": _("Send the floor area as a string, e.g. \"89.50\".")})
+    h = structure.save_household(g.community, current_user, unit=unit, room=data.get("room"),
+                                 floor_area=data.get("floor_area"), area_source=data.get("area_source") or "register",
+                                 developer_held=bool(data.get("developer_held")))
+    return jsonify(household_json(h)), 201
+
+
+@endpoint(community_api_bp, "/members", summary="Members of the community (staff)",
+          query={"status": ("string", "verified | unverified", False)})
+def members():
+    require_api("core.members.view")
+    q = Membership.query.options(joinedload(Membership.user)).filter_by(community_id=g.community.id)
+    if request.args.get("status") == "verified":
+        q = q.filter(Membership.verified_at.isnot(None))
+    elif request.args.get("status") == "unverified":
+        q = q.filter(Membership.verified_at.is_(None))
+    return jsonify(paginate(q.order_by(Membership.id), membership_json))
+
+
+@endpoint(community_api_bp, "/members/<int:membership_id>/verify", ["POST"], summary="Verify a resident (staff)",
+          body={"household_id": ("integer", "household", True), "relation": ("string", "owner | resident | tenant", True),
+                "reason": ("string", "how it was checked", False)})
+def member_verify(membership_id):
+    require_api("core.members.manage")
+    m = db.session.get(Membership, membership_id)
+    if m is None or m.community_id != g.community.id:
+        raise NotFound("not_found", _("No such member."))
+    data = json_body()
+    accounts.verify_resident(m, db.session.get(Household, _int(data.get("household_id"))), data.get("relation"),
+                             current_user, reason=data.get("reason"))
+    return jsonify(membership_json(m))
+
+
+# ── proposals ───────────────────────────────────────────────────────────────────────────
+@endpoint(community_api_bp, "/proposals", summary="Proposals, newest activity first", auth=False,
+          query={"state": ("string", "|".join(STATES), False), "category": ("string", "|".join(CATEGORIES), False),
+                 "scope": ("string", "|".join(SCOPES), False), "q": ("string", "text search", False),
+                 "page": ("integer", "page", False), "per_page": ("integer", "≤100", False)})
+def proposals():
+    a = request.args
+    for key, allowed in (("state", STATES), ("category", CATEGORIES), ("scope", SCOPES)):
+        if a.get(key) and a.get(key) not in allowed:
+            raise ServiceError("invalid_filter", _("Unknown value for %(name)s.", name=key), fields={key: _("Unknown value.")})
+    q = svc.search(g.community, user=current_user, state=a.get("state"), category=a.get("category"),
+                   scope=a.get("scope"), q=(a.get("q") or "")[:100] or None)
+    return jsonify(paginate(q, proposal_json))
+
+
+@endpoint(community_api_bp, "/proposals", ["POST"], summary="Submit a proposal", idempotent=True,
+          body={"title": ("string", "4–120 characters", True), "body": ("string", "Markdown", True),
+                "category": ("string", "|".join(CATEGORIES), True), "scope": ("string", "|".join(SCOPES), False),
+                "grid_id": ("integer", "for scope grid", False), "building_id": ("integer", "for scope building", False),
+                "draft": ("boolean", "keep as a draft", False)})
+def proposal_create():
+    data = json_body()
+    p = svc.create(g.community, current_user, data, submit=not data.get("draft"))
+    return jsonify(proposal_json(p, full=True)), 201
+
+
+def _proposal(proposal_id):
+    p = svc.get(g.community, proposal_id)
+    if not svc.can_view(p, current_user):
+        raise NotFound("not_found", _("No such proposal."))
+    return p
+
+
+@endpoint(community_api_bp, "/proposals/<int:proposal_id>", summary="One proposal with its history", auth=False)
+def proposal_get(proposal_id):
+    return jsonify(proposal_json(_proposal(proposal_id), full=True))
+
+
+@endpoint(community_api_bp, "/proposals/<int:proposal_id>/second", ["POST"], summary="Second a proposal (附议)",
+          idempotent=True)
+def proposal_second(proposal_id):
+    p = svc.second(_proposal(proposal_id), current_user)
+    return jsonify(proposal_json(p)), 201
+
+
+@endpoint(community_api_bp, "/proposals/<int:proposal_id>/comments", summary="Comments on a proposal", auth=False)
+def proposal_comments(proposal_id):
+    p = _proposal(proposal_id)
+    q = ProposalComment.query.filter_by(proposal_id=p.id).order_by(ProposalComment.id)
+    return jsonify(paginate(q, lambda c: {"id": c.id, "author_name": c.author_name, "body": c.body,
+                                         "created_at": iso(c.created_at)}))
+
+
+@endpoint(community_api_bp, "/proposals/<int:proposal_id>/comments", ["POST"], summary="Comment on a proposal",
+          body={"body": ("string", "up to 5,000 characters", True)}, idempotent=True)
+def proposal_comment(proposal_id):
+    c = svc.comment(_proposal(proposal_id), current_user, json_body().get("body"))
+    return jsonify({"id": c.id, "author_name": c.author_name, "body": c.body, "created_at": iso(c.created_at)}), 201
+
+
+@endpoint(community_api_bp, "/proposals/<int:proposal_id>/transition", ["POST"],
+          summary="Move a proposal to another stage (staff, or the author submitting or withdrawing)",
+          body={"state": ("string", "|".join(STATES), True), "reason": ("string", "required for staff", False)})
+def proposal_transition(proposal_id):
+    data = json_body()
+    p = svc.transition(_proposal(proposal_id), data.get("state"), current_user, data.get("reason"))
+    return jsonify(proposal_json(p, full=True))
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,271 @@
+"""The `linli` command line: a Flask CLI group for operators."""
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from core.errors import ServiceError
+
+
+def _fail(message):
+    raise click.ClickException(str(message))
+
+
+def _community(slug):
+    from core.models import Community
+
+    community = Community.query.filter_by(slug=slug).first()
+    if community is None:
+        _fail(_("No community with the short name %(slug)s.", slug=slug))
+    return community
+
+
+def _user(login):
+    from core.services.accounts import find_user
+
+    user = find_user(login)
+    if user is None:
+        _fail(_("No account %(login)s.", login=login))
+    return user
+
+
+@click.command("init", help=_l("Write instance/config.py with a new secret key (if missing) and migrate the database."))
+@with_appcontext
+def init_command():
+    from core.extensions import alembic
+
+    path = Path(current_app.instance_path)
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "config.py"
+    if not config.exists():
+        config.write_text(
+            "# Written by `linli init`. Keep this file secret.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+            "# SQLALCHEMY_DATABASE_URI = 'postgresql+psycopg://user@127.0.0.1:5432/linli'\n"
+            "# RATELIMIT_STORAGE_URI = 'redis://127.0.0.1:6379/0'\n",
+            encoding="utf-8")
+        os.chmod(config, 0o600)
+        click.echo(_("Wrote %(path)s.", path=config))
+    alembic.upgrade()
+    click.echo(_("The database is up to date."))
+
+
+@click.command("demo", help=_l("Load the demo community (slug demo) with accounts for every role."))
+@click.option("--slug", default="demo", show_default=True, help=_l("Short name of the demo community."))
+@with_appcontext
+def demo_command(slug):
+    from core.demo import DEMO_PASSWORD, load_demo
+
+    with click.progressbar(length=5, label=_("Loading demo data")) as bar:
+        community, created = load_demo(slug, progress=bar.update)
+    if not created:
+        click.echo(_("The demo community %(slug)s exists already.", slug=community.slug))
+        return
+    click.echo(_("Demo community: %(name)s (/c/%(slug)s/)", name=community.name, slug=community.slug))
+    click.echo(_("Every demo account has the password: %(pw)s", pw=DEMO_PASSWORD))
+    for login, name, roles in created:
+        click.echo(f"  {login:<14} {name}  ({', '.join(roles)})")
+
+
+@click.command("run", help=_l("Serve linli on 127.0.0.1 (PORT from the environment, default 5000)."))
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@with_appcontext
+def run_command(port, host):
+    from werkzeug.serving import run_simple
+
+    click.echo(_("linli is running on http://%(host)s:%(port)d/ (Ctrl+C stops it)", host=host, port=port))
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+
+
+@click.group("plugins", invoke_without_command=True, help=_l("List installed modules; enable or disable them per community."))
+@click.pass_context
+@with_appcontext
+def plugins_group(ctx):
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(plugins_list)
+
+
+@plugins_group.command("list", help=_l("Installed modules with version, hooks and where they are enabled."))
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON."))
+@with_appcontext
+def plugins_list(as_json=False):
+    from core.models import Community
+
+    registry = current_app.extensions["linli.plugins"]
+    communities = Community.query.order_by(Community.slug).all()
+    rows = []
+    for name in registry.names:
+        rows.append({"name": name, "label": str(registry.manifests[name].label), "version": registry.version(name),
+                     "hooks": registry.hooks_of(name),
+                     "communities": {c.slug: registry.is_enabled(c, name) for c in communities}})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(_("No modules are installed."))
+    for r in rows:
+        click.echo(f"{r['name']} {r['version']} — {r['label']}")
+        click.echo("  " + _("hooks: %(hooks)s", hooks=", ".join(r["hooks"])))
+        states = ", ".join(f"{slug}: {_('on') if on else _('off')}" for slug, on in r["communities"].items())
+        click.echo("  " + _("communities: %(states)s", states=states or "—"))
+
+
+def _toggle(plugin, community, enabled):
+    from core.services.plugins import set_enabled
+
+    try:
+        set_enabled(_community(community), plugin, enabled)
+    except ServiceError as err:
+        _fail(err.message)
+    click.echo(_("%(plugin)s is now on in %(community)s.", plugin=plugin, community=community) if enabled
+               else _("%(plugin)s is now off in %(community)s.", plugin=plugin, community=community))
+
+
+@plugins_group.command("enable", help=_l("Enable a module for a community."))
+@click.argument("plugin")
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def plugins_enable(plugin, community):
+    _toggle(plugin, community, True)
+
+
+@plugins_group.command("disable", help=_l("Disable a module for a community (its data is kept)."))
+@click.argument("plugin")
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def plugins_disable(plugin, community):
+    _toggle(plugin, community, False)
+
+
+@click.group("users", help=_l("Manage accounts."))
+def users_group():
+    pass
+
+
+@users_group.command("create-admin", help=_l("Create a site administrator (asks for the password)."))
+@click.argument("login")
+@click.option("--name", default=None, help=_l("Display name."))
+@click.password_option(help=_l("The password (asked for if not given)."))
+@with_appcontext
+def create_admin(login, name, password):
+    from core.services.accounts import create_user
+
+    try:
+        user = create_user(login, password, name or login, is_superadmin=True)
+    except ServiceError as err:
+        _fail(err.message)
+    click.echo(_("Created administrator %(login)s.", login=user.login_name))
+
+
+@click.group("tokens", help=_l("Manage API tokens."))
+def tokens_group():
+    pass
+
+
+@tokens_group.command("create", help=_l("Create an API token for an account and print it once."))
+@click.argument("login")
+@click.option("--name", default="cli", show_default=True, help=_l("What the token is for."))
+@with_appcontext
+def tokens_create(login, name):
+    from core.services import tokens
+
+    try:
+        _t, raw = tokens.create(_user(login), name)
+    except ServiceError as err:
+        _fail(err.message)
+    click.echo(raw)
+
+
+@click.group("community", help=_l("Create and list communities."))
+def community_group():
+    pass
+
+
+@community_group.command("create", help=_l("Create a community."))
+@click.argument("slug")
+@click.argument("name")
+@click.option("--street", default=None, help=_l("The street office it belongs to."))
+@with_appcontext
+def community_create(slug, name, street):
+    from core.services.structure import create_community
+
+    try:
+        c = create_community(slug, name, street=street)
+    except ServiceError as err:
+        _fail(err.message + " " + " ".join(str(v) for v in err.fields.values()))
+    click.echo(_("Created community %(name)s (/c/%(slug)s/).", name=c.name, slug=c.slug))
+
+
+@click.group("residents", help=_l("Import and export households and residents."))
+def residents_group():
+    pass
+
+
+@residents_group.command("import", help=_l("Import households and residents from .xlsx or .csv."))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@click.option("--skip-bad-rows", is_flag=True, help=_l("Import the good rows of a file that has errors."))
+@click.option("--dry-run", is_flag=True, help=_l("Only check the file."))
+@with_appcontext
+def residents_import(file, community, skip_bad_rows, dry_run):
+    from core.services import imports
+
+    c = _community(community)
+    data = Path(file).read_bytes()
+    try:
+        batch, rows = imports.preview(c, None, Path(file).name, data)
+    except ServiceError as err:
+        _fail(" ".join([str(err.message)] + [str(v) for v in err.fields.values()]))
+    bad = [r for r in rows if r["errors"]]
+    for r in bad:
+        click.echo(_("line %(line)d: %(errors)s", line=r["line"], errors="; ".join(r["errors"])), err=True)
+    click.echo(_("%(good)d good rows, %(bad)d rows with errors.", good=len(rows) - len(bad), bad=len(bad)))
+    if dry_run:
+        sys.exit(1 if bad else 0)
+    if bad and not skip_bad_rows:
+        _fail(_("Nothing was imported. Fix the rows above, or pass --skip-bad-rows to import only the good rows."))
+    with click.progressbar(length=len(batch.rows), label=_("Importing")) as bar:
+        counts = imports.apply(c, None, batch.token, accept_partial=True, progress=lambda n: bar.update(1))
+    click.echo(_("Imported: %(h)d new households, %(m)d people, %(u)d areas updated.",
+                 h=counts["households"], m=counts["members"], u=counts["updated"]))
+
+
+@residents_group.command("export", help=_l("Export households and residents to .xlsx."))
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def residents_export(file, community):
+    from core.services import imports
+
+    Path(file).write_bytes(imports.export_xlsx(_community(community)))
+    click.echo(_("Wrote %(path)s.", path=file))
+
+
+def register_cli(app, registry):
+    for cmd in (init_command, demo_command, run_command, plugins_group, users_group, tokens_group,
+                community_group, residents_group):
+        app.cli.add_command(cmd)
+    for group in registry.pm.hook.register_cli_commands():
+        for cmd in group or ():
+            app.cli.add_command(cmd)
+
+
+def _create_app():
+    from core import create_app
+
+    return create_app()
+
+
+def main():
+    """Entry point of the `linli` console script."""
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
+                     help="linli (邻里) — resident deliberation platform")
+    cli.main(prog_name="linli")

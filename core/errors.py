@@ -1,0 +1,27 @@
+"""Errors raised by services: a stable code, a translated message, per-field messages."""
+
+
+class ServiceError(Exception):
+    """Bad input or a refused action. Nothing was saved when this is raised."""
+
+    status = 400
+
+    def __init__(self, code: str, message, fields=None, status: int | None = None):
+        super().__init__(str(message))
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        if status is not None:
+            self.status = status
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+class Conflict(ServiceError):
+    status = 409

@@ -1,0 +1,123 @@
+"""The hook specifications: the whole contract between the core and a plugin.
+
+Each docstring here is the reference documentation (docs/plugins.md links here). Hooks come in
+two kinds:
+
+* install-time hooks (``register_*``) are called once in ``create_app`` over every installed
+  plugin; they return data and the core does the wiring;
+* community-scoped hooks are always called through ``g.hooks`` (``registry.hooks_for(community)``),
+  a relay that leaves out the plugins disabled for that community, so a disabled module takes no
+  part in them.
+"""
+import pluggy
+
+hookspec = pluggy.HookspecMarker("linli")
+hookimpl = pluggy.HookimplMarker("linli")
+
+
+# ── install-time ────────────────────────────────────────────────────────────────────────
+@hookspec
+def register_blueprints():
+    """Return a list of page Blueprints. The core nests each under the per-community parent
+    blueprint, so URLs are ``/c/<community>/<url_prefix>/...`` and endpoints ``c.<bp>.<view>``.
+    A plugin's blueprint name must equal the plugin name (it is used to gate requests)."""
+
+
+@hookspec
+def register_api_blueprints():
+    """Return a list of JSON API Blueprints. They are nested under ``/api/v1/c/<community>``,
+    so a plugin's resources live at ``/api/v1/c/<community>/<plugin>/...``. Use
+    ``core.api.endpoint`` to declare each route so it appears in the OpenAPI document."""
+
+
+@hookspec
+def register_cli_commands():
+    """Return a list of click commands or groups added to the ``linli`` command line."""
+
+
+@hookspec
+def register_permissions():
+    """Return a list of ``core.permissions.Permission`` (name ``<plugin>.<thing>.<verb>``,
+    label, default roles)."""
+
+
+@hookspec
+def register_event_types():
+    """Return a list of ``core.events.EventType`` this plugin emits (name ``<plugin>.<verb>``).
+    ``core.events.emit`` refuses names nobody declared."""
+
+
+# ── lifecycle: called for ONE plugin only ────────────────────────────────────────────────
+@hookspec
+def on_plugin_enabled(community, actor):
+    """This plugin was just enabled for ``community`` (seed per-community defaults here)."""
+
+
+@hookspec
+def on_plugin_disabled(community, actor):
+    """This plugin was just disabled for ``community``; its data is kept."""
+
+
+# ── community-scoped ─────────────────────────────────────────────────────────────────────
+@hookspec
+def nav_items(community, user):
+    """Return a list of ``core.ui.NavItem``. The core filters them by permission and sorts them by
+    (area, order, label)."""
+
+
+@hookspec
+def proposal_panels(proposal, user):
+    """Return a list of ``core.ui.Panel`` shown on the proposal detail page."""
+
+
+@hookspec(firstresult=True)
+def proposal_transition_blocked(proposal, new_state, actor):
+    """Return a translated reason to refuse moving ``proposal`` to ``new_state``, or None.
+    The first reason wins; for example voting refuses a manual ``accepted`` while a ballot is open."""
+
+
+@hookspec
+def on_proposal_transition(proposal, old_state, new_state, actor, reason):
+    """The proposal changed state. Called inside the same database transaction: add rows, do not
+    commit. For example voting opens a ballot when a proposal reaches ``voting``."""
+
+
+@hookspec
+def on_resident_verified(membership, actor):
+    """Staff verified a resident (linked them to a household)."""
+
+
+@hookspec
+def on_event(event):
+    """Any declared ``core.events.Event``. Match on ``event.name`` strings only, never import
+    another plugin. Called inside the emitter's transaction."""
+
+
+@hookspec
+def check_permission(user, community, permission, obj):
+    """Return True (allow), False (deny) or None (no opinion) for ``permission`` on ``obj``.
+    Any False denies; otherwise any True allows; otherwise the permission's default roles decide."""
+
+
+@hookspec
+def dashboard_widgets(community, user):
+    """Return a list of ``core.ui.Panel`` for the community home page (points balance, open
+    ballots, ...)."""
+
+
+@hookspec
+def notification_channels():
+    """Return a list of callables ``send(notification)`` that deliver a notification by another
+    channel (SMS, WeChat, e-mail). In-app delivery is the core's and always happens."""
+
+
+@hookspec
+def agenda_sources(community, user):
+    """Return a list of ``core.ui.AgendaCandidate`` that a meetings module may put on an agenda
+    (for example a mediation case handed over for the joint meeting)."""
+
+
+@hookspec
+def load_demo_data(community, users):
+    """Add this module's demo content to the freshly created demo ``community``. ``users`` maps
+    demo role names (admin, staff, resident1, ...) to accounts. Called only for enabled plugins."""

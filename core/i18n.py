@@ -1,0 +1,61 @@
+"""Language choice and locale-aware formatting (dates, numbers, areas)."""
+import os
+from decimal import Decimal
+
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+# Babel knows zh_Hans_CN / zh_Hant_TW; our catalog folders use the short script names.
+LOCALE_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
+
+
+def select_locale():
+    """The user's choice, then the session's, then the browser's, then the community's default."""
+    langs = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the command line: LINLI_LANG, then LANG (zh_CN.UTF-8, en_US, ...)
+        env = (os.environ.get("LINLI_LANG") or os.environ.get("LANG") or "").split(".")[0].lower()
+        if env.startswith("zh"):
+            return "zh_Hant" if any(t in env for t in ("hant", "tw", "hk", "mo")) else "zh_Hans"
+        return "en" if env.startswith("en") or env in ("c", "posix", "") else current_app.config["BABEL_DEFAULT_LOCALE"]
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in langs:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in langs:
+        return chosen
+    header = request.accept_languages if request else None
+    if header:
+        for value, _q in header:
+            v = value.replace("-", "_").lower()
+            if v.startswith("zh"):
+                if any(t in v for t in ("hant", "tw", "hk", "mo")):
+                    return "zh_Hant"
+                return "zh_Hans"
+            if v.startswith("en"):
+                return "en"
+    community = g.get("community")
+    if community is not None and community.default_locale in langs:
+        return community.default_locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def fmt_datetime(value, fmt="medium"):
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def fmt_area(value):
+    """A floor area with two decimals and the unit, e.g. 89.50 m²."""
+    if value is None:
+        return ""
+    return f"{format_decimal(Decimal(value), format='#,##0.00')} m²"
+
+
+def fmt_number(value):
+    return format_decimal(value)
+
+
+def html_lang():
+    loc = str(get_locale() or "zh_Hans")
+    return {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant"}.get(loc, loc.replace("_", "-"))

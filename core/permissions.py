@@ -1,0 +1,88 @@
+"""Permissions: named rights granted to membership roles, with a hook for plugins to decide.
+
+Roles on a community membership: resident, building_head, grid_worker, mediator, staff, admin.
+"""
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import abort, current_app, g
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+ROLES = ("resident", "building_head", "grid_worker", "mediator", "staff", "admin")
+ROLE_LABELS = {
+    "resident": _l("Resident"),
+    "building_head": _l("Building head"),
+    "grid_worker": _l("Grid worker"),
+    "mediator": _l("Mediator"),
+    "staff": _l("Community staff"),
+    "admin": _l("Community admin"),
+}
+STAFF_ROLES = ("staff", "admin")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A named right (``<module>.<thing>.<verb>``) with the roles that have it by default."""
+
+    name: str
+    label: Any
+    default_roles: tuple[str, ...]
+
+
+def membership_of(user, community):
+    """The user's membership in ``community`` or None (cached on ``g`` for the request)."""
+    if user is None or not getattr(user, "is_authenticated", False) or community is None:
+        return None
+    cache = g.setdefault("_memberships", {})
+    key = (user.id, community.id)
+    if key not in cache:
+        from core.models import Membership
+
+        cache[key] = Membership.query.filter_by(user_id=user.id, community_id=community.id).first()
+    return cache[key]
+
+
+def can(permission: str, community=None, obj=None, user=None) -> bool:
+    """Whether ``user`` (default: the current user) has ``permission`` in ``community``."""
+    user = current_user if user is None else user
+    community = community if community is not None else g.get("community")
+    if not getattr(user, "is_authenticated", False):
+        return False
+    registry = current_app.extensions["linli.plugins"]
+    perm = registry.permissions.get(permission)
+    if perm is None:
+        raise LookupError(f"undeclared permission {permission!r}")
+    if getattr(user, "is_superadmin", False):
+        return True
+    if community is None:
+        return False
+    membership = membership_of(user, community)
+    if membership is None:
+        return False
+    answers = registry.hooks_for(community).check_permission(
+        user=user, community=community, permission=permission, obj=obj
+    )
+    if False in answers:
+        return False
+    if True in answers:
+        return True
+    return bool(set(membership.role_list) & set(perm.default_roles))
+
+
+def require(permission: str):
+    """View decorator: 404 for non-members (the community is not theirs), 403 otherwise."""
+
+    def deco(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if not can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return deco

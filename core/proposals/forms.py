@@ -1,0 +1,30 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from core.forms import AssistMixin
+from core.models import CATEGORIES, SCOPES
+
+
+class ProposalForm(AssistMixin, FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    body = TextAreaField(_l("What should change, and why?"), validators=[DataRequired(), Length(max=20000)],
+                         description=_l("You can use Markdown: **bold**, lists with -, links."))
+    category = SelectField(_l("Category"), choices=list(CATEGORIES.items()))
+    scope = SelectField(_l("Who it concerns"), choices=list(SCOPES.items()))
+    grid_id = SelectField(_l("Grid"), coerce=int, validate_choice=False)
+    building_id = SelectField(_l("Building"), coerce=int, validate_choice=False)
+
+
+class CommentForm(AssistMixin, FlaskForm):
+    body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)])
+
+
+class SecondForm(AssistMixin, FlaskForm):
+    pass
+
+
+class TransitionForm(FlaskForm):
+    new_state = SelectField(_l("Move to"), validate_choice=False)
+    reason = StringField(_l("Reason (shown in the history)"), validators=[Optional(), Length(max=500)])

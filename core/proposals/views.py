@@ -1,0 +1,189 @@
+"""Proposal pages: list, new, detail (comments, seconds, history, plugin panels), transitions."""
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.errors import ServiceError
+from core.extensions import db
+from core.forms import apply_error
+from core.models import (CATEGORIES, SCOPES, STATES, Building, Grid, Proposal, ProposalComment,
+                         ProposalSecond, ProposalTransition, utcnow)
+from core.permissions import can, membership_of
+from core.proposals.forms import CommentForm, ProposalForm, SecondForm, TransitionForm
+from core.services import accounts
+from core.services import proposals as svc
+
+bp = Blueprint("proposals", __name__, url_prefix="/proposals")
+
+
+def _resident(form):
+    """The resident an assisted form names (by phone or user name), or None."""
+    login = (form.on_behalf_of.data or "").strip()
+    if not login:
+        return None
+    user = accounts.find_user(login)
+    if user is None or membership_of(user, g.community) is None:
+        raise ServiceError("invalid_resident", _("No member of this community has that phone number or user name."),
+                           fields={"on_behalf_of": _("Not a member of this community.")})
+    return user
+
+
+@bp.route("/")
+def index():
+    community = g.community
+    args = request.args
+    state = args.get("state") if args.get("state") in STATES else None
+    category = args.get("category") if args.get("category") in CATEGORIES else None
+    scope = args.get("scope") if args.get("scope") in SCOPES else None
+    q = (args.get("q") or "").strip()[:100]
+    query = svc.search(community, user=current_user, state=state, category=category, scope=scope, q=q or None)
+    query = query.options(joinedload(Proposal.grid), joinedload(Proposal.building))
+    page = query.paginate(per_page=current_app.config["PER_PAGE"], max_per_page=50, error_out=False)
+    return render_template("proposals/index.html", page=page, state=state, category=category, scope=scope, q=q,
+                           STATES=STATES, CATEGORIES=CATEGORIES, SCOPES=SCOPES)
+
+
+def _fill_choices(form):
+    community = g.community
+    form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in
+                                         Grid.query.filter_by(community_id=community.id).order_by(Grid.name)]
+    form.building_id.choices = [(0, "—")] + [(x.id, x.name) for x in
+                                             Building.query.filter_by(community_id=community.id).order_by(Building.name)]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    community = g.community
+    if membership_of(current_user, community) is None and not current_user.is_superadmin:
+        flash(_("Join this community to submit proposals."), "info")
+        return redirect(url_for("c.community.register"))
+    form = ProposalForm()
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            proposal = svc.create(
+                community, current_user,
+                {"title": form.title.data, "body": form.body.data, "category": form.category.data,
+                 "scope": form.scope.data, "grid_id": form.grid_id.data, "building_id": form.building_id.data},
+                submit=request.form.get("action") != "draft",
+                on_behalf_of=_resident(form), on_behalf_of_name=form.on_behalf_of_name.data,
+                reason=form.assist_reason.data)
+        except ServiceError as err:
+            apply_error(form, err)
+        else:
+            flash(_("Your proposal was saved.") if proposal.state == "draft"
+                  else _("Your proposal is open for comment."), "success")
+            return redirect(url_for("c.proposals.detail", proposal_id=proposal.id))
+    return render_template("proposals/form.html", form=form, proposal=None,
+                           can_assist=can("core.proposals.assist"))
+
+
+@bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id):
+    proposal = svc.get(g.community, proposal_id)
+    if proposal.state != "draft" or current_user.id not in (proposal.author_id, proposal.submitted_by_id):
+        abort(403)
+    form = ProposalForm(obj=proposal)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.grid_id.data = proposal.grid_id or 0
+        form.building_id.data = proposal.building_id or 0
+    if form.validate_on_submit():
+        try:
+            svc.update_draft(proposal, current_user, {
+                "title": form.title.data, "body": form.body.data, "category": form.category.data,
+                "scope": form.scope.data, "grid_id": form.grid_id.data, "building_id": form.building_id.data})
+            if request.form.get("action") == "submit":
+                svc.transition(proposal, "open", current_user)
+        except ServiceError as err:
+            apply_error(form, err)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("c.proposals.detail", proposal_id=proposal.id))
+    return render_template("proposals/form.html", form=form, proposal=proposal, can_assist=False)
+
+
+@bp.route("/<int:proposal_id>")
+def detail(proposal_id):
+    community = g.community
+    proposal = (Proposal.query.options(joinedload(Proposal.author), joinedload(Proposal.submitted_by),
+                                       joinedload(Proposal.grid), joinedload(Proposal.building))
+                .filter_by(id=proposal_id, community_id=community.id).first())
+    if proposal is None or not svc.can_view(proposal, current_user):
+        abort(404)
+    comments = ProposalComment.query.filter_by(proposal_id=proposal.id).order_by(ProposalComment.id).all()
+    history = (ProposalTransition.query.options(joinedload(ProposalTransition.actor))
+               .filter_by(proposal_id=proposal.id).order_by(ProposalTransition.id).all())
+    seconded = current_user.is_authenticated and db.session.query(
+        ProposalSecond.query.filter_by(proposal_id=proposal.id, user_id=current_user.id).exists()).scalar()
+    panels = []
+    for group in g.hooks.proposal_panels(proposal=proposal, user=current_user):
+        panels.extend(group or ())
+    panels.sort(key=lambda p: p.order)
+    transition_form = TransitionForm()
+    transition_form.new_state.choices = [(s, STATES[s]) for s in svc.TRANSITIONS[proposal.state]]
+    membership = membership_of(current_user, community)
+    return render_template(
+        "proposals/detail.html", proposal=proposal, comments=comments, history=history, panels=panels,
+        seconded=seconded, membership=membership, comment_form=CommentForm(), second_form=SecondForm(),
+        transition_form=transition_form, can_manage=can("core.proposals.manage"),
+        can_assist=can("core.proposals.assist"), STATES=STATES)
+
+
+@bp.route("/<int:proposal_id>/second", methods=["POST"])
+@login_required
+def second(proposal_id):
+    proposal = svc.get(g.community, proposal_id)
+    form = SecondForm()
+    if form.validate_on_submit():
+        try:
+            svc.second(proposal, current_user, on_behalf_of=_resident(form), reason=form.assist_reason.data)
+            flash(_("Thank you for seconding."), "success")
+        except ServiceError as err:
+            apply_error(None, err)
+    return redirect(url_for("c.proposals.detail", proposal_id=proposal.id))
+
+
+@bp.route("/<int:proposal_id>/comment", methods=["POST"])
+@login_required
+def comment(proposal_id):
+    proposal = svc.get(g.community, proposal_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            svc.comment(proposal, current_user, form.body.data, on_behalf_of=_resident(form),
+                        reason=form.assist_reason.data)
+            flash(_("Your comment was posted."), "success")
+        except ServiceError as err:
+            apply_error(None, err)
+    else:
+        flash(_("Write a comment of up to 5,000 characters."), "error")
+    return redirect(url_for("c.proposals.detail", proposal_id=proposal.id) + "#comments")
+
+
+@bp.route("/<int:proposal_id>/transition", methods=["POST"])
+@login_required
+def transition(proposal_id):
+    proposal = svc.get(g.community, proposal_id)
+    form = TransitionForm()
+    if form.validate_on_submit():
+        try:
+            svc.transition(proposal, form.new_state.data, current_user, form.reason.data)
+            flash(_("The proposal is now: %(state)s.", state=STATES[proposal.state]), "success")
+        except ServiceError as err:
+            apply_error(None, err)
+    return redirect(url_for("c.proposals.detail", proposal_id=proposal.id))
+
+
+@bp.route("/<int:proposal_id>/print")
+def print_notice(proposal_id):
+    """A printable notice (公示) of the proposal and its history."""
+    proposal = svc.get(g.community, proposal_id)
+    if not svc.can_view(proposal, current_user):
+        abort(404)
+    history = ProposalTransition.query.filter_by(proposal_id=proposal.id).order_by(ProposalTransition.id).all()
+    return render_template("proposals/print.html", proposal=proposal, history=history, STATES=STATES,
+                           now=utcnow())

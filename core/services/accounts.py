@@ -1,0 +1,235 @@
+"""Accounts and memberships: register, log in, change password, verify, roles."""
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.errors import Conflict, ServiceError
+from core.extensions import db
+from core.models import Household, HouseholdMember, Membership, User, utcnow
+from core.services import audit
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,39}$")
+# A short list of the passwords people pick first (ASVS V6: block common passwords).
+COMMON_PASSWORDS = frozenset(
+    """12345678 123456789 1234567890 password password1 11111111 88888888 66666666 00000000
+    qwertyui qwerty123 abc12345 12341234 11223344 iloveyou a1234567 aa123456 asdfghjk
+    1qaz2wsx woaini1314 87654321 123123123 abcd1234 passw0rd""".split()
+)
+DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def check_password_policy(password: str, login: str = ""):
+    """Return a translated problem with ``password`` or None (ASVS V6: length, no composition rules)."""
+    if len(password) < 8:
+        return _("Use at least 8 characters.")
+    if len(password) > 128:
+        return _("Use at most 128 characters.")
+    if password.lower() in COMMON_PASSWORDS or (login and password.lower() == login.lower()):
+        return _("This password is too easy to guess; choose another.")
+    return None
+
+
+def parse_login(login: str):
+    """Split a login into (username, phone); raises ServiceError if it is neither."""
+    login = (login or "").strip()
+    if PHONE_RE.match(login):
+        return None, login
+    if USERNAME_RE.match(login):
+        return login.lower(), None
+    raise ServiceError(
+        "invalid_login",
+        _("Enter a mobile phone number (11 digits) or a user name of 3–40 letters and digits starting with a letter."),
+        fields={"login": _("Not a phone number or user name.")},
+    )
+
+
+def find_user(login: str):
+    login = (login or "").strip()
+    if PHONE_RE.match(login):
+        return User.query.filter_by(phone=login).first()
+    return User.query.filter_by(username=login.lower()).first()
+
+
+def create_user(login, password, display_name, locale=None, is_superadmin=False, commit=True):
+    """Create an account; raises ServiceError on a bad login or password, Conflict if taken."""
+    username, phone = parse_login(login)
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 80:
+        raise ServiceError("invalid_name", _("Enter your name (up to 80 characters)."),
+                           fields={"display_name": _("Enter your name (up to 80 characters).")})
+    problem = check_password_policy(password or "", login)
+    if problem:
+        raise ServiceError("weak_password", problem, fields={"password": problem})
+    if find_user(login) is not None:
+        raise Conflict("login_taken", _("This phone number or user name is already registered."),
+                       fields={"login": _("Already registered.")})
+    user = User(username=username, phone=phone, display_name=display_name, locale=locale,
+                password_hash=generate_password_hash(password), is_superadmin=is_superadmin)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("login_taken", _("This phone number or user name is already registered."),
+                       fields={"login": _("Already registered.")})
+    if commit:
+        db.session.commit()
+    return user
+
+
+def register(community, login, password, display_name, locale=None):
+    """A resident registers in ``community``: a new account with an unverified membership."""
+    from core.events import Event, emit
+
+    user = create_user(login, password, display_name, locale=locale, commit=False)
+    membership = Membership(user_id=user.id, community_id=community.id, roles="resident")
+    db.session.add(membership)
+    db.session.flush()
+    audit.record("account.registered", community=community, obj=membership, actor=user,
+                 after={"login": user.login_name, "display_name": user.display_name})
+    emit(community, Event("resident.registered", community.id, user.id, (user.id,),
+                          f"membership:{membership.id}:registered"))
+    db.session.commit()
+    return user, membership
+
+
+def join(community, user):
+    """An existing account joins another community (unverified)."""
+    membership = Membership.query.filter_by(user_id=user.id, community_id=community.id).first()
+    if membership:
+        return membership
+    membership = Membership(user_id=user.id, community_id=community.id, roles="resident")
+    db.session.add(membership)
+    db.session.flush()
+    audit.record("membership.joined", community=community, obj=membership, actor=user)
+    db.session.commit()
+    return membership
+
+
+def authenticate(login, password):
+    """The user for these credentials, or None (in constant-ish time)."""
+    user = find_user(login)
+    if user is None or not user.is_active:
+        check_password_hash(DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def change_password(user, old_password, new_password):
+    """Change a password; every other session of the user ends."""
+    if not check_password_hash(user.password_hash, old_password or ""):
+        raise ServiceError("wrong_password", _("Your current password is not right."),
+                           fields={"old_password": _("Not right.")})
+    problem = check_password_policy(new_password or "", user.login_name)
+    if problem:
+        raise ServiceError("weak_password", problem, fields={"new_password": problem})
+    user.password_hash = generate_password_hash(new_password)
+    user.session_version += 1
+    audit.record("account.password_changed", obj=user, actor=user)
+    db.session.commit()
+
+
+def set_preferences(user, locale=None, large_text=None):
+    from flask import current_app
+
+    if locale is not None:
+        if locale not in current_app.config["LANGUAGES"]:
+            raise ServiceError("invalid_locale", _("Unknown language."))
+        user.locale = locale
+    if large_text is not None:
+        user.large_text = bool(large_text)
+    db.session.commit()
+
+
+def verify_resident(membership, household, relation, actor, reason=None):
+    """Staff verify a resident by linking them to a household (实名核实).
+
+    The resident is put on the household's register (or their existing register entry, matched
+    by phone, is linked to the account)."""
+    from core.events import Event, emit
+    from core.models.community import RELATIONS
+    from core.plugins import registry
+
+    if household is None or household.community_id != membership.community_id:
+        raise ServiceError("invalid_household", _("Choose a household of this community."),
+                           fields={"household_id": _("Choose a household of this community.")})
+    if relation not in RELATIONS:
+        raise ServiceError("invalid_relation", _("Choose owner, resident or tenant."),
+                           fields={"relation": _("Choose owner, resident or tenant.")})
+    before = {"household_id": membership.household_id, "verified": membership.is_verified}
+    user = membership.user
+    member = None
+    for m in household.members:
+        if m.user_id == user.id or (user.phone and m.phone == user.phone and m.user_id is None):
+            member = m
+            break
+    if member is None:
+        member = HouseholdMember(household=household, name=user.display_name, phone=user.phone)
+        db.session.add(member)
+    member.user_id = user.id
+    member.relation = relation
+    membership.household_id = household.id
+    membership.verified_at = utcnow()
+    membership.verified_by_id = actor.id
+    db.session.flush()
+    audit.record("membership.verified", community=membership.community, obj=membership, actor=actor,
+                 before=before, after={"household_id": household.id, "relation": relation}, reason=reason)
+    registry().hooks_for(membership.community).on_resident_verified(membership=membership, actor=actor)
+    emit(membership.community, Event("resident.verified", membership.community_id, actor.id, (user.id,),
+                                     f"membership:{membership.id}:verified"))
+    from core.services.notifications import N_, notify
+
+    notify(user.id, membership.community, "verified",
+           N_("Staff verified your residence in %(household)s. You can now vote."),
+           {"household": household.label})
+    db.session.commit()
+    return membership
+
+
+def unverify(membership, actor, reason):
+    if not (reason or "").strip():
+        raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
+    before = {"household_id": membership.household_id}
+    membership.verified_at = None
+    membership.verified_by_id = None
+    membership.household_id = None
+    HouseholdMember.query.filter_by(user_id=membership.user_id).filter(
+        HouseholdMember.household_id.in_(
+            db.session.query(Household.id).filter_by(community_id=membership.community_id))
+    ).update({"user_id": None}, synchronize_session=False)
+    audit.record("membership.unverified", community=membership.community, obj=membership, actor=actor,
+                 before=before, reason=reason)
+    db.session.commit()
+
+
+def set_roles(membership, roles, actor, building=None, grid=None):
+    """Give a member their roles; only admins may grant staff or admin (checked by the caller)."""
+    from core.permissions import ROLES
+
+    roles = [r for r in roles if r]
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ServiceError("invalid_roles", _("Choose at least one known role."),
+                           fields={"roles": _("Choose at least one known role.")})
+    if "building_head" in roles and building is None:
+        raise ServiceError("building_required", _("A building head needs a building."),
+                           fields={"building_id": _("Choose a building.")})
+    if "grid_worker" in roles and grid is None:
+        raise ServiceError("grid_required", _("A grid worker needs a grid."),
+                           fields={"grid_id": _("Choose a grid.")})
+    for place in (building, grid):
+        if place is not None and place.community_id != membership.community_id:
+            raise ServiceError("invalid_place", _("Choose a place in this community."))
+    before = {"roles": membership.role_list}
+    membership.set_roles(roles)
+    membership.building_id = building.id if building is not None and "building_head" in roles else None
+    membership.grid_id = grid.id if grid is not None and "grid_worker" in roles else None
+    audit.record("membership.roles_changed", community=membership.community, obj=membership, actor=actor,
+                 before=before, after={"roles": membership.role_list})
+    db.session.commit()
+    return membership

@@ -1,0 +1,322 @@
+"""Proposals (议题): create, submit, second, comment, move through their stages."""
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import Conflict, Forbidden, NotFound, ServiceError
+from core.events import Event, emit
+from core.extensions import db
+from core.models import (CATEGORIES, SCOPES, Building, Grid, Proposal, ProposalComment,
+                         ProposalSecond, ProposalTransition, utcnow)
+from core.permissions import can, membership_of
+from core.services import audit
+from core.services.notifications import N_, notify
+
+# Which stages follow which (议事 → 协调 → 表决 → 实施); withdrawn from any state before a decision.
+TRANSITIONS = {
+    "draft": ("open", "withdrawn"),
+    "open": ("coordinating", "withdrawn", "rejected"),
+    "coordinating": ("voting", "accepted", "rejected", "open", "withdrawn"),
+    "voting": ("accepted", "rejected", "withdrawn"),
+    "accepted": ("implementing",),
+    "implementing": ("completed",),
+    "rejected": (),
+    "completed": (),
+    "withdrawn": (),
+}
+# The events announced when a proposal reaches a state.
+STATE_EVENTS = {"open": "proposal.submitted", "accepted": "proposal.accepted",
+                "rejected": "proposal.rejected", "completed": "proposal.completed",
+                "withdrawn": "proposal.withdrawn"}
+
+
+def _url(proposal):
+    try:
+        return url_for("c.proposals.detail", community=proposal.community.slug, proposal_id=proposal.id)
+    except RuntimeError:
+        return None
+
+
+def get(community, proposal_id) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.community_id != community.id:
+        raise NotFound("not_found", _("No such proposal."))
+    return proposal
+
+
+def can_view(proposal, user) -> bool:
+    """Drafts are seen by their author, whoever typed them in, and staff."""
+    if proposal.state != "draft":
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.id in (proposal.author_id, proposal.submitted_by_id) or can(
+        "core.proposals.manage", proposal.community, user=user)
+
+
+def _validate(community, data):
+    errors = {}
+    title = (data.get("title") or "").strip()
+    body = (data.get("body") or "").strip()
+    category = data.get("category") or ""
+    scope = data.get("scope") or "community"
+    if not 4 <= len(title) <= 120:
+        errors["title"] = _("Give a title of 4 to 120 characters.")
+    if not 10 <= len(body) <= 20000:
+        errors["body"] = _("Describe the proposal in 10 to 20,000 characters.")
+    if category not in CATEGORIES:
+        errors["category"] = _("Choose a category.")
+    if scope not in SCOPES:
+        errors["scope"] = _("Choose who the proposal concerns.")
+    grid = building = None
+    if scope == "grid":
+        grid = db.session.get(Grid, _int(data.get("grid_id")) or 0)
+        if grid is None or grid.community_id != community.id:
+            errors["grid_id"] = _("Choose a grid of this community.")
+    if scope == "building":
+        building = db.session.get(Building, _int(data.get("building_id")) or 0)
+        if building is None or building.community_id != community.id:
+            errors["building_id"] = _("Choose a building of this community.")
+    if errors:
+        raise ServiceError("invalid_proposal", _("Please correct the marked fields."), fields=errors)
+    return dict(title=title, body=body, category=category, scope=scope,
+                grid_id=grid.id if grid else None, building_id=building.id if building else None)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def create(community, actor, data, *, submit=True, on_behalf_of=None, on_behalf_of_name=None, reason=None):
+    """Create a proposal (as a draft, or submitted straight away for comment).
+
+    A building head, grid worker or staff member may create it for a resident (assisted action):
+    ``on_behalf_of`` is the resident's account, or ``on_behalf_of_name`` when they have none, and
+    ``reason`` says why."""
+    membership = membership_of(actor, community)
+    if membership is None and not actor.is_superadmin:
+        raise Forbidden("not_member", _("Join this community first."))
+    fields = _validate(community, data)
+    assisted = on_behalf_of is not None or bool((on_behalf_of_name or "").strip())
+    if assisted:
+        if not can("core.proposals.assist", community, user=actor):
+            raise Forbidden("forbidden", _("You may not submit proposals for other residents."))
+        if not (reason or "").strip():
+            raise ServiceError("reason_required", _("Say why you are submitting for this resident."),
+                               fields={"reason": _("Say why you are submitting for this resident.")})
+        if on_behalf_of is not None and membership_of(on_behalf_of, community) is None:
+            raise ServiceError("invalid_resident", _("That person is not a member of this community."),
+                               fields={"on_behalf_of": _("Not a member of this community.")})
+    author = on_behalf_of if on_behalf_of is not None else (None if assisted else actor)
+    proposal = Proposal(
+        community_id=community.id, state="draft",
+        author_id=author.id if author else None,
+        author_name=author.display_name if author else on_behalf_of_name.strip()[:80],
+        submitted_by_id=actor.id if assisted else None,
+        assist_reason=(reason or "").strip()[:200] or None if assisted else None,
+        **fields,
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    db.session.add(ProposalTransition(proposal_id=proposal.id, from_state=None, to_state="draft",
+                                      actor_id=actor.id, reason=proposal.assist_reason))
+    audit.record("proposal.created", community=community, obj=proposal, actor=actor,
+                 on_behalf_of=author if assisted else None,
+                 on_behalf_of_name=proposal.author_name if assisted else None,
+                 after=fields, reason=proposal.assist_reason)
+    if submit:
+        _move(proposal, "open", actor, None)
+    db.session.commit()
+    return proposal
+
+
+def update_draft(proposal, actor, data):
+    """Edit a proposal while it is a draft (its author or whoever typed it in)."""
+    if proposal.state != "draft":
+        raise Conflict("not_draft", _("Only drafts can be edited."))
+    if actor.id not in (proposal.author_id, proposal.submitted_by_id):
+        raise Forbidden("forbidden", _("Only the author can edit this draft."))
+    fields = _validate(proposal.community, data)
+    before = {k: getattr(proposal, k) for k in fields}
+    for k, v in fields.items():
+        setattr(proposal, k, v)
+    proposal.updated_at = utcnow()
+    audit.record("proposal.edited", community=proposal.community, obj=proposal, actor=actor,
+                 before=before, after=fields)
+    db.session.commit()
+    return proposal
+
+
+def transition(proposal, new_state, actor, reason=None, *, system=False):
+    """Move a proposal to ``new_state``.
+
+    Staff need a reason. The author may submit their draft and withdraw before a decision.
+    ``system=True`` is for moves made by the platform itself (enough seconds, a ballot closed,
+    a meeting's resolution), which the caller has already authorised."""
+    if new_state not in TRANSITIONS.get(proposal.state, ()):
+        raise Conflict("invalid_transition",
+                       _("A proposal that is %(state)s cannot be moved to %(new)s.",
+                         state=proposal.state_label, new=_state_label(new_state)))
+    is_author = actor is not None and actor.id in (proposal.author_id, proposal.submitted_by_id)
+    author_move = is_author and (
+        (proposal.state == "draft" and new_state in ("open", "withdrawn"))
+        or (new_state == "withdrawn" and proposal.state == "open"))
+    if not system and not author_move:
+        if actor is None or not can("core.proposals.manage", proposal.community, user=actor):
+            raise Forbidden("forbidden", _("Only community staff can move proposals on."))
+        if not (reason or "").strip():
+            raise ServiceError("reason_required", _("Give a reason for this step."),
+                               fields={"reason": _("Give a reason for this step.")})
+    registry = current_app.extensions["linli.plugins"]
+    veto = registry.hooks_for(proposal.community).proposal_transition_blocked(
+        proposal=proposal, new_state=new_state, actor=actor)
+    if veto:
+        raise Conflict("transition_blocked", veto)
+    _move(proposal, new_state, actor, (reason or "").strip() or None)
+    db.session.commit()
+    return proposal
+
+
+def _state_label(state):
+    from core.models import STATES
+
+    return STATES.get(state, state)
+
+
+def _move(proposal, new_state, actor, reason):
+    """Change state with a conditional UPDATE so two staff clicking at once move it only once."""
+    old_state = proposal.state
+    result = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.state == old_state)
+        .values(state=new_state, updated_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("stale_state", _("Someone else has just moved this proposal; reload the page."))
+    proposal.state = new_state
+    actor_id = actor.id if actor is not None else None
+    db.session.add(ProposalTransition(proposal_id=proposal.id, from_state=old_state, to_state=new_state,
+                                      actor_id=actor_id, reason=reason))
+    audit.record("proposal.transition", community=proposal.community, obj=proposal, actor=actor,
+                 before={"state": old_state}, after={"state": new_state}, reason=reason)
+    community = proposal.community
+    registry = current_app.extensions["linli.plugins"]
+    registry.hooks_for(community).on_proposal_transition(
+        proposal=proposal, old_state=old_state, new_state=new_state, actor=actor, reason=reason)
+    concerned = tuple(u for u in (proposal.author_id,) if u)
+    emit(community, Event("proposal.transitioned", community.id, actor_id, concerned,
+                          f"proposal:{proposal.id}:{old_state}:{new_state}",
+                          {"proposal_id": proposal.id, "from": old_state, "to": new_state}))
+    if new_state in STATE_EVENTS:
+        emit(community, Event(STATE_EVENTS[new_state], community.id, actor_id, concerned,
+                              f"proposal:{proposal.id}:{new_state}", {"proposal_id": proposal.id}))
+    if proposal.author_id and proposal.author_id != actor_id:
+        notify(proposal.author_id, community, "proposal.transition",
+               N_("Your proposal “%(title)s” is now: %(state)s."),
+               {"title": proposal.title, "state": new_state, "proposal_id": proposal.id}, url=_url(proposal))
+
+
+def second(proposal, actor, *, on_behalf_of=None, reason=None):
+    """Second (附议) an open proposal; each resident once. Enough seconds move it to coordination."""
+    community = proposal.community
+    resident = on_behalf_of or actor
+    if on_behalf_of is not None:
+        if not can("core.proposals.assist", community, user=actor):
+            raise Forbidden("forbidden", _("You may not act for other residents."))
+        if not (reason or "").strip():
+            raise ServiceError("reason_required", _("Say why you are acting for this resident."),
+                               fields={"reason": _("Say why you are acting for this resident.")})
+    membership = membership_of(resident, community)
+    if membership is None or not membership.is_verified:
+        raise Forbidden("not_verified", _("Only verified residents can second proposals."))
+    if proposal.state != "open":
+        raise Conflict("not_open", _("Only proposals open for comment can be seconded."))
+    if proposal.author_id == resident.id:
+        raise Conflict("own_proposal", _("You cannot second your own proposal."))
+    # The unique constraint, not this code, guarantees one second per resident under races;
+    # the insert is this transaction's first write, so rolling back loses nothing else.
+    db.session.add(ProposalSecond(proposal_id=proposal.id, user_id=resident.id,
+                                  acted_by_id=actor.id if on_behalf_of else None))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("already_seconded", _("You have already seconded this proposal."))
+    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
+                       .values(seconds_count=Proposal.seconds_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(proposal, ["seconds_count", "state"])
+    audit.record("proposal.seconded", community=community, obj=proposal, actor=actor,
+                 on_behalf_of=on_behalf_of, reason=reason if on_behalf_of else None)
+    emit(community, Event("proposal.seconded", community.id, actor.id, (resident.id,),
+                          f"proposal:{proposal.id}:second:{resident.id}", {"proposal_id": proposal.id}))
+    if proposal.author_id:
+        notify(proposal.author_id, community, "proposal.seconded",
+               N_("%(name)s seconded your proposal “%(title)s”."),
+               {"name": resident.display_name, "title": proposal.title}, url=_url(proposal))
+    if proposal.state == "open" and proposal.seconds_count >= community.seconds_threshold:
+        _move(proposal, "coordinating", None,
+              _("%(count)d residents seconded it.", count=proposal.seconds_count))
+    db.session.commit()
+    return proposal
+
+
+def comment(proposal, actor, body, *, on_behalf_of=None, reason=None):
+    """Comment on a proposal during deliberation."""
+    community = proposal.community
+    body = (body or "").strip()
+    if not 1 <= len(body) <= 5000:
+        raise ServiceError("invalid_comment", _("Write a comment of up to 5,000 characters."),
+                           fields={"body": _("Write a comment of up to 5,000 characters.")})
+    if proposal.state in ("draft", "withdrawn", "completed", "rejected"):
+        raise Conflict("closed", _("This proposal no longer takes comments."))
+    author = on_behalf_of or actor
+    if on_behalf_of is not None:
+        if not can("core.proposals.assist", community, user=actor):
+            raise Forbidden("forbidden", _("You may not act for other residents."))
+        if not (reason or "").strip():
+            raise ServiceError("reason_required", _("Say why you are acting for this resident."),
+                               fields={"reason": _("Say why you are acting for this resident.")})
+    if membership_of(author, community) is None and not actor.is_superadmin:
+        raise Forbidden("not_member", _("Join this community first."))
+    c = ProposalComment(proposal_id=proposal.id, author_id=author.id, author_name=author.display_name,
+                        acted_by_id=actor.id if on_behalf_of else None, body=body)
+    db.session.add(c)
+    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
+                       .values(comments_count=Proposal.comments_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.flush()
+    audit.record("proposal.commented", community=community, obj=c, actor=actor,
+                 on_behalf_of=on_behalf_of, reason=reason if on_behalf_of else None)
+    emit(community, Event("proposal.commented", community.id, actor.id, (author.id,),
+                          f"comment:{c.id}", {"proposal_id": proposal.id}))
+    if proposal.author_id and proposal.author_id != author.id:
+        notify(proposal.author_id, community, "proposal.comment",
+               N_("%(name)s commented on your proposal “%(title)s”."),
+               {"name": author.display_name, "title": proposal.title}, url=_url(proposal))
+    db.session.commit()
+    db.session.refresh(proposal, ["comments_count"])
+    return c
+
+
+def search(community, *, user=None, state=None, category=None, scope=None, q=None):
+    """The filtered query behind the list page and the API (drafts only for who may see them)."""
+    query = Proposal.query.filter(Proposal.community_id == community.id)
+    if state:
+        query = query.filter(Proposal.state == state)
+    if category:
+        query = query.filter(Proposal.category == category)
+    if scope:
+        query = query.filter(Proposal.scope == scope)
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.filter(db.or_(Proposal.title.ilike(like, escape="\\"), Proposal.body.ilike(like, escape="\\")))
+    if not (user is not None and can("core.proposals.manage", community, user=user)):
+        uid = user.id if getattr(user, "is_authenticated", False) else -1
+        query = query.filter(db.or_(Proposal.state != "draft", Proposal.author_id == uid,
+                                    Proposal.submitted_by_id == uid))
+    return query.order_by(Proposal.updated_at.desc(), Proposal.id.desc())

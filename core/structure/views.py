@@ -1,0 +1,220 @@
+"""Staff pages for the community structure and the household register, with import and export."""
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from core.errors import ServiceError
+from core.extensions import db
+from core.forms import apply_error
+from core.models import Building, Grid, Household, HouseholdMember, ImportBatch, Unit
+from core.permissions import can, require
+from core.services import imports
+from core.services import structure as svc
+
+bp = Blueprint("structure", __name__, url_prefix="/structure")
+
+
+class NameForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    parent_id = SelectField(_l("In"), coerce=int, validate_choice=False)
+
+
+class HouseholdForm(FlaskForm):
+    unit_id = SelectField(_l("Unit"), coerce=int, validate_choice=False)
+    room = StringField(_l("Room"), validators=[DataRequired(), Length(max=20)])
+    floor_area = StringField(_l("Floor area (m²)"), validators=[DataRequired(), Length(max=20)])
+    area_source = SelectField(_l("Area from"), choices=[("register", _l("Property register")),
+                                                        ("survey", _l("Survey")), ("contract", _l("Purchase contract"))])
+    developer_held = BooleanField(_l("Unsold or not yet handed over by the developer"))
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+
+class MemberForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    relation = SelectField(_l("Relation"), choices=[("owner", _l("Owner")), ("resident", _l("Resident")),
+                                                    ("tenant", _l("Tenant"))])
+    is_representative = BooleanField(_l("Household representative (户代表)"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("File (.xlsx or .csv)"))
+
+
+def _get(model, obj_id):
+    obj = db.session.get(model, obj_id)
+    community_id = obj.building.community_id if isinstance(obj, Unit) else getattr(obj, "community_id", None)
+    if obj is None or community_id != g.community.id:
+        abort(404)
+    return obj
+
+
+@bp.route("/")
+@require("core.members.view")
+def index():
+    community = g.community
+    grids = Grid.query.filter_by(community_id=community.id).order_by(Grid.name).all()
+    buildings = Building.query.filter_by(community_id=community.id).order_by(Building.name).all()
+    counts = dict(db.session.query(Unit.building_id, func.count(Household.id)).join(Household, Household.unit_id == Unit.id)
+                  .filter(Household.community_id == community.id).group_by(Unit.building_id).all())
+    area = db.session.query(func.count(Household.id), func.coalesce(func.sum(Household.floor_area), 0)).filter(
+        Household.community_id == community.id).one()
+    from decimal import Decimal
+
+    totals = {"households": area[0], "area": Decimal(area[1] or 0) / 100}
+    form = NameForm()
+    return render_template("structure/index.html", grids=grids, buildings=buildings, counts=counts, totals=totals,
+                           form=form, can_manage=can("core.structure.manage"))
+
+
+@bp.route("/add/<kind>", methods=["POST"])
+@require("core.structure.manage")
+def add(kind):
+    form = NameForm()
+    form.parent_id.choices = []
+    if not form.validate_on_submit():
+        flash(_("Enter a name."), "error")
+        return redirect(request.referrer or url_for("c.structure.index"))
+    try:
+        if kind == "grid":
+            svc.add_grid(g.community, form.name.data, current_user)
+        elif kind == "building":
+            svc.add_building(g.community, db.session.get(Grid, form.parent_id.data or 0), form.name.data, current_user)
+        elif kind == "unit":
+            building = db.session.get(Building, form.parent_id.data or 0)
+            svc.add_unit(g.community, building, form.name.data, current_user)
+            return redirect(url_for("c.structure.building", building_id=building.id))
+        else:
+            abort(404)
+        flash(_("Saved."), "success")
+    except ServiceError as err:
+        apply_error(None, err)
+    return redirect(request.referrer or url_for("c.structure.index"))
+
+
+@bp.route("/<kind>/<int:obj_id>/rename", methods=["POST"])
+@require("core.structure.manage")
+def rename(kind, obj_id):
+    model = {"grid": Grid, "building": Building, "unit": Unit}.get(kind) or abort(404)
+    obj = _get(model, obj_id)
+    form = NameForm()
+    form.parent_id.choices = []
+    try:
+        if request.form.get("action") == "delete":
+            svc.delete_empty(g.community, obj, current_user)
+        elif form.validate_on_submit():
+            svc.rename(g.community, obj, form.name.data, current_user)
+        flash(_("Saved."), "success")
+    except ServiceError as err:
+        apply_error(None, err)
+    return redirect(request.referrer or url_for("c.structure.index"))
+
+
+@bp.route("/buildings/<int:building_id>")
+@require("core.members.view")
+def building(building_id):
+    b = _get(Building, building_id)
+    units = Unit.query.filter_by(building_id=b.id).order_by(Unit.name).all()
+    households = (Household.query.options(selectinload(Household.members))
+                  .filter(Household.unit_id.in_([u.id for u in units]) if units else False)
+                  .order_by(Household.unit_id, Household.room).all())
+    by_unit = {}
+    for h in households:
+        by_unit.setdefault(h.unit_id, []).append(h)
+    return render_template("structure/building.html", building=b, units=units, by_unit=by_unit, form=NameForm(),
+                           can_manage=can("core.structure.manage"))
+
+
+def _unit_choices():
+    rows = (db.session.query(Unit.id, Building.name, Unit.name).join(Building, Unit.building_id == Building.id)
+            .filter(Building.community_id == g.community.id).order_by(Building.name, Unit.name).all())
+    return [(0, "—")] + [(uid, f"{b} {u}") for uid, b, u in rows]
+
+
+@bp.route("/households/new", methods=["GET", "POST"])
+@bp.route("/households/<int:household_id>", methods=["GET", "POST"])
+@require("core.members.view")
+def household(household_id=None):
+    h = _get(Household, household_id) if household_id else None
+    form = HouseholdForm(obj=h, prefix="h")
+    form.unit_id.choices = _unit_choices()
+    if h is None and request.method == "GET" and request.args.get("unit"):
+        form.unit_id.data = int(request.args.get("unit", 0) or 0)
+    member_form = MemberForm(prefix="m")
+    if request.method == "POST":
+        if not can("core.structure.manage"):
+            abort(403)
+        which = request.form.get("form")
+        try:
+            if which == "household" and form.validate_on_submit():
+                h = svc.save_household(g.community, current_user, unit=db.session.get(Unit, form.unit_id.data or 0),
+                                       room=form.room.data, floor_area=form.floor_area.data,
+                                       area_source=form.area_source.data, developer_held=form.developer_held.data,
+                                       note=form.note.data, household=h)
+                flash(_("Saved."), "success")
+                return redirect(url_for("c.structure.household", household_id=h.id))
+            if which == "member" and h is not None and member_form.validate_on_submit():
+                svc.add_household_member(g.community, h, current_user, name=member_form.name.data,
+                                         phone=member_form.phone.data, relation=member_form.relation.data,
+                                         is_representative=member_form.is_representative.data)
+                flash(_("Saved."), "success")
+                return redirect(url_for("c.structure.household", household_id=h.id))
+            if which in ("remove", "representative") and h is not None:
+                member = db.session.get(HouseholdMember, int(request.form.get("member_id", 0)))
+                if member is None or member.household_id != h.id:
+                    abort(404)
+                if which == "remove":
+                    svc.remove_household_member(g.community, member, current_user)
+                else:
+                    svc.set_representative(g.community, member, current_user)
+                flash(_("Saved."), "success")
+                return redirect(url_for("c.structure.household", household_id=h.id))
+        except ServiceError as err:
+            apply_error(form if which == "household" else member_form, err)
+        except ValueError:
+            abort(400)
+    return render_template("structure/household.html", household=h, form=form, member_form=member_form,
+                           can_manage=can("core.structure.manage"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require("core.structure.manage")
+def import_file():
+    form = ImportForm()
+    rows = batch = None
+    if request.method == "POST" and request.form.get("token"):
+        try:
+            counts = imports.apply(g.community, current_user, request.form["token"],
+                                   accept_partial=request.form.get("accept_partial") == "1")
+        except ServiceError as err:
+            apply_error(None, err)
+            batch = ImportBatch.query.filter_by(token=request.form["token"], community_id=g.community.id).first()
+        else:
+            flash(_("Imported: %(h)d new households, %(m)d people, %(u)d areas updated.",
+                    h=counts["households"], m=counts["members"], u=counts["updated"]), "success")
+            return redirect(url_for("c.structure.index"))
+    elif form.validate_on_submit():
+        upload = form.file.data
+        if not upload or not upload.filename:
+            form.file.errors = [_("Choose a file.")]
+        else:
+            try:
+                batch, rows = imports.preview(g.community, current_user, upload.filename, upload.read())
+            except ServiceError as err:
+                apply_error(form, err)
+    return render_template("structure/import.html", form=form, rows=rows, batch=batch)
+
+
+@bp.route("/export.xlsx")
+@require("core.members.view")
+def export():
+    data = imports.export_xlsx(g.community)
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={g.community.slug}-households.xlsx"})

@@ -1,0 +1,287 @@
+"""Wiring of the web app: extensions, community-scoped blueprints, templates, security headers."""
+import sqlite3
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from core import CORE_DIR
+from core.extensions import alembic, babel, csrf, db, limiter, login_manager
+from core.i18n import LOCALE_NAMES, fmt_area, fmt_datetime, fmt_number, html_lang, select_locale
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_conn, _record):
+    """WAL for concurrent readers, enforced foreign keys, and waiting instead of failing on locks."""
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+
+def init_app(app, registry):
+    from core import models  # noqa: F401  (register the tables)
+
+    app.json.ensure_ascii = False  # readable Chinese in JSON and the audit log
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    translation_dirs = [str(CORE_DIR / "translations")] + [str(p) for _n, p in registry.resource_dirs("translations")]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
+    babel.init_app(app, locale_selector=select_locale)
+
+    app.config.setdefault("ALEMBIC", {})
+    app.config["ALEMBIC"]["script_location"] = str(CORE_DIR / "migrations")
+    app.config["ALEMBIC"]["version_locations"] = [(n, str(p)) for n, p in registry.resource_dirs("migrations")]
+    app.config.setdefault("ALEMBIC_CONTEXT", {})["render_as_batch"] = True
+    app.config["ALEMBIC_CONTEXT"]["render_item"] = _render_migration_item
+    alembic.init_app(app)
+
+    @app.before_request
+    def csrf_protect():
+        if not request.path.startswith("/api/") and app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+
+    _load_user(app)
+    _register_blueprints(app, registry)
+    _template_setup(app, registry)
+    _security_headers(app)
+    _error_pages(app)
+
+    from core.cli import register_cli
+
+    register_cli(app, registry)
+
+
+def _render_migration_item(type_, obj, autogen_context):
+    """Write our column types as their plain SQL types, so migrations never import model code."""
+    from sqlalchemy.types import TypeDecorator
+
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl.__class__.__name__}()"
+    return False
+
+
+def _load_user(app):
+    from core.models import ApiToken, User, utcnow
+
+    @login_manager.user_loader
+    def load(user_id):
+        try:
+            uid, version = (int(x) for x in user_id.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        if user is None or user.session_version != version:
+            return None
+        return user
+
+    @login_manager.request_loader
+    def load_from_token(req):
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+            return None
+        token = ApiToken.query.filter_by(token_hash=ApiToken.digest(header[7:].strip()), revoked_at=None).first()
+        if token is None or not token.user.is_active:
+            return None
+        token.last_used_at = utcnow()
+        db.session.commit()
+        g.api_token = token
+        return token.user
+
+
+def _community_blueprint(url_prefix):
+    """A per-app parent blueprint for ``url_prefix`` that loads ``g.community`` and gates plugins."""
+    name = "c" if url_prefix == "/c/<community>" else "api_c"
+    bp = Blueprint(name, __name__, url_prefix=url_prefix)
+
+    @bp.url_value_preprocessor
+    def pull_community(endpoint, values):
+        from core.models import Community
+
+        slug = values.pop("community", None) if values else None
+        community = Community.query.filter_by(slug=slug).first() if slug else None
+        if community is None:
+            abort(404)
+        g.community = community
+        registry = current_app.extensions["linli.plugins"]
+        g.hooks = registry.hooks_for(community)
+
+    @bp.url_defaults
+    def add_community(endpoint, values):
+        if "community" not in values and g.get("community") is not None:
+            values["community"] = g.community.slug
+
+    if name == "api_c":
+        from core.api import token_only
+
+        bp.before_request(token_only)
+
+    @bp.before_request
+    def gate_plugins():
+        registry = current_app.extensions["linli.plugins"]
+        for bp_name in request.blueprints:
+            parts = bp_name.split(".")
+            if len(parts) >= 2 and parts[1] in registry.modules:
+                if not registry.is_enabled(g.community, parts[1]):
+                    abort(404)
+
+    return bp
+
+
+def _register_blueprints(app, registry):
+    from core.accounts.views import bp as auth_bp
+    from core.accounts.views import root_bp
+    from core.admin.views import bp as admin_bp
+    from core.api import api_bp, community_api_bp, init_api
+    from core.proposals.views import bp as proposals_bp
+    from core.structure.views import bp as structure_bp
+
+    app.register_blueprint(root_bp)
+    app.register_blueprint(auth_bp)
+    c = _community_blueprint("/c/<community>")
+    c.register_blueprint(proposals_bp)
+    c.register_blueprint(structure_bp)
+    c.register_blueprint(admin_bp)
+    from core.accounts.views import community_bp
+
+    c.register_blueprint(community_bp)
+    for group in registry.pm.hook.register_blueprints():
+        for plugin_bp in group or ():
+            c.register_blueprint(plugin_bp)
+    app.register_blueprint(c)
+
+    api_c = _community_blueprint("/api/v1/c/<community>")
+    api_c.register_blueprint(community_api_bp)
+    for group in registry.pm.hook.register_api_blueprints():
+        for plugin_bp in group or ():
+            api_c.register_blueprint(plugin_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_c)
+    init_api(app)
+
+
+def _template_setup(app, registry):
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    from core.markup import render_markdown
+    from core.permissions import ROLE_LABELS, can, membership_of
+    from core.services.notifications import render as render_notification
+    from core.services.notifications import unread_count
+
+    # Plugin templates live beside their code under templates/<plugin>/; core templates win.
+    loaders = [app.jinja_loader] + [FileSystemLoader(str(p)) for _n, p in registry.resource_dirs("templates")]
+    app.jinja_loader = ChoiceLoader(loaders)
+
+    def nav(area="main"):
+        community = g.get("community")
+        if community is None:
+            return []
+        items = []
+        for group in g.hooks.nav_items(community=community, user=current_user):
+            for item in group or ():
+                if item.area != area:
+                    continue
+                if item.permission and not can(item.permission, community):
+                    continue
+                items.append(item)
+        items.sort(key=lambda i: (i.order, str(i.label)))
+        return items
+
+    def nav_url(item):
+        return url_for(item.endpoint, **item.url_kwargs)
+
+    def nav_active(item):
+        return request.endpoint == item.endpoint or (
+            request.endpoint or "").rsplit(".", 1)[0] == item.endpoint.rsplit(".", 1)[0]
+
+    def current_membership():
+        return membership_of(current_user, g.get("community"))
+
+    app.jinja_env.globals.update(
+        nav=nav, nav_url=nav_url, nav_active=nav_active, can=can, current_membership=current_membership,
+        LOCALE_NAMES=LOCALE_NAMES, ROLE_LABELS=ROLE_LABELS, html_lang=html_lang,
+        render_notification=render_notification, unread_count=unread_count,
+    )
+    app.jinja_env.filters.update(
+        markdown=render_markdown, datetime=fmt_datetime, area=fmt_area, number=fmt_number,
+    )
+
+
+def _security_headers(app):
+    @app.after_request
+    def headers(resp):
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return resp
+
+
+def _wants_json():
+    return request.path.startswith("/api/")
+
+
+def _error_pages(app):
+    from flask_wtf.csrf import CSRFError
+
+    from core.api import error_response
+    from core.errors import ServiceError
+
+    messages = {
+        400: lambda: _("The request was not understood."),
+        403: lambda: _("You do not have permission to do this."),
+        404: lambda: _("This page does not exist, or is not available in this community."),
+        405: lambda: _("This action is not allowed here."),
+        413: lambda: _("The file is too large."),
+        429: lambda: _("Too many attempts. Please wait a minute and try again."),
+        500: lambda: _("Something went wrong on our side. Please try again."),
+        503: lambda: _("The service is busy or under maintenance. Please try again shortly."),
+    }
+    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+             413: "too_large", 429: "rate_limited", 500: "server_error", 503: "unavailable"}
+
+    def handle(status, message=None):
+        message = message or messages.get(status, messages[500])()
+        if _wants_json():
+            return error_response(codes.get(status, "error"), message, status=status)
+        return render_template("error.html", status=status, message=message), status
+
+    for status in messages:
+        app.register_error_handler(status, lambda e, s=status: handle(s))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return handle(400, _("The form expired or was sent from elsewhere. Please reload the page and try again."))
+
+    @app.errorhandler(ServiceError)
+    def service_error(e):
+        db.session.rollback()
+        if _wants_json():
+            return error_response(e.code, str(e.message), fields={k: str(v) for k, v in e.fields.items()},
+                                  status=e.status)
+        return render_template("error.html", status=e.status, message=e.message), e.status
+
+    from sqlalchemy.exc import OperationalError
+
+    @app.errorhandler(OperationalError)
+    def db_down(e):
+        db.session.rollback()
+        app.logger.error("database error: %s", e)
+        return handle(503)

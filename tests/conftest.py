@@ -1,0 +1,192 @@
+"""Shared fixtures: an app per test (core only unless marked), a populated community, logins.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set. With
+pytest-xdist each worker gets its own PostgreSQL database."""
+import os
+import shutil
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import metadata
+
+import pytest
+
+from core import create_app
+from core.extensions import db
+
+PASSWORD = "correct-horse-9"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+# Import every installed plugin's models so one schema serves every test app.
+for _ep in metadata.entry_points(group="linli.plugins"):
+    _ep.load()
+pytest_plugins = ["tests.helpers"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "plugins(*names): plugins installed in the test app")
+
+
+def _worker():
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """One database per worker with every table; tests start from a clean copy of it."""
+    if PG_URL:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(PG_URL)
+        name = f"{url.database}_{_worker()}"
+        admin = url.set(drivername="postgresql", database=url.database).render_as_string(hide_password=False)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        worker_url = url.set(database=name).render_as_string(hide_password=False)
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": worker_url, "SECRET_KEY": "t"}, plugins=[])
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        return worker_url
+    template = tmp_path_factory.mktemp("db") / "template.sqlite"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{template}", "SECRET_KEY": "t"},
+                     plugins=[])
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return str(template)
+
+
+def _clean_postgres(url):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(database_url, tmp_path):
+    if PG_URL:
+        _clean_postgres(database_url)
+        return database_url
+    path = tmp_path / "linli.sqlite"
+    shutil.copy(database_url, path)
+    return f"sqlite:///{path}"
+
+
+def make_app(db_url, plugins=(), **config):
+    cfg = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test-secret",
+           "WTF_CSRF_ENABLED": False, "RATELIMIT_LOGIN": "1000 per minute", "SERVER_NAME": None}
+    cfg.update(config)
+    return create_app(cfg, plugins=list(plugins))
+
+
+@pytest.fixture
+def app_config():
+    """Override to change the test app's config."""
+    return {}
+
+
+@pytest.fixture
+def app(request, db_url, app_config):
+    marker = request.node.get_closest_marker("plugins")
+    names = list(marker.args) if marker else []
+    app = make_app(db_url, names, **app_config)
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    db.session.remove()
+    db.engine.dispose()
+    ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@dataclass
+class World:
+    community: object
+    other: object
+    grid: object
+    building: object
+    unit: object
+    households: list
+    admin: object
+    staff: object
+    resident: object
+    resident2: object
+    newbie: object
+    building_head: object
+    grid_worker: object
+    mediator: object
+    outsider: object
+
+
+def _user(login, name, community, roles, household=None, verifier=None):
+    from core.models import Membership
+    from core.services import accounts
+
+    user = accounts.create_user(login, PASSWORD, name)
+    m = Membership(user_id=user.id, community_id=community.id)
+    m.set_roles(roles)
+    db.session.add(m)
+    db.session.commit()
+    if household is not None:
+        accounts.verify_resident(m, household, "owner", verifier, reason="test")
+    return user
+
+
+@pytest.fixture
+def world(app):
+    """A community with one grid, building and unit, four households and a user per role; and a
+    second community with an outsider."""
+    from core.models import Building, Grid, Household, Membership, Unit
+    from core.services import structure
+
+    community = structure.create_community("test", "测试社区", enable_all=True, seconds_threshold=3)
+    other = structure.create_community("other", "别的社区", enable_all=True)
+    grid = Grid(community_id=community.id, name="第一网格")
+    db.session.add(grid)
+    db.session.flush()
+    building = Building(community_id=community.id, grid_id=grid.id, name="1号楼")
+    db.session.add(building)
+    db.session.flush()
+    unit = Unit(building_id=building.id, name="1单元")
+    db.session.add(unit)
+    db.session.flush()
+    households = []
+    for i, area in enumerate(["89.50", "120.00", "65.25", "100.00"]):
+        h = Household(community_id=community.id, unit_id=unit.id, room=f"10{i + 1}", floor_area=Decimal(area))
+        db.session.add(h)
+        households.append(h)
+    db.session.commit()
+    admin = _user("admin", "管理员", community, ["admin", "staff"])
+    staff = _user("staff", "社工", community, ["staff"])
+    w = World(
+        community=community, other=other, grid=grid, building=building, unit=unit, households=households,
+        admin=admin, staff=staff,
+        resident=_user("resident", "居民甲", community, ["resident"], households[0], staff),
+        resident2=_user("resident2", "居民乙", community, ["resident"], households[1], staff),
+        newbie=_user("newbie", "新居民", community, ["resident"]),
+        building_head=_user("buildinghead", "楼长", community, ["resident", "building_head"], households[2], staff),
+        grid_worker=_user("gridworker", "网格员", community, ["resident", "grid_worker"], households[3], staff),
+        mediator=_user("mediator", "调解员", community, ["resident", "mediator"]),
+        outsider=_user("outsider", "外人", other, ["resident", "staff", "admin"]),
+    )
+    bh = Membership.query.filter_by(user_id=w.building_head.id, community_id=community.id).one()
+    bh.building_id = building.id
+    gw = Membership.query.filter_by(user_id=w.grid_worker.id, community_id=community.id).one()
+    gw.grid_id = grid.id
+    db.session.commit()
+    return w
