@@ -7,7 +7,8 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SECRET_KEY = None
     # Installed plugins to load; None loads every entry point in `linli.plugins`.
-    LINLI_PLUGINS = None
+    LINLI_PLUGINS = [n.strip() for n in os.environ["LINLI_PLUGINS"].split(",") if n.strip()] \
+        if os.environ.get("LINLI_PLUGINS") is not None else None
     LINLI_TRACE_HOOKS = bool(os.environ.get("LINLI_TRACE_HOOKS"))
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
