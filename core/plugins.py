@@ -34,6 +34,9 @@ class PluginManifest:
     default_enabled: bool = True
     settings_defaults: Mapping[str, Any] = field(default_factory=dict)
     version: str | None = None
+    # Extra name prefixes this plugin owns for its events and permissions (e.g. voting: "vote",
+    # "ballot"); its own name is always one.
+    namespaces: tuple[str, ...] = ()
 
 
 class CommunityHooks:
@@ -119,6 +122,10 @@ class PluginRegistry:
             raise RuntimeError(f"plugin {name!r} has no manifest named {name!r}")
         if name in ("core", "c", "api", "admin", "auth") or name in self.modules:
             raise RuntimeError(f"plugin name {name!r} is reserved or taken")
+        claimed = {ns: other for other, m in self.manifests.items() for ns in (other, *m.namespaces)}
+        for ns in (name, *manifest.namespaces):
+            if ns in claimed or ns in self.CORE_NAMESPACES:
+                raise RuntimeError(f"namespace {ns!r} of plugin {name!r} is already taken")
         self.pm.register(module, name=name)
         self.modules[name] = module
         self.manifests[name] = manifest
@@ -128,7 +135,7 @@ class PluginRegistry:
     def _check_namespace(self, owner, name, what):
         """A plugin's permissions and events are named ``<plugin>.<...>``; the core's its own."""
         prefix = name.split(".", 1)[0]
-        allowed = self.CORE_NAMESPACES if owner == "core" else (owner,)
+        allowed = self.CORE_NAMESPACES if owner == "core" else (owner, *self.manifests[owner].namespaces)
         if prefix not in allowed or "." not in name:
             raise RuntimeError(f"{what} {name!r} of {owner!r} is not namespaced by its owner")
 
