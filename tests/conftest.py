@@ -9,6 +9,7 @@ from decimal import Decimal
 from importlib import metadata
 
 import pytest
+from flask.testing import FlaskClient
 
 from core import create_app
 from core.extensions import db
@@ -95,11 +96,21 @@ def app_config():
     return {}
 
 
+class FreshContextClient(FlaskClient):
+    """Each request runs in its own app context, as in production: the test's own context (kept
+    open for calling services directly) must not leak ``g`` or the DB session into requests."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(request, db_url, app_config):
     marker = request.node.get_closest_marker("plugins")
     names = list(marker.args) if marker else []
     app = make_app(db_url, names, **app_config)
+    app.test_client_class = FreshContextClient
     ctx = app.app_context()
     ctx.push()
     yield app

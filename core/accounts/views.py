@@ -103,7 +103,7 @@ def account():
         try:
             if which == "password" and pw_form.validate_on_submit():
                 accounts.change_password(current_user, pw_form.old_password.data, pw_form.new_password.data)
-                login_user(current_user)  # keep this session, end the others
+                login_user(current_user._get_current_object())  # keep this session, end the others
                 flash(_("Your password was changed. Other devices have been logged out."), "success")
                 return redirect(url_for("auth.account"))
             if which == "preferences" and pref_form.validate_on_submit():
