@@ -85,7 +85,8 @@ def db_url(database_url, tmp_path):
 
 def make_app(db_url, plugins=(), **config):
     cfg = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test-secret",
-           "WTF_CSRF_ENABLED": False, "RATELIMIT_LOGIN": "1000 per minute", "SERVER_NAME": None}
+           "WTF_CSRF_ENABLED": False, "RATELIMIT_LOGIN": "1000 per minute", "SERVER_NAME": None,
+           "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     cfg.update(config)
     return create_app(cfg, plugins=list(plugins))
 

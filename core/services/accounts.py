@@ -18,7 +18,23 @@ COMMON_PASSWORDS = frozenset(
     qwertyui qwerty123 abc12345 12341234 11223344 iloveyou a1234567 aa123456 asdfghjk
     1qaz2wsx woaini1314 87654321 123123123 abcd1234 passw0rd""".split()
 )
-DUMMY_HASH = generate_password_hash("not-a-real-password")
+def _hash(password):
+    from flask import current_app
+
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+_dummy = {}
+
+
+def _dummy_hash():
+    """A hash to check against when the account does not exist, so timing does not tell."""
+    from flask import current_app
+
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy:
+        _dummy[method] = generate_password_hash("not-a-real-password", method=method)
+    return _dummy[method]
 
 
 def check_password_policy(password: str, login: str = ""):
@@ -67,7 +83,7 @@ def create_user(login, password, display_name, locale=None, is_superadmin=False,
         raise Conflict("login_taken", _("This phone number or user name is already registered."),
                        fields={"login": _("Already registered.")})
     user = User(username=username, phone=phone, display_name=display_name, locale=locale,
-                password_hash=generate_password_hash(password), is_superadmin=is_superadmin)
+                password_hash=_hash(password), is_superadmin=is_superadmin)
     db.session.add(user)
     try:
         db.session.flush()
@@ -113,7 +129,7 @@ def authenticate(login, password):
     """The user for these credentials, or None (in constant-ish time)."""
     user = find_user(login)
     if user is None or not user.is_active:
-        check_password_hash(DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None
@@ -128,7 +144,7 @@ def change_password(user, old_password, new_password):
     problem = check_password_policy(new_password or "", user.login_name)
     if problem:
         raise ServiceError("weak_password", problem, fields={"new_password": problem})
-    user.password_hash = generate_password_hash(new_password)
+    user.password_hash = _hash(new_password)
     user.session_version += 1
     audit.record("account.password_changed", obj=user, actor=user)
     db.session.commit()
