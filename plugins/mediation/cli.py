@@ -1,0 +1,133 @@
+"""`linli mediation ...`: overdue cases, follow-ups due, the holiday calendar, the register."""
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from core.errors import ServiceError
+
+
+def _community(slug):
+    from core.models import Community
+
+    c = Community.query.filter_by(slug=slug).first()
+    if c is None:
+        raise click.ClickException(_("No community with the short name %(slug)s.", slug=slug))
+    return c
+
+
+def _fail(err):
+    raise click.ClickException(" ".join([str(err.message)] + [str(v) for v in err.fields.values()]))
+
+
+@click.group("mediation", help=_l("Dispute mediation: overdue cases, follow-ups, holidays, the case register."))
+def mediation_group():
+    pass
+
+
+@mediation_group.command("overdue", help=_l("List open cases older than one month (R20)."))
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def overdue(community):
+    from plugins.mediation import dates, reports
+
+    c = _community(community)
+    today = dates.today(c)
+    rows = [x for x in reports.cases(c) if dates.is_overdue(x, today)]
+    for x in rows:
+        click.echo(_("%(number)s  opened %(date)s  %(days)d days", number=x.number,
+                     date=dates.local_date(c, x.opened_at).isoformat(), days=dates.days_open(x, today)))
+    click.echo(_("%(n)d open cases over one month.", n=len(rows)))
+
+
+@mediation_group.command("followups", help=_l("List follow-up visits that are due."))
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def followups(community):
+    from plugins.mediation import dates
+    from plugins.mediation.models import MediationCase, MediationFollowup
+
+    c = _community(community)
+    rows = (MediationFollowup.query.join(MediationCase, MediationFollowup.case_id == MediationCase.id)
+            .filter(MediationCase.community_id == c.id, MediationFollowup.done_at.is_(None),
+                    MediationFollowup.due_on <= dates.today(c)).order_by(MediationFollowup.due_on).all())
+    for f in rows:
+        click.echo(_("%(number)s  follow-up due %(date)s", number=f.case.number, date=f.due_on.isoformat()))
+    click.echo(_("%(n)d follow-up visits due.", n=len(rows)))
+
+
+@mediation_group.group("holidays", help=_l("The holiday calendar used for judicial-confirmation deadlines."))
+def holidays_group():
+    pass
+
+
+@holidays_group.command("add", help=_l("Add a holiday, or several days with --until."))
+@click.argument("day")
+@click.option("--until", default=None, help=_l("Last day (YYYY-MM-DD)."))
+@click.option("--name", required=True, help=_l("Name of the holiday."))
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def holidays_add(day, until, name, community):
+    from plugins.mediation import services as svc
+
+    try:
+        added = svc.add_holidays(_community(community), None, day, until, name)
+    except ServiceError as err:
+        _fail(err)
+    click.echo(_("%(n)d days added.", n=len(added)))
+
+
+@holidays_group.command("list", help=_l("List the holidays."))
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def holidays_list(community):
+    from plugins.mediation.models import MediationHoliday
+
+    c = _community(community)
+    for h in MediationHoliday.query.filter_by(community_id=c.id).order_by(MediationHoliday.day):
+        click.echo(f"{h.day.isoformat()}  {h.name}")
+
+
+@mediation_group.command("deadline", help=_l("Show the judicial-confirmation deadline for an effective date (R19)."))
+@click.argument("effective_on")
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def deadline(effective_on, community):
+    from datetime import date
+
+    from plugins.mediation import dates
+
+    try:
+        day = date.fromisoformat(effective_on)
+    except ValueError:
+        raise click.ClickException(_("Enter a date as YYYY-MM-DD."))
+    click.echo(dates.deadline_for(_community(community), day).isoformat())
+
+
+@mediation_group.command("export", help=_l("Write the case register (without personal data) to .xlsx."))
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def export(file, community):
+    from plugins.mediation import reports
+
+    Path(file).write_bytes(reports.register_xlsx(_community(community)))
+    click.echo(_("Wrote %(path)s.", path=file))
+
+
+@mediation_group.command("staff", help=_l("Grant or take back mediation-staff access for a member."))
+@click.argument("login")
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@click.option("--remove", is_flag=True, help=_l("Take the access back."))
+@with_appcontext
+def staff(login, community, remove):
+    from plugins.mediation import services as svc
+
+    user = svc.user_by_login(login)
+    try:
+        svc.set_staff(_community(community), None, user, add=not remove)
+    except ServiceError as err:
+        _fail(err)
+    click.echo(_("Saved."))

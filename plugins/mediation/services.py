@@ -1,0 +1,874 @@
+"""Every state change of the mediation module; views, API, CLI and demo data all come here.
+
+Each function checks its input, raises ``core.errors.ServiceError`` (translated message and
+fields) before touching the database, and commits once at the end, so nothing is half-saved.
+The core audit log gets the action and record ids only: case contents never leave these tables.
+``actor=None`` means the system (command line, demo data) and skips the permission checks."""
+import hashlib
+import secrets
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from core.errors import Conflict, Forbidden, NotFound, ServiceError
+from core.events import Event, emit
+from core.extensions import db
+from core.models import Building, Grid, Membership, User, utcnow
+from core.services import accounts, audit, settings
+from core.services.notifications import N_, notify
+from plugins.mediation import access, dates
+from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, CONSENTS, DOCUMENT_KINDS, FOLLOWUP_RESULTS,
+                                      OUTCOMES, PARTY_ROLES, SIGN_METHODS, SOURCES, TIER_ORDER, URGENCIES,
+                                      MediationAgreement, MediationAssignment, MediationBooking, MediationCase,
+                                      MediationDocument, MediationFollowup, MediationHistory, MediationHoliday,
+                                      MediationObligation, MediationParty, MediationRosterSlot, MediationSession,
+                                      MediationSignature, MediationTask)
+
+MAX_UPLOAD = 10 * 1024 * 1024
+UPLOAD_TYPES = {  # extension → (content type, magic bytes)
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "pdf": ("application/pdf", (b"%PDF-",)),
+}
+STAFF_SOURCES = ("committee", "police", "court", "government")
+
+
+# ── helpers ─────────────────────────────────────────────────────────────────────────────
+def _invalid(fields, message=None):
+    raise ServiceError("invalid_input", message or _("Please correct the marked fields."), fields=fields)
+
+
+def _text(value, limit):
+    return (value or "").strip()[:limit] if isinstance(value, str) or value is None else str(value)[:limit]
+
+
+def _date(value, field, errors):
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return datetime.strptime(str(value or "").strip(), "%Y-%m-%d").date()
+    except ValueError:
+        errors[field] = _("Enter a date as YYYY-MM-DD.")
+        return None
+
+
+def _time(value, field, errors):
+    if isinstance(value, time):
+        return value
+    try:
+        return datetime.strptime(str(value or "").strip(), "%H:%M").time()
+    except ValueError:
+        errors[field] = _("Enter a time as HH:MM.")
+        return None
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def staff_users(community):
+    """Users who are mediation staff in ``community`` (for notifications)."""
+    ids = set(settings.get(community, "mediation", "staff_user_ids") or [])
+    ms = Membership.query.filter_by(community_id=community.id).all()
+    return sorted({m.user_id for m in ms if m.has_role("mediator") or m.user_id in ids})
+
+
+def require_staff(actor, community):
+    if actor is not None and not access.is_staff(actor, community):
+        raise Forbidden("forbidden", _("Only mediation staff may do this."))
+
+
+def require_full(actor, case):
+    if actor is not None and access.level(actor, case) != access.FULL:
+        raise Forbidden("forbidden", _("Only the case's mediators and mediation staff may do this."))
+
+
+def require_open(case):
+    if case.status != "open":
+        raise Conflict("case_closed", _("This case is closed. Re-open it first."))
+
+
+def _history(case, kind, actor, reason=None, from_tier=None, to_tier=None):
+    db.session.add(MediationHistory(case_id=case.id, kind=kind, actor_id=getattr(actor, "id", None),
+                                    reason=reason, from_tier=from_tier, to_tier=to_tier))
+    case.updated_at = utcnow()
+
+
+def _audit(action, case, actor, obj=None):
+    """Core audit entry: action and ids only, never case contents."""
+    audit.record(f"mediation.{action}", community=case.community_id, actor=actor,
+                 object_type=obj.__tablename__ if obj is not None else "mediation_case",
+                 object_id=str(obj.id if obj is not None else case.id),
+                 after={"case_id": case.id})
+
+
+def _notify_users(case, user_ids, message, exclude=None):
+    url = f"/c/{case.community.slug}/mediation/cases/{case.id}"
+    for uid in sorted(set(user_ids)):
+        if exclude is not None and uid == getattr(exclude, "id", exclude):
+            continue
+        notify(uid, case.community, "mediation", message, {"number": case.number}, url=url)
+
+
+def _party_user_ids(case):
+    return [p.user_id for p in case.parties if p.user_id]
+
+
+def _mediator_ids(case):
+    return [a.user_id for a in case.assignments]
+
+
+def get_case(community, case_id):
+    case = MediationCase.query.filter_by(id=case_id, community_id=community.id).first()
+    if case is None:
+        raise NotFound("not_found", _("No such case."))
+    return case
+
+
+def _next_number(community, year):
+    prefix = f"{year}-"
+    count = MediationCase.query.filter(MediationCase.community_id == community.id,
+                                       MediationCase.number.startswith(prefix)).count()
+    return f"{prefix}{count + 1:04d}"
+
+
+def _resolve_user(community, login, field, errors):
+    login = _text(login, 40)
+    if not login:
+        return None
+    user = accounts.find_user(login)
+    if user is None or access.membership_of(user, community) is None:
+        errors[field] = _("No member of this community has that phone number or user name.")
+        return None
+    return user
+
+
+def _party_from(community, data, index, errors):
+    prefix = f"parties.{index}."
+    role = data.get("role") or "applicant"
+    if role not in PARTY_ROLES:
+        errors[prefix + "role"] = _("Unknown value.")
+    user = data.get("user") or _resolve_user(community, data.get("login"), prefix + "login", errors)
+    name = _text(data.get("name"), 80) or (user.display_name if user else "")
+    if not name:
+        errors[prefix + "name"] = _("Enter the party's name.")
+    consent = data.get("consent") or "pending"
+    if consent not in CONSENTS:
+        errors[prefix + "consent"] = _("Unknown value.")
+    return MediationParty(role=role, name=name, phone=_text(data.get("phone"), 20) or None,
+                          address=_text(data.get("address"), 200) or None, user_id=user.id if user else None,
+                          consent=consent, consent_at=utcnow() if consent != "pending" else None)
+
+
+# ── intake ──────────────────────────────────────────────────────────────────────────────
+def allowed_sources(user, community):
+    """The case sources ``user`` may choose (None: the system, every source)."""
+    if user is None or access.is_staff(user, community):
+        return list(SOURCES)
+    m = access.membership_of(user, community)
+    out = ["application"]
+    if m is not None and m.has_role("grid_worker"):
+        out.insert(0, "grid_report")
+    if m is not None and m.has_role("building_head"):
+        out.insert(0, "building_head")
+    return out
+
+
+def open_case(community, actor, data, when=None):
+    """Register a case (受理登记). ``data``: source, category, description, grid_id, building_id,
+    location, urgency, violence_risk, rights_notified, voluntary_statement, private_hearing,
+    source_detail and parties (list of dicts: role, name, phone, address, login or user, consent)."""
+    if actor is not None and not access.is_member(actor, community):
+        raise Forbidden("forbidden", _("Join this community to apply for mediation."))
+    errors = {}
+    source = data.get("source") or "application"
+    if source not in SOURCES:
+        errors["source"] = _("Unknown value.")
+    elif source not in allowed_sources(actor, community):
+        errors["source"] = _("You cannot open a case from this source.")
+    category = data.get("category")
+    if category not in CATEGORIES:
+        errors["category"] = _("Choose a category.")
+    description = _text(data.get("description"), 5000)
+    if len(description) < 5:
+        errors["description"] = _("Describe the dispute in a few words (at least 5 characters).")
+    urgency = data.get("urgency") or "normal"
+    if urgency not in URGENCIES:
+        errors["urgency"] = _("Unknown value.")
+    grid = building = None
+    if _int(data.get("grid_id")):
+        grid = db.session.get(Grid, _int(data.get("grid_id")))
+        if grid is None or grid.community_id != community.id:
+            errors["grid_id"] = _("Unknown value.")
+    if _int(data.get("building_id")):
+        building = db.session.get(Building, _int(data.get("building_id")))
+        if building is None or building.community_id != community.id:
+            errors["building_id"] = _("Unknown value.")
+        elif grid is None:
+            grid = building.grid
+    raw_parties = data.get("parties") or []
+    if not isinstance(raw_parties, list):
+        raw_parties, errors["parties"] = [], _("Send a list of parties.")
+    parties = [_party_from(community, p if isinstance(p, dict) else {}, i, errors) for i, p in enumerate(raw_parties)]
+    if source == "application" and actor is not None and not access.is_staff(actor, community) \
+            and not any(p.user_id == actor.id for p in parties):
+        parties.insert(0, MediationParty(role="applicant", name=actor.display_name, user_id=actor.id,
+                                         consent="agreed", consent_at=utcnow()))
+    if not parties:
+        errors["parties"] = _("Name at least one party to the dispute.")
+    if errors:
+        _invalid(errors)
+    now = when or utcnow()
+    case = MediationCase(
+        community_id=community.id, number=_next_number(community, dates.local(community, now).year), source=source,
+        source_detail=_text(data.get("source_detail"), 200) or None, category=category, description=description,
+        grid_id=grid.id if grid else None, building_id=building.id if building else None,
+        location=_text(data.get("location"), 200) or None, urgency=urgency,
+        tier="community" if source in STAFF_SOURCES else "grid",
+        rights_notified=bool(data.get("rights_notified")), voluntary_statement=bool(data.get("voluntary_statement")),
+        private_hearing=data.get("private_hearing", True) is not False,
+        reported_by_id=getattr(actor, "id", None), opened_at=now, updated_at=now)
+    case.community = community
+    db.session.add(case)
+    db.session.flush()
+    for p in parties:
+        p.case_id = case.id
+        db.session.add(p)
+    db.session.add(MediationHistory(case_id=case.id, kind="opened", to_tier=case.tier, actor_id=getattr(actor, "id", None),
+                                    created_at=now))
+    access.log(community, case, actor, "create")
+    _audit("case.opened", case, actor)
+    _notify_users(case, staff_users(community), N_("A new mediation case %(number)s was registered."), exclude=actor)
+    if data.get("violence_risk"):
+        _flag_violence(case, actor)
+    db.session.flush()
+    if any(p.consent == "refused" for p in parties):
+        _close(case, actor, "refused", None)
+    emit(community, Event("mediation.case_opened", community.id, getattr(actor, "id", None),
+                          tuple(u for u in [getattr(actor, "id", None)] if u), f"mediation:case:{case.id}:opened",
+                          {"case_id": case.id, "source": source}))
+    db.session.commit()
+    return case
+
+
+def record_rights(case, actor, rights_notified, voluntary_statement):
+    """R16: the notice of rights was given and the voluntary statement made."""
+    require_full(actor, case)
+    require_open(case)
+    case.rights_notified = bool(rights_notified)
+    case.voluntary_statement = bool(voluntary_statement)
+    case.updated_at = utcnow()
+    _audit("case.rights", case, actor)
+    db.session.commit()
+
+
+def add_party(case, actor, data):
+    require_full(actor, case)
+    require_open(case)
+    errors = {}
+    party = _party_from(case.community, data, 0, errors)
+    if errors:
+        _invalid({k.split(".", 2)[-1]: v for k, v in errors.items()})
+    party.case_id = case.id
+    db.session.add(party)
+    db.session.flush()
+    _audit("party.added", case, actor, party)
+    if party.consent == "refused":
+        _close(case, actor, "refused", None)
+    db.session.commit()
+    return party
+
+
+def set_consent(case, party, actor, consent):
+    """Record a party's answer. An explicit refusal closes the case: no mediation (R16, Art. 17)."""
+    require_full(actor, case)
+    require_open(case)
+    if party.case_id != case.id:
+        raise NotFound("not_found", _("No such party."))
+    if consent not in CONSENTS or consent == "pending":
+        _invalid({"consent": _("Unknown value.")})
+    party.consent, party.consent_at = consent, utcnow()
+    _history(case, "consent", actor)
+    _audit("party.consent", case, actor, party)
+    if consent == "refused":
+        _close(case, actor, "refused", None)
+    db.session.commit()
+
+
+# ── routing ─────────────────────────────────────────────────────────────────────────────
+def assign(case, actor, user):
+    require_staff(actor, case.community)
+    require_open(case)
+    if user is None or not access.is_member(user, case.community):
+        _invalid({"login": _("No member of this community has that phone number or user name.")})
+    if any(a.user_id == user.id for a in case.assignments):
+        raise Conflict("already_assigned", _("This mediator is already assigned."), fields={"login": _("Already assigned.")})
+    a = MediationAssignment(case_id=case.id, user_id=user.id, assigned_by_id=getattr(actor, "id", None))
+    case.assignments.append(a)
+    db.session.flush()
+    _history(case, "assigned", actor, reason=user.display_name)
+    _audit("case.assigned", case, actor, a)
+    _notify_users(case, [user.id], N_("You were assigned mediation case %(number)s."), exclude=actor)
+    db.session.commit()
+    return a
+
+
+def unassign(case, actor, user_id):
+    require_staff(actor, case.community)
+    a = next((a for a in case.assignments if a.user_id == user_id), None)
+    if a is None:
+        raise NotFound("not_found", _("This mediator is not assigned."))
+    name = a.user.display_name
+    case.assignments.remove(a)
+    _history(case, "unassigned", actor, reason=name)
+    _audit("case.unassigned", case, actor)
+    db.session.commit()
+
+
+def escalate(case, actor, reason):
+    """Move the case up one tier: grid → community mediation committee → street."""
+    require_full(actor, case)
+    reason = _text(reason, 500)
+    if case.status != "open":
+        raise Conflict("case_closed", _("A closed case cannot be escalated. Re-open it first."))
+    if not reason:
+        _invalid({"reason": _("Give a reason.")})
+    i = TIER_ORDER.index(case.tier)
+    if i + 1 >= len(TIER_ORDER):
+        raise Conflict("top_tier", _("The case is at the street tier already; refer it out instead."))
+    old, case.tier = case.tier, TIER_ORDER[i + 1]
+    _history(case, "escalated", actor, reason, old, case.tier)
+    _audit("case.escalated", case, actor)
+    _notify_users(case, staff_users(case.community) + _mediator_ids(case),
+                  N_("Mediation case %(number)s was escalated."), exclude=actor)
+    db.session.commit()
+
+
+def refer(case, actor, to, reason):
+    """Refer the case out (court, police, department); it closes with the outcome ``referred``."""
+    require_full(actor, case)
+    require_open(case)
+    errors = {}
+    to, reason = _text(to, 200), _text(reason, 500)
+    if not to:
+        errors["referred_to"] = _("Say where the case goes.")
+    if not reason:
+        errors["reason"] = _("Give a reason.")
+    if errors:
+        _invalid(errors)
+    case.referred_to = to
+    _history(case, "referred", actor, reason, case.tier, None)
+    _close(case, actor, "referred", None)
+    db.session.commit()
+
+
+def _flag_violence(case, actor):
+    case.violence_risk = True
+    if MediationTask.query.filter_by(case_id=case.id, kind="police_referral").first() is None:
+        db.session.add(MediationTask(case_id=case.id, kind="police_referral"))
+    _history(case, "violence", actor)
+    _notify_users(case, staff_users(case.community) + _mediator_ids(case),
+                  N_("Mediation case %(number)s may turn violent: report it to the police."))
+
+
+def flag_violence(case, actor):
+    """R21: a case that may turn violent or criminal gets a police-referral task."""
+    require_full(actor, case)
+    if case.violence_risk:
+        raise Conflict("already_flagged", _("This case is flagged already."))
+    _flag_violence(case, actor)
+    _audit("case.violence_risk", case, actor)
+    db.session.commit()
+
+
+def complete_task(task, actor, note):
+    require_full(actor, task.case)
+    if task.done_at is not None:
+        raise Conflict("task_done", _("This task is done already."))
+    note = _text(note, 500)
+    if not note:
+        _invalid({"note": _("Say what was done (e.g. reported to the police station on duty).")})
+    task.done_at, task.done_by_id, task.note = utcnow(), getattr(actor, "id", None), note
+    _audit("task.done", task.case, actor, task)
+    db.session.commit()
+
+
+def set_joint_meeting(case, actor, flag):
+    """Hand the case to the joint meeting's agenda (agenda_sources hook), or take it back."""
+    require_staff(actor, case.community)
+    case.for_joint_meeting = bool(flag)
+    if flag:
+        _history(case, "joint_meeting", actor)
+    _audit("case.joint_meeting", case, actor)
+    db.session.commit()
+
+
+# ── working a case ──────────────────────────────────────────────────────────────────────
+def add_session(case, actor, data):
+    """Record a session (调解记录): date, time, place, attendees, public or private, notes."""
+    require_full(actor, case)
+    require_open(case)
+    if any(p.consent == "refused" for p in case.parties):
+        raise Conflict("refused", _("A party refused mediation; the case cannot be mediated."))
+    errors = {}
+    day = _date(data.get("held_on"), "held_on", errors)
+    at = _time(data.get("held_at") or "09:00", "held_at", errors)
+    place = _text(data.get("place"), 200)
+    attendees = _text(data.get("attendees"), 500)
+    if not place:
+        errors["place"] = _("Where was the session held?")
+    if not attendees:
+        errors["attendees"] = _("Who attended?")
+    community = case.community
+    if day is not None and "held_on" not in errors:
+        if day < dates.local_date(community, case.opened_at):
+            errors["held_on"] = _("The session cannot be before the case was opened (%(date)s).",
+                                  date=dates.local_date(community, case.opened_at).isoformat())
+        elif day > dates.today(community):
+            errors["held_on"] = _("Record sessions that took place; this date is in the future.")
+    public = bool(data.get("public"))
+    if public and case.private_hearing:
+        errors["public"] = _("A party asked for a private hearing; the session cannot be public.")
+    if errors:
+        _invalid(errors)
+    if not case.rights_notified:
+        raise Conflict("rights_not_notified",
+                       _("Record that the parties were told their rights before the first session (R16)."))
+    s = MediationSession(case_id=case.id, held_at=dates.to_utc(community, day, at), place=place,
+                         attendees=attendees, public=public, notes=_text(data.get("notes"), 20000),
+                         recorded_by_id=getattr(actor, "id", None))
+    db.session.add(s)
+    db.session.flush()
+    _audit("session.recorded", case, actor, s)
+    case.updated_at = utcnow()
+    db.session.commit()
+    return s
+
+
+def upload_document(case, actor, filename, data: bytes, kind="evidence"):
+    """Store a photo or scan (jpg, png, pdf; at most 10 MB; checked by its first bytes)."""
+    require_full(actor, case)
+    name = Path(_text(filename, 200).replace("\\", "/")).name or "upload"
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if kind not in DOCUMENT_KINDS:
+        _invalid({"kind": _("Unknown value.")})
+    if ext not in UPLOAD_TYPES:
+        _invalid({"file": _("Upload a JPG, PNG or PDF file.")})
+    if not data:
+        _invalid({"file": _("The file is empty.")})
+    if len(data) > MAX_UPLOAD:
+        _invalid({"file": _("The file is larger than 10 MB.")})
+    ctype, magics = UPLOAD_TYPES[ext]
+    if not any(data.startswith(m) for m in magics):
+        _invalid({"file": _("The file's content does not match its type (JPG, PNG or PDF).")})
+    stored = secrets.token_hex(16) + "." + ("jpg" if ext == "jpeg" else ext)
+    folder = upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / stored
+    path.write_bytes(data)
+    doc = MediationDocument(case_id=case.id, kind=kind, filename=name, stored_name=stored, content_type=ctype,
+                            size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            uploaded_by_id=getattr(actor, "id", None))
+    db.session.add(doc)
+    try:
+        db.session.flush()
+        _audit("document.uploaded", case, actor, doc)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    return doc
+
+
+def upload_dir() -> Path:
+    configured = current_app.config.get("MEDIATION_UPLOAD_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads" / "mediation"
+
+
+def document_path(doc) -> Path:
+    return upload_dir() / doc.stored_name
+
+
+# ── agreement ───────────────────────────────────────────────────────────────────────────
+def current_agreement(case):
+    return MediationAgreement.query.filter_by(case_id=case.id).order_by(MediationAgreement.id.desc()).first()
+
+
+def record_agreement(case, actor, data):
+    """A written or oral agreement with obligations (who performs what by when). A written one
+    takes effect once every party, the mediator and the committee seal are recorded (R18); an
+    oral one when it is reached (Art. 30), recorded by the mediator (Art. 28)."""
+    require_full(actor, case)
+    require_open(case)
+    live = [p for p in case.parties if p.consent != "refused"]
+    if len(live) < 2:
+        raise ServiceError("no_parties", _("An agreement needs at least two parties on the case."),
+                           fields={"parties": _("Add the parties first.")})
+    pending = current_agreement(case)
+    if pending is not None and pending.effective_on is None:
+        raise Conflict("agreement_pending", _("An agreement is waiting for signatures already."))
+    errors = {}
+    form = data.get("form") or "written"
+    if form not in AGREEMENT_FORMS:
+        errors["form"] = _("Unknown value.")
+    facts, terms = _text(data.get("facts"), 20000), _text(data.get("terms"), 20000)
+    if not facts:
+        errors["facts"] = _("State the facts and the points in dispute.")
+    if not terms:
+        errors["terms"] = _("State what was agreed.")
+    party_ids = {p.id for p in case.parties}
+    obligations = []
+    opened_on = dates.local_date(case.community, case.opened_at)
+    raw = data.get("obligations") or []
+    if not isinstance(raw, list):
+        raw, errors["obligations"] = [], _("Send a list of obligations.")
+    for i, ob in enumerate(raw):
+        ob = ob if isinstance(ob, dict) else {}
+        desc = _text(ob.get("description"), 500)
+        if not desc and not ob.get("due_on"):
+            continue
+        pid = _int(ob.get("party_id"))
+        if pid not in party_ids:
+            errors[f"obligations.{i}.party_id"] = _("Choose a party of this case.")
+        if not desc:
+            errors[f"obligations.{i}.description"] = _("Say what is to be done.")
+        due = _date(ob.get("due_on"), f"obligations.{i}.due_on", errors)
+        if due is not None and due < opened_on:
+            errors[f"obligations.{i}.due_on"] = _("The date is before the case was opened.")
+        obligations.append((pid, desc, due))
+    if errors:
+        _invalid(errors)
+    ag = MediationAgreement(case_id=case.id, form=form, facts=facts, terms=terms,
+                            created_by_id=getattr(actor, "id", None))
+    db.session.add(ag)
+    db.session.flush()
+    for pid, desc, due in obligations:
+        db.session.add(MediationObligation(agreement_id=ag.id, party_id=pid, description=desc, due_on=due))
+    _history(case, "agreement", actor)
+    _audit("agreement.recorded", case, actor, ag)
+    db.session.flush()
+    if form == "oral":
+        ag.mediator_signed_by_id, ag.mediator_signed_at = getattr(actor, "id", None), utcnow()
+        _take_effect(ag, actor)
+    db.session.commit()
+    return ag
+
+
+def missing_signatures(ag):
+    """What the agreement still needs before it takes effect (R18)."""
+    if ag.form == "oral":
+        return []
+    signed = {s.party_id for s in ag.signatures}
+    out = [p for p in ag.case.parties if p.id not in signed and p.consent != "refused"]
+    if ag.mediator_signed_at is None:
+        out.append("mediator")
+    if ag.seal_applied_at is None:
+        out.append("seal")
+    return out
+
+
+def sign(ag, actor, who, method="signature"):
+    """Record a signature: ``who`` is a party id, ``"mediator"`` or ``"seal"`` (the committee seal)."""
+    case = ag.case
+    require_full(actor, case)
+    require_open(case)
+    if ag.effective_on is not None:
+        raise Conflict("already_effective", _("The agreement is in effect already."))
+    if who == "mediator":
+        if actor is not None and not access.is_assigned(actor, case) and not access.is_staff(actor, case.community):
+            raise Forbidden("forbidden", _("Only a mediator may sign as the mediator."))
+        if ag.mediator_signed_at is not None:
+            raise Conflict("already_signed", _("This signature is recorded already."))
+        ag.mediator_signed_by_id, ag.mediator_signed_at = getattr(actor, "id", None), utcnow()
+    elif who == "seal":
+        if ag.seal_applied_at is not None:
+            raise Conflict("already_signed", _("This signature is recorded already."))
+        ag.seal_applied_at = utcnow()
+    else:
+        party = next((p for p in case.parties if p.id == _int(who)), None)
+        if party is None:
+            _invalid({"party_id": _("Choose a party of this case.")})
+        if method not in SIGN_METHODS:
+            _invalid({"method": _("Unknown value.")})
+        if any(s.party_id == party.id for s in ag.signatures):
+            raise Conflict("already_signed", _("This signature is recorded already."))
+        ag.signatures.append(MediationSignature(party_id=party.id, method=method,
+                                                recorded_by_id=getattr(actor, "id", None)))
+    db.session.flush()
+    _audit("agreement.signed", case, actor, ag)
+    if not missing_signatures(ag):
+        _take_effect(ag, actor)
+    db.session.commit()
+
+
+def _take_effect(ag, actor):
+    case = ag.case
+    ag.effective_on = dates.today(case.community)
+    _history(case, "effective", actor)
+    delay = timedelta(days=int(settings.get(case.community, "mediation", "followup_delay_days")))
+    obligations = MediationObligation.query.filter_by(agreement_id=ag.id).all()
+    for ob in obligations:
+        db.session.add(MediationFollowup(case_id=case.id, obligation_id=ob.id, due_on=max(ob.due_on, ag.effective_on) + delay))
+    if not obligations:
+        db.session.add(MediationFollowup(case_id=case.id, due_on=ag.effective_on + delay))
+    _notify_users(case, _party_user_ids(case), N_("The agreement in your mediation case %(number)s took effect."))
+
+
+def confirmation_deadline(ag):
+    """R19 deadline for a joint application for judicial confirmation, or None."""
+    return dates.deadline_for(ag.case.community, ag.effective_on)
+
+
+# ── follow-up ───────────────────────────────────────────────────────────────────────────
+def record_followup(fu, actor, result, findings, when=None):
+    """Record a follow-up visit. Non-performance: first the party is urged and another visit is
+    scheduled; if it still is not performed, they are told of their right to sue (R20, Art. 31–32)."""
+    case = db.session.get(MediationCase, fu.case_id)
+    require_full(actor, case)
+    if fu.done_at is not None:
+        raise Conflict("followup_done", _("This follow-up visit is recorded already."))
+    errors = {}
+    if result not in FOLLOWUP_RESULTS:
+        errors["result"] = _("Choose what the visit found.")
+    findings = _text(findings, 5000)
+    if not findings:
+        errors["findings"] = _("Write down what the visit found.")
+    if errors:
+        _invalid(errors)
+    now = when or utcnow()
+    fu.done_at, fu.result, fu.findings, fu.visited_by_id = now, result, findings, getattr(actor, "id", None)
+    if result == "performed":
+        fu.action = "none"
+    else:
+        urged_before = MediationFollowup.query.filter(MediationFollowup.case_id == case.id,
+                                                      MediationFollowup.action == "urged").count()
+        if urged_before:
+            fu.action = "right_to_sue"
+            _notify_users(case, _party_user_ids(case),
+                          N_("Mediation case %(number)s: the agreement was not performed. You may take it to court."))
+        else:
+            fu.action = "urged"
+            days = int(settings.get(case.community, "mediation", "urge_days"))
+            db.session.add(MediationFollowup(case_id=case.id, obligation_id=fu.obligation_id,
+                                             due_on=dates.today(case.community, now) + timedelta(days=days)))
+            _notify_users(case, _party_user_ids(case),
+                          N_("Mediation case %(number)s: please perform what the agreement says."))
+    db.session.flush()
+    _audit("followup.recorded", case, actor, fu)
+    emit(case.community, Event("mediation.followup_done", case.community_id, getattr(actor, "id", None),
+                               tuple(u for u in [getattr(actor, "id", None)] if u),
+                               f"mediation:followup:{fu.id}:done", {"case_id": case.id, "followup_id": fu.id}))
+    db.session.commit()
+
+
+# ── outcome ─────────────────────────────────────────────────────────────────────────────
+def _close(case, actor, outcome, reason):
+    case.status, case.outcome, case.closed_at = "closed", outcome, utcnow()
+    _history(case, "closed", actor, reason)
+    _audit("case.closed", case, actor)
+    _notify_users(case, _party_user_ids(case) + _mediator_ids(case),
+                  N_("Mediation case %(number)s was closed."), exclude=actor)
+    if outcome == "resolved":
+        emit(case.community, Event("mediation.case_resolved", case.community_id, getattr(actor, "id", None),
+                                   tuple(sorted(set(_mediator_ids(case)))), f"mediation:case:{case.id}:resolved",
+                                   {"case_id": case.id}))
+
+
+def close(case, actor, outcome, reason=None):
+    require_full(actor, case)
+    if case.status != "open":
+        raise Conflict("case_closed", _("This case is closed already."))
+    if outcome not in OUTCOMES or outcome in ("refused", "referred"):
+        _invalid({"outcome": _("Choose an outcome.")})
+    reason = _text(reason, 500)
+    if outcome == "resolved":
+        ag = current_agreement(case)
+        if ag is None or ag.effective_on is None:
+            raise ServiceError("no_agreement", _("A case is resolved by an agreement in effect. Record it first."),
+                               fields={"outcome": _("No agreement in effect.")})
+    elif not reason:
+        _invalid({"reason": _("Give a reason.")})
+    _close(case, actor, outcome, reason or None)
+    db.session.commit()
+
+
+def reopen(case, actor, reason):
+    require_staff(actor, case.community)
+    if case.status == "open":
+        raise Conflict("case_open", _("This case is open."))
+    reason = _text(reason, 500)
+    if not reason:
+        _invalid({"reason": _("Give a reason.")})
+    if case.outcome == "refused" and any(p.consent == "refused" for p in case.parties):
+        raise Conflict("refused", _("A party refused mediation. Record their new consent before re-opening."))
+    case.status, case.outcome, case.closed_at = "open", None, None
+    _history(case, "reopened", actor, reason)
+    _audit("case.reopened", case, actor)
+    db.session.commit()
+
+
+def reconsent_and_reopen(case, party, actor, reason):
+    """A party who refused now agrees: record it and re-open (staff)."""
+    require_staff(actor, case.community)
+    party.consent, party.consent_at = "agreed", utcnow()
+    db.session.flush()
+    reopen(case, actor, reason)
+
+
+# ── holidays ────────────────────────────────────────────────────────────────────────────
+def add_holidays(community, actor, first, last=None, name=""):
+    require_staff(actor, community)
+    errors = {}
+    first = _date(first, "day", errors)
+    last = _date(last, "until", errors) if last else first
+    name = _text(name, 80)
+    if not name:
+        errors["name"] = _("Name the holiday.")
+    if first and last and last < first:
+        errors["until"] = _("The last day is before the first.")
+    if first and last and (last - first).days > 31:
+        errors["until"] = _("Add at most 31 days at once.")
+    if errors:
+        _invalid(errors)
+    existing = {h.day for h in MediationHoliday.query.filter_by(community_id=community.id)}
+    added = []
+    day = first
+    while day <= last:
+        if day not in existing:
+            h = MediationHoliday(community_id=community.id, day=day, name=name)
+            db.session.add(h)
+            added.append(h)
+        day += timedelta(days=1)
+    db.session.flush()
+    audit.record("mediation.holidays.added", community=community, actor=actor, object_type="mediation_holiday",
+                 object_id=first.isoformat(), after={"from": first, "to": last, "name": name})
+    db.session.commit()
+    return added
+
+
+def remove_holiday(community, actor, holiday_id):
+    require_staff(actor, community)
+    h = MediationHoliday.query.filter_by(id=holiday_id, community_id=community.id).first()
+    if h is None:
+        raise NotFound("not_found", _("No such holiday."))
+    audit.record("mediation.holidays.removed", community=community, actor=actor, object_type="mediation_holiday",
+                 object_id=str(h.id), before={"day": h.day, "name": h.name})
+    db.session.delete(h)
+    db.session.commit()
+
+
+# ── duty roster and clinic bookings ─────────────────────────────────────────────────────
+def add_slot(community, actor, data):
+    require_staff(actor, community)
+    errors = {}
+    user = data.get("user") or _resolve_user(community, data.get("login"), "login", errors)
+    if user is None and "login" not in errors:
+        errors["login"] = _("Enter the mediator's phone number or user name.")
+    weekday = _int(data.get("weekday"))
+    if weekday is None or not 0 <= weekday <= 6:
+        errors["weekday"] = _("Choose a day of the week.")
+    start = _time(data.get("start_time"), "start_time", errors)
+    end = _time(data.get("end_time"), "end_time", errors)
+    if start and end and end <= start:
+        errors["end_time"] = _("The end is before the start.")
+    place, title = _text(data.get("place"), 120), _text(data.get("title"), 80)
+    if not place:
+        errors["place"] = _("Where?")
+    if not title:
+        errors["title"] = _("Give the duty hours a name, e.g. 道德门诊.")
+    capacity = _int(data.get("capacity") or 4)
+    if capacity is None or not 1 <= capacity <= 50:
+        errors["capacity"] = _("Enter a whole number from 1 to 50.")
+    if errors:
+        _invalid(errors)
+    slot = MediationRosterSlot(community_id=community.id, user_id=user.id, weekday=weekday, start_time=start,
+                               end_time=end, place=place, title=title, capacity=capacity)
+    db.session.add(slot)
+    db.session.flush()
+    audit.record("mediation.roster.added", community=community, actor=actor, obj=slot)
+    db.session.commit()
+    return slot
+
+
+def remove_slot(community, actor, slot_id):
+    require_staff(actor, community)
+    slot = MediationRosterSlot.query.filter_by(id=slot_id, community_id=community.id, active=True).first()
+    if slot is None:
+        raise NotFound("not_found", _("No such duty hours."))
+    slot.active = False
+    audit.record("mediation.roster.removed", community=community, actor=actor, obj=slot)
+    db.session.commit()
+
+
+def next_dates(community, slot, weeks=4):
+    """The next ``weeks`` dates of ``slot`` from today, holidays left out."""
+    today = dates.today(community)
+    first = today + timedelta(days=(slot.weekday - today.weekday()) % 7)
+    hols = dates.holidays(community)
+    return [d for d in (first + timedelta(weeks=i) for i in range(weeks)) if d not in hols]
+
+
+def booked_count(slot, on_date):
+    return MediationBooking.query.filter_by(slot_id=slot.id, on_date=on_date).count()
+
+
+def book(community, user, slot_id, on_date):
+    """A resident books a clinic hour (their name only: what it is about stays for the visit)."""
+    if user is None or not access.is_member(user, community):
+        raise Forbidden("forbidden", _("Join this community to book a visit."))
+    slot = MediationRosterSlot.query.filter_by(id=_int(slot_id), community_id=community.id, active=True).first()
+    if slot is None:
+        raise NotFound("not_found", _("No such duty hours."))
+    errors = {}
+    day = _date(on_date, "on_date", errors)
+    if errors:
+        _invalid(errors)
+    if day not in next_dates(community, slot, weeks=8):
+        _invalid({"on_date": _("Choose one of the dates offered.")})
+    if MediationBooking.query.filter_by(slot_id=slot.id, on_date=day, user_id=user.id).first():
+        raise Conflict("already_booked", _("You have booked this already."))
+    if booked_count(slot, day) >= slot.capacity:
+        raise Conflict("full", _("This date is fully booked. Choose another."))
+    b = MediationBooking(slot_id=slot.id, on_date=day, user_id=user.id)
+    db.session.add(b)
+    db.session.flush()
+    notify(slot.user_id, community, "mediation", N_("A resident booked your duty hours on %(date)s."),
+           {"date": day.isoformat()}, url=f"/c/{community.slug}/mediation/roster")
+    db.session.commit()
+    return b
+
+
+def cancel_booking(community, user, booking_id):
+    b = MediationBooking.query.filter_by(id=_int(booking_id), user_id=getattr(user, "id", None)).first()
+    if b is None or b.slot.community_id != community.id:
+        raise NotFound("not_found", _("No such booking."))
+    db.session.delete(b)
+    db.session.commit()
+
+
+# ── settings ────────────────────────────────────────────────────────────────────────────
+def set_staff(community, actor, user, add=True):
+    """Grant or take back mediation-staff access for a member without the mediator role."""
+    if actor is not None and not (access.is_staff(actor, community) or getattr(actor, "is_superadmin", False)):
+        raise Forbidden("forbidden", _("Only mediation staff may do this."))
+    if user is None or not access.is_member(user, community):
+        _invalid({"login": _("No member of this community has that phone number or user name.")})
+    ids = set(settings.get(community, "mediation", "staff_user_ids") or [])
+    ids = ids | {user.id} if add else ids - {user.id}
+    settings.set(community, "mediation", "staff_user_ids", sorted(ids), actor=actor)
+    db.session.commit()
+
+
+def user_by_login(login):
+    return accounts.find_user(login) if login else None
+
+
+def case_user(user_id):
+    return db.session.get(User, user_id)

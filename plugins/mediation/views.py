@@ -1,0 +1,567 @@
+"""Mediation pages under /c/<community>/mediation/ (server-rendered, usable without JavaScript).
+
+Every page checks access through ``plugins.mediation.access``; a case the user may not see
+answers 404, exactly like a case that does not exist, and every read of a case is logged."""
+from functools import wraps
+
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from core.errors import ServiceError
+from core.extensions import db
+from core.forms import apply_error
+from core.models import Building, Grid, Membership, User
+from plugins.mediation import access, dates, reports
+from plugins.mediation import services as svc
+from plugins.mediation.forms import (AgreementForm, AssignForm, CaseForm, CloseForm, DocumentForm, FollowupForm,
+                                     HolidayForm, PartyForm, ReasonForm, ReferForm, SessionForm, SignForm, SlotForm,
+                                     TaskForm, WEEKDAYS, choices)
+from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, CONSENTS, DOCUMENT_KINDS, FOLLOWUP_ACTIONS,
+                                      FOLLOWUP_RESULTS, HISTORY_KINDS, OUTCOMES, PARTY_ROLES, SIGN_METHODS, SOURCES,
+                                      STATUSES, TIERS, URGENCIES, MediationAccessLog, MediationAgreement,
+                                      MediationBooking, MediationCase, MediationDocument, MediationFollowup,
+                                      MediationHistory, MediationHoliday, MediationObligation, MediationParty,
+                                      MediationRosterSlot, MediationSession, MediationTask)
+
+bp = Blueprint("mediation", __name__, url_prefix="/mediation", static_folder="static",
+               static_url_path="/static", template_folder="templates")
+
+LABELS = dict(SOURCES=SOURCES, CATEGORIES=CATEGORIES, TIERS=TIERS, STATUSES=STATUSES, OUTCOMES=OUTCOMES,
+              URGENCIES=URGENCIES, PARTY_ROLES=PARTY_ROLES, CONSENTS=CONSENTS, AGREEMENT_FORMS=AGREEMENT_FORMS,
+              SIGN_METHODS=SIGN_METHODS, FOLLOWUP_RESULTS=FOLLOWUP_RESULTS, FOLLOWUP_ACTIONS=FOLLOWUP_ACTIONS,
+              DOCUMENT_KINDS=DOCUMENT_KINDS, HISTORY_KINDS=HISTORY_KINDS, WEEKDAYS=dict(WEEKDAYS))
+
+
+def member_required(view):
+    """Logged in and a member of this community; otherwise the module is not theirs (404)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not access.is_member(current_user, g.community):
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def staff_required(view):
+    @wraps(view)
+    @member_required
+    def wrapped(*args, **kwargs):
+        if not access.is_staff(current_user, g.community):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _load(case_id, need=None):
+    """The case if the current user may see it (at level ``need`` if given), else 404."""
+    case = (MediationCase.query.options(selectinload(MediationCase.parties), selectinload(MediationCase.assignments))
+            .filter_by(id=case_id, community_id=g.community.id).first())
+    level = access.level(current_user, case) if case is not None else None
+    if level is None or (need == access.FULL and level != access.FULL):
+        abort(404)
+    return case, level
+
+
+def _back(case):
+    return redirect(url_for("c.mediation.case", case_id=case.id))
+
+
+def _member_choices(roles=None):
+    q = (db.session.query(User).join(Membership, Membership.user_id == User.id)
+         .filter(Membership.community_id == g.community.id).order_by(User.display_name))
+    users = [u for u in q if roles is None or access.membership_of(u, g.community).has_role(*roles)]
+    return [(u.login_name, f"{u.display_name} ({u.login_name})") for u in users]
+
+
+def _today():
+    return dates.today(g.community)
+
+
+# ── index, intake ───────────────────────────────────────────────────────────────────────
+@bp.route("/")
+@member_required
+def index():
+    community, user = g.community, current_user
+    staff = access.is_staff(user, community)
+    q = MediationCase.query.options(selectinload(MediationCase.parties), selectinload(MediationCase.assignments)) \
+        .filter(MediationCase.id.in_(access.visible_case_ids_query(user, community)))
+    args = request.args
+    status = args.get("status") if args.get("status") in STATUSES else None
+    tier = args.get("tier") if args.get("tier") in TIERS else None
+    category = args.get("category") if args.get("category") in CATEGORIES else None
+    number = (args.get("q") or "").strip()[:40]
+    if status:
+        q = q.filter(MediationCase.status == status)
+    if tier:
+        q = q.filter(MediationCase.tier == tier)
+    if category:
+        q = q.filter(MediationCase.category == category)
+    if number:
+        q = q.filter(MediationCase.number.contains(number, autoescape=True))
+    rows = q.order_by(MediationCase.status.desc(), MediationCase.opened_at.desc()).limit(200).all()
+    today = _today()
+    if args.get("overdue"):
+        rows = [c for c in rows if dates.is_overdue(c, today)]
+    levels = {c.id: access.level(user, c) for c in rows}
+    tasks = followups = []
+    if staff or any(v == access.FULL for v in levels.values()):
+        full_ids = [cid for cid, v in levels.items() if v == access.FULL] if not staff else None
+        tq = MediationTask.query.join(MediationCase).filter(MediationCase.community_id == community.id,
+                                                            MediationTask.done_at.is_(None))
+        fq = MediationFollowup.query.join(MediationCase, MediationFollowup.case_id == MediationCase.id).filter(
+            MediationCase.community_id == community.id, MediationFollowup.done_at.is_(None),
+            MediationFollowup.due_on <= today)
+        if full_ids is not None:
+            tq = tq.filter(MediationTask.case_id.in_(full_ids or [0]))
+            fq = fq.filter(MediationFollowup.case_id.in_(full_ids or [0]))
+        tasks, followups = tq.all(), fq.order_by(MediationFollowup.due_on).all()
+    access.log(community, None, user, "list")
+    db.session.commit()
+    return render_template("mediation/index.html", rows=rows, levels=levels, staff=staff, today=today,
+                           tasks=tasks, followups=followups, status=status, tier=tier, category=category,
+                           number=number, overdue=bool(args.get("overdue")), is_overdue=dates.is_overdue, **LABELS)
+
+
+def _fill_case_form(form):
+    form.source.choices = choices(SOURCES, svc.allowed_sources(current_user, g.community))
+    form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in
+                                         Grid.query.filter_by(community_id=g.community.id).order_by(Grid.name)]
+    form.building_id.choices = [(0, "—")] + [
+        (x.id, x.name) for x in Building.query.filter_by(community_id=g.community.id).order_by(Building.name)]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@member_required
+def new():
+    form = CaseForm()
+    _fill_case_form(form)
+    m = access.membership_of(current_user, g.community)
+    staff = access.is_staff(current_user, g.community)
+    if request.method == "GET":
+        if m.grid_id:
+            form.grid_id.data = m.grid_id
+        if m.building_id:
+            form.building_id.data = m.building_id
+    if form.validate_on_submit():
+        applying = form.source.data == "application" and not staff
+        parties = []
+        if not applying and (form.applicant_name.data or form.applicant_login.data):
+            parties.append({"role": "applicant", "name": form.applicant_name.data, "phone": form.applicant_phone.data,
+                            "login": form.applicant_login.data})
+        if form.respondent_name.data or form.respondent_login.data:
+            parties.append({"role": "respondent", "name": form.respondent_name.data,
+                            "phone": form.respondent_phone.data, "login": form.respondent_login.data,
+                            "consent": "refused" if form.respondent_refuses.data else "pending"})
+        data = {k: getattr(form, k).data for k in ("source", "source_detail", "category", "description", "grid_id",
+                                                   "building_id", "location", "urgency", "violence_risk",
+                                                   "rights_notified", "voluntary_statement", "private_hearing")}
+        data["parties"] = parties
+        try:
+            case = svc.open_case(g.community, current_user, data)
+        except ServiceError as err:
+            apply_error(form, _fields_for_form(err))
+        else:
+            flash(_("Case %(number)s is registered. Mediation staff have been told.", number=case.number), "success")
+            return _back(case)
+    return render_template("mediation/new.html", form=form, staff=staff)
+
+
+def _fields_for_form(err):
+    """Map the service's party field names onto the intake form's fields."""
+    mapping = {"parties.0.name": "applicant_name", "parties.0.login": "applicant_login",
+               "parties.1.name": "respondent_name", "parties.1.login": "respondent_login",
+               "parties": "respondent_name"}
+    err.fields = {mapping.get(k, k): v for k, v in (err.fields or {}).items()}
+    return err
+
+
+# ── the case ────────────────────────────────────────────────────────────────────────────
+def _case_context(case):
+    community = g.community
+    agreements = MediationAgreement.query.filter_by(case_id=case.id).order_by(MediationAgreement.id).all()
+    ag = agreements[-1] if agreements else None
+    ctx = dict(case=case, agreement=ag, today=_today(), overdue=dates.is_overdue(case, _today()),
+               days_open=dates.days_open(case, _today()),
+               opened_on=dates.local_date(community, case.opened_at),
+               deadline=svc.confirmation_deadline(ag) if ag and ag.effective_on else None,
+               missing=svc.missing_signatures(ag) if ag else [],
+               obligations=MediationObligation.query.filter_by(agreement_id=ag.id).all() if ag else [],
+               history=MediationHistory.query.filter_by(case_id=case.id).order_by(MediationHistory.id).all(),
+               **LABELS)
+    return ctx
+
+
+def _full_forms(case, ctx, **override):
+    ag = ctx["agreement"]
+    party_choices = [(p.id, p.name) for p in case.parties]
+    agreement_form = override.get("agreement_form") or AgreementForm(prefix="ag")
+    agreement_form.ob1_party.choices = agreement_form.ob2_party.choices = [(0, "—")] + party_choices
+    sign_form = SignForm(prefix="sg")
+    sign_form.who.choices = [(str(p.id), p.name) for p in ctx["missing"] if not isinstance(p, str)] + \
+        [(w, label) for w, label in (("mediator", _("Mediator")), ("seal", _("Committee seal"))) if w in ctx["missing"]]
+    assign_form = AssignForm(prefix="as")
+    assigned = {a.user.login_name for a in case.assignments}
+    assign_form.login.choices = [c for c in _member_choices() if c[0] not in assigned]
+    return dict(
+        party_form=override.get("party_form") or PartyForm(prefix="pt"),
+        session_form=override.get("session_form") or SessionForm(prefix="ss"),
+        agreement_form=agreement_form, sign_form=sign_form, assign_form=assign_form,
+        followup_form=override.get("followup_form") or FollowupForm(prefix="fu"),
+        reason_form=override.get("reason_form") or ReasonForm(prefix="rs"),
+        refer_form=override.get("refer_form") or ReferForm(prefix="rf"),
+        close_form=override.get("close_form") or CloseForm(prefix="cl"),
+        document_form=DocumentForm(prefix="dc"), task_form=TaskForm(prefix="tk"),
+        sessions=MediationSession.query.filter_by(case_id=case.id).order_by(MediationSession.held_at).all(),
+        documents=MediationDocument.query.filter_by(case_id=case.id).order_by(MediationDocument.id).all(),
+        followups=MediationFollowup.query.filter_by(case_id=case.id).order_by(MediationFollowup.due_on,
+                                                                             MediationFollowup.id).all(),
+        tasks=MediationTask.query.filter_by(case_id=case.id).all(),
+        staff=access.is_staff(current_user, g.community),
+        local=lambda dt: dates.local(g.community, dt),
+        signed_ids={s.party_id: s for s in ag.signatures} if ag else {},
+    )
+
+
+def _render_case(case, level, status=200, **override):
+    ctx = _case_context(case)
+    if level == access.FULL:
+        ctx.update(_full_forms(case, ctx, **override))
+        template = "mediation/case.html"
+    else:
+        template = "mediation/case_party.html"
+        ctx["level"] = level
+        ctx["my_party"] = next((p for p in case.parties if p.user_id == current_user.id), None)
+    access.log(g.community, case, current_user, "view")
+    db.session.commit()
+    return render_template(template, **ctx), status
+
+
+@bp.route("/cases/<int:case_id>")
+@member_required
+def case(case_id):
+    c, level = _load(case_id)
+    return _render_case(c, level)
+
+
+def _action(case_id, fn, success, form_cls=None, form_name=None, prefix=None):
+    """Run a POST action on a case the user works on; re-render the case with errors on failure."""
+    c, _lvl = _load(case_id, access.FULL)
+    form = form_cls(prefix=prefix) if form_cls else None
+    if form is not None and not form.validate():
+        for name, errs in form.errors.items():
+            flash(f"{getattr(form, name).label.text}: {' '.join(str(e) for e in errs)}", "error")
+        return _render_case(c, access.FULL, 400, **({form_name: form} if form_name else {}))
+    try:
+        fn(c, form)
+    except ServiceError as err:
+        db.session.rollback()
+        c, _lvl = _load(case_id, access.FULL)
+        apply_error(form, err)
+        return _render_case(c, access.FULL, err.status, **({form_name: form} if form_name else {}))
+    flash(success, "success")
+    return _back(c)
+
+
+@bp.route("/cases/<int:case_id>/rights", methods=["POST"])
+@member_required
+def rights(case_id):
+    return _action(case_id, lambda c, f: svc.record_rights(c, current_user, request.form.get("rights_notified") == "1",
+                                                           request.form.get("voluntary_statement") == "1"),
+                   _("Saved."))
+
+
+@bp.route("/cases/<int:case_id>/parties", methods=["POST"])
+@member_required
+def add_party(case_id):
+    return _action(case_id, lambda c, f: svc.add_party(c, current_user, {
+        "role": f.role.data, "name": f.name.data, "phone": f.phone.data, "address": f.address.data,
+        "login": f.login.data, "consent": f.consent.data}), _("Party added."), PartyForm, "party_form", "pt")
+
+
+@bp.route("/cases/<int:case_id>/parties/<int:party_id>/consent", methods=["POST"])
+@member_required
+def consent(case_id, party_id):
+    def run(c, f):
+        party = next((p for p in c.parties if p.id == party_id), None)
+        if party is None:
+            abort(404)
+        svc.set_consent(c, party, current_user, request.form.get("consent"))
+    return _action(case_id, run, _("Saved."))
+
+
+@bp.route("/cases/<int:case_id>/assign", methods=["POST"])
+@member_required
+def assign(case_id):
+    return _action(case_id, lambda c, f: svc.assign(c, current_user, svc.user_by_login(request.form.get("as-login"))),
+                   _("Mediator assigned."))
+
+
+@bp.route("/cases/<int:case_id>/unassign/<int:user_id>", methods=["POST"])
+@member_required
+def unassign(case_id, user_id):
+    return _action(case_id, lambda c, f: svc.unassign(c, current_user, user_id), _("Mediator removed."))
+
+
+@bp.route("/cases/<int:case_id>/escalate", methods=["POST"])
+@member_required
+def escalate(case_id):
+    return _action(case_id, lambda c, f: svc.escalate(c, current_user, f.reason.data), _("The case was escalated."),
+                   ReasonForm, "reason_form", "rs")
+
+
+@bp.route("/cases/<int:case_id>/refer", methods=["POST"])
+@member_required
+def refer(case_id):
+    return _action(case_id, lambda c, f: svc.refer(c, current_user, f.referred_to.data, f.reason.data),
+                   _("The case was referred out and closed."), ReferForm, "refer_form", "rf")
+
+
+@bp.route("/cases/<int:case_id>/violence", methods=["POST"])
+@member_required
+def violence(case_id):
+    return _action(case_id, lambda c, f: svc.flag_violence(c, current_user),
+                   _("Flagged. A police-referral task was created."))
+
+
+@bp.route("/cases/<int:case_id>/tasks/<int:task_id>", methods=["POST"])
+@member_required
+def task_done(case_id, task_id):
+    def run(c, f):
+        task = MediationTask.query.filter_by(id=task_id, case_id=c.id).first_or_404()
+        svc.complete_task(task, current_user, f.note.data)
+    return _action(case_id, run, _("Task done."), TaskForm, None, "tk")
+
+
+@bp.route("/cases/<int:case_id>/joint-meeting", methods=["POST"])
+@member_required
+def joint_meeting(case_id):
+    flag = request.form.get("flag") == "1"
+    return _action(case_id, lambda c, f: svc.set_joint_meeting(c, current_user, flag),
+                   _("The case is offered to the joint meeting's agenda.") if flag
+                   else _("The case was taken off the joint meeting's agenda."))
+
+
+@bp.route("/cases/<int:case_id>/sessions", methods=["POST"])
+@member_required
+def add_session(case_id):
+    return _action(case_id, lambda c, f: svc.add_session(c, current_user, {
+        "held_on": f.held_on.data, "held_at": f.held_at.data or "09:00", "place": f.place.data,
+        "attendees": f.attendees.data, "public": f.public.data, "notes": f.notes.data}),
+        _("Session recorded."), SessionForm, "session_form", "ss")
+
+
+@bp.route("/cases/<int:case_id>/documents", methods=["POST"])
+@member_required
+def upload(case_id):
+    def run(c, f):
+        file = request.files.get("dc-file")
+        if file is None or not file.filename:
+            raise ServiceError("invalid_input", _("Choose a file."), fields={"file": _("Choose a file.")})
+        svc.upload_document(c, current_user, file.filename, file.read(svc.MAX_UPLOAD + 1),
+                            request.form.get("dc-kind") or "evidence")
+    return _action(case_id, run, _("Document stored."))
+
+
+@bp.route("/cases/<int:case_id>/documents/<int:doc_id>")
+@member_required
+def document(case_id, doc_id):
+    c, _lvl = _load(case_id, access.FULL)
+    doc = MediationDocument.query.filter_by(id=doc_id, case_id=c.id).first_or_404()
+    path = svc.document_path(doc)
+    if not path.is_file():
+        abort(404)
+    access.log(g.community, c, current_user, "download")
+    db.session.commit()
+    resp = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename,
+                     max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.route("/cases/<int:case_id>/agreements", methods=["POST"])
+@member_required
+def add_agreement(case_id):
+    def run(c, f):
+        obligations = [{"party_id": getattr(f, f"ob{i}_party").data, "description": getattr(f, f"ob{i}_text").data,
+                        "due_on": getattr(f, f"ob{i}_due").data} for i in (1, 2)
+                       if getattr(f, f"ob{i}_text").data or getattr(f, f"ob{i}_due").data]
+        svc.record_agreement(c, current_user, {"form": f.form.data, "facts": f.facts.data, "terms": f.terms.data,
+                                               "obligations": obligations})
+
+    def form_cls(prefix):
+        form = AgreementForm(prefix=prefix)
+        c, _lvl = _load(case_id, access.FULL)
+        form.ob1_party.choices = form.ob2_party.choices = [(0, "—")] + [(p.id, p.name) for p in c.parties]
+        return form
+    return _action(case_id, run, _("Agreement recorded."), form_cls, "agreement_form", "ag")
+
+
+@bp.route("/cases/<int:case_id>/agreements/<int:agreement_id>/sign", methods=["POST"])
+@member_required
+def sign(case_id, agreement_id):
+    def run(c, f):
+        ag = MediationAgreement.query.filter_by(id=agreement_id, case_id=c.id).first_or_404()
+        svc.sign(ag, current_user, request.form.get("sg-who"), request.form.get("sg-method") or "signature")
+    return _action(case_id, run, _("Signature recorded."))
+
+
+@bp.route("/cases/<int:case_id>/followups/<int:followup_id>", methods=["POST"])
+@member_required
+def followup(case_id, followup_id):
+    def run(c, f):
+        fu = MediationFollowup.query.filter_by(id=followup_id, case_id=c.id).first_or_404()
+        svc.record_followup(fu, current_user, f.result.data, f.findings.data)
+    return _action(case_id, run, _("Follow-up visit recorded."), FollowupForm, "followup_form", "fu")
+
+
+@bp.route("/cases/<int:case_id>/close", methods=["POST"])
+@member_required
+def close(case_id):
+    return _action(case_id, lambda c, f: svc.close(c, current_user, f.outcome.data, f.reason.data),
+                   _("The case is closed."), CloseForm, "close_form", "cl")
+
+
+@bp.route("/cases/<int:case_id>/reopen", methods=["POST"])
+@member_required
+def reopen(case_id):
+    return _action(case_id, lambda c, f: svc.reopen(c, current_user, f.reason.data), _("The case is open again."),
+                   ReasonForm, "reason_form", "rs")
+
+
+@bp.route("/cases/<int:case_id>/agreements/<int:agreement_id>/print")
+@member_required
+def print_agreement(case_id, agreement_id):
+    """The agreement on A4: one copy per party plus one for the committee (R18)."""
+    c, level = _load(case_id)
+    if level == access.REPORTER:
+        abort(404)
+    ag = MediationAgreement.query.filter_by(id=agreement_id, case_id=c.id).first_or_404()
+    copies = [p.name for p in c.parties] + [_("Mediation committee")]
+    access.log(g.community, c, current_user, "print")
+    db.session.commit()
+    return render_template("mediation/print.html", case=c, agreement=ag, copies=copies,
+                           obligations=MediationObligation.query.filter_by(agreement_id=ag.id).all(),
+                           deadline=svc.confirmation_deadline(ag) if ag.effective_on else None,
+                           signed={s.party_id: s for s in ag.signatures}, today=_today(), **LABELS)
+
+
+# ── roster, holidays ────────────────────────────────────────────────────────────────────
+@bp.route("/roster", methods=["GET", "POST"])
+@member_required
+def roster():
+    community = g.community
+    staff = access.is_staff(current_user, community)
+    form = SlotForm(prefix="sl")
+    form.login.choices = _member_choices(("mediator",)) or _member_choices()
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "book":
+                b = svc.book(community, current_user, request.form.get("slot_id"), request.form.get("on_date"))
+                flash(_("Booked for %(date)s.", date=b.on_date.isoformat()), "success")
+            elif action == "cancel":
+                svc.cancel_booking(community, current_user, request.form.get("booking_id"))
+                flash(_("Booking cancelled."), "success")
+            elif action == "remove" and staff:
+                svc.remove_slot(community, current_user, int(request.form.get("slot_id") or 0))
+                flash(_("Duty hours removed."), "success")
+            elif action == "add" and staff:
+                if not form.validate():
+                    raise ServiceError("invalid_input", _("Please correct the marked fields."))
+                svc.add_slot(community, current_user, {
+                    "login": form.login.data, "weekday": form.weekday.data, "start_time": form.start_time.data,
+                    "end_time": form.end_time.data, "place": form.place.data, "title": form.title.data,
+                    "capacity": form.capacity.data})
+                flash(_("Duty hours added."), "success")
+            else:
+                abort(403)
+        except ServiceError as err:
+            db.session.rollback()
+            apply_error(form, err)
+        else:
+            return redirect(url_for("c.mediation.roster"))
+    slots = (MediationRosterSlot.query.filter_by(community_id=community.id, active=True)
+             .order_by(MediationRosterSlot.weekday, MediationRosterSlot.start_time).all())
+    offers = {s.id: [(d, svc.booked_count(s, d)) for d in svc.next_dates(community, s)] for s in slots}
+    mine = (MediationBooking.query.join(MediationRosterSlot)
+            .filter(MediationRosterSlot.community_id == community.id, MediationBooking.user_id == current_user.id,
+                    MediationBooking.on_date >= _today()).order_by(MediationBooking.on_date).all())
+    bookings = {}
+    if staff:
+        for b in (MediationBooking.query.join(MediationRosterSlot)
+                  .filter(MediationRosterSlot.community_id == community.id, MediationBooking.on_date >= _today())
+                  .order_by(MediationBooking.on_date)):
+            bookings.setdefault(b.slot_id, []).append(b)
+    return render_template("mediation/roster.html", slots=slots, offers=offers, mine=mine, staff=staff, form=form,
+                           bookings=bookings, **LABELS)
+
+
+@bp.route("/holidays", methods=["GET", "POST"])
+@staff_required
+def holidays():
+    form = HolidayForm(prefix="hd")
+    if request.method == "POST":
+        try:
+            if request.form.get("remove"):
+                svc.remove_holiday(g.community, current_user, int(request.form.get("remove")))
+                flash(_("Holiday removed."), "success")
+                return redirect(url_for("c.mediation.holidays"))
+            if form.validate():
+                added = svc.add_holidays(g.community, current_user, form.day.data, form.until.data, form.name.data)
+                flash(_("%(n)d days added.", n=len(added)), "success")
+                return redirect(url_for("c.mediation.holidays"))
+        except ServiceError as err:
+            db.session.rollback()
+            apply_error(form, err)
+    rows = MediationHoliday.query.filter_by(community_id=g.community.id).order_by(MediationHoliday.day).all()
+    return render_template("mediation/holidays.html", rows=rows, form=form, today=_today())
+
+
+# ── statistics, register, access log ───────────────────────────────────────────────────
+@bp.route("/stats")
+@staff_required
+def stats():
+    s = reports.stats(g.community)
+    charts = {
+        "category": reports.bar_chart(s["by_category"], _("Cases by category")),
+        "tier": reports.bar_chart(s["by_tier"], _("Cases by tier")),
+        "source": reports.bar_chart(s["by_source"], _("Cases by source")),
+        "grid": reports.bar_chart(s["by_grid"], _("Cases by grid")),
+        "month": reports.bar_chart(s["by_month"], _("Cases by month")),
+        "outcome": reports.bar_chart(s["by_outcome"], _("Closed cases by outcome")),
+    }
+    access.log(g.community, None, current_user, "stats")
+    db.session.commit()
+    return render_template("mediation/stats.html", s=s, charts=charts)
+
+
+@bp.route("/stats/register.xlsx")
+@staff_required
+def register_export():
+    data = reports.register_xlsx(g.community)
+    access.log(g.community, None, current_user, "export")
+    db.session.commit()
+    import io
+
+    return send_file(io.BytesIO(data), as_attachment=True,
+                     download_name=f"mediation-register-{g.community.slug}-{_today().isoformat()}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/log")
+@staff_required
+def access_log():
+    q = MediationAccessLog.query.filter_by(community_id=g.community.id)
+    case_id = request.args.get("case", type=int)
+    if case_id:
+        q = q.filter_by(case_id=case_id)
+    page = q.order_by(MediationAccessLog.id.desc()).paginate(per_page=50, max_per_page=200, error_out=False)
+    return render_template("mediation/log.html", page=page, case_id=case_id,
+                           local=lambda dt: dates.local(g.community, dt))
