@@ -20,18 +20,18 @@ install: $(VENV)/.installed translations
 # Compile every catalog (core and each plugin) into .mo files.
 translations: $(VENV)/.installed
 	@for d in $(CATALOG_DIRS); do \
-	  if ls $$d/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel compile -q -d $$d -D messages || exit 1; fi; \
+	  if ls $$d/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel --quiet compile -d $$d -D messages || exit 1; fi; \
 	done
 
 # Re-extract messages and merge them into the catalogs (then translate the new entries).
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg $(KEYWORDS) --no-location -o core/translations/messages.pot core templates
-	$(BIN)/pybabel update -q --no-fuzzy-matching -i core/translations/messages.pot -d core/translations
+	$(BIN)/pybabel --quiet extract -F babel.cfg $(KEYWORDS) --no-location -o core/translations/messages.pot core templates
+	$(BIN)/pybabel --quiet update --ignore-obsolete --no-fuzzy-matching -i core/translations/messages.pot -d core/translations
 	@for p in $(wildcard plugins/*/); do \
 	  name=$$(basename $$p); \
 	  if [ -d $$p/translations ]; then \
-	    $(BIN)/pybabel extract -q -F babel.cfg $(KEYWORDS) --no-location -o $$p/translations/messages.pot $$p && \
-	    $(BIN)/pybabel update -q --no-fuzzy-matching -i $$p/translations/messages.pot -d $$p/translations; \
+	    $(BIN)/pybabel --quiet extract -F babel.cfg $(KEYWORDS) --no-location -o $$p/translations/messages.pot $$p && \
+	    $(BIN)/pybabel --quiet update --ignore-obsolete --no-fuzzy-matching -i $$p/translations/messages.pot -d $$p/translations; \
 	  fi; \
 	done
 

@@ -1,0 +1,75 @@
+"""Every message of the core and of every installed plugin is translated into the three languages."""
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from tests.conftest import INSTALLED
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALES = ("zh_Hans", "zh_Hant", "en")
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None, "lazy_gettext": None,
+            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+METHODS = [("**.py", "python"), ("**.html", "jinja2")]
+CATALOGS = [("core", [ROOT / "core", ROOT / "templates"], ROOT / "core" / "translations")] + [
+    (name, [ROOT / "plugins" / name], ROOT / "plugins" / name / "translations") for name in INSTALLED]
+
+
+def _extracted(dirs):
+    ids = set()
+    for d in dirs:
+        for _fn, _line, message, _comments, _ctx in extract_from_dir(str(d), METHODS, keywords=KEYWORDS):
+            ids.add(message[0] if isinstance(message, tuple) else message)
+    return ids
+
+
+@pytest.mark.parametrize("name,dirs,tdir", CATALOGS, ids=[c[0] for c in CATALOGS])
+def test_catalogs_complete(name, dirs, tdir):
+    wanted = _extracted(dirs)
+    problems = []
+    for locale in LOCALES:
+        po = tdir / locale / "LC_MESSAGES" / "messages.po"
+        assert po.exists(), f"{po} is missing"
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=locale)
+        have = {}
+        for m in catalog:
+            if not m.id:
+                continue
+            key = m.id[0] if isinstance(m.id, tuple) else m.id
+            have[key] = m
+            strings = m.string if isinstance(m.string, tuple) else (m.string,)
+            if m.fuzzy:
+                problems.append(f"{locale}: fuzzy: {key!r}")
+            if not all(strings):
+                problems.append(f"{locale}: untranslated: {key!r}")
+        for msgid in sorted(wanted - set(have)):
+            problems.append(f"{locale}: not in the catalog (run `make messages`): {msgid!r}")
+    assert not problems, f"{name}: {len(problems)} problems\n" + "\n".join(problems[:40])
+
+
+def test_pages_render_in_each_language(client, world):
+    texts = {}
+    for locale in LOCALES:
+        client.post("/language", data={"locale": locale, "next": "/"})
+        texts[locale] = client.get("/c/test/proposals/").get_data(as_text=True)
+    assert "提案" in texts["zh_Hans"] or "议题" in texts["zh_Hans"]
+    assert "議題" in texts["zh_Hant"] or "提案" in texts["zh_Hant"]
+    assert "Proposals" in texts["en"]
+
+
+def test_dates_follow_the_locale(app, world):
+    from datetime import datetime, timezone
+
+    from flask_babel import force_locale
+
+    from core.i18n import fmt_area, fmt_datetime
+
+    moment = datetime(2026, 3, 5, 6, 30, tzinfo=timezone.utc)  # 14:30 in Shanghai
+    with app.test_request_context():
+        with force_locale("en"):
+            assert "Mar" in fmt_datetime(moment) and "2:30" in fmt_datetime(moment)
+            assert fmt_area("1234.5") == "1,234.50 m²"
+        with force_locale("zh_Hans"):
+            assert "2026年3月5日" in fmt_datetime(moment) and "14:30" in fmt_datetime(moment)
