@@ -1,0 +1,63 @@
+"""Fixtures of the meetings tests: a four-party body with delegates, and helpers."""
+from datetime import timedelta
+
+import pytest
+
+from core.extensions import db
+from core.models import utcnow
+from plugins.meetings import services as svc
+from plugins.meetings.models import Delegate, Org
+from tests.plugins.meetings import helper_plugin
+
+
+@pytest.fixture
+def heard():
+    helper_plugin.heard.clear()
+    return helper_plugin.heard
+
+
+@pytest.fixture
+def body(world):
+    """四方联席会议: four organisations; delegates admin, staff, a named property manager (no
+    account) and the grid worker; substitutes for the first three."""
+    b = svc.create_body(world.community, world.staff, {
+        "name": "四方联席会议", "description": "每月一次。", "quorum_rule": "majority",
+        "topic_deadline_days": 3, "orgs": ["社区党委", "居民委员会", "物业公司", "派出所"]})
+    orgs = Org.query.filter_by(body_id=b.id).order_by(Org.position).all()
+    add = lambda org, name, login=None, role="delegate": svc.add_delegate(  # noqa: E731
+        b, world.staff, {"org_id": org.id, "name": name, "login": login, "role": role})
+    add(orgs[0], "王书记", "admin")
+    add(orgs[0], "刘委员", None, "substitute")
+    add(orgs[1], "李社工", "staff")
+    add(orgs[1], "赵楼长", "buildinghead", "substitute")
+    add(orgs[2], "张经理")
+    add(orgs[2], "钱主管", "resident2", "substitute")
+    add(orgs[3], "孙警官", "gridworker")
+    return b
+
+
+def delegates(body):
+    """{name: Delegate}"""
+    return {d.name: d for d in Delegate.query.filter_by(body_id=body.id)}
+
+
+def orgs(body):
+    return Org.query.filter_by(body_id=body.id).order_by(Org.position).all()
+
+
+def future(days=10, hours=0):
+    return (utcnow() + timedelta(days=days, hours=hours)).replace(second=0, microsecond=0)
+
+
+def schedule(body, actor, days=10, **extra):
+    data = {"starts_at": future(days), "place": "社区党群服务中心", "duration": 120}
+    data.update(extra)
+    return svc.schedule(body, actor, data)
+
+
+def quorate(meeting, actor, names=("王书记", "李社工", "张经理")):
+    ds = delegates(meeting.body)
+    for n in names:
+        svc.record_attendance(meeting, actor, ds[n].id, "present")
+    db.session.refresh(meeting)
+    return meeting
