@@ -2,32 +2,41 @@
 
 A file is first previewed: every row is checked and every problem reported with its line number.
 Nothing is written until the user confirms, and a file with errors is imported only if the user
-explicitly chooses to import just the good rows."""
+explicitly chooses to import just the good rows. Importing the same file again adds nothing twice:
+grids, buildings, units and rooms are matched by name, people by household, name and phone."""
 import csv
 import io
+import re
 import secrets
+import warnings
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, NotFound, ServiceError
 from core.extensions import db
 from core.models import (Building, Grid, Household, HouseholdMember, ImportBatch, Unit, utcnow)
 from core.services import audit
-from core.services.structure import parse_area
+from core.services.structure import PHONE_RE, parse_area
 
-MAX_ROWS = 50000
-# Accepted column headings (Simplified, Traditional, English, and common office variants).
+MAX_ROWS = 50000  # data rows per file
+HEADER_SEARCH = 10  # offices often put a title row or two above the column headings
+# Accepted column headings (Simplified, Traditional, English, and common office variants). The
+# first one of each is what the export writes. Headings are compared without spaces, case or a
+# trailing unit in brackets, so "面积（㎡）" and "Floor area (m²)" work too.
 HEADINGS = {
-    "grid": ("网格", "網格", "grid"),
-    "building": ("楼栋", "樓棟", "楼号", "樓號", "building"),
-    "unit": ("单元", "單元", "unit"),
-    "room": ("房号", "房號", "门牌号", "room"),
-    "floor_area": ("面积", "面積", "建筑面积", "建築面積", "面积(㎡)", "面积（㎡）", "floor area", "area"),
-    "area_source": ("面积来源", "面積來源", "area source"),
-    "developer_held": ("开发商未售", "開發商未售", "developer held"),
+    "grid": ("网格", "網格", "所属网格", "所屬網格", "grid"),
+    "building": ("楼栋", "樓棟", "楼号", "樓號", "楼栋号", "樓棟號", "building"),
+    "unit": ("单元", "單元", "单元号", "單元號", "unit"),
+    "room": ("房号", "房號", "门牌号", "門牌號", "房间号", "房間號", "室", "room"),
+    "floor_area": ("面积", "面積", "建筑面积", "建築面積", "专有面积", "專有面積", "房屋面积", "房屋面積",
+                   "floorarea", "floor_area", "area"),
+    "area_source": ("面积来源", "面積來源", "areasource", "area_source"),
+    "developer_held": ("开发商未售", "開發商未售", "developerheld", "developer_held"),
     "name": ("姓名", "name"),
-    "phone": ("电话", "電話", "手机", "手機", "联系电话", "聯繫電話", "phone"),
+    "phone": ("电话", "電話", "手机", "手機", "手机号", "手機號", "联系电话", "聯繫電話", "聯絡電話", "phone"),
     "relation": ("关系", "關係", "身份", "relation"),
     "representative": ("户代表", "戶代表", "representative"),
 }
@@ -38,41 +47,89 @@ RELATION_WORDS = {
     "tenant": ("租户", "租戶", "tenant"),
 }
 SOURCE_WORDS = {
-    "register": ("登记", "登記", "不动产登记", "不動產登記", "register", ""),
+    "register": ("登记", "登記", "不动产登记", "不動產登記", "register"),
     "survey": ("实测", "實測", "survey"),
     "contract": ("合同", "contract"),
 }
-YES = ("是", "yes", "y", "1", "√", "true", "x")
+YES = ("是", "yes", "y", "1", "√", "✓", "true", "x")
+NO = ("否", "no", "n", "0", "false", "")
+_UNIT_SUFFIX = re.compile(r"[(（\[【].*[)）\]】]$")
+
+
+def _normalise_heading(text):
+    t = re.sub(r"\s+", "", str(text or "")).lower()
+    return _UNIT_SUFFIX.sub("", t) or t
+
+
+_HEADING_INDEX = {_normalise_heading(n): key for key, names in HEADINGS.items() for n in names}
 
 
 def _heading_key(text):
-    t = str(text or "").strip().lower()
-    for key, names in HEADINGS.items():
-        if t in (n.lower() for n in names):
-            return key
-    return None
+    return _HEADING_INDEX.get(_normalise_heading(text))
+
+
+def _cell_text(value):
+    """One spreadsheet cell as text. Floats are read exactly as Excel shows them: the shortest text
+    that reads back as the same number (89.5, never 89.50000000001); whole numbers lose the '.0'
+    (room 101, phone 13800138000)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _too_many():
+    return ServiceError("too_many_rows", _("At most %(n)d rows per file. Split the file and import the parts one by one.",
+                                           n=MAX_ROWS),
+                        fields={"file": _("At most %(n)d rows per file.", n=MAX_ROWS)})
+
+
+def _unreadable(message):
+    return ServiceError("unreadable_file", message, fields={"file": _("Unreadable file.")})
+
+
+def _collect(rows_iter):
+    """Rows as lists of stripped strings, refusing more than the row limit."""
+    rows, filled = [], 0
+    for raw in rows_iter:
+        row = [_cell_text(v).strip() for v in raw]
+        if any(row):
+            filled += 1
+            if filled > MAX_ROWS + 1:  # the heading row and MAX_ROWS data rows
+                raise _too_many()
+        rows.append(row)
+    while rows and not any(rows[-1]):
+        rows.pop()
+    return rows
 
 
 def read_table(filename: str, data: bytes):
     """Rows of a .xlsx or .csv file as lists of strings (CSV in UTF-8 or GBK, as Excel saves it)."""
-    name = (filename or "").lower()
+    name = (filename or "").strip().lower()
     if name.endswith(".xlsx"):
         import openpyxl
 
         try:
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # e.g. unsupported extensions in files saved by WPS
+                wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+                try:
+                    ws = wb.worksheets[0]
+                    ws.reset_dimensions()  # some programs write a wrong sheet size
+                    return _collect(ws.iter_rows(values_only=True))
+                finally:
+                    wb.close()
+        except ServiceError:
+            raise
         except Exception:
-            raise ServiceError("unreadable_file", _("This .xlsx file cannot be read. Save it again from Excel and retry."),
-                               fields={"file": _("Unreadable file.")})
-        ws = wb.worksheets[0]
-        rows = []
-        for row in ws.iter_rows(values_only=True):
-            rows.append(["" if v is None else (format(v, "f") if isinstance(v, (float, Decimal)) else str(v))
-                         for v in row])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        wb.close()
-        return rows
+            raise _unreadable(_("This .xlsx file cannot be read. Save it again from Excel and retry."))
     if name.endswith(".csv"):
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -81,42 +138,74 @@ def read_table(filename: str, data: bytes):
             except UnicodeDecodeError:
                 continue
         else:
-            raise ServiceError("unreadable_file", _("The CSV file is neither UTF-8 nor GBK."),
-                               fields={"file": _("Unreadable file.")})
-        return [row for row in csv.reader(io.StringIO(text))][: MAX_ROWS + 1]
+            raise _unreadable(_("The CSV file is neither UTF-8 nor GBK."))
+        first = text.split("\n", 1)[0]
+        delimiter = max(",\t;", key=first.count) if first else ","
+        try:
+            return _collect(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        except csv.Error:
+            raise _unreadable(_("This CSV file cannot be read. Save it again from Excel as CSV and retry."))
+    if name.endswith(".xls") or name.endswith(".et"):
+        raise ServiceError("bad_file_type", _("Old Excel files (.xls) cannot be read. Save the file as .xlsx and retry."),
+                           fields={"file": _("Upload an .xlsx or .csv file.")})
     raise ServiceError("bad_file_type", _("Upload an .xlsx or .csv file."), fields={"file": _("Upload an .xlsx or .csv file.")})
 
 
-def _float_text(value):
-    # openpyxl gives 89.5 as "89.5000000..." via format(…, "f"); trim trailing zeros.
-    if "." in value:
-        value = value.rstrip("0").rstrip(".")
-    return value
+def _find_header(table):
+    """(index, keys) of the heading row: the first of the top rows that names every required column."""
+    best = None
+    for i, row in enumerate(table[:HEADER_SEARCH + 1]):
+        if not any(row):
+            continue
+        keys = [_heading_key(h) for h in row]
+        if all(k in keys for k in REQUIRED):
+            return i, keys
+        if best is None or sum(k is not None for k in keys) > sum(k is not None for k in best[1]):
+            best = (i, keys)
+    missing = [k for k in REQUIRED if k not in best[1]]
+    names = ", ".join(HEADINGS[k][0] for k in missing)
+    raise ServiceError("missing_columns", _("The first row must name the columns; missing: %(names)s.", names=names),
+                       fields={"file": _("Missing columns: %(names)s.", names=names)})
+
+
+def _word(value, words):
+    v = value.lower()
+    return next((k for k, ws in words.items() if v in (w.lower() for w in ws)), None)
 
 
 def check_rows(community, table):
-    """Check every row; returns a list of dicts {line, values, errors}."""
-    if not table:
+    """Check every row; returns a list of dicts {line, values, errors, notes} (line as in the file).
+
+    ``values`` holds the normalised row: only the optional columns the file has are set, so that
+    importing a file without, say, an area-source column leaves that detail of known rooms alone."""
+    if not table or not any(any(r) for r in table):
         raise ServiceError("empty_file", _("The file is empty."), fields={"file": _("The file is empty.")})
-    header = [_heading_key(h) for h in table[0]]
-    missing = [k for k in REQUIRED if k not in header]
-    if missing:
-        names = ", ".join(HEADINGS[k][0] for k in missing)
-        raise ServiceError("missing_columns", _("The first row must name the columns; missing: %(names)s.", names=names),
-                           fields={"file": _("Missing columns: %(names)s.", names=names)})
-    if len(table) - 1 > MAX_ROWS:
-        raise ServiceError("too_many_rows", _("At most %(n)d rows per file.", n=MAX_ROWS))
-    existing_buildings = {b.name: b for b in Building.query.filter_by(community_id=community.id)}
-    grids = {g.id: g.name for g in Grid.query.filter_by(community_id=community.id)}
-    results, seen_people, household_area, building_grid = [], set(), {}, {}
-    for line, raw in enumerate(table[1:], start=2):
-        if not any(str(c).strip() for c in raw):
+    start, header = _find_header(table)
+    seen_cols = set()
+    for key in header:
+        if key is not None and key in seen_cols:
+            raise ServiceError("duplicate_column", _("The column %(name)s appears twice.", name=HEADINGS[key][0]),
+                               fields={"file": _("The column %(name)s appears twice.", name=HEADINGS[key][0])})
+        seen_cols.add(key)
+    if sum(1 for r in table[start + 1:] if any(r)) > MAX_ROWS:
+        raise _too_many()
+
+    db_buildings = {b.name: b for b in Building.query.filter_by(community_id=community.id)}
+    grid_names = {g.id: g.name for g in Grid.query.filter_by(community_id=community.id)}
+    db_households = {
+        (b, u, room): (area, source, dev)
+        for b, u, room, area, source, dev in db.session.query(
+            Building.name, Unit.name, Household.room, Household.floor_area, Household.area_source,
+            Household.developer_held)
+        .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+        .filter(Household.community_id == community.id)
+    }
+    results, seen_people, rooms, building_grid, representatives = [], set(), {}, {}, set()
+    for line, raw in enumerate(table[start + 1:], start=start + 2):
+        if not any(raw):
             continue
-        values = {}
-        for i, key in enumerate(header):
-            if key and i < len(raw):
-                values[key] = str(raw[i]).strip()
-        errors = []
+        values = {key: raw[i] for i, key in enumerate(header) if key and i < len(raw)}
+        errors, notes = [], []
         for key in REQUIRED:
             if not values.get(key):
                 errors.append(_("%(column)s is empty.", column=HEADINGS[key][0]))
@@ -125,133 +214,226 @@ def check_rows(community, table):
                 errors.append(_("%(column)s is longer than %(n)d characters.", column=HEADINGS[key][0], n=limit))
         if values.get("floor_area"):
             try:
-                values["floor_area"] = str(parse_area(_float_text(values["floor_area"])))
+                values["floor_area"] = str(parse_area(values["floor_area"]))
             except ServiceError as err:
-                errors.append(str(err.fields.get("floor_area", err.message)))
-        rel = values.get("relation", "").lower()
-        relation = next((k for k, words in RELATION_WORDS.items() if rel in [w.lower() for w in words]), None)
-        if relation is None:
-            errors.append(_("Relation “%(value)s” is not owner, resident or tenant.", value=values.get("relation")))
-        values["relation"] = relation or "resident"
-        src = values.get("area_source", "").lower()
-        source = next((k for k, words in SOURCE_WORDS.items() if src in [w.lower() for w in words]), None)
-        if source is None:
-            errors.append(_("Area source “%(value)s” is not register, survey or contract.", value=values.get("area_source")))
-        values["area_source"] = source or "register"
-        values["representative"] = values.get("representative", "").lower() in YES
-        values["developer_held"] = values.get("developer_held", "").lower() in YES
-        phone = values.get("phone", "")
-        if phone and not all(ch.isdigit() or ch in "+-" for ch in phone):
-            errors.append(_("Phone “%(value)s” should be digits only.", value=phone))
-        key = (values.get("building"), values.get("unit"), values.get("room"))
-        if values.get("building"):
-            b = existing_buildings.get(values["building"])
-            known_grid = grids.get(b.grid_id) if b else building_grid.get(values["building"])
-            if known_grid and values.get("grid") and known_grid != values["grid"]:
-                errors.append(_("Building %(b)s belongs to grid %(g)s, not %(other)s.", b=values["building"],
-                                g=known_grid, other=values["grid"]))
-            building_grid.setdefault(values["building"], values.get("grid"))
+                errors.append(_("Floor area “%(value)s”: %(problem)s", value=values["floor_area"],
+                                problem=err.fields.get("floor_area", err.message)))
+        if "relation" in values:
+            relation = _word(values["relation"], RELATION_WORDS)
+            if relation is None:
+                errors.append(_("Relation “%(value)s” is not owner, resident or tenant.", value=values["relation"]))
+            values["relation"] = relation or "resident"
+        if values.get("area_source"):
+            source = _word(values["area_source"], SOURCE_WORDS)
+            if source is None:
+                errors.append(_("Area source “%(value)s” is not register, survey or contract.",
+                                value=values["area_source"]))
+            values["area_source"] = source or "register"
+        else:
+            values.pop("area_source", None)
+        for key in ("developer_held", "representative"):
+            if key in values:
+                flag = values[key].lower()
+                if flag not in YES and flag not in NO:
+                    errors.append(_("%(column)s should be 是 or empty, not “%(value)s”.", column=HEADINGS[key][0],
+                                    value=values[key]))
+                values[key] = flag in YES
+        phone = re.sub(r"\s", "", values.get("phone", ""))
+        if phone:
+            values["phone"] = phone
+            if not PHONE_RE.match(phone):
+                errors.append(_("Phone “%(value)s” should be 5 to 20 digits.", value=phone))
+        if not values.get("name") and (phone or values.get("representative")):
+            errors.append(_("%(column)s is empty.", column=HEADINGS["name"][0]))
+
+        building, grid = values.get("building"), values.get("grid")
+        if building and grid:
+            known = db_buildings.get(building)
+            known_grid = grid_names.get(known.grid_id) if known else building_grid.get(building)
+            if known_grid and known_grid != grid:
+                errors.append(_("Building %(b)s belongs to grid %(g)s, not %(other)s.", b=building, g=known_grid,
+                                other=grid))
+            elif not errors:
+                building_grid.setdefault(building, grid)
+        key = (building, values.get("unit"), values.get("room"))
         if not errors:
-            if key in household_area and household_area[key] != values["floor_area"]:
+            facts = (values["floor_area"], values.get("area_source"), values.get("developer_held"))
+            first = rooms.get(key)
+            if first is None:
+                rooms[key] = facts
+            elif first[0] != facts[0]:
                 errors.append(_("Room %(room)s has two different areas in this file.", room=values["room"]))
-            household_area.setdefault(key, values["floor_area"])
-            if values.get("name"):
-                person = key + (values["name"], values.get("phone", ""))
-                if person in seen_people:
-                    errors.append(_("This person is listed twice for the same room."))
+            elif first[1:] != facts[1:] and None not in first[1:] + facts[1:]:
+                errors.append(_("Room %(room)s has different area sources or developer marks in this file.",
+                                room=values["room"]))
+        if not errors and values.get("name"):
+            person = key + (values["name"], values.get("phone", ""))
+            if person in seen_people:
+                errors.append(_("This person is listed twice for the same room."))
+            elif values.get("representative") and key in representatives:
+                errors.append(_("Room %(room)s has more than one household representative in this file.",
+                                room=values["room"]))
+            else:
                 seen_people.add(person)
-        results.append({"line": line, "values": values, "errors": errors})
+                if values.get("representative"):
+                    representatives.add(key)
+        if not errors and key in db_households:
+            old_area = db_households[key][0]
+            if old_area != Decimal(values["floor_area"]):
+                notes.append(_("Floor area changes from %(old)s to %(new)s m².", old=old_area,
+                               new=values["floor_area"]))
+        results.append({"line": line, "values": values, "errors": errors, "notes": notes})
     return results
 
 
 def preview(community, actor, filename, data):
-    """Check a file and keep its good rows for confirmation; returns (batch, rows)."""
+    """Check a file and keep it for confirmation; returns (batch, rows). Nothing is imported yet."""
     rows = check_rows(community, read_table(filename, data))
     if not rows:
         raise ServiceError("empty_file", _("The file has no data rows."), fields={"file": _("The file has no data rows.")})
+    bad = [r for r in rows if r["errors"]]
     batch = ImportBatch(token=secrets.token_urlsafe(16), community_id=community.id,
                         user_id=getattr(actor, "id", None), filename=(filename or "")[:200],
-                        rows=[r["values"] for r in rows if not r["errors"]],
-                        error_count=sum(1 for r in rows if r["errors"]))
+                        rows={"good": [r["values"] for r in rows if not r["errors"]], "bad": bad,
+                              "notes": [r for r in rows if r["notes"] and not r["errors"]]},
+                        error_count=len(bad))
     db.session.add(batch)
     db.session.commit()
     return batch, rows
+
+
+def batch_rows(batch):
+    """(good row values, bad rows with their errors, good rows with notes) of a previewed batch."""
+    if isinstance(batch.rows, dict):
+        return batch.rows.get("good", []), batch.rows.get("bad", []), batch.rows.get("notes", [])
+    return batch.rows or [], [], []
 
 
 def apply(community, actor, token, *, accept_partial=False, progress=None):
     """Import a previewed batch in one transaction; returns counts.
 
     A batch with errors is refused unless ``accept_partial`` says to import only the good rows."""
-    batch = ImportBatch.query.filter_by(token=token, community_id=community.id).first()
+    batch = ImportBatch.query.filter_by(token=token or "", community_id=community.id).first()
     if batch is None:
         raise NotFound("not_found", _("This import is unknown or expired; upload the file again."))
     if batch.applied_at is not None:
         raise Conflict("already_imported", _("This file was already imported."))
     if batch.error_count and not accept_partial:
         raise ServiceError("has_errors", _("The file has %(n)d rows with errors. Fix them, or confirm that only the good rows are imported.", n=batch.error_count))
+    good = batch_rows(batch)[0]
+    if not good:
+        raise ServiceError("nothing_to_import", _("No row of this file can be imported."))
+    # Claim the batch first, so that a second click (or a second worker) imports nothing.
+    claimed = db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.applied_at.is_(None))
+                                 .values(applied_at=utcnow()))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("already_imported", _("This file was already imported."))
+    return import_rows(community, actor, good, filename=batch.filename, skipped=batch.error_count,
+                       batch_id=batch.id, progress=progress)
+
+
+def import_rows(community, actor, rows, *, filename, skipped=0, batch_id=None, progress=None):
+    """Write checked rows (``check_rows`` values) in one transaction; returns counts."""
     grids = {g.name: g for g in Grid.query.filter_by(community_id=community.id)}
     buildings = {b.name: b for b in Building.query.filter_by(community_id=community.id)}
-    units, households = {}, {}
+    units = {(u.building_id, u.name): u for u in Unit.query.join(Building, Unit.building_id == Building.id)
+             .filter(Building.community_id == community.id)}
+    households = {(h.unit_id, h.room): h for h in Household.query.filter_by(community_id=community.id)}
+    members = {}
+    for m in HouseholdMember.query.join(Household).filter(Household.community_id == community.id):
+        members.setdefault(m.household_id, []).append(m)
     counts = {"households": 0, "members": 0, "updated": 0}
-    for i, v in enumerate(batch.rows):
-        grid = grids.get(v["grid"])
-        if grid is None:
-            grid = grids[v["grid"]] = Grid(community_id=community.id, name=v["grid"])
-            db.session.add(grid)
-            db.session.flush()
-        building = buildings.get(v["building"])
-        if building is None:
-            building = buildings[v["building"]] = Building(community_id=community.id, grid_id=grid.id, name=v["building"])
-            db.session.add(building)
-            db.session.flush()
-        ukey = (building.id, v["unit"])
-        unit = units.get(ukey) or Unit.query.filter_by(building_id=building.id, name=v["unit"]).first()
-        if unit is None:
-            unit = Unit(building_id=building.id, name=v["unit"])
-            db.session.add(unit)
-            db.session.flush()
-        units[ukey] = unit
-        hkey = (unit.id, v["room"])
-        household = households.get(hkey) or Household.query.filter_by(unit_id=unit.id, room=v["room"]).first()
-        area = Decimal(v["floor_area"])
-        if household is None:
-            household = Household(community_id=community.id, unit_id=unit.id, room=v["room"], floor_area=area,
-                                  area_source=v["area_source"], developer_held=v["developer_held"])
-            db.session.add(household)
-            db.session.flush()
-            counts["households"] += 1
-        elif hkey not in households and household.floor_area != area:
-            household.floor_area = area
-            counts["updated"] += 1
-        households[hkey] = household
-        if v.get("name"):
-            exists = HouseholdMember.query.filter_by(household_id=household.id, name=v["name"],
-                                                     phone=v.get("phone") or None).first()
-            if exists is None:
-                if v["representative"]:
-                    HouseholdMember.query.filter_by(household_id=household.id).update({"is_representative": False})
-                db.session.add(HouseholdMember(household_id=household.id, name=v["name"], phone=v.get("phone") or None,
-                                               relation=v["relation"], is_representative=v["representative"]))
-                counts["members"] += 1
-        if progress:
-            progress(i + 1)
-    batch.applied_at = utcnow()
-    audit.record("residents.imported", community=community, actor=actor, object_type="import_batch",
-                 object_id=str(batch.id), after={"file": batch.filename, **counts,
-                                                 "skipped_rows": batch.error_count})
-    db.session.commit()
+    changed = set()
+
+    def add(obj):
+        db.session.add(obj)
+        db.session.flush()
+        return obj
+
+    try:
+        for i, v in enumerate(rows):
+            grid = grids.get(v["grid"])
+            if grid is None:
+                grid = grids[v["grid"]] = add(Grid(community_id=community.id, name=v["grid"]))
+            building = buildings.get(v["building"])
+            if building is None:
+                building = buildings[v["building"]] = add(Building(community_id=community.id, grid_id=grid.id,
+                                                                   name=v["building"]))
+            unit = units.get((building.id, v["unit"]))
+            if unit is None:
+                unit = units[(building.id, v["unit"])] = add(Unit(building_id=building.id, name=v["unit"]))
+            area = Decimal(v["floor_area"])
+            household = households.get((unit.id, v["room"]))
+            if household is None:
+                household = households[(unit.id, v["room"])] = add(Household(
+                    community_id=community.id, unit_id=unit.id, room=v["room"], floor_area=area,
+                    area_source=v.get("area_source") or "register", developer_held=bool(v.get("developer_held"))))
+                members[household.id] = []
+                counts["households"] += 1
+            else:
+                new = {"floor_area": area, "area_source": v.get("area_source", household.area_source),
+                       "developer_held": v.get("developer_held", household.developer_held)}
+                diff = {k: x for k, x in new.items() if getattr(household, k) != x}
+                if diff:
+                    before = {k: getattr(household, k) for k in diff}
+                    for k, x in diff.items():
+                        setattr(household, k, x)
+                    audit.record("household.updated", community=community, obj=household, actor=actor,
+                                 before=before, after=diff, reason=filename)
+                    changed.add(("h", household.id))
+            if v.get("name"):
+                phone = v.get("phone") or None
+                people = members.setdefault(household.id, [])
+                person = next((m for m in people if m.name == v["name"] and (m.phone or None) == phone), None)
+                is_new = person is None
+                if is_new:
+                    person = add(HouseholdMember(household_id=household.id, name=v["name"], phone=phone,
+                                                 relation=v.get("relation", "resident"), is_representative=False))
+                    people.append(person)
+                    counts["members"] += 1
+                elif "relation" in v and person.relation != v["relation"]:
+                    person.relation = v["relation"]
+                    changed.add(("m", person.id))
+                if v.get("representative") and not person.is_representative:
+                    for other in people:
+                        other.is_representative = other is person
+                    if not is_new:
+                        changed.add(("m", person.id))
+            if progress:
+                progress(i + 1)
+        counts["updated"] = len(changed)
+        audit.record("residents.imported", community=community, actor=actor, object_type="import_batch",
+                     object_id=str(batch_id or ""), after={"file": filename, **counts, "skipped_rows": skipped})
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("import_conflict", _("The community's households changed while importing. Nothing was "
+                                            "imported; check the file again."))
     return counts
+
+
+EXPORT_KEYS = ("grid", "building", "unit", "room", "floor_area", "area_source", "developer_held", "name", "phone",
+               "relation", "representative")
 
 
 def export_xlsx(community) -> bytes:
     """The households and their register as .xlsx, with the same columns the import reads."""
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
 
     wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet(_("Households"))
-    keys = ("grid", "building", "unit", "room", "floor_area", "area_source", "developer_held", "name", "phone",
-            "relation", "representative")
-    ws.append([HEADINGS[k][0] for k in keys])
+    ws = wb.create_sheet(_("Households")[:31])
+
+    def cell(value):
+        c = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"  # never a formula, even if a name starts with "="
+        elif isinstance(value, Decimal):
+            c.number_format = "0.00"
+        return c
+
+    ws.append([HEADINGS[k][0] for k in EXPORT_KEYS])
     rows = (db.session.query(Household, Unit, Building, Grid)
             .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
             .join(Grid, Building.grid_id == Grid.id).filter(Household.community_id == community.id)
@@ -262,13 +444,12 @@ def export_xlsx(community) -> bytes:
     src = {k: v[0] for k, v in SOURCE_WORDS.items()}
     rel = {k: v[0] for k, v in RELATION_WORDS.items()}
     for h, u, b, g in rows:
-        base = [g.name, b.name, u.name, h.room, str(h.floor_area), src[h.area_source], "是" if h.developer_held else ""]
-        people = members.get(h.id) or [None]
-        for m in people:
-            if m is None:
-                ws.append(base + ["", "", "", ""])
-            else:
-                ws.append(base + [m.name, m.phone or "", rel[m.relation], "是" if m.is_representative else ""])
+        base = [g.name, b.name, u.name, h.room, h.floor_area, src.get(h.area_source, ""),
+                "是" if h.developer_held else ""]
+        for m in members.get(h.id) or [None]:
+            person = ["", "", "", ""] if m is None else [m.name, m.phone or "", rel.get(m.relation, ""),
+                                                         "是" if m.is_representative else ""]
+            ws.append([cell(x) for x in base + person])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -14,7 +14,11 @@ from core.models.community import AREA_SOURCES, RELATIONS
 from core.services import audit
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
 MAX_AREA = Decimal("100000")
+# Digits with an optional thousands separator (1,234.56) and decimal point; nothing else.
+AREA_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d*)?$")
+AREA_UNITS = ("平方米", "平米", "㎡", "m²", "m2", "sqm")
 
 
 def create_community(slug, name, *, street=None, default_locale="zh_Hans", seconds_threshold=5,
@@ -67,7 +71,7 @@ def update_community(community, actor, *, name, seconds_threshold, default_local
 
 
 def _name(value, field="name", max_len=80):
-    value = (value or "").strip()
+    value = value.strip() if isinstance(value, str) else ""
     if not 1 <= len(value) <= max_len:
         raise ServiceError("invalid_name", _("Enter a name of up to %(n)d characters.", n=max_len),
                            fields={field: _("Enter a name of up to %(n)d characters.", n=max_len)})
@@ -132,21 +136,37 @@ def delete_empty(community, obj, actor):
     audit.record(f"{obj.__tablename__}.deleted", community=community, obj=obj, actor=actor,
                  before={"name": obj.name})
     db.session.delete(obj)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # still the scope of a proposal, a ballot, ...
+        db.session.rollback()
+        raise Conflict("in_use", _("This is still used (for example as the scope of a proposal) and cannot be deleted."))
 
 
 def parse_area(value):
-    """A floor area in m² as an exact Decimal with at most two places, or a ServiceError."""
-    text = str(value if value is not None else "").strip().replace(",", "").replace("㎡", "").replace("m²", "")
+    """A floor area in m² as an exact Decimal with at most two places, or a ServiceError.
+
+    Accepts "89.5", "89.50 ㎡", "1,234.56" and whole numbers; refuses "89,5" (is it 895 or 89.5?),
+    more than two decimals, negative or absurd areas, and anything else. Never goes through float."""
+    if isinstance(value, float):
+        value = repr(value)  # the shortest text that is this float: 89.5, not 89.5000000000000001
+    elif isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        value = "" if value is None or isinstance(value, bool) else str(value)
+    text = str(value).strip().translate(str.maketrans("０１２３４５６７８９．，", "0123456789.,"))
+    for unit in AREA_UNITS:
+        if text.lower().endswith(unit):
+            text = text[: -len(unit)].rstrip()
+    message = _("Enter the floor area in m², e.g. 89.5.")
+    if not AREA_RE.match(text) or not any(ch.isdigit() for ch in text):
+        raise ServiceError("invalid_area", message, fields={"floor_area": message})
     try:
-        area = Decimal(text)
+        area = Decimal(text.replace(",", ""))
     except InvalidOperation:
-        raise ServiceError("invalid_area", _("Enter the floor area in m², e.g. 89.5."),
-                           fields={"floor_area": _("Enter the floor area in m², e.g. 89.5.")})
-    if not area.is_finite() or area < 0 or area > MAX_AREA or area != area.quantize(Decimal("0.01")):
-        raise ServiceError("invalid_area", _("Enter an area from 0 to 100,000 m² with at most two decimals."),
-                           fields={"floor_area": _("Enter an area from 0 to 100,000 m² with at most two decimals.")})
-    return area.quantize(Decimal("0.01"))
+        raise ServiceError("invalid_area", message, fields={"floor_area": message})
+    if area < 0 or area > MAX_AREA or area != area.quantize(Decimal("0.01")):
+        message = _("Enter an area from 0 to 100,000 m² with at most two decimals.")
+        raise ServiceError("invalid_area", message, fields={"floor_area": message})
+    return area.quantize(Decimal("0.01")) + 0  # + 0 turns -0.00 into 0.00
 
 
 def save_household(community, actor, *, unit, room, floor_area, area_source="register", developer_held=False,
@@ -157,6 +177,10 @@ def save_household(community, actor, *, unit, room, floor_area, area_source="reg
                            fields={"unit_id": _("Choose a unit of this community.")})
     room = _name(room, "room", 20)
     area = parse_area(floor_area)
+    note = note.strip() if isinstance(note, str) else None
+    if note and len(note) > 200:
+        raise ServiceError("invalid_note", _("Keep the note under 200 characters."),
+                           fields={"note": _("Keep the note under 200 characters.")})
     if area_source not in AREA_SOURCES:
         raise ServiceError("invalid_source", _("Choose where the area comes from."),
                            fields={"area_source": _("Choose where the area comes from.")})
@@ -168,7 +192,7 @@ def save_household(community, actor, *, unit, room, floor_area, area_source="reg
         household = Household(community_id=community.id)
         db.session.add(household)
     household.unit_id, household.room, household.floor_area = unit.id, room, area
-    household.area_source, household.developer_held, household.note = area_source, bool(developer_held), note
+    household.area_source, household.developer_held, household.note = area_source, bool(developer_held), note or None
     try:
         db.session.flush()
     except IntegrityError:
@@ -187,8 +211,9 @@ def add_household_member(community, household, actor, *, name, phone=None, relat
     if household is None or household.community_id != community.id:
         raise NotFound("not_found", _("No such household."))
     name = _name(name)
-    phone = (phone or "").strip() or None
-    if phone and not re.match(r"^\+?[0-9-]{5,20}$", phone):
+    phone = re.sub(r"\s", "", phone) if isinstance(phone, str) else ""
+    phone = phone or None
+    if phone and not PHONE_RE.match(phone):
         raise ServiceError("invalid_phone", _("Enter a phone number of digits only."),
                            fields={"phone": _("Enter a phone number of digits only.")})
     if relation not in RELATIONS:

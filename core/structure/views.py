@@ -5,7 +5,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func
+from decimal import Decimal
+
+from sqlalchemy import Integer, func, type_coerce
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -23,7 +25,6 @@ bp = Blueprint("structure", __name__, url_prefix="/structure")
 
 class NameForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
-    parent_id = SelectField(_l("In"), coerce=int, validate_choice=False)
 
 
 class HouseholdForm(FlaskForm):
@@ -48,6 +49,13 @@ class ImportForm(FlaskForm):
     file = FileField(_l("File (.xlsx or .csv)"))
 
 
+def _int(value):
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _get(model, obj_id):
     obj = db.session.get(model, obj_id)
     community_id = obj.building.community_id if isinstance(obj, Unit) else getattr(obj, "community_id", None)
@@ -64,11 +72,11 @@ def index():
     buildings = Building.query.filter_by(community_id=community.id).order_by(Building.name).all()
     counts = dict(db.session.query(Unit.building_id, func.count(Household.id)).join(Household, Household.unit_id == Unit.id)
                   .filter(Household.community_id == community.id).group_by(Unit.building_id).all())
-    area = db.session.query(func.count(Household.id), func.coalesce(func.sum(Household.floor_area), 0)).filter(
+    # The sum of the stored hundredths, as a plain integer (not through the Centi type).
+    area = db.session.query(func.count(Household.id),
+                            type_coerce(func.coalesce(func.sum(Household.floor_area), 0), Integer)).filter(
         Household.community_id == community.id).one()
-    from decimal import Decimal
-
-    totals = {"households": area[0], "area": Decimal(area[1] or 0) / 100}
+    totals = {"households": area[0], "area": (Decimal(int(area[1] or 0)) / 100).quantize(Decimal("0.01"))}
     form = NameForm()
     return render_template("structure/index.html", grids=grids, buildings=buildings, counts=counts, totals=totals,
                            form=form, can_manage=can("core.structure.manage"))
@@ -77,26 +85,31 @@ def index():
 @bp.route("/add/<kind>", methods=["POST"])
 @require("core.structure.manage")
 def add(kind):
+    if kind not in ("grid", "building", "unit"):
+        abort(404)
     form = NameForm()
-    form.parent_id.choices = []
+    parent = None
+    if kind == "building":
+        parent = db.session.get(Grid, _int(request.form.get("parent_id")))
+    elif kind == "unit":
+        parent = db.session.get(Building, _int(request.form.get("parent_id")))
+    back = (url_for("c.structure.building", building_id=parent.id)
+            if kind == "unit" and parent is not None and parent.community_id == g.community.id
+            else url_for("c.structure.index"))
     if not form.validate_on_submit():
-        flash(_("Enter a name."), "error")
-        return redirect(request.referrer or url_for("c.structure.index"))
+        flash(_("Enter a name of up to %(n)d characters.", n=40 if kind == "unit" else 80), "error")
+        return redirect(back)
     try:
         if kind == "grid":
             svc.add_grid(g.community, form.name.data, current_user)
         elif kind == "building":
-            svc.add_building(g.community, db.session.get(Grid, form.parent_id.data or 0), form.name.data, current_user)
-        elif kind == "unit":
-            building = db.session.get(Building, form.parent_id.data or 0)
-            svc.add_unit(g.community, building, form.name.data, current_user)
-            return redirect(url_for("c.structure.building", building_id=building.id))
+            svc.add_building(g.community, parent, form.name.data, current_user)
         else:
-            abort(404)
+            svc.add_unit(g.community, parent, form.name.data, current_user)
         flash(_("Saved."), "success")
     except ServiceError as err:
         apply_error(None, err)
-    return redirect(request.referrer or url_for("c.structure.index"))
+    return redirect(back)
 
 
 @bp.route("/<kind>/<int:obj_id>/rename", methods=["POST"])
@@ -105,16 +118,23 @@ def rename(kind, obj_id):
     model = {"grid": Grid, "building": Building, "unit": Unit}.get(kind) or abort(404)
     obj = _get(model, obj_id)
     form = NameForm()
-    form.parent_id.choices = []
+    index = url_for("c.structure.index")
+    back = {Grid: lambda: index, Building: lambda: url_for("c.structure.building", building_id=obj.id),
+            Unit: lambda: url_for("c.structure.building", building_id=obj.building_id)}[model]()
     try:
         if request.form.get("action") == "delete":
+            up = url_for("c.structure.building", building_id=obj.building_id) if model is Unit else index
             svc.delete_empty(g.community, obj, current_user)
-        elif form.validate_on_submit():
-            svc.rename(g.community, obj, form.name.data, current_user)
+            flash(_("Deleted."), "success")
+            return redirect(up)
+        if not form.validate_on_submit():
+            flash(_("Enter a name of up to %(n)d characters.", n=40 if model is Unit else 80), "error")
+            return redirect(back)
+        svc.rename(g.community, obj, form.name.data, current_user)
         flash(_("Saved."), "success")
     except ServiceError as err:
         apply_error(None, err)
-    return redirect(request.referrer or url_for("c.structure.index"))
+    return redirect(back)
 
 
 @bp.route("/buildings/<int:building_id>")
@@ -146,7 +166,7 @@ def household(household_id=None):
     form = HouseholdForm(obj=h, prefix="h")
     form.unit_id.choices = _unit_choices()
     if h is None and request.method == "GET" and request.args.get("unit"):
-        form.unit_id.data = int(request.args.get("unit", 0) or 0)
+        form.unit_id.data = _int(request.args.get("unit"))
     member_form = MemberForm(prefix="m")
     if request.method == "POST":
         if not can("core.structure.manage"):
@@ -167,7 +187,7 @@ def household(household_id=None):
                 flash(_("Saved."), "success")
                 return redirect(url_for("c.structure.household", household_id=h.id))
             if which in ("remove", "representative") and h is not None:
-                member = db.session.get(HouseholdMember, int(request.form.get("member_id", 0)))
+                member = db.session.get(HouseholdMember, _int(request.form.get("member_id")))
                 if member is None or member.household_id != h.id:
                     abort(404)
                 if which == "remove":
@@ -178,8 +198,6 @@ def household(household_id=None):
                 return redirect(url_for("c.structure.household", household_id=h.id))
         except ServiceError as err:
             apply_error(form if which == "household" else member_form, err)
-        except ValueError:
-            abort(400)
     return render_template("structure/household.html", household=h, form=form, member_form=member_form,
                            can_manage=can("core.structure.manage"))
 
@@ -188,16 +206,17 @@ def household(household_id=None):
 @require("core.structure.manage")
 def import_file():
     form = ImportForm()
-    rows = batch = None
+    batch = None
     if request.method == "POST" and request.form.get("token"):
         try:
             counts = imports.apply(g.community, current_user, request.form["token"],
                                    accept_partial=request.form.get("accept_partial") == "1")
         except ServiceError as err:
             apply_error(None, err)
-            batch = ImportBatch.query.filter_by(token=request.form["token"], community_id=g.community.id).first()
+            batch = ImportBatch.query.filter_by(token=request.form["token"], community_id=g.community.id,
+                                                applied_at=None).first()
         else:
-            flash(_("Imported: %(h)d new households, %(m)d people, %(u)d areas updated.",
+            flash(_("Imported: %(h)d new households, %(m)d new people, %(u)d records updated.",
                     h=counts["households"], m=counts["members"], u=counts["updated"]), "success")
             return redirect(url_for("c.structure.index"))
     elif form.validate_on_submit():
@@ -206,10 +225,11 @@ def import_file():
             form.file.errors = [_("Choose a file.")]
         else:
             try:
-                batch, rows = imports.preview(g.community, current_user, upload.filename, upload.read())
+                batch, _rows = imports.preview(g.community, current_user, upload.filename, upload.read())
             except ServiceError as err:
                 apply_error(form, err)
-    return render_template("structure/import.html", form=form, rows=rows, batch=batch)
+    good, bad, notes = imports.batch_rows(batch) if batch is not None else ([], [], [])
+    return render_template("structure/import.html", form=form, batch=batch, good=good, bad=bad, notes=notes)
 
 
 @bp.route("/export.xlsx")
