@@ -1,0 +1,298 @@
+"""Counting ballots: pure, exact, fast code shared by the server and `linli ballots recount`.
+
+Nothing here touches Flask or the database. Areas are integers of hundredths of a m² (exact);
+ratios are ``fractions.Fraction``; there is no float anywhere in a decision.
+
+A ballot given to :func:`count` is ``(choice, heads, area)``:
+
+* ``choice`` is ``None`` for a spoiled ballot, otherwise a tuple of option positions:
+  majority ``(0,)`` yes, ``(1,)`` no, ``(2,)`` abstain; approval: the approved options (may be
+  empty: a blank ballot); ranked (IRV, Schulze): the options in order of preference, best first
+  (options left out rank below every ranked one);
+* ``heads`` is the voter's headcount (1; an owner with several units is still 1);
+* ``area`` is the voter's exclusive floor area in hundredths of a m² (owners' ballots; else 0).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+METHODS = ("majority", "approval", "irv", "schulze")
+UNITS = ("person", "household", "owners")
+RULES = ("simple", "two_thirds", "three_quarters")
+QUORUMS = ("none", "half", "two_thirds")
+MATTER_CLASSES = ("ordinary", "special")
+YES, NO, ABSTAIN = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What is counted and how; every field is in the ballot's published manifest."""
+
+    method: str
+    n_options: int
+    unit: str = "person"
+    rule: str = "simple"
+    matter_class: str | None = None
+    quorum: str = "none"
+    heads_total: int = 0
+    area_total: int = 0  # hundredths of a m²
+    tie_seed: str = ""
+    spoiled_participates: bool = True
+
+    @classmethod
+    def from_manifest(cls, m: dict) -> "Spec":
+        return cls(method=m["method"], n_options=len(m["options"]), unit=m["unit"], rule=m.get("rule") or "simple",
+                   matter_class=m.get("matter_class"), quorum=m.get("quorum") or "none",
+                   heads_total=int(m["electorate"]["heads"]), area_total=area_to_int(m["electorate"]["area"]),
+                   tie_seed=m.get("tie_seed", ""), spoiled_participates=bool(m.get("spoiled_participates", True)))
+
+
+# ── exact quantities ──────────────────────────────────────────────────────────────────────
+def area_to_int(value) -> int:
+    """'89.50' / Decimal('89.5') -> 8950 (refuses more than two decimals and floats)."""
+    if isinstance(value, float):
+        raise TypeError("areas are never floats")
+    d = Decimal(str(value)) * 100
+    if d != d.to_integral_value():
+        raise ValueError("at most two decimal places")
+    return int(d)
+
+
+def area_str(hundredths: int) -> str:
+    sign = "-" if hundredths < 0 else ""
+    hundredths = abs(hundredths)
+    return f"{sign}{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def frac_str(f: Fraction) -> str:
+    return f"{f.numerator}/{f.denominator}"
+
+
+def percent(f: Fraction) -> str:
+    """A display-only percentage with two decimals (never used in a decision)."""
+    return str((Decimal(f.numerator) * 100 / Decimal(f.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def _ratio(part, whole) -> Fraction:
+    return Fraction(part, whole) if whole else Fraction(0)
+
+
+def _test(test_id, value, total, threshold: Fraction, strict: bool, area=False) -> dict:
+    """One rule: ``value / total`` against ``threshold`` ('>' if strict — 过半数 — else '≥' — 以上)."""
+    if total <= 0:
+        met = False
+    elif strict:
+        met = value * threshold.denominator > threshold.numerator * total
+    else:
+        met = value * threshold.denominator >= threshold.numerator * total
+    fmt = area_str if area else str
+    r = _ratio(value, total)
+    return {"id": test_id, "met": bool(met), "value": fmt(value), "total": fmt(total), "ratio": frac_str(r),
+            "percent": percent(r), "threshold": frac_str(threshold), "comparison": ">" if strict else ">=",
+            "measure": "area" if area else "heads"}
+
+
+# ── tie-break (R30) ───────────────────────────────────────────────────────────────────────
+def lot_order(seed: str, positions) -> list[int]:
+    """The published, reproducible lot: options sorted by SHA-256(seed ":" position), lowest first.
+    The first in this order wins a tie for first place; the last is eliminated in a tie for last."""
+    return sorted(positions, key=lambda p: (hashlib.sha256(f"{seed}:{p}".encode()).hexdigest(), p))
+
+
+def _tie(seed, tied, pick_last=False):
+    order = lot_order(seed, tied)
+    return {"tied": sorted(tied), "lot_order": order, "chosen": order[-1] if pick_last else order[0]}
+
+
+# ── the methods ───────────────────────────────────────────────────────────────────────────
+def count(spec: Spec, ballots) -> dict:
+    """Count ``ballots`` under ``spec``; returns a JSON-ready result (see docs/ballot-format.md)."""
+    if spec.method not in METHODS:
+        raise ValueError(f"unknown method {spec.method!r}")
+    ballots = ballots if isinstance(ballots, list) else list(ballots)
+    valid_heads = spoiled_heads = valid_area = spoiled_area = 0
+    n_ballots = len(ballots)
+    for choice, heads, area in ballots:
+        if choice is None:
+            spoiled_heads += heads
+            spoiled_area += area
+        else:
+            valid_heads += heads
+            valid_area += area
+    part_heads = valid_heads + (spoiled_heads if spec.spoiled_participates else 0)
+    part_area = valid_area + (spoiled_area if spec.spoiled_participates else 0)
+    result = {
+        "method": spec.method, "unit": spec.unit,
+        "ballots": n_ballots,
+        "turnout": {"heads": part_heads, "heads_total": spec.heads_total,
+                    "heads_percent": percent(_ratio(part_heads, spec.heads_total)),
+                    "area": area_str(part_area), "area_total": area_str(spec.area_total),
+                    "area_percent": percent(_ratio(part_area, spec.area_total)),
+                    "spoiled_heads": spoiled_heads, "spoiled_area": area_str(spoiled_area),
+                    "spoiled_participates": spec.spoiled_participates},
+        "tests": [], "passed": None, "winner": None, "tie": None,
+    }
+    valid = [(c, h, a) for c, h, a in ballots if c is not None]
+    if spec.method == "majority":
+        _majority(spec, valid, part_heads, part_area, spoiled_heads, result)
+    elif spec.method == "approval":
+        _approval(spec, valid, result)
+    elif spec.method == "irv":
+        _irv(spec, valid, result)
+    else:
+        _schulze(spec, valid, result)
+    return result
+
+
+def _option_totals(n, valid):
+    heads, area = [0] * n, [0] * n
+    for choice, h, a in valid:
+        for pos in choice:
+            heads[pos] += h
+            area[pos] += a
+    return heads, area
+
+
+def _majority(spec, valid, part_heads, part_area, spoiled_heads, result):
+    heads, area = _option_totals(3, valid)
+    result["counts"] = [{"option": i, "heads": heads[i], "area": area_str(area[i])} for i in range(3)]
+    yes_h, no_h, abst_h = heads
+    tests = result["tests"]
+    if spec.unit == "owners":
+        # Civil Code Art. 278 (R1–R3): quorum on area AND heads (以上, inclusive), then approval on
+        # the participating area AND heads: 过半数 (strict) or 3/4 以上 (inclusive).
+        two_thirds = Fraction(2, 3)
+        tests.append(_test("quorum_area", part_area, spec.area_total, two_thirds, False, area=True))
+        tests.append(_test("quorum_heads", part_heads, spec.heads_total, two_thirds, False))
+        if spec.matter_class == "special":
+            tests.append(_test("approval_area", area[YES], part_area, Fraction(3, 4), False, area=True))
+            tests.append(_test("approval_heads", yes_h, part_heads, Fraction(3, 4), False))
+        else:
+            tests.append(_test("approval_area", area[YES], part_area, Fraction(1, 2), True, area=True))
+            tests.append(_test("approval_heads", yes_h, part_heads, Fraction(1, 2), True))
+    else:
+        # RONR / R28: a majority of the votes cast, abstentions and blanks left out (spoiled
+        # ballots of entitled voters stay in the base when the policy says they participate).
+        present = yes_h + no_h + abst_h + spoiled_heads
+        if spec.quorum == "half":
+            tests.append(_test("quorum", present, spec.heads_total, Fraction(1, 2), True))
+        elif spec.quorum == "two_thirds":
+            tests.append(_test("quorum", present, spec.heads_total, Fraction(2, 3), False))
+        base = yes_h + no_h + (spoiled_heads if spec.spoiled_participates else 0)
+        threshold, strict = {"simple": (Fraction(1, 2), True), "two_thirds": (Fraction(2, 3), False),
+                             "three_quarters": (Fraction(3, 4), False)}[spec.rule]
+        tests.append(_test("approval", yes_h, base, threshold, strict))
+    result["passed"] = all(t["met"] for t in tests)
+    result["tied_yes_no"] = yes_h == no_h and yes_h > 0
+    result["winner"] = YES if result["passed"] else NO
+
+
+def _approval(spec, valid, result):
+    heads, area = _option_totals(spec.n_options, valid)
+    result["counts"] = [{"option": i, "heads": heads[i], "area": area_str(area[i])} for i in range(spec.n_options)]
+    result["voters"] = sum(h for _c, h, _a in valid)
+    if not valid or max(heads) == 0:
+        return
+    top = max(heads)
+    tied = [i for i, v in enumerate(heads) if v == top]
+    if len(tied) > 1:
+        result["tie"] = _tie(spec.tie_seed, tied)
+        result["winner"] = result["tie"]["chosen"]
+    else:
+        result["winner"] = tied[0]
+
+
+def _irv(spec, valid, result):
+    n = spec.n_options
+    groups = Counter()
+    for choice, h, _a in valid:
+        if choice:
+            groups[tuple(choice)] += h
+    first = [0] * n
+    for ranking, w in groups.items():
+        first[ranking[0]] += w
+    result["counts"] = [{"option": i, "heads": first[i], "area": "0.00"} for i in range(n)]
+    continuing = set(range(n))
+    rounds = []
+    items = list(groups.items())
+    while continuing:
+        tally = dict.fromkeys(continuing, 0)
+        exhausted = 0
+        for ranking, w in items:
+            for pos in ranking:
+                if pos in continuing:
+                    tally[pos] += w
+                    break
+            else:
+                exhausted += w
+        active = sum(tally.values())
+        rnd = {"counts": {str(k): v for k, v in sorted(tally.items())}, "active": active, "exhausted": exhausted,
+               "eliminated": None, "tie": None, "elected": None}
+        rounds.append(rnd)
+        if active == 0:
+            break
+        leader_votes = max(tally.values())
+        leaders = [k for k, v in tally.items() if v == leader_votes]
+        if leader_votes * 2 > active or len(continuing) == 1:
+            rnd["elected"] = leaders[0]
+            result["winner"] = leaders[0]
+            break
+        if len(continuing) == len(leaders):  # every continuing option is tied: the lot decides
+            rnd["tie"] = _tie(spec.tie_seed, leaders)
+            rnd["elected"] = result["winner"] = rnd["tie"]["chosen"]
+            result["tie"] = rnd["tie"]
+            break
+        low = min(tally.values())
+        lowest = [k for k, v in tally.items() if v == low]
+        if len(lowest) > 1:
+            rnd["tie"] = _tie(spec.tie_seed, lowest, pick_last=True)
+            out = rnd["tie"]["chosen"]
+        else:
+            out = lowest[0]
+        rnd["eliminated"] = out
+        continuing.discard(out)
+    result["rounds"] = rounds
+
+
+def _schulze(spec, valid, result):
+    n = spec.n_options
+    groups = Counter()
+    for choice, h, _a in valid:
+        if choice:
+            groups[tuple(choice)] += h
+    d = [[0] * n for _ in range(n)]
+    first = [0] * n
+    for ranking, w in groups.items():
+        first[ranking[0]] += w
+        ranked = set(ranking)
+        unranked = [j for j in range(n) if j not in ranked]
+        for idx, i in enumerate(ranking):
+            row = d[i]
+            for j in ranking[idx + 1:]:
+                row[j] += w
+            for j in unranked:
+                row[j] += w
+    result["counts"] = [{"option": i, "heads": first[i], "area": "0.00"} for i in range(n)]
+    p = [[d[i][j] if d[i][j] > d[j][i] else 0 for j in range(n)] for i in range(n)]
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            for k in range(n):
+                if i != k and j != k:
+                    p[j][k] = max(p[j][k], min(p[j][i], p[i][k]))
+    winners = [i for i in range(n) if all(p[i][j] >= p[j][i] for j in range(n) if j != i)]
+    result["pairwise"] = d
+    result["strongest_paths"] = p
+    result["schulze_winners"] = winners
+    if not groups:
+        return
+    if len(winners) > 1:
+        result["tie"] = _tie(spec.tie_seed, winners)
+        result["winner"] = result["tie"]["chosen"]
+    elif winners:
+        result["winner"] = winners[0]
