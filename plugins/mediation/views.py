@@ -2,6 +2,7 @@
 
 Every page checks access through ``plugins.mediation.access``; a case the user may not see
 answers 404, exactly like a case that does not exist, and every read of a case is logged."""
+import io
 from functools import wraps
 
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for)
@@ -378,8 +379,9 @@ def document(case_id, doc_id):
         abort(404)
     access.log(g.community, c, current_user, "download")
     db.session.commit()
-    resp = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename,
-                     max_age=0)
+    # Files are at most 10 MB: read them whole, so no file handle outlives the request.
+    resp = send_file(io.BytesIO(path.read_bytes()), mimetype=doc.content_type, as_attachment=True,
+                     download_name=doc.filename, max_age=0)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
@@ -548,8 +550,6 @@ def register_export():
     data = reports.register_xlsx(g.community)
     access.log(g.community, None, current_user, "export")
     db.session.commit()
-    import io
-
     return send_file(io.BytesIO(data), as_attachment=True,
                      download_name=f"mediation-register-{g.community.slug}-{_today().isoformat()}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
