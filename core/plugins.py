@@ -152,15 +152,23 @@ class PluginRegistry:
         except metadata.PackageNotFoundError:
             return "0"
 
-    def plugin_dir(self, name) -> Path:
-        return Path(str(resources.files(self.modules[name].__name__)))
+    def plugin_dir(self, name) -> Path | None:
+        """The plugin package's folder (None for a plugin object built in code, as in tests)."""
+        module = self.modules[name]
+        if getattr(module, "__file__", None):
+            return Path(module.__file__).resolve().parent
+        try:
+            return Path(str(resources.files(module.__name__)))
+        except (ModuleNotFoundError, TypeError):
+            return None
 
     def resource_dirs(self, sub: str) -> list[tuple[str, Path]]:
         """(plugin, path) for each plugin that ships a ``sub`` folder (templates, migrations, ...)."""
         out = []
         for name in self.names:
-            path = self.plugin_dir(name) / sub
-            if path.is_dir():
+            base = self.plugin_dir(name)
+            path = base / sub if base else None
+            if path is not None and path.is_dir():
                 out.append((name, path))
         return out
 

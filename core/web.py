@@ -133,8 +133,9 @@ def _community_blueprint(url_prefix):
         registry = current_app.extensions["linli.plugins"]
         for bp_name in request.blueprints:
             parts = bp_name.split(".")
-            if len(parts) >= 2 and parts[1] in registry.modules:
-                if not registry.is_enabled(g.community, parts[1]):
+            if len(parts) >= 2:
+                plugin = parts[1][:-4] if parts[1].endswith("_api") else parts[1]
+                if plugin in registry.modules and not registry.is_enabled(g.community, plugin):
                     abort(404)
 
     return bp
