@@ -14,6 +14,16 @@ api_bp = Blueprint("meetings_api", __name__, url_prefix="/meetings")
 TAG = "meetings"
 
 
+@api_bp.before_request
+def gate():
+    """The core gates page blueprints named after the plugin, but not ``<plugin>_api`` ones
+    (core.web.gate_plugins compares the blueprint name with the plugin name): gate ourselves."""
+    from flask import abort, current_app
+
+    if not current_app.extensions["linli.plugins"].is_enabled(g.community, "meetings"):
+        abort(404)
+
+
 def iso(dt):
     return dt.isoformat() if dt else None
 

@@ -875,7 +875,8 @@ def mark_overdue(community, actor=None, today=None):
                                  .values(overdue_at=utcnow()).execution_options(synchronize_session=False))
         if res.rowcount != 1:
             continue
-        nxt = (Meeting.query.filter(Meeting.body_id == item.body_id, Meeting.status == "scheduled")
+        nxt = (Meeting.query.filter(Meeting.body_id == item.body_id, Meeting.status == "scheduled",
+                                    Meeting.id != item.meeting_id)
                .order_by(Meeting.starts_at).first())
         if nxt is not None and not AgendaItem.query.filter_by(meeting_id=nxt.id, ref=f"action_item:{item.id}").first():
             last = db.session.query(db.func.max(AgendaItem.position)).filter_by(meeting_id=nxt.id).scalar()
