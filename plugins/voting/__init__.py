@@ -1,10 +1,144 @@
 """The voting module of linli: Voting (表决)."""
 from flask_babel import lazy_gettext as _l
 
+from core.events import EventType
+from core.hookspecs import hookimpl
+from core.permissions import Permission
 from core.plugins import PluginManifest
+from core.ui import NavItem, Panel
 
 manifest = PluginManifest(
     name="voting",
     label=_l("Voting (表决)"),
     description=_l("Ballots on proposals and polls: majority, approval, ranked choice, Schulze; owners' double majority by area and headcount; paper ballots and recounts."),
+    namespaces=("vote", "ballot"),
+    settings_defaults={
+        # Open a ballot by itself when a proposal reaches "voting".
+        "auto_open": True,
+        "default_unit": "person",
+        "default_rule": "simple",
+        "default_quorum": "none",
+        "default_days": 7,
+        # "refuse": a counted paper ballot is final; "latest": the latest ballot counts.
+        "paper_rule": "refuse",
+        # Whether spoiled paper ballots count as taking part (DOMAIN_RULES R1, §7).
+        "spoiled_participates": True,
+    },
 )
+
+STAFF = ("staff", "admin")
+
+from plugins.voting import models  # noqa: E402,F401  (register the tables)
+
+
+@hookimpl
+def register_blueprints():
+    from plugins.voting.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def register_api_blueprints():
+    from plugins.voting.api import api_bp
+
+    return [api_bp]
+
+
+@hookimpl
+def register_cli_commands():
+    from plugins.voting.cli import ballots_group
+
+    return [ballots_group]
+
+
+@hookimpl
+def register_permissions():
+    return [
+        Permission("voting.ballots.manage", _l("Set up, open and close ballots"), STAFF),
+        Permission("voting.paper.enter", _l("Enter paper ballots for voters"), ("grid_worker", "staff", "admin")),
+    ]
+
+
+@hookimpl
+def register_event_types():
+    return [
+        EventType("ballot.opened", _l("A ballot opened"), _l("data: ballot_id, proposal_id")),
+        EventType("vote.cast", _l("A vote was cast"),
+                  _l("ref is ballot:<id>:voter:<voter>, the same for every change of one voter's vote")),
+        EventType("ballot.closed", _l("A ballot closed and was counted"),
+                  _l("data: ballot_id, proposal_id, passed, winner")),
+    ]
+
+
+@hookimpl
+def nav_items(community, user):
+    return [NavItem("c.voting.index", _l("Votes"), order=20, icon="check")]
+
+
+@hookimpl
+def proposal_panels(proposal, user):
+    from plugins.voting import services
+    from plugins.voting.models import Ballot
+
+    ballots = Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state != "cancelled") \
+        .order_by(Ballot.id.desc()).all()
+    for b in ballots:
+        services.close_if_due(b)
+    if not ballots and proposal.state not in ("coordinating", "voting"):
+        return []
+    return [Panel("voting/_panel.html", _l("Vote (表决)"), {"ballots": ballots, "proposal": proposal}, order=10)]
+
+
+@hookimpl
+def proposal_transition_blocked(proposal, new_state, actor):
+    from flask_babel import gettext as _
+
+    from plugins.voting.models import Ballot
+
+    if new_state in ("accepted", "rejected"):
+        if Ballot.query.filter_by(proposal_id=proposal.id, state="open").first() is not None:
+            return _("A ballot is open on this proposal: its result decides when it closes.")
+    return None
+
+
+@hookimpl
+def on_proposal_transition(proposal, old_state, new_state, actor, reason):
+    from flask_babel import gettext as _
+
+    from plugins.voting import services
+    from plugins.voting.models import Ballot
+
+    if new_state == "voting" and services.setting(proposal.community, "auto_open"):
+        if Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state.in_(("draft", "open"))).first():
+            return
+        from core.errors import ServiceError
+
+        ballot = services.create(proposal.community, actor, {}, proposal=proposal, commit=False, system=True)
+        try:
+            services.open_ballot(ballot, actor, commit=False, system=True)
+        except ServiceError:  # e.g. an empty electorate: staff fix the register and open it by hand
+            pass
+    elif new_state == "withdrawn":
+        for ballot in Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state.in_(("draft", "open"))):
+            services.cancel(ballot, actor, _("The proposal was withdrawn."), system=True, commit=False)
+
+
+@hookimpl
+def dashboard_widgets(community, user):
+    from plugins.voting import services
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = services.open_for(community, user)
+    if not items:
+        return []
+    return [Panel("voting/_widget.html", _l("Votes to cast"),
+                  {"left": sum(1 for _b, _v, voted in items if not voted), "items": items}, order=5)]
+
+
+@hookimpl
+def load_demo_data(community, users):
+    from plugins.voting.demo import load
+
+    load(community, users)

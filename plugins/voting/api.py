@@ -1,0 +1,197 @@
+"""The voting JSON API under /api/v1/c/<community>/voting/... (in the OpenAPI document)."""
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core.api import endpoint, json_body, paginate, require_api
+from core.errors import Conflict, NotFound, ServiceError
+from core.extensions import db
+from core.models import Proposal
+from core.permissions import can
+from plugins.voting import services
+from plugins.voting.models import Ballot, Entry, Voter
+
+api_bp = Blueprint("voting_api", __name__, url_prefix="/voting")
+TAG = "voting"
+
+
+def ballot_json(b, full=False):
+    data = {"id": b.id, "title": b.title, "state": b.state, "method": b.method, "unit": b.unit, "rule": b.rule,
+            "matter_class": b.matter_class, "quorum": b.quorum, "secret": b.secret, "max_choices": b.max_choices,
+            "proposal_id": b.proposal_id, "scope": b.scope, "grid_id": b.grid_id, "building_id": b.building_id,
+            "opens_at": services.iso(b.opens_at), "closes_at": services.iso(b.closes_at),
+            "closed_at": services.iso(b.closed_at),
+            "options": [{"position": o.position, "label": o.label,
+                         "display": services.option_label(b, o.position)} for o in b.options],
+            "electorate": ({"voters": b.manifest["electorate"]["voters"], "heads": b.heads_total,
+                            "area": str(b.area_total)} if b.manifest else None),
+            "voted": b.voted_count}
+    if full:
+        data.update({"description": b.description, "paper_rule": b.paper_rule, "tie_seed": b.tie_seed,
+                     "genesis_hash": b.genesis_hash, "closing_hash": b.closing_hash,
+                     "counting_rule_source": b.counting_rule_source})
+        if b.state == "closed":
+            data["result"] = b.result
+    return data
+
+
+def entry_json(ballot, e):
+    data = {"receipt": e.receipt, "seq": e.seq, "source": e.source, "counted": e.counted, "at": e.at}
+    if not ballot.secret:
+        data["choice"] = e.choice
+    return data
+
+
+def _ballot(ballot_id):
+    b = services.get(g.community, ballot_id)
+    if b.state == "draft" and not can("voting.ballots.manage"):
+        raise NotFound("not_found", _("No such ballot."))
+    return b
+
+
+@endpoint(api_bp, "/ballots", summary="Ballots of the community, newest first", auth=False, tag=TAG,
+          query={"state": ("string", "open | closed | cancelled | draft (staff)", False),
+                 "mine": ("boolean", "only the open ballots I may vote in", False),
+                 "page": ("integer", "page", False), "per_page": ("integer", "≤100", False)})
+def ballots():
+    state = request.args.get("state")
+    if state and state not in ("draft", "open", "closed", "cancelled"):
+        raise ServiceError("invalid_filter", _("Unknown value for %(name)s.", name="state"),
+                           fields={"state": _("Unknown value.")})
+    q = services.ballots_query(g.community)
+    if not can("voting.ballots.manage"):
+        q = q.filter(Ballot.state != "draft")
+    if state:
+        q = q.filter(Ballot.state == state)
+    if request.args.get("mine") in ("1", "true") and current_user.is_authenticated:
+        q = q.join(Voter, Voter.ballot_id == Ballot.id).filter(Voter.user_id == current_user.id,
+                                                              Ballot.state == "open")
+    return jsonify(paginate(q.order_by(Ballot.id.desc()), ballot_json))
+
+
+@endpoint(api_bp, "/ballots", ["POST"], summary="Set up a ballot (staff)", tag=TAG, idempotent=True,
+          body={"title": ("string", "2–120 characters", True), "description": ("string", "Markdown", False),
+                "method": ("string", "majority | approval | irv | schulze", True),
+                "options": ("array", "option labels (not for majority)", False),
+                "unit": ("string", "person | household | owners", False),
+                "matter_class": ("string", "ordinary | special (owners)", False),
+                "rule": ("string", "simple | two_thirds | three_quarters", False),
+                "quorum": ("string", "none | half | two_thirds", False),
+                "secret": ("boolean", "secret ballot (not for owners)", False),
+                "max_choices": ("integer", "approval: most options per voter", False),
+                "proposal_id": ("integer", "the proposal voted on", False),
+                "scope": ("string", "community | grid | building (standalone polls)", False),
+                "grid_id": ("integer", "for scope grid", False), "building_id": ("integer", "for scope building", False),
+                "opens_at": ("string", "ISO 8601; default now", False),
+                "closes_at": ("string", "ISO 8601", False), "days": ("integer", "instead of closes_at", False),
+                "paper_rule": ("string", "refuse | latest", False),
+                "open": ("boolean", "publish the electorate and open now", False)})
+def ballot_create():
+    data = json_body()
+    proposal = None
+    if data.get("proposal_id") is not None:
+        proposal = db.session.get(Proposal, services._int(data.get("proposal_id")) or 0)
+        if proposal is None or proposal.community_id != g.community.id:
+            raise NotFound("not_found", _("No such proposal."))
+    b = services.create(g.community, current_user, data, proposal=proposal, open_now=bool(data.get("open")))
+    return jsonify(ballot_json(b, full=True)), 201
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>", summary="One ballot; its result once closed", auth=False, tag=TAG)
+def ballot_get(ballot_id):
+    b = _ballot(ballot_id)
+    data = ballot_json(b, full=True)
+    voter = services.voter_for(b, current_user)
+    if voter is not None:
+        mine = services.counted_entry(b, voter)
+        data["me"] = {"in_electorate": True, "voted": voter.voted_at is not None, "voted_via": voter.voted_via,
+                      "receipt": mine.receipt if mine else None,
+                      "choice": mine.choice if mine and not b.secret else None}
+    elif current_user.is_authenticated:
+        data["me"] = {"in_electorate": False}
+    return jsonify(data)
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/open", ["POST"], summary="Publish the electorate and open (staff)",
+          tag=TAG)
+def ballot_open(ballot_id):
+    b = _ballot(ballot_id)
+    services.open_ballot(b, current_user)
+    return jsonify(ballot_json(b, full=True))
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/close", ["POST"], summary="Close and count now (staff, with a reason)",
+          tag=TAG, body={"reason": ("string", "why it closes early", True)})
+def ballot_close(ballot_id):
+    b = _ballot(ballot_id)
+    services.close(b, current_user, json_body().get("reason"))
+    return jsonify(ballot_json(b, full=True))
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/votes", ["POST"], summary="Cast or change my vote; returns the receipt",
+          tag=TAG, idempotent=True,
+          body={"choice": ("string", "majority: yes | no | abstain; approval: array of option positions; "
+                                     "irv/schulze: array of positions, best first", True)})
+def vote(ballot_id):
+    b = _ballot(ballot_id)
+    data = json_body()
+    if "choice" not in data:
+        raise ServiceError("invalid_choice", _("Send your choice."), fields={"choice": _("Send your choice.")})
+    e = services.cast(b, current_user, data["choice"])
+    return jsonify({"ballot_id": b.id, **entry_json(b, e)}), 201
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/paper", ["POST"], summary="Enter a paper ballot for a voter "
+          "(grid worker, staff)", tag=TAG, idempotent=True,
+          body={"voter_id": ("integer", "voter from the electorate", True),
+                "choice": ("string", "as for /votes; omit when spoiled", False),
+                "spoiled": ("boolean", "the sheet is spoiled", False),
+                "witness": ("string", "who saw it signed", True),
+                "correction": ("boolean", "correct an earlier paper ballot", False),
+                "note": ("string", "required for a correction", False)})
+def paper(ballot_id):
+    b = _ballot(ballot_id)
+    data = json_body()
+    require_api("voting.paper.enter")
+    voter = services.voter_by_id(b, data.get("voter_id"))
+    e = services.cast(b, current_user, data.get("choice"), voter=voter,
+                      source="correction" if data.get("correction") else "paper", witness=data.get("witness"),
+                      note=data.get("note"), spoiled=bool(data.get("spoiled")))
+    return jsonify({"ballot_id": b.id, "voter_id": voter.id, **entry_json(b, e)}), 201
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/electorate", summary="The published electorate and who voted "
+          "(grid worker, staff)", tag=TAG,
+          query={"page": ("integer", "page", False), "per_page": ("integer", "≤100", False)})
+def electorate(ballot_id):
+    b = _ballot(ballot_id)
+    require_api("voting.paper.enter")
+    q = Voter.query.filter_by(ballot_id=b.id).order_by(Voter.id)
+    return jsonify(paginate(q, lambda v: {"id": v.id, "ref": v.ref, "name": services.voter_name(v), "units": v.units,
+                                          "heads": v.heads, "area": str(v.area), "has_account": v.user_id is not None,
+                                          "voted": v.voted_at is not None, "voted_via": v.voted_via}))
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/result", summary="The result of a closed ballot", auth=False, tag=TAG)
+def result(ballot_id):
+    b = _ballot(ballot_id)
+    if b.state != "closed":
+        raise Conflict("not_closed", _("Results are published when the ballot closes."))
+    return jsonify({"ballot_id": b.id, "closing_hash": b.closing_hash, "result": b.result})
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/receipts", summary="Every receipt of a closed ballot", auth=False,
+          tag=TAG, query={"page": ("integer", "page", False), "per_page": ("integer", "≤100", False)})
+def receipts(ballot_id):
+    b = _ballot(ballot_id)
+    if b.state != "closed":
+        raise Conflict("not_closed", _("Receipts are listed when the ballot closes."))
+    q = Entry.query.filter_by(ballot_id=b.id).order_by(Entry.seq)
+    return jsonify(paginate(q, lambda e: {"receipt": e.receipt, "seq": e.seq, "source": e.source,
+                                          "counted": e.counted}))
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/export", summary="The closed ballot file (docs/ballot-format.md)",
+          auth=False, tag=TAG)
+def export(ballot_id):
+    return jsonify(services.export(_ballot(ballot_id)))

@@ -1,0 +1,88 @@
+"""`linli ballots ...`: list, export, recount, close the ballots whose time is up."""
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from core.errors import ServiceError
+
+
+@click.group("ballots", help=_l("Ballots of the voting module: list, export, recount."))
+def ballots_group():
+    pass
+
+
+def _ballot(ballot_id):
+    from core.extensions import db
+    from plugins.voting.models import Ballot
+
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise click.ClickException(_("No such ballot."))
+    return ballot
+
+
+@ballots_group.command("list", help=_l("List ballots with their state."))
+@click.option("--community", default=None, help=_l("Short name of the community."))
+@with_appcontext
+def list_command(community):
+    from core.models import Community
+    from plugins.voting.models import Ballot
+
+    q = Ballot.query
+    if community:
+        c = Community.query.filter_by(slug=community).first()
+        if c is None:
+            raise click.ClickException(_("No community with the short name %(slug)s.", slug=community))
+        q = q.filter_by(community_id=c.id)
+    for b in q.order_by(Ballot.id):
+        click.echo(f"{b.id:>5}  {b.state:<9} {b.method:<8} {b.unit:<9} {b.title}")
+
+
+@ballots_group.command("export", help=_l("Write a closed ballot as JSON (to stdout or --output)."))
+@click.argument("ballot_id", type=int)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help=_l("File to write."))
+@with_appcontext
+def export_command(ballot_id, output):
+    from plugins.voting import services
+
+    try:
+        data = services.export(_ballot(ballot_id))
+    except ServiceError as err:
+        raise click.ClickException(str(err.message))
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        click.echo(_("Wrote %(path)s.", path=output), err=True)
+    else:
+        click.echo(text)
+
+
+@ballots_group.command("recount", help=_l("Check the hash chain of an exported ballot file and recount it; prints JSON."))
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@with_appcontext
+def recount_command(file):
+    from plugins.voting import integrity
+
+    try:
+        data = json.load(file)
+        out = integrity.recount(data)
+    except (ValueError, KeyError, TypeError) as err:
+        raise click.ClickException(_("This is not a ballot file: %(error)s", error=str(err)))
+    click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+    if not out["chain"]["ok"] or out["matches_published_result"] is False:
+        sys.exit(1)
+
+
+@ballots_group.command("close-due", help=_l("Close and count every ballot whose closing time has passed (run from cron)."))
+@with_appcontext
+def close_due_command():
+    from plugins.voting import services
+
+    for b in services.close_due():
+        click.echo(_("Closed ballot %(id)d: %(title)s", id=b.id, title=b.title))

@@ -1,0 +1,71 @@
+"""Demo ballots: an open one on the proposal being voted on, closed ones with results on the
+accepted and rejected proposals, and owners' double-majority ballots (one closed, one open for
+staff to enter paper ballots)."""
+import random
+from core.extensions import db
+from core.models import Proposal
+from plugins.voting import services
+from plugins.voting.models import Voter
+
+
+def _cast_many(ballot, staff, rng, share, weights, paper_share=0.0):
+    """Cast ``share`` of the electorate: online where the voter has an account, else on paper."""
+    voters = Voter.query.filter_by(ballot_id=ballot.id).order_by(Voter.id).all()
+    options = list(range(len(ballot.options)))
+    for v in voters:
+        if rng.random() >= share:
+            continue
+        if ballot.method in ("irv", "schulze"):
+            choice = rng.sample(options, k=rng.randint(1, len(options)))
+        elif ballot.method == "approval":
+            choice = rng.sample(options, k=rng.randint(1, 2))
+        else:
+            choice = rng.choices(options, weights=weights)[0]
+        if v.user_id and rng.random() >= paper_share:
+            from core.models import User
+
+            services.cast(ballot, db.session.get(User, v.user_id), choice, commit=False)
+        else:
+            services.cast(ballot, staff, choice, voter=v, source="paper", witness="李社工", commit=False)
+    db.session.flush()
+
+
+def load(community, users):
+    rng = random.Random(278)
+    staff = users["staff"]
+    proposals = {s: Proposal.query.filter_by(community_id=community.id, state=s).order_by(Proposal.id).all()
+                 for s in ("voting", "accepted", "rejected")}
+    # 1. The proposal being voted on: an open yes/no ballot, some residents have voted.
+    for p in proposals["voting"][:1]:
+        b = services.create(community, staff, {"days": 10}, proposal=p, open_now=True, commit=False)
+        for login, choice in (("resident2", "yes"), ("resident3", "no"), ("loudongzhang", "yes")):
+            if services.voter_for(b, users[login]) is not None:
+                services.cast(b, users[login], choice, commit=False)
+    # 2. Closed ballots with results on an accepted and a rejected proposal.
+    for state, weights in (("accepted", (6, 2, 1)), ("rejected", (2, 6, 1))):
+        for p in proposals[state][:1]:
+            p.state = "voting"  # as it was while the ballot ran
+            b = services.create(community, staff, {"days": 7, "unit": "household"}, proposal=p, open_now=True,
+                                commit=False)
+            _cast_many(b, staff, rng, 0.7, weights, paper_share=0.3)
+            p.state = state
+            db.session.flush()
+            services.close(b, staff, "演示：投票期结束", system=True, commit=False)
+    # 3. Owners' double majority, closed: renewing the property-service contract (ordinary).
+    b = services.create(community, staff, {
+        "title": "续聘物业服务企业（业主共同决定）", "unit": "owners", "matter_class": "ordinary", "days": 14,
+        "description": "依据《民法典》第二百七十八条，续聘现物业服务企业三年。专有部分面积和业主人数双过半。"},
+        open_now=True, commit=False)
+    _cast_many(b, staff, rng, 0.8, (7, 2, 1), paper_share=0.5)
+    services.close(b, staff, "演示：投票期结束", system=True, commit=False)
+    # 4. Owners' double majority, open: raising the maintenance fund (special matter, 3/4).
+    b = services.create(community, staff, {
+        "title": "筹集专项维修资金加装电梯（特别事项）", "unit": "owners", "matter_class": "special", "days": 20,
+        "description": "筹集建筑物及其附属设施的维修资金，属于《民法典》第二百七十八条规定的特别事项："
+                       "参与表决的专有部分面积和人数均需四分之三以上同意。"}, open_now=True, commit=False)
+    _cast_many(b, staff, rng, 0.4, (8, 1, 1), paper_share=0.6)
+    # 5. A standalone ranked-choice poll, open.
+    services.create(community, staff, {
+        "title": "社区活动中心周末开放时段", "method": "irv", "unit": "person", "days": 12,
+        "options": ["上午 9–12 点", "下午 2–5 点", "晚上 7–9 点", "全天开放"]}, open_now=True, commit=False)
+    db.session.flush()

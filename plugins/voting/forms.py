@@ -1,0 +1,39 @@
+"""Forms of the voting pages."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from plugins.voting.labels import (MATTER_LABELS, METHOD_LABELS, PAPER_RULE_LABELS, QUORUM_LABELS, RULE_LABELS,
+                                   SCOPE_LABELS, UNIT_LABELS)
+
+
+class BallotForm(FlaskForm):
+    title = StringField(_l("Question or title"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Explanation for voters"), validators=[Optional(), Length(max=5000)])
+    method = SelectField(_l("Voting method"), choices=list(METHOD_LABELS.items()), default="majority")
+    options = TextAreaField(_l("Options, one per line (not for yes/no/abstain)"), validators=[Optional()])
+    max_choices = IntegerField(_l("Approval: most options a voter may choose (empty: any number)"),
+                               validators=[Optional()])
+    unit = SelectField(_l("Who votes"), choices=list(UNIT_LABELS.items()), default="person")
+    matter_class = SelectField(_l("Owners' ballots: matter class (fixed once voting opens)"),
+                               choices=[("", "—")] + list(MATTER_LABELS.items()), default="")
+    rule = SelectField(_l("Majority rule"), choices=list(RULE_LABELS.items()), default="simple")
+    quorum = SelectField(_l("Quorum"), choices=list(QUORUM_LABELS.items()), default="none")
+    secret = BooleanField(_l("Secret ballot (results only after closing; owners' ballots are always named)"))
+    scope = SelectField(_l("Who the ballot concerns"), choices=list(SCOPE_LABELS.items()), default="community")
+    grid_id = SelectField(_l("Grid"), coerce=int, default=0)
+    building_id = SelectField(_l("Building"), coerce=int, default=0)
+    opens_at = DateTimeLocalField(_l("Opens (empty: now)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    closes_at = DateTimeLocalField(_l("Closes"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    paper_rule = SelectField(_l("Paper ballots"), choices=list(PAPER_RULE_LABELS.items()), default="refuse")
+    open_now = BooleanField(_l("Publish the electorate and open the ballot now"), default=True)
+
+
+class PaperForm(FlaskForm):
+    voter_id = SelectField(_l("Voter (from the published electorate)"), coerce=int, validators=[DataRequired()])
+    witness = StringField(_l("Witness"), validators=[Optional(), Length(max=80)])
+    spoiled = BooleanField(_l("The sheet is spoiled (unclear or invalid)"))
+    note = StringField(_l("Note (required for a correction: why)"), validators=[Optional(), Length(max=300)])
+    photo = FileField(_l("Photo of the signed sheet (optional)"))

@@ -1,0 +1,163 @@
+"""The voting module's tables (voting_*); foreign keys only to core tables or our own."""
+from sqlalchemy import CheckConstraint, UniqueConstraint
+
+from core.extensions import db
+from core.models.types import Centi, UTCDateTime, utcnow
+
+STATES = ("draft", "open", "closed", "cancelled")
+
+
+class Ballot(db.Model):
+    """A ballot (表决) on a proposal or a standalone poll.
+
+    Everything that decides the count (method, rule, unit, matter class, quorum, options, the
+    electorate and the tie-break seed) is frozen into ``manifest`` when the ballot opens; its hash
+    starts the chain of ballots (R31)."""
+
+    __tablename__ = "voting_ballot"
+    __table_args__ = (
+        CheckConstraint("state IN ('draft', 'open', 'closed', 'cancelled')", name="state"),
+        CheckConstraint("entries_count >= 0", name="entries_nonneg"),
+        db.Index("ix_voting_ballot_community_state", "community_id", "state"),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="CASCADE"), nullable=False)
+    proposal_id = db.Column(db.Integer, db.ForeignKey("proposal.id", ondelete="SET NULL"), index=True)
+    title = db.Column(db.String(120), nullable=False)
+    description = db.Column(db.Text, nullable=False, default="")
+    method = db.Column(db.String(10), nullable=False, default="majority")
+    rule = db.Column(db.String(15), nullable=False, default="simple")
+    unit = db.Column(db.String(10), nullable=False, default="person")
+    matter_class = db.Column(db.String(10))
+    quorum = db.Column(db.String(10), nullable=False, default="none")
+    secret = db.Column(db.Boolean, nullable=False, default=False)
+    max_choices = db.Column(db.Integer)
+    scope = db.Column(db.String(10), nullable=False, default="community")
+    grid_id = db.Column(db.Integer, db.ForeignKey("grid.id"))
+    building_id = db.Column(db.Integer, db.ForeignKey("building.id"))
+    # What happens when a voter with a counted paper ballot votes online: "refuse" or "latest".
+    paper_rule = db.Column(db.String(10), nullable=False, default="refuse")
+    spoiled_participates = db.Column(db.Boolean, nullable=False, default=True)
+    counting_rule_source = db.Column(db.String(200))
+    state = db.Column(db.String(10), nullable=False, default="draft")
+    opens_at = db.Column(UTCDateTime, nullable=False)
+    closes_at = db.Column(UTCDateTime, nullable=False)
+    opened_at = db.Column(UTCDateTime)
+    closed_at = db.Column(UTCDateTime)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Frozen at opening.
+    manifest = db.Column(db.JSON)
+    tie_seed = db.Column(db.String(64))
+    tag_salt = db.Column(db.String(64))  # secret ballots: voters appear in the chain by a salted tag
+    genesis_hash = db.Column(db.String(64))
+    heads_total = db.Column(db.Integer, nullable=False, default=0)
+    area_total = db.Column(Centi, nullable=False, default=0)
+    # The chain's head, moved by a conditional update under the ballot's row lock.
+    entries_count = db.Column(db.Integer, nullable=False, default=0)
+    head_hash = db.Column(db.String(64))
+    voted_count = db.Column(db.Integer, nullable=False, default=0)
+    # Set at closing.
+    closing_hash = db.Column(db.String(64))
+    result = db.Column(db.JSON)
+
+    options = db.relationship("BallotOption", order_by="BallotOption.position", cascade="all, delete-orphan",
+                              back_populates="ballot")
+    proposal = db.relationship("Proposal")
+    community = db.relationship("Community")
+    grid = db.relationship("Grid")
+    building = db.relationship("Building")
+    created_by = db.relationship("User")
+
+
+class BallotOption(db.Model):
+    """A choice on a ballot; majority ballots have yes (0), no (1) and abstain (2)."""
+
+    __tablename__ = "voting_option"
+    __table_args__ = (UniqueConstraint("ballot_id", "position"), UniqueConstraint("ballot_id", "label"))
+    id = db.Column(db.Integer, primary_key=True)
+    ballot_id = db.Column(db.Integer, db.ForeignKey("voting_ballot.id", ondelete="CASCADE"), nullable=False)
+    position = db.Column(db.Integer, nullable=False)
+    label = db.Column(db.String(120), nullable=False)
+
+    ballot = db.relationship("Ballot", back_populates="options")
+
+
+class Voter(db.Model):
+    """One entry of a ballot's published electorate (选民名册): a person, a household (户代表) or an
+    owner (业主: all their units, one head, the sum of their areas; unsold developer units
+    together form one such owner). ``user_id`` is the account that may vote online for it."""
+
+    __tablename__ = "voting_voter"
+    __table_args__ = (
+        UniqueConstraint("ballot_id", "key"),
+        UniqueConstraint("ballot_id", "ref"),
+        db.Index("ix_voting_voter_ballot_user", "ballot_id", "user_id"),
+        CheckConstraint("heads >= 0", name="heads_nonneg"),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    ballot_id = db.Column(db.Integer, db.ForeignKey("voting_ballot.id", ondelete="CASCADE"), nullable=False)
+    key = db.Column(db.String(120), nullable=False)  # person / household / owner identity (private)
+    ref = db.Column(db.String(12), nullable=False)  # public roll number: V1, V2, ...
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    household_id = db.Column(db.Integer, db.ForeignKey("household.id", ondelete="SET NULL"))
+    name = db.Column(db.String(80), nullable=False)
+    units = db.Column(db.String(300), nullable=False, default="")  # room labels, for paper ballots
+    heads = db.Column(db.Integer, nullable=False, default=1)
+    area = db.Column(Centi, nullable=False, default=0)
+    # Who voted (kept apart from what, for secret ballots): set on the first counted ballot.
+    voted_at = db.Column(UTCDateTime)
+    voted_via = db.Column(db.String(10))  # online | paper
+
+    user = db.relationship("User")
+    household = db.relationship("Household")
+
+
+class Entry(db.Model):
+    """One ballot in the chain. Append-only: a change of vote or a correction is a new entry; the
+    earlier one stays, with ``counted`` false. At most one counted entry per voter, enforced by a
+    partial unique index. For secret ballots ``voter_id`` stays empty; only the salted tag links
+    the entries of one voter."""
+
+    __tablename__ = "voting_entry"
+    __table_args__ = (
+        UniqueConstraint("ballot_id", "seq"),
+        UniqueConstraint("ballot_id", "receipt"),
+        db.Index("ix_voting_entry_one_counted", "ballot_id", "voter_tag", unique=True,
+                 sqlite_where=db.text("counted"), postgresql_where=db.text("counted")),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    ballot_id = db.Column(db.Integer, db.ForeignKey("voting_ballot.id", ondelete="CASCADE"), nullable=False)
+    seq = db.Column(db.Integer, nullable=False)
+    voter_tag = db.Column(db.String(32), nullable=False)
+    voter_id = db.Column(db.Integer, db.ForeignKey("voting_voter.id", ondelete="SET NULL"))
+    choice = db.Column(db.JSON)  # list of option positions; null = spoiled
+    heads = db.Column(db.Integer, nullable=False)
+    area = db.Column(Centi, nullable=False)
+    source = db.Column(db.String(12), nullable=False)  # online | paper | correction
+    counted = db.Column(db.Boolean, nullable=False, default=True)
+    rule_source = db.Column(db.String(200))
+    at = db.Column(db.String(40), nullable=False)  # the ISO time that was hashed
+    prev_hash = db.Column(db.String(64), nullable=False)
+    hash = db.Column(db.String(64), nullable=False)
+    receipt = db.Column(db.String(64), nullable=False)
+    # Paper ballots and corrections: who typed it in, the witness, why.
+    entered_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    witness = db.Column(db.String(80))
+    note = db.Column(db.String(300))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    entered_by = db.relationship("User")
+    voter = db.relationship("Voter")
+
+
+class PaperScan(db.Model):
+    """The photo of a signed paper ballot sheet."""
+
+    __tablename__ = "voting_paper_scan"
+    id = db.Column(db.Integer, primary_key=True)
+    entry_id = db.Column(db.Integer, db.ForeignKey("voting_entry.id", ondelete="CASCADE"), nullable=False,
+                         unique=True)
+    content_type = db.Column(db.String(40), nullable=False)
+    data = db.Column(db.LargeBinary, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)

@@ -1,0 +1,710 @@
+"""Every change to ballots: create, open (publish the electorate), cast, paper ballots and
+corrections, close (count, move the proposal), export. Views, API and CLI all come here."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, has_request_context
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from core.errors import Conflict, Forbidden, NotFound, ServiceError
+from core.events import Event, emit
+from core.extensions import db
+from core.models import Building, Grid, Household, Membership, Proposal, Unit, utcnow
+from core.permissions import can, membership_of
+from core.services import audit
+from core.services import settings as settings_svc
+from core.services.notifications import N_, notify
+from plugins.voting import counting, integrity
+from plugins.voting.models import Ballot, BallotOption, Entry, PaperScan, Voter
+
+MAJORITY_OPTIONS = ("yes", "no", "abstain")
+DEFAULT_RULE_SOURCE = "Civil Code Art. 278; SPC Interpretation on Building Ownership Art. 8–9"
+MAX_OPTIONS = 20
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
+MAX_PHOTO = 5 * 1024 * 1024
+
+
+def iso(dt):
+    return dt.astimezone(timezone.utc).isoformat() if dt else None
+
+
+def setting(community, key):
+    return settings_svc.get(community, "voting", key)
+
+
+# ── reading ──────────────────────────────────────────────────────────────────────────────
+def get(community, ballot_id, *, close_due=True) -> Ballot:
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None or ballot.community_id != community.id:
+        raise NotFound("not_found", _("No such ballot."))
+    if close_due:
+        close_if_due(ballot)
+    return ballot
+
+
+def close_if_due(ballot, now=None):
+    """Close a ballot whose closing time has passed (pages, API and `linli ballots close-due`)."""
+    now = now or utcnow()
+    if ballot.state == "open" and ballot.closes_at <= now:
+        try:
+            close(ballot, None, _("The voting period ended."), system=True)
+        except Conflict:  # another request closed it first
+            db.session.rollback()
+            db.session.refresh(ballot)
+    return ballot
+
+
+def ballots_query(community):
+    return Ballot.query.filter(Ballot.community_id == community.id)
+
+
+def voter_for(ballot, user):
+    """The user's entry on the ballot's electorate, or None."""
+    if user is None or not getattr(user, "is_authenticated", False) or ballot.state == "draft":
+        return None
+    return Voter.query.filter_by(ballot_id=ballot.id, user_id=user.id).first()
+
+
+def counted_entry(ballot, voter):
+    """The voter's counted ballot (named ballots, or secret ones through the salted tag)."""
+    if voter is None:
+        return None
+    return Entry.query.filter_by(ballot_id=ballot.id, voter_tag=chain_tag(ballot, voter), counted=True).first()
+
+
+def open_for(community, user):
+    """(ballot, voter, has_voted) for the open ballots on which ``user`` is in the electorate."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    now = utcnow()
+    rows = (db.session.query(Ballot, Voter).join(Voter, Voter.ballot_id == Ballot.id)
+            .filter(Ballot.community_id == community.id, Ballot.state == "open", Voter.user_id == user.id)
+            .order_by(Ballot.closes_at).all())
+    return [(b, v, v.voted_at is not None) for b, v in rows if b.opens_at <= now < b.closes_at]
+
+
+def votes_left(community, user) -> int:
+    return sum(1 for _b, _v, voted in open_for(community, user) if not voted)
+
+
+def voter_name(voter):
+    if voter.key == "developer":
+        return _("Developer (unsold units)")
+    return voter.name or _("(owner not on the register)")
+
+
+def option_label(ballot, position):
+    from plugins.voting.labels import MAJORITY_LABELS
+
+    if ballot.method == "majority":
+        return str(MAJORITY_LABELS[MAJORITY_OPTIONS[position]])
+    for o in ballot.options:
+        if o.position == position:
+            return o.label
+    return "?"
+
+
+# ── creating and opening ─────────────────────────────────────────────────────────────────
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_time(value, field, errors):
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(value))
+    except ValueError:
+        errors[field] = _("Give a date and time such as 2026-12-01T18:00+08:00.")
+        return None
+    if dt.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        dt = dt.replace(tzinfo=ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")))
+    return dt.astimezone(timezone.utc)
+
+
+def _validate(community, data, proposal):
+    errors = {}
+    title = (data.get("title") or (proposal.title if proposal else "") or "").strip()
+    if not 2 <= len(title) <= 120:
+        errors["title"] = _("Give a title of 2 to 120 characters.")
+    description = (data.get("description") or "").strip()
+    if len(description) > 5000:
+        errors["description"] = _("Describe the ballot in at most 5,000 characters.")
+    method = data.get("method") or "majority"
+    if method not in counting.METHODS:
+        errors["method"] = _("Choose a voting method.")
+    unit = data.get("unit") or setting(community, "default_unit")
+    if unit not in counting.UNITS:
+        errors["unit"] = _("Choose who votes: residents, households or owners.")
+    rule = data.get("rule") or setting(community, "default_rule")
+    if rule not in counting.RULES:
+        errors["rule"] = _("Choose a majority rule.")
+    quorum = data.get("quorum") or setting(community, "default_quorum")
+    if quorum not in counting.QUORUMS:
+        errors["quorum"] = _("Choose a quorum.")
+    matter_class = data.get("matter_class") or None
+    if unit == "owners":
+        if method != "majority":
+            errors["method"] = _("Owners' double-majority ballots are yes/no/abstain ballots.")
+        if matter_class not in counting.MATTER_CLASSES:
+            errors["matter_class"] = _("Say whether this is an ordinary or a special matter (Civil Code Art. 278).")
+        rule, quorum = "simple", "none"
+    else:
+        matter_class = None
+    options = []
+    if method != "majority":
+        raw = data.get("options") or []
+        if isinstance(raw, str):
+            raw = raw.splitlines()
+        if not isinstance(raw, list):
+            raw = []
+        options = [str(o).strip() for o in raw if str(o).strip()]
+        if len(options) < 2 or len(options) > MAX_OPTIONS:
+            errors["options"] = _("Give between 2 and %(n)d options, one per line.", n=MAX_OPTIONS)
+        elif len(set(options)) != len(options):
+            errors["options"] = _("Each option may appear only once.")
+        elif any(len(o) > 120 for o in options):
+            errors["options"] = _("Keep each option under 120 characters.")
+    max_choices = _int(data.get("max_choices")) if data.get("max_choices") not in (None, "", 0, "0") else None
+    if method == "approval" and max_choices is not None and not 1 <= max_choices <= max(1, len(options)):
+        errors["max_choices"] = _("The most options a voter may approve must be between 1 and the number of options.")
+    if method != "approval":
+        max_choices = None
+    scope = (proposal.scope if proposal else data.get("scope")) or "community"
+    grid_id = proposal.grid_id if proposal else _int(data.get("grid_id"))
+    building_id = proposal.building_id if proposal else _int(data.get("building_id"))
+    if scope not in ("community", "grid", "building"):
+        errors["scope"] = _("Choose who the ballot concerns.")
+    if scope == "grid":
+        grid = db.session.get(Grid, grid_id or 0)
+        if grid is None or grid.community_id != community.id:
+            errors["grid_id"] = _("Choose a grid of this community.")
+    else:
+        grid_id = None
+    if scope == "building":
+        building = db.session.get(Building, building_id or 0)
+        if building is None or building.community_id != community.id:
+            errors["building_id"] = _("Choose a building of this community.")
+    else:
+        building_id = None
+    now = utcnow()
+    opens_at = _parse_time(data.get("opens_at"), "opens_at", errors) or now
+    closes_at = _parse_time(data.get("closes_at"), "closes_at", errors)
+    if closes_at is None and "closes_at" not in errors:
+        days = _int(data.get("days")) or setting(community, "default_days")
+        closes_at = opens_at + timedelta(days=days)
+    if closes_at is not None and closes_at <= opens_at:
+        errors["closes_at"] = _("The ballot must close after it opens.")
+    elif closes_at is not None and closes_at <= now:
+        errors["closes_at"] = _("The closing time has already passed.")
+    paper_rule = data.get("paper_rule") or setting(community, "paper_rule")
+    if paper_rule not in ("refuse", "latest"):
+        errors["paper_rule"] = _("Choose what happens when someone who voted on paper votes online.")
+    if errors:
+        raise ServiceError("invalid_ballot", _("Please correct the marked fields."), fields=errors)
+    return dict(title=title, description=description, method=method, unit=unit, rule=rule, quorum=quorum,
+                matter_class=matter_class, max_choices=max_choices, scope=scope, grid_id=grid_id,
+                building_id=building_id, opens_at=opens_at, closes_at=closes_at, paper_rule=paper_rule,
+                secret=bool(data.get("secret")) and unit != "owners",
+                spoiled_participates=bool(setting(community, "spoiled_participates"))), options
+
+
+def create(community, actor, data, *, proposal=None, open_now=False, commit=True, system=False) -> Ballot:
+    """Create a ballot (staff); ``open_now`` publishes its electorate and opens it at once.
+
+    Owners' ballots are always named (secret=False), as the law expects signed ballots."""
+    if not system and not can("voting.ballots.manage", community, user=actor):
+        raise Forbidden("forbidden", _("Only community staff can set up ballots."))
+    if proposal is not None:
+        if proposal.community_id != community.id:
+            raise NotFound("not_found", _("No such proposal."))
+        if proposal.state not in ("coordinating", "voting"):
+            raise Conflict("proposal_not_ready", _("A ballot can be held on a proposal in coordination or voting."))
+        busy = Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state.in_(("draft", "open"))).first()
+        if busy is not None:
+            raise Conflict("ballot_exists", _("This proposal already has a ballot that is not closed."))
+    fields, options = _validate(community, data, proposal)
+    ballot = Ballot(community_id=community.id, proposal_id=proposal.id if proposal else None, state="draft",
+                    created_by_id=actor.id if actor is not None else None,
+                    counting_rule_source=DEFAULT_RULE_SOURCE if fields["unit"] == "owners" else None, **fields)
+    labels = MAJORITY_OPTIONS if fields["method"] == "majority" else options
+    ballot.options = [BallotOption(position=i, label=label) for i, label in enumerate(labels)]
+    db.session.add(ballot)
+    db.session.flush()
+    audit.record("voting.ballot_created", community=community, obj=ballot, actor=actor,
+                 after={**{k: v for k, v in fields.items()}, "options": list(labels),
+                        "proposal_id": ballot.proposal_id})
+    if open_now:
+        open_ballot(ballot, actor, commit=False, system=True)
+    if commit:
+        db.session.commit()
+    return ballot
+
+
+def _households(ballot):
+    q = (Household.query.options(selectinload(Household.members), selectinload(Household.unit).selectinload(Unit.building))
+         .filter(Household.community_id == ballot.community_id))
+    if ballot.scope == "grid":
+        q = q.join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id) \
+             .filter(Building.grid_id == ballot.grid_id)
+    elif ballot.scope == "building":
+        q = q.join(Unit, Household.unit_id == Unit.id).filter(Unit.building_id == ballot.building_id)
+    return q.order_by(Household.id).all()
+
+
+def build_roll(ballot):
+    """The electorate as dicts {key, user_id, household_id, name, units, heads, area} (see docs/voting.md)."""
+    verified = {uid for (uid,) in db.session.query(Membership.user_id).filter(
+        Membership.community_id == ballot.community_id, Membership.verified_at.isnot(None))}
+    roll = {}
+
+    def add(key, *, user_id, household, name, heads, area):
+        entry = roll.get(key)
+        if entry is None:
+            roll[key] = {"key": key, "user_id": user_id, "household_id": household.id, "name": name,
+                         "units": [household.label], "heads": heads, "area": area}
+        else:
+            entry["units"].append(household.label)
+            entry["area"] += area
+            if entry["user_id"] is None:
+                entry["user_id"] = user_id
+
+    def account(m):
+        return m.user_id if m.user_id in verified else None
+
+    for h in _households(ballot):
+        members = list(h.members)
+        if ballot.unit == "person":
+            for m in members:
+                add("person:" + m.person_key, user_id=account(m), household=h, name=m.name, heads=1, area=0)
+        elif ballot.unit == "household":
+            if not members:
+                continue
+            rep = next((m for m in members if m.is_representative), None) or \
+                next((m for m in members if m.is_owner), None) or members[0]
+            user_id = account(rep)
+            if user_id is None:  # the representative has no account: the first verified member votes
+                with_account = sorted((m for m in members if account(m)), key=lambda m: (not m.is_owner, m.id))
+                user_id = account(with_account[0]) if with_account else None
+            add(f"household:{h.id}", user_id=user_id, household=h, name=rep.name, heads=1, area=0)
+        else:  # owners: Art. 278 heads and areas (SPC Art. 8–9)
+            area = counting.area_to_int(h.floor_area)
+            if h.developer_held:
+                add("developer", user_id=None, household=h, name="", heads=1, area=area)
+                continue
+            owners = [m for m in members if m.is_owner]
+            if not owners:
+                add(f"unit:{h.id}", user_id=None, household=h, name="", heads=1, area=area)
+                continue
+            owner = (next((m for m in owners if m.is_representative and account(m)), None)
+                     or next((m for m in owners if account(m)), None)
+                     or next((m for m in owners if m.is_representative), None) or owners[0])
+            add("owner:" + owner.person_key, user_id=account(owner), household=h, name=owner.name, heads=1,
+                area=area)
+    # One account votes for one roll entry: if an account would speak for two (a person who is
+    # also a household's stand-in representative), the first keeps it and the other votes on paper.
+    seen = set()
+    for entry in roll.values():
+        if entry["user_id"] in seen:
+            entry["user_id"] = None
+        elif entry["user_id"] is not None:
+            seen.add(entry["user_id"])
+    return list(roll.values())
+
+
+def manifest_of(ballot, roll_public):
+    return {
+        "format": integrity.FORMAT, "ballot": ballot.id, "community": ballot.community.slug,
+        "title": ballot.title, "proposal": ballot.proposal_id, "method": ballot.method, "unit": ballot.unit,
+        "rule": ballot.rule, "matter_class": ballot.matter_class, "quorum": ballot.quorum,
+        "secret": ballot.secret, "max_choices": ballot.max_choices,
+        "options": [o.label for o in ballot.options],
+        "scope": {"kind": ballot.scope, "grid": ballot.grid_id, "building": ballot.building_id},
+        "opens_at": iso(ballot.opens_at), "closes_at": iso(ballot.closes_at),
+        "electorate": {"heads": sum(r["heads"] for r in roll_public),
+                       "area": counting.area_str(sum(counting.area_to_int(r["area"]) for r in roll_public)),
+                       "voters": len(roll_public), "roll_hash": integrity.roll_hash(roll_public)},
+        "tie_seed": ballot.tie_seed, "tie_break": "sha256(tie_seed:option) ascending",
+        "spoiled_participates": ballot.spoiled_participates, "paper_rule": ballot.paper_rule,
+        "counting_rule_source": ballot.counting_rule_source,
+    }
+
+
+def open_ballot(ballot, actor, *, commit=True, system=False):
+    """Publish the electorate, commit the tie-break seed and start the chain. From now on the
+    method, rule and matter class cannot change (R4)."""
+    community = ballot.community
+    if not system and not can("voting.ballots.manage", community, user=actor):
+        raise Forbidden("forbidden", _("Only community staff can open ballots."))
+    if ballot.state != "draft":
+        raise Conflict("not_draft", _("Only a ballot in preparation can be opened."))
+    if ballot.closes_at <= utcnow():
+        raise Conflict("closing_passed", _("The closing time has already passed; set a later one."))
+    roll = build_roll(ballot)
+    if not roll:
+        raise Conflict("empty_electorate", _("Nobody is in this ballot's electorate: check the households and their registers."))
+    ballot.tie_seed = secrets.token_hex(16)
+    ballot.tag_salt = secrets.token_hex(16) if ballot.secret else None
+    voters = []
+    for i, r in enumerate(roll, start=1):
+        v = Voter(ballot_id=ballot.id, key=r["key"][:120], ref=f"V{i}", user_id=r["user_id"],
+                  household_id=r["household_id"], name=(r["name"] or "")[:80],
+                  units="、".join(r["units"])[:300], heads=r["heads"],
+                  area=counting.area_str(r["area"]))
+        voters.append(v)
+    db.session.add_all(voters)
+    public = [{"voter": v.ref, "heads": v.heads, "area": counting.area_str(counting.area_to_int(v.area))}
+              for v in voters]
+    ballot.heads_total = sum(v.heads for v in voters)
+    ballot.area_total = counting.area_str(sum(counting.area_to_int(v.area) for v in voters))
+    ballot.manifest = manifest_of(ballot, public)
+    ballot.genesis_hash = ballot.head_hash = integrity.genesis(ballot.manifest)
+    ballot.state = "open"
+    ballot.opened_at = utcnow()
+    db.session.flush()
+    audit.record("voting.ballot_opened", community=community, obj=ballot, actor=actor,
+                 after={"electorate": ballot.manifest["electorate"], "genesis_hash": ballot.genesis_hash,
+                        "tie_seed": ballot.tie_seed})
+    emit(community, Event("ballot.opened", community.id, getattr(actor, "id", None),
+                          tuple(v.user_id for v in voters if v.user_id), f"ballot:{ballot.id}:opened",
+                          {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id}))
+    for v in voters:
+        if v.user_id:
+            notify(v.user_id, community, "voting.opened", N_("A ballot is open for you: “%(title)s”."),
+                   {"title": ballot.title}, url=_ballot_url(ballot))
+    if commit:
+        db.session.commit()
+    return ballot
+
+
+def _ballot_url(ballot):
+    from flask import url_for
+
+    try:
+        return url_for("c.voting.detail", community=ballot.community.slug, ballot_id=ballot.id)
+    except RuntimeError:
+        return None
+
+
+# ── casting ──────────────────────────────────────────────────────────────────────────────
+def parse_choice(ballot, raw):
+    """Check a choice against the ballot; returns a tuple of option positions."""
+    n = len(ballot.options)
+    if ballot.method == "majority":
+        if isinstance(raw, list) and len(raw) == 1:
+            raw = raw[0]
+        if isinstance(raw, str) and raw in MAJORITY_OPTIONS:
+            return (MAJORITY_OPTIONS.index(raw),)
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 3:
+            return (raw,)
+        raise ServiceError("invalid_choice", _("Choose yes, no or abstain."),
+                           fields={"choice": _("Choose yes, no or abstain.")})
+    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        msg = _("Choose at least one option.") if ballot.method == "approval" else _("Rank at least one option.")
+        raise ServiceError("invalid_choice", msg, fields={"choice": msg})
+    positions = []
+    for item in raw:
+        pos = item if isinstance(item, int) and not isinstance(item, bool) else _int(item) if isinstance(item, str) else None
+        if pos is None or not 0 <= pos < n:
+            msg = _("The ballot has no option %(option)s.", option=str(item)[:20])
+            raise ServiceError("unknown_option", msg, fields={"choice": msg})
+        positions.append(pos)
+    if len(set(positions)) != len(positions):
+        msg = _("Each option may be chosen or ranked only once.")
+        raise ServiceError("duplicate_option", msg, fields={"choice": msg})
+    if ballot.method == "approval":
+        if ballot.max_choices and len(positions) > ballot.max_choices:
+            msg = _("Choose at most %(n)d options.", n=ballot.max_choices)
+            raise ServiceError("too_many_choices", msg, fields={"choice": msg})
+        return tuple(sorted(positions))
+    return tuple(positions)
+
+
+def parse_ranks(ballot, ranks: dict):
+    """A ranking from a form: {position: rank number or None}. Ranks 1, 2, 3… without gaps or repeats."""
+    given = {}
+    for pos, rank in ranks.items():
+        if rank in (None, "", "0", 0):
+            continue
+        r = _int(rank)
+        if r is None or r < 1 or r > len(ballot.options):
+            msg = _("Ranks are numbers from 1 to %(n)d.", n=len(ballot.options))
+            raise ServiceError("malformed_ranking", msg, fields={"choice": msg})
+        if r in given:
+            msg = _("Two options have rank %(rank)d: give each rank once.", rank=r)
+            raise ServiceError("malformed_ranking", msg, fields={"choice": msg})
+        given[r] = pos
+    if not given:
+        msg = _("Rank at least one option.")
+        raise ServiceError("invalid_choice", msg, fields={"choice": msg})
+    if sorted(given) != list(range(1, len(given) + 1)):
+        msg = _("Number your choices 1, 2, 3… without leaving a number out.")
+        raise ServiceError("malformed_ranking", msg, fields={"choice": msg})
+    return [given[r] for r in sorted(given)]
+
+
+def chain_tag(ballot, voter):
+    """How a voter appears in the chain: their roll number, or for secret ballots a keyed hash
+    that only this server can link back to the roll (docs/voting.md says what that protects)."""
+    if not ballot.secret:
+        return voter.ref
+    key = (current_app.config["SECRET_KEY"] + ":" + (ballot.tag_salt or "")).encode()
+    return hmac.new(key, f"{ballot.id}:{voter.id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _check_window(ballot, now):
+    if ballot.state != "open":
+        raise Conflict("ballot_closed" if ballot.state in ("closed", "cancelled") else "ballot_not_open",
+                       _("This ballot is closed.") if ballot.state in ("closed", "cancelled")
+                       else _("This ballot is not open yet."))
+    if now < ballot.opens_at:
+        raise Conflict("ballot_not_open", _("Voting has not started yet."))
+    if now >= ballot.closes_at:
+        raise Conflict("ballot_closed", _("This ballot is closed."))
+
+
+def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None, note=None, photo=None,
+         spoiled=False, commit=True):
+    """Record a ballot. Online: ``actor`` votes for themself. Paper (``source`` "paper" or
+    "correction"): ``actor`` (a grid worker or staff) enters it for ``voter``.
+
+    The latest ballot of a voter counts; the database allows one counted ballot per voter."""
+    community = ballot.community
+    now = utcnow()
+    _check_window(ballot, now)
+    if source == "online":
+        voter = voter_for(ballot, actor)
+        if voter is None:
+            raise Forbidden("not_in_electorate", _("You are not in this ballot's electorate."))
+        membership = membership_of(actor, community)
+        if membership is None or not membership.is_verified:
+            raise Forbidden("not_verified", _("Only verified residents can vote."))
+    else:
+        if not can("voting.paper.enter", community, user=actor):
+            raise Forbidden("forbidden", _("You may not enter paper ballots."))
+        if voter is None or voter.ballot_id != ballot.id:
+            raise ServiceError("invalid_voter", _("Choose a voter from this ballot's electorate."),
+                               fields={"voter_id": _("Choose a voter from this ballot's electorate.")})
+        if not (witness or "").strip():
+            raise ServiceError("witness_required", _("Name the witness who saw the paper ballot signed."),
+                               fields={"witness": _("Name the witness who saw the paper ballot signed.")})
+        if source == "correction" and not (note or "").strip():
+            raise ServiceError("reason_required", _("Say why the paper ballot is corrected."),
+                               fields={"note": _("Say why the paper ballot is corrected.")})
+    choice = None if (spoiled and source != "online") else parse_choice(ballot, raw_choice)
+    if photo is not None:
+        content_type, data = photo
+        if content_type not in PHOTO_TYPES or not data or len(data) > MAX_PHOTO:
+            raise ServiceError("invalid_photo", _("Attach a JPEG, PNG or WebP photo of up to 5 MB."),
+                               fields={"photo": _("Attach a JPEG, PNG or WebP photo of up to 5 MB.")})
+    # Take the ballot's row lock: every ballot of this ballot is appended one after another.
+    res = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
+                             .values(entries_count=Ballot.entries_count + 1)
+                             .execution_options(synchronize_session=False))
+    if res.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("ballot_closed", _("This ballot is closed."))
+    seq, prev = db.session.execute(select(Ballot.entries_count, Ballot.head_hash).where(Ballot.id == ballot.id)).one()
+    voted_at, voted_via = db.session.execute(
+        select(Voter.voted_at, Voter.voted_via).where(Voter.id == voter.id)).one()
+    tag = chain_tag(ballot, voter)
+    has_paper = voted_via == "paper"
+    if source == "online" and has_paper and ballot.paper_rule == "refuse":
+        db.session.rollback()
+        raise Conflict("paper_ballot_counted",
+                       _("A paper ballot was recorded for you; it is the one that counts. Ask staff if it is wrong."))
+    if source == "paper" and has_paper:
+        db.session.rollback()
+        raise Conflict("paper_exists", _("A paper ballot is already recorded for this voter; enter a correction instead."))
+    if source == "correction" and not has_paper:
+        db.session.rollback()
+        raise Conflict("no_paper_ballot", _("There is no paper ballot to correct for this voter."))
+    area = counting.area_str(counting.area_to_int(voter.area))
+    at = now.isoformat()
+    payload = integrity.entry_payload(seq, tag, choice, voter.heads, area, source, at,
+                                      ballot.counting_rule_source)
+    digest = integrity.link(prev, payload)
+    receipt = integrity.receipt_of(digest)
+    length = integrity.RECEIPT_LEN
+    while db.session.execute(select(Entry.id).where(Entry.ballot_id == ballot.id, Entry.receipt == receipt)).first():
+        length += 2
+        receipt = integrity.receipt_of(digest, length)
+    db.session.execute(update(Entry).where(Entry.ballot_id == ballot.id, Entry.voter_tag == tag, Entry.counted.is_(True))
+                       .values(counted=False).execution_options(synchronize_session=False))
+    entry = Entry(ballot_id=ballot.id, seq=seq, voter_tag=tag, voter_id=None if ballot.secret else voter.id,
+                  choice=list(choice) if choice is not None else None, heads=voter.heads, area=area, source=source,
+                  counted=True, rule_source=ballot.counting_rule_source, at=at, prev_hash=prev, hash=digest,
+                  receipt=receipt, entered_by_id=actor.id if source != "online" else None,
+                  witness=(witness or "").strip()[:80] or None, note=(note or "").strip()[:300] or None,
+                  created_at=now)
+    db.session.add(entry)
+    db.session.execute(update(Ballot).where(Ballot.id == ballot.id).values(head_hash=digest)
+                       .execution_options(synchronize_session=False))
+    via = "online" if source == "online" else "paper"
+    first = db.session.execute(update(Voter).where(Voter.id == voter.id, Voter.voted_at.is_(None))
+                               .values(voted_at=now, voted_via=via).execution_options(synchronize_session=False))
+    if first.rowcount == 1:
+        db.session.execute(update(Ballot).where(Ballot.id == ballot.id).values(voted_count=Ballot.voted_count + 1)
+                           .execution_options(synchronize_session=False))
+    elif via != voted_via:
+        db.session.execute(update(Voter).where(Voter.id == voter.id).values(voted_via=via)
+                           .execution_options(synchronize_session=False))
+    db.session.flush()
+    if photo is not None:
+        db.session.add(PaperScan(entry_id=entry.id, content_type=photo[0], data=photo[1],
+                                 sha256=hashlib.sha256(photo[1]).hexdigest()))
+    if source != "online":
+        audit.record("voting.paper_" + ("corrected" if source == "correction" else "entered"), community=community,
+                     obj=entry, actor=actor, on_behalf_of=voter.user_id,
+                     on_behalf_of_name=voter.name or voter.units,
+                     after={"ballot_id": ballot.id, "voter": voter.ref, "receipt": receipt, "witness": entry.witness,
+                            **({} if ballot.secret else {"choice": entry.choice})},
+                     reason=entry.note)
+    emit(community, Event("vote.cast", community.id, actor.id, (voter.user_id,) if voter.user_id else (),
+                          f"ballot:{ballot.id}:voter:{voter.id}",
+                          {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id, "source": source,
+                           "first": first.rowcount == 1}))
+    if commit:
+        db.session.commit()
+        db.session.refresh(ballot)
+    return entry
+
+
+def voter_by_id(ballot, voter_id):
+    voter = db.session.get(Voter, _int(voter_id) or 0)
+    if voter is None or voter.ballot_id != ballot.id:
+        raise ServiceError("invalid_voter", _("Choose a voter from this ballot's electorate."),
+                           fields={"voter_id": _("Choose a voter from this ballot's electorate.")})
+    return voter
+
+
+# ── closing ──────────────────────────────────────────────────────────────────────────────
+def spec_of(ballot):
+    return counting.Spec.from_manifest(ballot.manifest)
+
+
+def close(ballot, actor, reason=None, *, system=False, commit=True):
+    """Count, publish the closing hash and result, and move an attached proposal on."""
+    community = ballot.community
+    if not system:
+        if not can("voting.ballots.manage", community, user=actor):
+            raise Forbidden("forbidden", _("Only community staff can close ballots."))
+        if not (reason or "").strip():
+            raise ServiceError("reason_required", _("Say why the ballot closes before its closing time."),
+                               fields={"reason": _("Say why the ballot closes before its closing time.")})
+    now = utcnow()
+    res = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
+                             .values(state="closed", closed_at=now).execution_options(synchronize_session=False))
+    if res.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("not_open", _("This ballot is not open."))
+    db.session.refresh(ballot)
+    rows = db.session.execute(select(Entry.choice, Entry.heads, Entry.area)
+                              .where(Entry.ballot_id == ballot.id, Entry.counted.is_(True)))
+    ballots = [(tuple(c) if c is not None else None, h, int(a * 100)) for c, h, a in rows]
+    result = counting.count(spec_of(ballot), ballots)
+    ballot.result = result
+    ballot.closing_hash = integrity.closing(ballot.head_hash)
+    audit.record("voting.ballot_closed", community=community, obj=ballot, actor=actor, reason=reason,
+                 after={"closing_hash": ballot.closing_hash, "passed": result.get("passed"),
+                        "winner": result.get("winner"), "turnout": result["turnout"]})
+    emit(community, Event("ballot.closed", community.id, getattr(actor, "id", None), (),
+                          f"ballot:{ballot.id}:closed",
+                          {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id, "passed": result.get("passed"),
+                           "winner": result.get("winner")}))
+    proposal = ballot.proposal
+    if proposal is not None and proposal.state == "voting":
+        from core.services import proposals as proposal_svc
+
+        if ballot.method == "majority":
+            new_state = "accepted" if result["passed"] else "rejected"
+            why = (_("The ballot passed (closing hash %(h)s).", h=ballot.closing_hash[:12]) if result["passed"]
+                   else _("The ballot did not pass (closing hash %(h)s).", h=ballot.closing_hash[:12]))
+        elif result.get("winner") is not None:
+            new_state = "accepted"
+            why = _("The ballot chose “%(option)s” (closing hash %(h)s).",
+                    option=option_label(ballot, result["winner"]), h=ballot.closing_hash[:12])
+        else:
+            new_state = "rejected"
+            why = _("Nobody voted (closing hash %(h)s).", h=ballot.closing_hash[:12])
+        proposal_svc.transition(proposal, new_state, actor, why, system=True)  # commits
+    elif commit:
+        db.session.commit()
+    return ballot
+
+
+def cancel(ballot, actor, reason, *, system=False, commit=True):
+    if not system and not can("voting.ballots.manage", ballot.community, user=actor):
+        raise Forbidden("forbidden", _("Only community staff can cancel ballots."))
+    if ballot.state not in ("draft", "open"):
+        raise Conflict("not_open", _("This ballot is not open."))
+    if not (reason or "").strip():
+        raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
+    before = ballot.state
+    ballot.state = "cancelled"
+    ballot.closed_at = utcnow()
+    audit.record("voting.ballot_cancelled", community=ballot.community, obj=ballot, actor=actor, reason=reason,
+                 before={"state": before}, after={"state": "cancelled"})
+    if commit:
+        db.session.commit()
+    return ballot
+
+
+def close_due(now=None):
+    """Close every open ballot whose time is up (for cron: `linli ballots close-due`)."""
+    now = now or utcnow()
+    closed = []
+    for ballot in Ballot.query.filter(Ballot.state == "open", Ballot.closes_at <= now).all():
+        close_if_due(ballot, now)
+        if ballot.state == "closed":
+            closed.append(ballot)
+    return closed
+
+
+# ── export ───────────────────────────────────────────────────────────────────────────────
+def entries_of(ballot):
+    return Entry.query.filter_by(ballot_id=ballot.id).order_by(Entry.seq)
+
+
+def export(ballot) -> dict:
+    """The closed ballot as a self-contained file that `linli ballots recount` checks and recounts."""
+    if ballot.state != "closed":
+        raise Conflict("not_closed", _("A ballot can be exported once it is closed."))
+    voters = Voter.query.filter_by(ballot_id=ballot.id).order_by(Voter.id).all()
+    roll = [{"voter": v.ref, "heads": v.heads, "area": counting.area_str(counting.area_to_int(v.area))} for v in voters]
+    entries = []
+    for e in db.session.execute(select(Entry.seq, Entry.voter_tag, Entry.choice, Entry.heads, Entry.area, Entry.source,
+                                       Entry.at, Entry.rule_source, Entry.hash, Entry.receipt, Entry.counted)
+                                .where(Entry.ballot_id == ballot.id).order_by(Entry.seq)):
+        item = {"seq": e.seq, "voter": e.voter_tag, "choice": e.choice, "heads": e.heads,
+                "area": counting.area_str(counting.area_to_int(e.area)), "source": e.source, "at": e.at,
+                "hash": e.hash, "receipt": e.receipt, "counted": e.counted}
+        if e.rule_source:
+            item["rule_source"] = e.rule_source
+        entries.append(item)
+    return {"format": integrity.FORMAT, "manifest": ballot.manifest, "genesis_hash": ballot.genesis_hash,
+            "roll": roll, "entries": entries, "closing_hash": ballot.closing_hash, "result": ballot.result,
+            "closed_at": iso(ballot.closed_at)}
+
+
+def scan_of(entry_id):
+    return PaperScan.query.filter_by(entry_id=entry_id).first()
+
+
+def has_request():
+    return has_request_context()

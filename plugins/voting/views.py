@@ -1,0 +1,298 @@
+"""Voting pages: the ballots open to me, a ballot (vote, results, chart), paper ballots, prints."""
+import json
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from core.errors import ServiceError
+from core.extensions import db
+from core.forms import apply_error
+from core.models import Building, Grid, Proposal, utcnow
+from core.permissions import can, require
+from plugins.voting import labels, services
+from plugins.voting.forms import BallotForm, PaperForm
+from plugins.voting.models import Ballot, Entry, Voter
+
+bp = Blueprint("voting", __name__, url_prefix="/voting", static_folder="static")
+
+
+@bp.app_template_global("voting_labels")
+def _labels():
+    return labels
+
+
+@bp.app_template_global("voter_name")
+def _voter_name(voter):
+    return services.voter_name(voter)
+
+
+def can_see_results(ballot):
+    return ballot.state == "closed" and ballot.result is not None
+
+
+def chart(ballot):
+    """Bars for the result chart (inline SVG, drawn by the template): label, value, width."""
+    result = ballot.result or {}
+    counts = result.get("counts") or []
+    if ballot.method in ("irv", "schulze") and result.get("rounds"):
+        last = result["rounds"][-1]["counts"]
+        counts = [{"option": int(k), "heads": v} for k, v in last.items()]
+    top = max([c["heads"] for c in counts] + [1])
+    bars = []
+    for c in counts:
+        bars.append({"label": services.option_label(ballot, c["option"]), "value": c["heads"],
+                     "area": c.get("area"), "width": round(c["heads"] * 400 / top),
+                     "winner": c["option"] == result.get("winner") and (ballot.method != "majority" or True)})
+    return bars
+
+
+def _choice_from_form(ballot, form):
+    if ballot.method == "majority":
+        return form.get("choice")
+    if ballot.method == "approval":
+        return form.getlist("choice")
+    ranks = {o.position: form.get(f"rank-{o.position}") for o in ballot.options}
+    return services.parse_ranks(ballot, ranks)
+
+
+@bp.route("/")
+def index():
+    community = g.community
+    mine = services.open_for(community, current_user)
+    for b in Ballot.query.filter(Ballot.community_id == community.id, Ballot.state == "open",
+                                 Ballot.closes_at <= utcnow()).all():
+        services.close_if_due(b)
+    q = services.ballots_query(community)
+    if not can("voting.ballots.manage"):
+        q = q.filter(Ballot.state != "draft")
+    ballots = q.order_by(Ballot.state.desc(), Ballot.closes_at.desc()).limit(200).all()
+    open_ballots = [b for b in ballots if b.state == "open"]
+    drafts = [b for b in ballots if b.state == "draft"]
+    closed = [b for b in ballots if b.state in ("closed", "cancelled")]
+    return render_template("voting/index.html", mine=mine, left=sum(1 for *_x, voted in mine if not voted),
+                           open_ballots=open_ballots, drafts=drafts, closed=closed,
+                           can_manage=can("voting.ballots.manage"))
+
+
+def _fill(form):
+    community = g.community
+    form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in Grid.query.filter_by(community_id=community.id)
+                                         .order_by(Grid.name)]
+    form.building_id.choices = [(0, "—")] + [(x.id, x.name) for x in Building.query.filter_by(
+        community_id=community.id).order_by(Building.name)]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@require("voting.ballots.manage")
+def new():
+    community = g.community
+    proposal = None
+    pid = request.values.get("proposal_id", type=int)
+    if pid:
+        proposal = db.session.get(Proposal, pid)
+        if proposal is None or proposal.community_id != community.id:
+            abort(404)
+    form = BallotForm()
+    _fill(form)
+    if request.method == "GET" and proposal is not None:
+        form.title.data = proposal.title
+    if form.validate_on_submit():
+        data = {k: getattr(form, k).data for k in ("title", "description", "method", "options", "max_choices",
+                                                   "unit", "matter_class", "rule", "quorum", "secret", "scope",
+                                                   "grid_id", "building_id", "opens_at", "closes_at", "paper_rule")}
+        for key in ("opens_at", "closes_at"):
+            if data[key] is not None:
+                data[key] = data[key].isoformat()
+        try:
+            ballot = services.create(community, current_user, data, proposal=proposal, open_now=form.open_now.data)
+        except ServiceError as err:
+            apply_error(form, err)
+        else:
+            flash(_("The ballot is open.") if ballot.state == "open" else _("The ballot was saved."), "success")
+            return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+    return render_template("voting/form.html", form=form, proposal=proposal)
+
+
+@bp.route("/<int:ballot_id>")
+def detail(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    if ballot.state == "draft" and not can("voting.ballots.manage"):
+        abort(404)
+    voter = services.voter_for(ballot, current_user)
+    mine = services.counted_entry(ballot, voter) if voter else None
+    my_entries = []
+    if voter is not None and not ballot.secret:
+        my_entries = Entry.query.filter_by(ballot_id=ballot.id, voter_id=voter.id).order_by(Entry.seq).all()
+    now = utcnow()
+    return render_template(
+        "voting/detail.html", ballot=ballot, voter=voter, mine=mine, my_entries=my_entries,
+        can_vote=voter is not None and ballot.state == "open" and ballot.opens_at <= now < ballot.closes_at,
+        results=can_see_results(ballot), bars=chart(ballot) if can_see_results(ballot) else [],
+        can_manage=can("voting.ballots.manage"), can_paper=can("voting.paper.enter"),
+        option_label=lambda pos: services.option_label(ballot, pos))
+
+
+@bp.route("/<int:ballot_id>/vote", methods=["POST"])
+@login_required
+def vote(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    try:
+        entry = services.cast(ballot, current_user, _choice_from_form(ballot, request.form))
+    except ServiceError as err:
+        apply_error(None, err)
+    else:
+        flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=entry.receipt), "success")
+    target = request.form.get("next")
+    if target and target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+
+
+@bp.route("/<int:ballot_id>/open", methods=["POST"])
+@login_required
+@require("voting.ballots.manage")
+def open_(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    try:
+        services.open_ballot(ballot, current_user)
+        flash(_("The ballot is open."), "success")
+    except ServiceError as err:
+        apply_error(None, err)
+    return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+
+
+@bp.route("/<int:ballot_id>/close", methods=["POST"])
+@login_required
+@require("voting.ballots.manage")
+def close(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    try:
+        services.close(ballot, current_user, request.form.get("reason"))
+        flash(_("The ballot is closed and counted."), "success")
+    except ServiceError as err:
+        apply_error(None, err)
+    return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+
+
+@bp.route("/<int:ballot_id>/cancel", methods=["POST"])
+@login_required
+@require("voting.ballots.manage")
+def cancel(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    try:
+        services.cancel(ballot, current_user, request.form.get("reason"))
+        flash(_("The ballot was cancelled."), "success")
+    except ServiceError as err:
+        apply_error(None, err)
+    return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+
+
+@bp.route("/<int:ballot_id>/paper", methods=["GET", "POST"])
+@login_required
+@require("voting.paper.enter")
+def paper(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    if ballot.state == "draft":
+        abort(404)
+    voters = Voter.query.filter_by(ballot_id=ballot.id).order_by(Voter.id).all()
+    form = PaperForm()
+    form.voter_id.choices = [(0, "—")] + [(v.id, f"{v.ref} · {services.voter_name(v)} · {v.units}") for v in voters]
+    if request.method == "GET" and request.args.get("voter_id", type=int):
+        form.voter_id.data = request.args.get("voter_id", type=int)
+    if form.validate_on_submit():
+        photo = None
+        f = form.photo.data
+        if f and getattr(f, "filename", ""):
+            photo = (f.mimetype, f.read())
+        try:
+            voter = services.voter_by_id(ballot, form.voter_id.data)
+            correction = request.form.get("action") == "correct"
+            entry = services.cast(
+                ballot, current_user, None if form.spoiled.data else _choice_from_form(ballot, request.form),
+                voter=voter, source="correction" if correction else "paper", witness=form.witness.data,
+                note=form.note.data, photo=photo, spoiled=form.spoiled.data)
+        except ServiceError as err:
+            apply_error(form, err)
+        else:
+            flash(_("The paper ballot of %(name)s is recorded. Receipt code: %(receipt)s.",
+                    name=voter.name or voter.units, receipt=entry.receipt), "success")
+            return redirect(url_for("c.voting.paper", ballot_id=ballot.id))
+    recent = (Entry.query.filter(Entry.ballot_id == ballot.id, Entry.source != "online")
+              .order_by(Entry.seq.desc()).limit(50).all())
+    return render_template("voting/paper.html", ballot=ballot, form=form, recent=recent,
+                           option_label=lambda pos: services.option_label(ballot, pos))
+
+
+@bp.route("/<int:ballot_id>/scan/<int:entry_id>")
+@login_required
+@require("voting.paper.enter")
+def scan(ballot_id, entry_id):
+    ballot = services.get(g.community, ballot_id)
+    entry = db.session.get(Entry, entry_id)
+    s = services.scan_of(entry_id) if entry is not None and entry.ballot_id == ballot.id else None
+    if s is None:
+        abort(404)
+    return Response(s.data, mimetype=s.content_type, headers={"Cache-Control": "private, no-store"})
+
+
+@bp.route("/<int:ballot_id>/electorate")
+@login_required
+@require("voting.paper.enter")
+def electorate(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    q = Voter.query.filter_by(ballot_id=ballot.id)
+    if request.args.get("status") == "not_voted":
+        q = q.filter(Voter.voted_at.is_(None))
+    voters = q.order_by(Voter.id).all()
+    return render_template("voting/electorate.html", ballot=ballot, voters=voters,
+                           status=request.args.get("status"))
+
+
+@bp.route("/<int:ballot_id>/receipts")
+def receipts(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    if ballot.state != "closed":
+        abort(404)
+    code = (request.args.get("receipt") or "").strip().upper()[:64]
+    found = None
+    if code:
+        found = Entry.query.filter(Entry.ballot_id == ballot.id, Entry.receipt == code).first()
+    entries = services.entries_of(ballot).all()
+    return render_template("voting/receipts.html", ballot=ballot, entries=entries, code=code, found=found)
+
+
+@bp.route("/<int:ballot_id>/export.json")
+def export(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    if ballot.state != "closed":
+        abort(404)
+    body = json.dumps(services.export(ballot), ensure_ascii=False, indent=1)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="ballot-{ballot.id}.json"'})
+
+
+@bp.route("/<int:ballot_id>/print/ballots")
+@login_required
+@require("voting.paper.enter")
+def print_ballots(ballot_id):
+    """Pre-filled paper ballots, one A4 sheet per voter on the electorate."""
+    ballot = services.get(g.community, ballot_id)
+    if ballot.state == "draft":
+        abort(404)
+    q = Voter.query.filter_by(ballot_id=ballot.id)
+    if request.args.get("status") == "not_voted":
+        q = q.filter(Voter.voted_at.is_(None))
+    return render_template("voting/print_ballots.html", ballot=ballot, voters=q.order_by(Voter.id).all(),
+                           now=utcnow(), option_label=lambda pos: services.option_label(ballot, pos))
+
+
+@bp.route("/<int:ballot_id>/print/notice")
+def print_notice(ballot_id):
+    """The results notice (公示) for the notice board."""
+    ballot = services.get(g.community, ballot_id)
+    if ballot.state != "closed":
+        abort(404)
+    return render_template("voting/print_notice.html", ballot=ballot, bars=chart(ballot), now=utcnow(),
+                           option_label=lambda pos: services.option_label(ballot, pos))

@@ -1,0 +1,38 @@
+"""Fixtures of the voting tests: proposals in voting, an owners' estate with multi-unit and
+developer units."""
+from decimal import Decimal
+
+import pytest
+
+from core.extensions import db
+from core.models import Household, HouseholdMember
+from core.services import proposals
+
+
+@pytest.fixture
+def voting_proposal(world):
+    """A proposal moved by staff to `voting`: the module opens its ballot by itself."""
+    p = proposals.create(world.community, world.resident, {
+        "title": "楼道加装声控灯", "body": "一单元楼道晚上太黑，老人上下楼不安全，建议加装声控灯。", "category": "facilities"})
+    proposals.transition(p, "coordinating", world.staff, "附议足够")
+    proposals.transition(p, "voting", world.staff, "议事会同意表决")
+    return p
+
+
+@pytest.fixture
+def estate(world):
+    """Owners beyond the four verified ones: 赵老伯 (no account) owns two flats; two unsold
+    developer flats; one flat whose owner is not on the register."""
+    extra = []
+    for room, area, dev in (("201", "70.00", False), ("202", "55.50", False), ("301", "80.00", True),
+                            ("302", "80.00", True), ("401", "60.25", False)):
+        h = Household(community_id=world.community.id, unit_id=world.unit.id, room=room,
+                      floor_area=Decimal(area), developer_held=dev)
+        db.session.add(h)
+        extra.append(h)
+    db.session.flush()
+    for h in extra[:2]:
+        db.session.add(HouseholdMember(household_id=h.id, name="赵老伯", phone="13900001111", relation="owner",
+                                       is_representative=True))
+    db.session.commit()
+    return extra
