@@ -34,6 +34,13 @@ MINUTES = """## 时间
 
 
 def load(community, users):
+    from flask_babel import force_locale
+
+    with force_locale(community.default_locale or "zh_Hans"):
+        _load(community, users)
+
+
+def _load(community, users):
     now = utcnow()
     body = Body(community_id=community.id, name="四方联席会议",
                 description="社区党委、居民委员会、物业公司、社区警务室共同协商小区重大事务，每月召开一次，轮值主席。",
