@@ -1,0 +1,49 @@
+"""One voter, one counted ballot — against a real multi-worker server (tests/live.py)."""
+import pytest
+
+from core.extensions import db
+from core.services import tokens
+from plugins.voting.models import Ballot, Entry, Voter
+from tests.live import live_server, request, storm
+
+pytestmark = pytest.mark.plugins("voting")
+
+
+def test_fifty_concurrent_casts_by_one_voter_leave_one_counted_ballot(app, world, voting_proposal, tmp_path, db_url):
+    ballot = Ballot.query.filter_by(proposal_id=voting_proposal.id).one()
+    bid, token = ballot.id, tokens.create(world.resident, "race")[1]
+    voter_id = Voter.query.filter_by(ballot_id=bid, user_id=world.resident.id).one().id
+    db.session.remove()
+    with live_server(db_url, tmp_path, plugins=("voting",)) as base:
+        url = f"{base}/api/v1/c/test/voting/ballots/{bid}/votes"
+        results = storm(50, lambda i: request("POST", url, token=token,
+                                              body={"choice": ("yes", "no", "abstain")[i % 3]}))
+    statuses = [r[0] if isinstance(r, tuple) else repr(r) for r in results]
+    assert set(statuses) <= {201}, statuses  # every cast is answered; the latest counts
+    db.session.expire_all()
+    counted = Entry.query.filter_by(ballot_id=bid, counted=True).all()
+    assert len(counted) == 1
+    entries = Entry.query.filter_by(ballot_id=bid).order_by(Entry.seq).all()
+    assert [e.seq for e in entries] == list(range(1, 51))  # an unbroken chain
+    assert all(e.prev_hash == p.hash for p, e in zip(entries, entries[1:]))
+    assert counted[0].seq == 50
+    b = db.session.get(Ballot, bid)
+    assert b.voted_count == 1 and b.head_hash == entries[-1].hash
+    assert db.session.get(Voter, voter_id).voted_at is not None
+
+
+def test_concurrent_paper_entries_for_one_voter_record_one(app, world, voting_proposal, tmp_path, db_url):
+    """Two grid workers typing the same paper sheet at once: one is recorded, the other told."""
+    ballot = Ballot.query.filter_by(proposal_id=voting_proposal.id).one()
+    bid = ballot.id
+    voter_id = Voter.query.filter_by(ballot_id=bid, user_id=world.resident2.id).one().id
+    toks = [tokens.create(u, "race")[1] for u in (world.grid_worker, world.staff)] * 10
+    db.session.remove()
+    with live_server(db_url, tmp_path, plugins=("voting",)) as base:
+        url = f"{base}/api/v1/c/test/voting/ballots/{bid}/paper"
+        results = storm(20, lambda i: request("POST", url, token=toks[i],
+                                              body={"voter_id": voter_id, "choice": "yes", "witness": "楼长"}))
+    statuses = sorted(r[0] for r in results)
+    assert statuses.count(201) == 1 and set(statuses) <= {201, 409}, statuses
+    db.session.expire_all()
+    assert Entry.query.filter_by(ballot_id=bid).count() == 1
