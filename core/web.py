@@ -53,6 +53,11 @@ def init_app(app, registry):
         if not request.path.startswith("/api/") and app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
 
+    @app.get("/healthz")
+    def healthz():
+        """Liveness probe and the bench's reference endpoint: no database, no templates."""
+        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
     _load_user(app)
     _register_blueprints(app, registry)
     _template_setup(app, registry)
