@@ -69,8 +69,9 @@ def _heading_key(text):
 
 
 def _cell_text(value):
-    """One spreadsheet cell as text. Floats are read exactly as Excel shows them: the shortest text
-    that reads back as the same number (89.5, never 89.50000000001); whole numbers lose the '.0'
+    """One spreadsheet cell as text. Numbers are read as Excel shows them, to its 15 significant
+    digits: 89.5 stays 89.5, and float noise such as 89.50000000000001 (a formula's result) is read
+    as 89.5, never rounded to two places behind the user's back; whole numbers lose the '.0'
     (room 101, phone 13800138000)."""
     if value is None:
         return ""
@@ -79,7 +80,7 @@ def _cell_text(value):
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        return repr(value)
+        return format(value, ".15g")
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)

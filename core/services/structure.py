@@ -149,7 +149,7 @@ def parse_area(value):
     Accepts "89.5", "89.50 ㎡", "1,234.56" and whole numbers; refuses "89,5" (is it 895 or 89.5?),
     more than two decimals, negative or absurd areas, and anything else. Never goes through float."""
     if isinstance(value, float):
-        value = repr(value)  # the shortest text that is this float: 89.5, not 89.5000000000000001
+        value = format(value, ".15g")  # as a spreadsheet shows it: 89.5, not 89.50000000000001
     elif isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         value = "" if value is None or isinstance(value, bool) else str(value)
     text = str(value).strip().translate(str.maketrans("０１２３４５６７８９．，", "0123456789.,"))
