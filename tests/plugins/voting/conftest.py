@@ -36,3 +36,15 @@ def estate(world):
                                        is_representative=True))
     db.session.commit()
     return extra
+
+
+@pytest.fixture(autouse=True)
+def english_pages(request):
+    """Pages in English for assertions on their text (the three-language test sets its own)."""
+    if "world" not in request.fixturenames:
+        return
+    w = request.getfixturevalue("world")
+    for user in (w.admin, w.staff, w.resident, w.resident2, w.newbie, w.building_head, w.grid_worker,
+                 w.mediator, w.outsider):
+        user.locale = "en"
+    db.session.commit()
