@@ -414,10 +414,11 @@ def _minutes_template(meeting):
         elif a.user_id and a.user:
             present.append(a.user.display_name)
     local = meeting.starts_at.astimezone(svc.tz()).strftime("%Y-%m-%d %H:%M")
-    lines = [f"## {_('Time')}", local, "", f"## {_('Place')}", meeting.place or meeting.online_url or "", "",
-             f"## {_('Attendees')}", "、".join(present), "", f"## {_('Topics and discussion')}"]
+    heads = [_("Time"), _("Place"), _("Attendees"), _("Topics and discussion"), _("Decisions")]
+    lines = ["## " + heads[0], local, "", "## " + heads[1], meeting.place or meeting.online_url or "", "",
+             "## " + heads[2], "、".join(present), "", "## " + heads[3]]
     lines += [f"{i}. {a.title}" for i, a in enumerate(agenda, 1)]
-    lines += ["", f"## {_('Decisions')}", ""]
+    lines += ["", "## " + heads[4], ""]
     return "\n".join(lines)
 
 

@@ -37,7 +37,7 @@ def test_closing_without_owner_or_due_date_is_refused(world, body, login):
     assert db.session.get(ActionItem, item.id).status == "open"
     r = login(world.staff).post(f"/c/test/meetings/actions/{item.id}", data={
         "status": "done", "owner_org_id": orgs(body)[2].id, "owner_name": "", "due_date": ""}, follow_redirects=True)
-    assert "needs an owner and a due date" in r.data.decode()
+    assert "须有责任方和办理期限才能办结" in r.data.decode()
     db.session.expire_all()
     assert db.session.get(ActionItem, item.id).status == "open"
     assert db.session.get(ActionItem, item.id).owner_org_id is None  # nothing half-saved
@@ -85,7 +85,7 @@ def test_overdue_items_are_announced_once_and_carried_onto_the_next_agenda(world
     assert Notification.query.filter_by(user_id=world.resident2.id, kind="meetings.overdue").count() == 1
     # The body page lists it as overdue and asks for an explanation.
     page = login(world.resident).get(f"/c/test/meetings/bodies/{body.id}").data.decode()
-    assert "Overdue action items" in page and "清理三辆僵尸车" in page and "explanation of the delay" in page
+    assert "逾期督办事项" in page and "清理三辆僵尸车" in page and "须说明延误原因" in page
 
 
 def test_an_overdue_item_needs_an_explanation_before_its_resolution(world, body):

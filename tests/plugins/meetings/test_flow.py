@@ -46,7 +46,7 @@ def test_staff_run_a_meeting_from_invitation_to_published_minutes(world, body, l
         f"status_{ds['孙警官'].id}": "present"})
     assert r.status_code == 302
     page = staff.get(url).data.decode()
-    assert "3 / 4" in page and "Quorum present" in page or "法定人数" in page
+    assert "3 / 4" in page and "已达法定人数" in page
     # A resolution sends the proposal to a vote and creates an action item.
     item = AgendaItem.query.filter_by(proposal_id=p.id).one()
     r = staff.post(f"{url}/agenda/{item.id}/resolution", data={

@@ -26,7 +26,7 @@ def test_a_meeting_in_the_past_is_refused_in_the_browser(world, body, login):
         "date": (utcnow() - timedelta(days=2)).date().isoformat(), "time": "19:00", "duration": "120",
         "place": "会议室", "chair_org_id": orgs(body)[0].id})
     assert r.status_code == 200
-    assert "The meeting cannot start in the past." in r.data.decode()
+    assert "会议时间不能早于现在。" in r.data.decode()
     assert _counts() == before
     db.session.expire_all()
     assert db.session.get(Body, body.id).rotation_index == 0  # the chair's turn is not used up
@@ -58,7 +58,7 @@ def test_a_withdrawn_proposal_cannot_go_on_the_agenda(world, body, login):
     seq = m.sequence
     r = login(world.staff).post(f"/c/test/meetings/{m.id}/agenda", data={"kind": "proposal", "proposal_id": p.id},
                                 follow_redirects=True)
-    assert "cannot go on an agenda" in r.data.decode()
+    assert "不能列入议程" in r.data.decode()
     assert AgendaItem.query.filter_by(meeting_id=m.id).count() == 0
     db.session.expire_all()
     assert db.session.get(Meeting, m.id).sequence == seq
@@ -130,7 +130,7 @@ def test_without_quorum_only_adjournment_can_be_recorded(world, body, login):
     with pytest.raises(Conflict):
         svc.close(m, world.staff)
     page = login(world.staff).get(f"/c/test/meetings/{m.id}").data.decode()
-    assert "Record the resolution" not in page and "only be adjourned" in page
+    assert "记录决议" not in page and "只能休会" in page
     assert Resolution.query.count() == 0 and ActionItem.query.count() == 0
     with pytest.raises(ServiceError):
         svc.adjourn(m, world.staff, "")
