@@ -1,0 +1,99 @@
+"""Expected answers of every core route, per role (see tests/security/roles.py)."""
+from core.services import proposals
+from tests.security.roles import DENIED, GONE, MEMBERS, OK, STAFF, logged_in, matrix, only, public
+
+
+def url_args(world):
+    """Objects the core routes are requested with: a draft owned by the resident, the resident's
+    membership, a household and a building of the community."""
+    from core.models import Membership
+
+    draft = proposals.create(world.community, world.resident, {
+        "title": "单元门禁维修", "body": "一单元门禁坏了，陌生人随便进出，请维修。", "category": "safety"},
+        submit=False)
+    membership = Membership.query.filter_by(user_id=world.resident.id, community_id=world.community.id).one()
+    return {"proposal_id": draft.id, "membership_id": membership.id, "household_id": world.households[0].id,
+            "building_id": world.building.id, "kind": "building", "obj_id": world.building.id,
+            "filename": "linli.css"}
+
+
+# Who may see the member list, the structure and the households (core.members.view).
+LISTERS = ("building_head", "grid_worker", "staff", "admin")
+REDIRECT = {302}  # a form that answers by redirecting back with a message
+INVALID = {400}   # the API refused the empty request body, so the permission check was passed
+# The resident's own draft: seen by its author and by staff only, everyone else is told it does not exist.
+DRAFT_VIEW = only(("resident", "staff", "admin"), OK, denied=GONE, anonymous=GONE)
+
+ACCESS = {
+    # site-wide pages
+    "root.index": public(OK | REDIRECT),
+    "healthz": public(),
+    "static": public(),
+    "openapi": public(),
+    "root.set_language": public(REDIRECT),
+    "root.toggle_large_text": public(REDIRECT),
+    "GET auth.login": public(),
+    "POST auth.login": public(),  # the empty form is shown again
+    "auth.logout": public(REDIRECT),
+    "GET auth.account": logged_in(OK),
+    "POST auth.account": logged_in(OK),
+    "GET auth.notifications": logged_in(OK),
+    "POST auth.notifications": logged_in(REDIRECT),
+    # community pages
+    "c.community.home": public(),
+    "GET c.community.register": public(),
+    "POST c.community.register": matrix(REDIRECT, anonymous=OK),  # logged in: joins; anonymous: form again
+    "c.community.manage": logged_in(OK),  # a list of the links the user may follow (nav('admin'))
+    "c.community.members": only(LISTERS, OK),
+    "GET c.community.member": only(LISTERS, OK),
+    "POST c.community.member": only(STAFF, OK),
+    "c.admin.audit": only(STAFF, OK),
+    "GET c.admin.modules": only(("admin",), OK),
+    "POST c.admin.modules": only(("admin",), REDIRECT),
+    "GET c.admin.settings": only(("admin",), OK),
+    "POST c.admin.settings": only(("admin",), REDIRECT),
+    # proposals
+    "c.proposals.index": public(),
+    "c.proposals.detail": DRAFT_VIEW,
+    "c.proposals.print_notice": DRAFT_VIEW,
+    "GET c.proposals.edit": only(("resident",), OK),  # only the author edits a draft, not even staff
+    "POST c.proposals.edit": only(("resident",), REDIRECT),
+    # members (even unverified) write proposals; a non-member is sent to the registration page
+    "c.proposals.new": only(MEMBERS, OK, outsider=REDIRECT),
+    # these answer with a redirect back to the proposal and a message; what they did is checked
+    # by tests/core/test_proposals.py and tests/security/test_attacks.py
+    "c.proposals.comment": logged_in(REDIRECT),
+    "c.proposals.second": logged_in(REDIRECT),
+    "c.proposals.transition": logged_in(REDIRECT),
+    # structure
+    "c.structure.index": only(LISTERS, OK),
+    "c.structure.building": only(LISTERS, OK),
+    "c.structure.export": only(LISTERS, OK),
+    "GET c.structure.household": only(LISTERS, OK),
+    "POST c.structure.household": only(STAFF, OK),
+    "c.structure.add": only(STAFF, REDIRECT),
+    "c.structure.rename": only(STAFF, REDIRECT),
+    "c.structure.import_file": only(STAFF, OK),
+    # API (bearer tokens only; 401 without one)
+    "api.communities": public(),
+    "api.me": logged_in(OK),
+    "api.notifications": logged_in(OK),
+    "api_c.core.community": public(),
+    "api_c.core.proposals": public(),
+    "api_c.core.proposal_get": DRAFT_VIEW,
+    "api_c.core.proposal_comments": DRAFT_VIEW,
+    "api_c.core.proposal_create": only(MEMBERS, INVALID),
+    "api_c.core.proposal_comment": only(("resident", "staff", "admin"), INVALID, denied=GONE),
+    # a draft can be neither seconded nor moved by its author (409); staff may not second (403)
+    "api_c.core.proposal_second": only(("resident",), {409}, denied=GONE) | {"staff": DENIED, "admin": DENIED},
+    "api_c.core.proposal_transition": only(("resident", "staff", "admin"), {409}, denied=GONE),
+    "api_c.core.buildings": only(LISTERS, OK),
+    "api_c.core.grids": only(LISTERS, OK),
+    "api_c.core.households": only(LISTERS, OK),
+    "api_c.core.members": only(LISTERS, OK),
+    "api_c.core.building_create": only(STAFF, INVALID),
+    "api_c.core.grid_create": only(STAFF, INVALID),
+    "api_c.core.unit_create": only(STAFF, INVALID),
+    "api_c.core.household_create": only(STAFF, INVALID),
+    "api_c.core.member_verify": only(STAFF, INVALID),
+}
