@@ -18,6 +18,13 @@ def _fail(message):
     raise click.ClickException(str(message))
 
 
+def _service_fail(err):
+    """Exit non-zero with a service error's message and its per-field messages, one a line."""
+    lines = [str(err.message)] + [f"  {name}: {msg}" for name, msg in (err.fields or {}).items()
+                                  if str(msg) != str(err.message)]
+    _fail("\n".join(lines))
+
+
 def _community(slug):
     from core.models import Community
 
@@ -63,8 +70,11 @@ def init_command():
 def demo_command(slug):
     from core.demo import DEMO_PASSWORD, load_demo
 
-    with click.progressbar(length=5, label=_("Loading demo data")) as bar:
-        community, created = load_demo(slug, progress=bar.update)
+    try:
+        with click.progressbar(length=5, label=_("Loading demo data")) as bar:
+            community, created = load_demo(slug, progress=bar.update)
+    except ServiceError as err:
+        _service_fail(err)
     if not created:
         click.echo(_("The demo community %(slug)s exists already.", slug=community.slug))
         return
@@ -75,8 +85,10 @@ def demo_command(slug):
 
 
 @click.command("run", help=_l("Serve linli on 127.0.0.1 (PORT from the environment, default 5000)."))
-@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=lambda: os.environ.get("PORT") or 5000,
+              show_default="5000 or $PORT", help=_l("Port to listen on."))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help=_l("Address to listen on; 0.0.0.0 serves the whole network."))
 @with_appcontext
 def run_command(port, host):
     from werkzeug.serving import run_simple
@@ -95,12 +107,13 @@ def plugins_group(ctx):
 
 @plugins_group.command("list", help=_l("Installed modules with version, hooks and where they are enabled."))
 @click.option("--json", "as_json", is_flag=True, help=_l("Print JSON."))
+@click.option("--community", default=None, help=_l("Only show this community (short name)."))
 @with_appcontext
-def plugins_list(as_json=False):
+def plugins_list(as_json=False, community=None):
     from core.models import Community
 
     registry = current_app.extensions["linli.plugins"]
-    communities = Community.query.order_by(Community.slug).all()
+    communities = [_community(community)] if community else Community.query.order_by(Community.slug).all()
     rows = []
     for name in registry.names:
         rows.append({"name": name, "label": str(registry.manifests[name].label), "version": registry.version(name),
@@ -124,7 +137,7 @@ def _toggle(plugin, community, enabled):
     try:
         set_enabled(_community(community), plugin, enabled)
     except ServiceError as err:
-        _fail(err.message)
+        _service_fail(err)
     click.echo(_("%(plugin)s is now on in %(community)s.", plugin=plugin, community=community) if enabled
                else _("%(plugin)s is now off in %(community)s.", plugin=plugin, community=community))
 
@@ -161,7 +174,7 @@ def create_admin(login, name, password):
     try:
         user = create_user(login, password, name or login, is_superadmin=True)
     except ServiceError as err:
-        _fail(err.message)
+        _service_fail(err)
     click.echo(_("Created administrator %(login)s.", login=user.login_name))
 
 
@@ -180,7 +193,7 @@ def tokens_create(login, name):
     try:
         _t, raw = tokens.create(_user(login), name)
     except ServiceError as err:
-        _fail(err.message)
+        _service_fail(err)
     click.echo(raw)
 
 
@@ -200,7 +213,7 @@ def community_create(slug, name, street):
     try:
         c = create_community(slug, name, street=street)
     except ServiceError as err:
-        _fail(err.message + " " + " ".join(str(v) for v in err.fields.values()))
+        _service_fail(err)
     click.echo(_("Created community %(name)s (/c/%(slug)s/).", name=c.name, slug=c.slug))
 
 
@@ -209,43 +222,62 @@ def residents_group():
     pass
 
 
-@residents_group.command("import", help=_l("Import households and residents from .xlsx or .csv."))
+@residents_group.command("import", help=_l("Import households and residents from .xlsx or .csv. Checks every "
+                                            "row first; a file with errors is imported only with --skip-bad-rows."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--community", required=True, help=_l("Short name of the community."))
 @click.option("--skip-bad-rows", is_flag=True, help=_l("Import the good rows of a file that has errors."))
-@click.option("--dry-run", is_flag=True, help=_l("Only check the file."))
+@click.option("--dry-run", is_flag=True, help=_l("Only check the file; exits with 1 if a row has errors."))
 @with_appcontext
 def residents_import(file, community, skip_bad_rows, dry_run):
     from core.services import imports
 
     c = _community(community)
-    data = Path(file).read_bytes()
     try:
-        batch, rows = imports.preview(c, None, Path(file).name, data)
+        data = Path(file).read_bytes()
+    except OSError as err:
+        _fail(_("Cannot read %(path)s: %(error)s", path=file, error=err.strerror or err))
+    try:
+        rows = imports.check_rows(c, imports.read_table(Path(file).name, data))
+        if not rows:
+            _fail(_("The file has no data rows."))
     except ServiceError as err:
-        _fail(" ".join([str(err.message)] + [str(v) for v in err.fields.values()]))
+        _service_fail(err)
     bad = [r for r in rows if r["errors"]]
+    good = [r["values"] for r in rows if not r["errors"]]
     for r in bad:
-        click.echo(_("line %(line)d: %(errors)s", line=r["line"], errors="; ".join(r["errors"])), err=True)
-    click.echo(_("%(good)d good rows, %(bad)d rows with errors.", good=len(rows) - len(bad), bad=len(bad)))
+        click.echo(_("line %(line)d: %(errors)s", line=r["line"], errors=" ".join(r["errors"])), err=True)
+    click.echo(_("%(good)d good rows, %(bad)d rows with errors.", good=len(good), bad=len(bad)))
     if dry_run:
         sys.exit(1 if bad else 0)
     if bad and not skip_bad_rows:
         _fail(_("Nothing was imported. Fix the rows above, or pass --skip-bad-rows to import only the good rows."))
-    with click.progressbar(length=len(batch.rows), label=_("Importing")) as bar:
-        counts = imports.apply(c, None, batch.token, accept_partial=True, progress=lambda n: bar.update(1))
-    click.echo(_("Imported: %(h)d new households, %(m)d people, %(u)d areas updated.",
+    if not good:
+        _fail(_("No row of this file can be imported."))
+    try:
+        with click.progressbar(length=len(good), label=_("Importing")) as bar:
+            counts = imports.import_rows(c, None, good, filename=Path(file).name, skipped=len(bad),
+                                         progress=lambda n: bar.update(1))
+    except ServiceError as err:
+        _service_fail(err)
+    click.echo(_("Imported: %(h)d new households, %(m)d new people, %(u)d records updated.",
                  h=counts["households"], m=counts["members"], u=counts["updated"]))
 
 
-@residents_group.command("export", help=_l("Export households and residents to .xlsx."))
+@residents_group.command("export", help=_l("Export households and residents to .xlsx (the columns the import reads)."))
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 @click.option("--community", required=True, help=_l("Short name of the community."))
 @with_appcontext
 def residents_export(file, community):
     from core.services import imports
 
-    Path(file).write_bytes(imports.export_xlsx(_community(community)))
+    c = _community(community)
+    if not file.lower().endswith(".xlsx"):
+        _fail(_("The export is an Excel file: give a file name ending in .xlsx."))
+    try:
+        Path(file).write_bytes(imports.export_xlsx(c))
+    except OSError as err:
+        _fail(_("Cannot write %(path)s: %(error)s", path=file, error=err.strerror or err))
     click.echo(_("Wrote %(path)s.", path=file))
 
 
@@ -258,14 +290,15 @@ def register_cli(app, registry):
             app.cli.add_command(cmd)
 
 
-def _create_app():
+def main():
+    """Entry point of the `linli` console script.
+
+    The app context is pushed around the whole command line, so that help texts and messages are
+    in the user's language (LINLI_LANG, then LANG)."""
     from core import create_app
 
-    return create_app()
-
-
-def main():
-    """Entry point of the `linli` console script."""
-    cli = FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
-                     help="linli (邻里) — resident deliberation platform")
-    cli.main(prog_name="linli")
+    app = create_app()
+    cli = FlaskGroup(create_app=lambda: app, add_default_commands=False, add_version_option=False,
+                     help=_l("linli (邻里) — resident deliberation platform"))
+    with app.app_context():
+        cli.main(prog_name="linli")
