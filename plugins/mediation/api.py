@@ -1,5 +1,7 @@
 """The mediation JSON API under /api/v1/c/<community>/mediation/ with the pages' access rules:
 a case the token's user may not see answers 404 like one that does not exist."""
+from collections import Counter
+
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -332,6 +334,7 @@ def stats():
                     "resolution_rate_percent": s["resolution_rate"],
                     "median_days_to_resolution": str(s["median_days"]) if s["median_days"] is not None else None,
                     "overdue": [c.number for c in s["overdue"]],
-                    "by_category": dict(s["by_category"]), "by_tier": dict(s["by_tier"]),
-                    "by_source": dict(s["by_source"]), "by_grid": dict(s["by_grid"]),
-                    "by_month": dict(s["by_month"]), "by_outcome": dict(s["by_outcome"])})
+                    "by_category": s["codes"]["category"], "by_tier": s["codes"]["tier"],
+                    "by_source": s["codes"]["source"], "by_grid": dict(s["by_grid"]),
+                    "by_month": dict(s["by_month"]),
+                    "by_outcome": dict(Counter(c.outcome for c in reports.cases(g.community) if c.outcome))})

@@ -21,7 +21,7 @@ class CaseForm(FlaskForm):
     source_detail = StringField(_l("Referring body (police station, court, department)"),
                                 validators=[Optional(), Length(max=200)])
     category = SelectField(_l("Kind of dispute"), choices=choices(CATEGORIES))
-    description = TextAreaField(_l("What happened (short)"), validators=[DataRequired(), Length(min=5, max=5000)])
+    description = TextAreaField(_l("What happened (short)"), validators=[DataRequired(), Length(min=2, max=5000)])
     grid_id = SelectField(_l("Grid"), coerce=int)
     building_id = SelectField(_l("Building"), coerce=int)
     location = StringField(_l("Where exactly (e.g. unit and floor)"), validators=[Optional(), Length(max=200)])

@@ -79,6 +79,18 @@ HISTORY_KINDS = {
     "agreement": _l("Agreement recorded"),
     "effective": _l("Agreement took effect"),
 }
+ACCESS_ACTIONS = {
+    "create": _l("Registered the case"),
+    "view": _l("Read the case"),
+    "list": _l("Listed cases"),
+    "download": _l("Downloaded a document"),
+    "print": _l("Printed the agreement"),
+    "stats": _l("Read the statistics"),
+    "export": _l("Exported the register"),
+    "api_view": _l("Read the case (API)"),
+    "api_list": _l("Listed cases (API)"),
+    "api_stats": _l("Read the statistics (API)"),
+}
 
 
 class MediationCase(db.Model):

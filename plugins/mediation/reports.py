@@ -36,6 +36,7 @@ def stats(community, today=None):
         "resolution_rate": round(100 * len(resolved) / len(closed)) if closed else None,
         "median_days": median(durations) if durations else None,
         "overdue": [c for c in rows if dates.is_overdue(c, today)],
+        "codes": {key: dict(Counter(getattr(c, key) for c in rows)) for key in ("category", "tier", "source")},
         "by_category": _count(rows, "category", CATEGORIES),
         "by_tier": _count(rows, "tier", TIERS),
         "by_source": _count(rows, "source", SOURCES),

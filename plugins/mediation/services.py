@@ -196,8 +196,8 @@ def open_case(community, actor, data, when=None):
     if category not in CATEGORIES:
         errors["category"] = _("Choose a category.")
     description = _text(data.get("description"), 5000)
-    if len(description) < 5:
-        errors["description"] = _("Describe the dispute in a few words (at least 5 characters).")
+    if len(description) < 2:
+        errors["description"] = _("Describe the dispute in a few words.")
     urgency = data.get("urgency") or "normal"
     if urgency not in URGENCIES:
         errors["urgency"] = _("Unknown value.")

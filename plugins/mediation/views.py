@@ -19,7 +19,7 @@ from plugins.mediation import services as svc
 from plugins.mediation.forms import (AgreementForm, AssignForm, CaseForm, CloseForm, DocumentForm, FollowupForm,
                                      HolidayForm, PartyForm, ReasonForm, ReferForm, SessionForm, SignForm, SlotForm,
                                      TaskForm, WEEKDAYS, choices)
-from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, CONSENTS, DOCUMENT_KINDS, FOLLOWUP_ACTIONS,
+from plugins.mediation.models import (ACCESS_ACTIONS, AGREEMENT_FORMS, CATEGORIES, CONSENTS, DOCUMENT_KINDS, FOLLOWUP_ACTIONS,
                                       FOLLOWUP_RESULTS, HISTORY_KINDS, OUTCOMES, PARTY_ROLES, SIGN_METHODS, SOURCES,
                                       STATUSES, TIERS, URGENCIES, MediationAccessLog, MediationAgreement,
                                       MediationBooking, MediationCase, MediationDocument, MediationFollowup,
@@ -217,7 +217,7 @@ def _full_forms(case, ctx, **override):
         reason_form=override.get("reason_form") or ReasonForm(prefix="rs"),
         refer_form=override.get("refer_form") or ReferForm(prefix="rf"),
         close_form=override.get("close_form") or CloseForm(prefix="cl"),
-        document_form=DocumentForm(prefix="dc"), task_form=TaskForm(prefix="tk"),
+        document_form=override.get("document_form") or DocumentForm(prefix="dc"), task_form=TaskForm(prefix="tk"),
         sessions=MediationSession.query.filter_by(case_id=case.id).order_by(MediationSession.held_at).all(),
         documents=MediationDocument.query.filter_by(case_id=case.id).order_by(MediationDocument.id).all(),
         followups=MediationFollowup.query.filter_by(case_id=case.id).order_by(MediationFollowup.due_on,
@@ -364,9 +364,12 @@ def upload(case_id):
         file = request.files.get("dc-file")
         if file is None or not file.filename:
             raise ServiceError("invalid_input", _("Choose a file."), fields={"file": _("Choose a file.")})
-        svc.upload_document(c, current_user, file.filename, file.read(svc.MAX_UPLOAD + 1),
-                            request.form.get("dc-kind") or "evidence")
-    return _action(case_id, run, _("Document stored."))
+        try:
+            data = file.read(svc.MAX_UPLOAD + 1)
+        finally:
+            file.close()
+        svc.upload_document(c, current_user, file.filename, data, f.kind.data or "evidence")
+    return _action(case_id, run, _("Document stored."), DocumentForm, "document_form", "dc")
 
 
 @bp.route("/cases/<int:case_id>/documents/<int:doc_id>")
@@ -563,5 +566,5 @@ def access_log():
     if case_id:
         q = q.filter_by(case_id=case_id)
     page = q.order_by(MediationAccessLog.id.desc()).paginate(per_page=50, max_per_page=200, error_out=False)
-    return render_template("mediation/log.html", page=page, case_id=case_id,
+    return render_template("mediation/log.html", page=page, case_id=case_id, ACCESS_ACTIONS=ACCESS_ACTIONS,
                            local=lambda dt: dates.local(g.community, dt))

@@ -221,7 +221,7 @@ def test_every_read_is_logged_and_the_log_is_for_mediation_staff(app, world, ful
     actions = [(r.user_id, r.action) for r in MediationAccessLog.query.filter_by(case_id=case.id)]
     assert (world.resident.id, "view") in actions and (world.mediator.id, "download") in actions
     page = login(world.mediator).get(f"/c/test/mediation/log?case={case.id}").get_data(as_text=True)
-    assert world.resident.display_name in page and "download" in page
+    assert world.resident.display_name in page and "下载了文件" in page
     assert login(world.admin).get("/c/test/mediation/log").status_code == 403
 
 
