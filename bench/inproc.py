@@ -1,0 +1,90 @@
+"""In-process measurements: SQL statements per request (Flask test client + a
+``before_cursor_execute`` listener) and the app's start-up time."""
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def session_cookie(app, user_id, user_agent="linli-bench"):
+    """A signed session cookie value logging in ``user_id`` (session version 1), with the identifier
+    Flask-Login's session protection expects from 127.0.0.1 and our User-Agent."""
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                  headers={"User-Agent": user_agent}):
+        ident = _create_identifier()
+        data = {"_user_id": f"{user_id}:1", "_fresh": True, "_id": ident}
+        return app.session_interface.get_signing_serializer(app).dumps(data)
+
+
+def count_statements(app, endpoints, repeat=2):
+    """For each endpoint (dict with method, path, and optional cookie_user / token / json), the
+    number of SQL statements of one request (after ``repeat - 1`` warm-up requests, so that
+    one-time work like loading plugins' settings caches doesn't count) and the status."""
+    from core.extensions import db
+
+    out = {}
+    # No app context around the requests: each request must get its own ``g`` (Flask-Login keeps
+    # the current user there).
+    with app.app_context():
+        engine = db.engine
+    counter = {"n": 0, "sql": []}
+    if True:
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter["n"] += 1
+            counter["sql"].append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            for ep in endpoints:
+                if ep.get("no_sql_count"):
+                    continue
+                client = app.test_client()
+                headers = {"User-Agent": "linli-bench"}
+                if ep.get("cookie_user"):
+                    client.set_cookie("session", session_cookie(app, ep["cookie_user"]))
+                if ep.get("token"):
+                    headers["Authorization"] = f"Bearer {ep['token']}"
+                status = None
+                n = 0
+                for i in range(repeat if ep["method"] == "GET" else 1):
+                    counter["n"], counter["sql"] = 0, []
+                    path = ep.get("count_path", ep["path"])
+                    resp = client.open(path, method=ep["method"], headers=headers,
+                                       json=ep.get("json") if ep["method"] != "GET" else None,
+                                       environ_base={"REMOTE_ADDR": "127.0.0.1"})
+                    status, n = resp.status_code, counter["n"]
+                out[ep["name"]] = {"statements": n, "status": status, "sql": list(counter["sql"])}
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+    return out
+
+
+def startup_seconds(instance_dir, runs=3):
+    """Best of ``runs`` fresh interpreters: (seconds to import and build the app, whole process
+    wall-clock including the interpreter)."""
+    code = ("import time; t = time.perf_counter(); from core import create_app; create_app(); "
+            "print(time.perf_counter() - t)")
+    best_app = best_wall = None
+    import os
+
+    env = dict(os.environ, LINLI_INSTANCE_PATH=str(instance_dir))
+    env.pop("LINLI_DATABASE_URL", None)
+    env.pop("LINLI_PLUGINS", None)
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), env=env, capture_output=True, text=True,
+                             timeout=120)
+        wall = time.perf_counter() - t
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr)
+        app_s = float(out.stdout.strip().splitlines()[-1])
+        best_app = app_s if best_app is None else min(best_app, app_s)
+        best_wall = wall if best_wall is None else min(best_wall, wall)
+    return round(best_app, 3), round(best_wall, 3)

@@ -1,0 +1,224 @@
+"""The whole benchmark: data, start-up, one gunicorn + wrk run over every endpoint, memory, the
+plugin benches, the scale curve, results JSON, docs/performance.md and the printed table."""
+import argparse
+import importlib
+import inspect
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import data, inproc, report, server
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+WORKERS = 2
+THREADS = 4
+CURVE = (1_000, 10_000, 100_000)
+
+
+def db_url(kind, name, workdir):
+    if kind == "sqlite":
+        return f"sqlite:///{workdir}/{name}.sqlite"
+    base = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/linli_bench")
+    return f"{base}_{name}"
+
+
+def fixture_path(url, workdir):
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):] + ".json")
+    return Path(workdir) / (url.rsplit("/", 1)[-1] + ".json")
+
+
+def get_data(url, scale, workdir, reuse, proposals=None, log=print):
+    fp = fixture_path(url, workdir)
+    if reuse and fp.exists():
+        fx = json.loads(fp.read_text(encoding="utf-8"))
+        if fx.get("scale") == scale and fx.get("url") == url:
+            log(f"reusing {url} (built in {fx['seconds_to_build']} s)")
+            return fx
+    log(f"building {scale} data ({proposals or data.SCALES[scale]['proposals']:,} proposals) at {url} ...")
+    fx = data.build(url, scale, proposals=proposals, log=log)
+    fp.write_text(json.dumps(fx, indent=1), encoding="utf-8")
+    log(f"  built in {fx['seconds_to_build']} s: " + ", ".join(f"{k} {v:,}" for k, v in sorted(fx["rows"].items())
+                                                            if v >= 1000))
+    return fx
+
+
+def core_endpoints(fx, slug="bench-1"):
+    c = fx["communities"][slug]
+    detail = fx.get("plugin_data", {}).get("detail_proposal_with_ballot") or c["detail_proposal"]
+    w_lo, w_hi = fx["writers"]
+    targets = fx["second_targets"]
+    return [
+        dict(name="reference /healthz", kind="ref", method="GET", path="/healthz"),
+        dict(name="proposal list", kind="read", method="GET", path=f"/c/{slug}/proposals/", curve=True,
+             alt_path=f"/c/{slug}/proposals/?per_page=50"),
+        dict(name="proposal detail", kind="read", method="GET", path=f"/c/{slug}/proposals/{detail}",
+             curve=True),
+        dict(name="API proposal list", kind="read", method="GET", path=f"/api/v1/c/{slug}/proposals",
+             alt_path=f"/api/v1/c/{slug}/proposals?per_page=100"),
+        dict(name="second (API POST)", kind="write", method="POST",
+             path=f"/api/v1/c/{slug}/proposals/{targets[0]}/second",
+             count_path=f"/api/v1/c/{slug}/proposals/{targets[-1]}/second", token=data.token_for(w_hi), json={},
+             wrk_env={"BENCH_PATH": f"/api/v1/c/{slug}/proposals/%d/second",
+                      "BENCH_OBJECTS": ",".join(map(str, targets)), "BENCH_USER_LO": str(w_lo),
+                      "BENCH_USERS": str(w_hi - w_lo), "BENCH_BODY": "{}"}),
+    ]
+
+
+def plugin_benches():
+    """bench/bench_<plugin>.py modules with a run() (written by the plugins' authors)."""
+    out = []
+    for p in sorted(BENCH_DIR.glob("bench_*.py")):
+        mod = importlib.import_module(f"bench.{p.stem}")
+        if callable(getattr(mod, "run", None)):
+            out.append((p.stem, mod.run))
+    return out
+
+
+def call_plugin_bench(fn, ctx):
+    params = inspect.signature(fn).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return fn(**ctx)
+    kwargs = {k: v for k, v in ctx.items() if k in params}
+    return fn(**kwargs)
+
+
+def measure_endpoints(base, endpoints, cfg, cookies, log):
+    results = {}
+    for ep in endpoints:
+        env = {}
+        script = "get.lua"
+        if ep.get("cookie_user"):
+            env["BENCH_COOKIE"] = "session=" + cookies[ep["cookie_user"]]
+        if ep["method"] == "POST":
+            script = "post.lua"
+            env.update(ep["wrk_env"])
+        else:
+            if ep.get("token"):
+                env["BENCH_TOKEN"] = ep["token"]
+            server.wrk(base + ep["path"], cfg["warmup"], cfg["connections"], cfg["threads"], script, env)
+        r = server.wrk(base + ep["path"], cfg["duration"], cfg["connections"], cfg["threads"], script, env)
+        results[ep["name"]] = r
+        log(f"  {ep['name']:34} {r['rps']:>8.1f} req/s  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
+            + (f"  non-2xx {r['non_2xx']}" if r["non_2xx"] else "")
+            + (f"  socket errors {r['socket_errors']}" if r["socket_errors"] else ""))
+    return results
+
+
+def run_server_phase(url, fx, endpoints, workdir, cfg, log, tag):
+    """Start gunicorn on ``url``, measure ``endpoints``; returns (results, server info)."""
+    app = data.make_app(url)
+    cookies = {ep["cookie_user"]: inproc.session_cookie(app, ep["cookie_user"])
+               for ep in endpoints if ep.get("cookie_user")}
+    with server.gunicorn(url, Path(workdir) / f"instance-{tag}", WORKERS, THREADS) as (base, proc, ready):
+        pids = server.worker_pids(proc.pid)
+        log(f"gunicorn: {len(pids)} workers (gthread, {THREADS} threads each) on {base}, "
+            f"first answer after {ready:.2f} s")
+        res = measure_endpoints(base, endpoints, cfg, cookies, log)
+        extra = {}
+        if cfg.get("plugin_ctx") is not None:
+            for name, fn in plugin_benches():
+                log(f"plugin bench {name} ...")
+                t = time.perf_counter()
+                try:
+                    extra[name] = {"result": call_plugin_bench(fn, dict(cfg["plugin_ctx"], base_url=base)),
+                                   "seconds": round(time.perf_counter() - t, 1)}
+                except Exception as exc:  # a plugin's bench must not sink the others
+                    extra[name] = {"error": f"{exc.__class__.__name__}: {exc}"}
+                    log(f"  {name} failed: {exc}")
+        mem = {pid: server.rss_mb(pid) for pid in server.worker_pids(proc.pid) or pids}
+        master_mem = server.rss_mb(proc.pid)
+    info = {"workers": len(pids), "threads": THREADS, "worker_class": "gthread", "ready_s": round(ready, 2),
+            "worker_rss_mb": [m[0] for m in mem.values()], "worker_peak_rss_mb": [m[1] for m in mem.values()],
+            "master_peak_rss_mb": master_mem[1]}
+    return res, info, extra
+
+
+def sql_counts(url, endpoints, log):
+    app = data.make_app(url)
+    plain = [dict(ep) for ep in endpoints]
+    alts = [dict(ep, name=ep["name"] + " [alt]", path=ep["alt_path"], count_path=ep["alt_path"])
+            for ep in endpoints if ep.get("alt_path")]
+    for ep in plain + alts:
+        if ep.get("cookie_user"):
+            ep["cookie_user"] = ep["cookie_user"]
+    counts = inproc.count_statements(app, plain + alts)
+    return counts
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench", description="linli's benchmark (issue 8).")
+    ap.add_argument("--scale", choices=("small", "street"), default=os.environ.get("BENCH_SCALE", "street"))
+    ap.add_argument("--db", choices=("sqlite", "postgresql"), default=os.environ.get("BENCH_DB", "sqlite"))
+    ap.add_argument("--quick", action="store_true", default=bool(os.environ.get("BENCH_QUICK")),
+                    help="short wrk runs (3 s), curve at 1,000 and 10,000 only")
+    ap.add_argument("--reuse", action="store_true", default=bool(os.environ.get("BENCH_REUSE")),
+                    help="reuse databases built by an earlier run with the same scale")
+    ap.add_argument("--no-curve", action="store_true", default=bool(os.environ.get("BENCH_NO_CURVE")))
+    ap.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 0)) or None,
+                    help="seconds per wrk run (default 10, --quick 3)")
+    ap.add_argument("--workdir", default=os.environ.get("BENCH_DIR", "/tmp/linli-bench"))
+    ap.add_argument("--no-docs", action="store_true", help="don't rewrite docs/performance.md")
+    args = ap.parse_args(argv)
+    t_start = time.perf_counter()
+    log = lambda msg: print(msg, flush=True)  # noqa: E731
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    server.ensure_wrk()
+    duration = args.duration or (3 if args.quick else 10)
+    cfg = {"duration": duration, "warmup": 1 if args.quick else 2, "connections": 8, "threads": 2}
+    log(f"linli bench: scale {args.scale}, {args.db}, wrk {cfg['threads']} threads {cfg['connections']} "
+        f"connections {duration} s per endpoint; gunicorn {WORKERS} workers on this {os.cpu_count()}-core machine")
+
+    url = db_url(args.db, args.scale, args.workdir)
+    fx = get_data(url, args.scale, args.workdir, args.reuse, log=log)
+    endpoints = core_endpoints(fx) + fx.get("plugin_data", {}).get("endpoints", [])
+
+    log("SQL statements per request (in-process, Flask test client) ...")
+    counts = sql_counts(url, endpoints, log)
+
+    inst = server.write_instance(url, Path(args.workdir) / "instance-startup")
+    app_s, wall_s = inproc.startup_seconds(inst)
+    log(f"start-up: create_app {app_s:.3f} s, whole interpreter {wall_s:.3f} s")
+
+    ctx = {"db_url": url, "fixture": fx, "duration": duration, "quick": args.quick, "scale": args.scale,
+           "db": args.db, "workdir": args.workdir, "wrk": server.wrk}
+    res, srv, plugin_results = run_server_phase(url, fx, endpoints, args.workdir, dict(cfg, plugin_ctx=ctx), log,
+                                                tag=f"{args.scale}-{args.db}")
+
+    curve = []
+    if not args.no_curve:
+        sizes = CURVE[:2] if args.quick else CURVE
+        for n in sizes:
+            curl = db_url(args.db, f"curve{n}", args.workdir)
+            cfx = get_data(curl, "curve", args.workdir, args.reuse, proposals=n, log=log)
+            ceps = [ep for ep in core_endpoints(cfx) + cfx.get("plugin_data", {}).get("endpoints", [])
+                    if ep.get("curve") or ep["kind"] == "ref"]
+            ccounts = inproc.count_statements(data.make_app(curl), ceps)
+            ccfg = dict(cfg, duration=max(3, duration // 2))
+            cres, _srv, _ = run_server_phase(curl, cfx, ceps, args.workdir, ccfg, log, tag=f"curve{n}-{args.db}")
+            for ep in ceps:
+                curve.append({"size": n, "name": ep["name"], **cres[ep["name"]],
+                              "statements": ccounts.get(ep["name"], {}).get("statements")})
+
+    results = report.assemble(args, cfg, fx, endpoints, res, counts, srv, (app_s, wall_s), curve, plugin_results,
+                              WORKERS, THREADS)
+    results["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS_DIR / f"{stamp}-{args.scale}-{args.db}{'-quick' if args.quick else ''}.json"
+    out.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    if not args.no_docs:
+        report.write_docs(results, out)
+    print()
+    print(report.table(results))
+    log(f"\nresults: {out.relative_to(BENCH_DIR.parent)}; total {results['total_seconds']:.0f} s")
+    return 0 if results["summary"]["all_targets_met"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

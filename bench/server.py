@@ -1,0 +1,137 @@
+"""gunicorn on loopback for the bench, wrk against it, and process measurements.
+
+Only 127.0.0.1 is ever bound or requested; every wrk run has a fixed duration and the server
+is always stopped (``finally``), also on Ctrl-C."""
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK_DIR = Path(__file__).resolve().parent / "wrk"
+
+
+def ensure_wrk():
+    """The wrk binary; installs the Debian package when missing (needs root or sudo)."""
+    path = shutil.which("wrk")
+    if path:
+        return path
+    print("wrk is missing: installing the Debian package wrk", flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "wrk"], env=env).returncode != 0:
+        subprocess.run(sudo + ["apt-get", "update", "-q"], env=env, check=True)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "wrk"], env=env, check=True)
+    path = shutil.which("wrk")
+    if not path:
+        raise SystemExit("could not install wrk")
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_instance(db_url, directory, secret="bench"):
+    inst = Path(directory)
+    inst.mkdir(parents=True, exist_ok=True)
+    (inst / "config.py").write_text(
+        f"SECRET_KEY = {secret!r}\nSQLALCHEMY_DATABASE_URI = {db_url!r}\nRATELIMIT_ENABLED = False\n",
+        encoding="utf-8")
+    return inst
+
+
+@contextlib.contextmanager
+def gunicorn(db_url, directory, workers=2, threads=4):
+    """Serve core.wsgi:app on a free loopback port; yields (base_url, master Popen, seconds to
+    the first answer)."""
+    port = free_port()
+    inst = write_instance(db_url, directory)
+    env = dict(os.environ, LINLI_INSTANCE_PATH=str(inst))
+    env.pop("LINLI_DATABASE_URL", None)
+    env.pop("LINLI_PLUGINS", None)
+    log = open(inst / "server.log", "wb")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+         "-b", f"127.0.0.1:{port}", "--timeout", "60",
+         "core.wsgi:app"],
+        cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).read()
+                break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("server did not start:\n" + (inst / "server.log").read_text(errors="replace"))
+                time.sleep(0.05)
+        ready = time.perf_counter() - t0
+        yield base, proc, ready
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def worker_pids(master_pid):
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+        return [int(c) for c in children]
+    except OSError:
+        return []
+
+
+def rss_mb(pid):
+    """(current RSS, peak RSS) of a process in MB, from /proc/<pid>/status."""
+    cur = peak = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                cur = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return round(cur, 1), round(peak, 1)
+
+
+def wrk(url, duration, connections=8, threads=2, script="get.lua", env=None, timeout="5s"):
+    """Run wrk for ``duration`` seconds; returns the parsed figures (requests/s, p50/p99 in ms,
+    errors) or raises with wrk's output."""
+    assert url.startswith("http://127.0.0.1:"), url
+    cmd = [shutil.which("wrk") or "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{int(duration)}s",
+           "--timeout", timeout, "-s", str(WRK_DIR / script), url]
+    e = dict(os.environ, BENCH_THREADS=str(threads), **(env or {}))
+    out = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=duration + 60)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    r = json.loads(line[len("BENCH_JSON "):])
+    secs = r["duration_us"] / 1e6
+    errors = r["errors_connect"] + r["errors_read"] + r["errors_write"] + r["errors_timeout"]
+    return {
+        "requests": r["requests"],
+        "rps": round(r["requests"] / secs, 1) if secs else 0.0,
+        "p50_ms": round(r["p50_us"] / 1000, 2),
+        "p90_ms": round(r["p90_us"] / 1000, 2),
+        "p99_ms": round(r["p99_us"] / 1000, 2),
+        "max_ms": round(r["max_us"] / 1000, 2),
+        "non_2xx": r["errors_status"],
+        "socket_errors": errors,
+    }
