@@ -371,6 +371,7 @@ def signup(activity, resident, actor=None, reason=None):
     try:
         db.session.flush()
     except IntegrityError:
+        db.session.rollback()
         _fail(Conflict("already_signed_up", _("You have signed up for this activity already.")))
     result = db.session.execute(
         update(PointsActivity).where(PointsActivity.id == activity.id,
@@ -455,6 +456,7 @@ def claim_hours(activity, resident, *, hours=None, minutes=None, content="", ser
     try:
         db.session.flush()
     except IntegrityError:
+        db.session.rollback()
         _fail(Conflict("already_recorded", _("Hours for this activity are recorded already.")))
     audit.record("points.hours_claimed", community=community, obj=record, actor=resident,
                  after={"minutes": minutes, "content": content})
@@ -491,6 +493,7 @@ def record_hours(activity, volunteer, actor, *, hours=None, minutes=None, conten
         try:
             db.session.flush()
         except IntegrityError:
+            db.session.rollback()
             _fail(Conflict("already_recorded", _("Hours for this activity are recorded already.")))
     else:
         record.minutes, record.content, record.service_date = minutes, content, service_date
@@ -930,6 +933,7 @@ def correct(community, transfer, reason, actor):
     except ledger.InsufficientPoints:
         _fail(Conflict("insufficient_points", _("The balance cannot go below zero.")))
     except IntegrityError:
+        db.session.rollback()
         _fail(Conflict("already_reversed", _("This transfer was corrected already.")))
     audit.record("points.corrected", community=community, obj=reversal, actor=actor, reason=reason,
                  before={"transfer_id": transfer.id}, after={"reversal_id": reversal.id})

@@ -133,7 +133,8 @@ def picture(item_id, name):
     path = svc.upload_dir() / it.picture
     if not path.is_file():
         abort(404)
-    resp = send_file(path, mimetype=it.picture_type, max_age=86400, conditional=True)
+    resp = current_app.response_class(path.read_bytes(), mimetype=it.picture_type)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Disposition"] = "inline"
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -46,3 +46,10 @@ def pts(app, world):
             assert problems == [], problems
 
     return P()
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(app, tmp_path):
+    """Pictures go to the test's own folder, not the developer's instance/."""
+    app.instance_path = str(tmp_path / "instance")
+    yield
