@@ -97,6 +97,12 @@ class Writer:
         self.conn, self.counts = conn, counts
 
     def insert(self, table, rows):
+        if not rows:
+            return
+        # executemany takes its columns from the first row: give every row the same keys.
+        keys = set().union(*(r.keys() for r in rows))
+        if any(len(r) != len(keys) for r in rows):
+            rows = [{k: r.get(k) for k in keys} for r in rows]
         for i in range(0, len(rows), BATCH):
             self.conn.execute(table.insert(), rows[i:i + BATCH])
         self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
@@ -123,6 +129,8 @@ def build(url, scale="street", proposals=None, fresh=True, log=print, plugin_dat
     pcfg = dict(PLUGIN_SCALES[scale])
     if proposals:
         cfg["proposals"] = proposals
+        if scale == "curve":  # the curve grows cases with proposals
+            pcfg["cases"] = proposals
     t0 = time.perf_counter()
     if fresh:
         reset_database(url)
