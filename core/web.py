@@ -49,6 +49,14 @@ def init_app(app, registry):
     alembic.init_app(app)
 
     @app.before_request
+    def refuse_nul():
+        # A NUL character ends a string early in SQLite (a search for "\0" would match everything)
+        # and cannot be stored by PostgreSQL: no form or query field may contain one.
+        for values in (request.args, request.form):
+            if any("\x00" in v for vs in values.listvalues() for v in vs):
+                abort(400)
+
+    @app.before_request
     def csrf_protect():
         if not request.path.startswith("/api/") and app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
@@ -284,7 +292,14 @@ def _error_pages(app):
                                   status=e.status)
         return render_template("error.html", status=e.status, message=e.message), e.status
 
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DataError, OperationalError
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def out_of_range(e):
+        # e.g. ?page=99999999999999999999: an offset the database cannot hold is a bad request
+        db.session.rollback()
+        return handle(400)
 
     @app.errorhandler(OperationalError)
     def db_down(e):

@@ -84,6 +84,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # The session lives in a signed cookie: only the server-side version makes a copy of it
+        # (and the remember-me cookie) useless once the user has logged out.
+        accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")

@@ -150,6 +150,14 @@ def change_password(user, old_password, new_password):
     db.session.commit()
 
 
+def end_sessions(user):
+    """End every session of ``user`` (logout): cookies issued before stop being accepted."""
+    User.query.filter_by(id=user.id).update({User.session_version: User.session_version + 1},
+                                            synchronize_session=False)
+    db.session.commit()
+    db.session.refresh(user)
+
+
 def set_preferences(user, locale=None, large_text=None):
     from flask import current_app
 
