@@ -219,9 +219,12 @@ def case_close(case_id):
 
 
 @endpoint(api_bp, "/cases/<int:case_id>/reopen", ["POST"], summary="Re-open a closed case (mediation staff)",
-          tag=TAG, body={"reason": ("string", "why", True)})
+          tag=TAG, body={"reason": ("string", "why", True),
+                         "agreed_party_ids": ("array", "parties who refused and now agree", False)})
 def case_reopen(case_id):
-    return _do(case_id, lambda c, d: svc.reopen(c, current_user, d.get("reason")))
+    return _do(case_id, lambda c, d: svc.reopen(c, current_user, d.get("reason"),
+                                                d.get("agreed_party_ids") if isinstance(d.get("agreed_party_ids"), list)
+                                                else ()))
 
 
 @endpoint(api_bp, "/cases/<int:case_id>/joint-meeting", ["POST"], summary="Hand the case to the joint meeting",

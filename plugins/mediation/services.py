@@ -699,27 +699,25 @@ def close(case, actor, outcome, reason=None):
     db.session.commit()
 
 
-def reopen(case, actor, reason):
+def reopen(case, actor, reason, now_agreeing=()):
+    """Re-open a closed case (mediation staff). A case closed because a party refused can only be
+    re-opened with that party's new consent (``now_agreeing``: their party ids)."""
     require_staff(actor, case.community)
     if case.status == "open":
         raise Conflict("case_open", _("This case is open."))
     reason = _text(reason, 500)
     if not reason:
         _invalid({"reason": _("Give a reason.")})
-    if case.outcome == "refused" and any(p.consent == "refused" for p in case.parties):
+    agreeing = {_int(x) for x in now_agreeing or ()}
+    if any(p.consent == "refused" and p.id not in agreeing for p in case.parties):
         raise Conflict("refused", _("A party refused mediation. Record their new consent before re-opening."))
+    for p in case.parties:
+        if p.id in agreeing:
+            p.consent, p.consent_at = "agreed", utcnow()
     case.status, case.outcome, case.closed_at = "open", None, None
     _history(case, "reopened", actor, reason)
     _audit("case.reopened", case, actor)
     db.session.commit()
-
-
-def reconsent_and_reopen(case, party, actor, reason):
-    """A party who refused now agrees: record it and re-open (staff)."""
-    require_staff(actor, case.community)
-    party.consent, party.consent_at = "agreed", utcnow()
-    db.session.flush()
-    reopen(case, actor, reason)
 
 
 # ── holidays ────────────────────────────────────────────────────────────────────────────

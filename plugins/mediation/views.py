@@ -436,7 +436,9 @@ def close(case_id):
 @bp.route("/cases/<int:case_id>/reopen", methods=["POST"])
 @member_required
 def reopen(case_id):
-    return _action(case_id, lambda c, f: svc.reopen(c, current_user, f.reason.data), _("The case is open again."),
+    agreeing = request.form.getlist("agreed_party")
+    return _action(case_id, lambda c, f: svc.reopen(c, current_user, f.reason.data, agreeing),
+                   _("The case is open again."),
                    ReasonForm, "reason_form", "rs")
 
 

@@ -253,3 +253,25 @@ def test_an_assigned_grid_worker_sees_only_their_case(app, world, case, login):
     assert "OTHER" in bh.get(f"/c/test/mediation/cases/{other.id}").get_data(as_text=True)
     assert bh.get(f"/c/test/mediation/cases/{case.id}").status_code == 404
     assert bh.get("/c/test/mediation/stats").status_code == 403
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant", "en"])
+def test_every_page_renders_for_mediation_staff_and_the_party(app, world, full_case, login, locale):
+    from core.models import User
+
+    case, ids = full_case
+    for user in (world.mediator, world.resident):
+        db.session.get(User, user.id).locale = locale
+    db.session.commit()
+    m, party = login(world.mediator), login(world.resident)
+    for rule, method in _routes(app, "c.mediation."):
+        if method != "GET":
+            continue
+        url = _url(rule, ids)
+        r = m.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+        if rule.endpoint in ("c.mediation.index", "c.mediation.new", "c.mediation.case", "c.mediation.roster",
+                             "c.mediation.print_agreement"):
+            assert party.get(url).status_code == 200, url
+    home = m.get("/c/test/").get_data(as_text=True)
+    assert "/c/test/mediation/stats" in home  # the dashboard widget for mediation staff

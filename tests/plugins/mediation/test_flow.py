@@ -110,3 +110,27 @@ def test_demo_data_tells_the_story(app):
     assert MediationRosterSlot.query.filter_by(title="道德门诊").count() == 1
     assert MediationHoliday.query.filter_by(community_id=community.id).count() == 15
     assert MediationBooking.query.count() == 0
+
+
+def test_demo_noise_case_is_seen_by_its_mediator_and_parties_only(app):
+    from core.demo import DEMO_PASSWORD, load_demo
+    from plugins.mediation.models import MediationCase
+
+    community, _created = load_demo("demo")
+    noise = MediationCase.query.filter_by(community_id=community.id, category="noise").one()
+
+    def client(login):
+        c = app.test_client()
+        assert c.post("/auth/login", data={"login": login, "password": DEMO_PASSWORD}).status_code == 302
+        return c
+
+    url = f"/c/demo/mediation/cases/{noise.id}"
+    assert "502住户" in client("tiaojieyuan").get(url).get_data(as_text=True)
+    party = client("resident1").get(url).get_data(as_text=True)
+    assert "加装防滑静音垫" in party and "502住户夜间" not in party
+    stats = client("tiaojieyuan").get("/c/demo/mediation/stats").get_data(as_text=True)
+    assert "<svg" in stats
+    for login in ("resident4", "staff", "admin", "loudongzhang"):
+        c = client(login)
+        assert c.get(url).status_code == 404, login
+        assert noise.number not in c.get("/c/demo/mediation/").get_data(as_text=True), login

@@ -113,8 +113,11 @@ def test_an_explicit_refusal_stops_mediation(app, world, login):
     assert (c.status, c.outcome) == ("closed", "refused")
     with pytest.raises(Conflict):
         svc.reopen(c, world.mediator, "再试")
-    svc.reconsent_and_reopen(c, c.parties[1], world.mediator, "乙方改变主意，同意调解")
-    assert c.status == "open"
+    r = login(world.mediator).post(f"/c/test/mediation/cases/{c.id}/reopen",
+                                   data={"rs-reason": "乙方改变主意，同意调解", "agreed_party": str(c.parties[1].id)})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert c.status == "open" and c.parties[1].consent == "agreed"
     svc.set_consent(c, c.parties[0], world.mediator, "refused")
     assert (c.status, c.outcome) == ("closed", "refused")
 
