@@ -66,8 +66,9 @@ def browser():
         b.close()
 
 
-def build_demo_database(path, plugins):
-    """A fresh SQLite file with every table and the demo community (slug demo)."""
+def build_demo_database(path, plugins, seed=None):
+    """A fresh SQLite file with every table and the demo community (slug demo); ``seed(community)``
+    then adds what a test module needs (in a request context, as the app's own code expects)."""
     from core import create_app
     from core.demo import load_demo
     from core.extensions import db
@@ -81,6 +82,10 @@ def build_demo_database(path, plugins):
         community, _accounts = load_demo("demo")
         community.seconds_threshold = THRESHOLD
         db.session.commit()
+        if seed is not None:
+            with app.test_request_context("/"):
+                seed(community)
+                db.session.commit()
         db.session.remove()
         db.engine.dispose()
     return url
@@ -101,9 +106,13 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(request, tmp_path_factory):
+    """The module's live server on a fresh demo database (plus the module's ``seed(community)``)."""
+    needs = getattr(request.module, "NEEDS_PLUGIN", None)
+    if needs and needs not in INSTALLED:
+        pytest.skip(f"the {needs} module is not installed here (LINLI_PLUGINS)")
     tmp = tmp_path_factory.mktemp("browser")
-    url = build_demo_database(tmp / "linli.sqlite", INSTALLED)
+    url = build_demo_database(tmp / "linli.sqlite", INSTALLED, getattr(request.module, "seed", None))
     with live_server(url, tmp, plugins=INSTALLED, extra_config=f"PASSWORD_HASH_METHOD = {FAST_HASH!r}") as base:
         s = Site(base, INSTALLED, tmp)
         yield s
@@ -270,3 +279,57 @@ class Person:
 
     def screenshot(self, path, full_page=False):
         self.page.screenshot(path=str(path), full_page=full_page)
+
+
+FOCUS_JS = """(sel) => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return {tag: 'body', match: false, visible: true};
+  const cs = getComputedStyle(e);
+  const ring = (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== 'none';
+  return {tag: e.tagName + (e.name ? '[name=' + e.name + ']' : '') + ' ' + (e.textContent || '').trim().slice(0, 30),
+          match: e.matches(sel), visible: ring};
+}"""
+
+
+class Keyboard:
+    """Drive a Person with the keyboard only (Tab, typing, Space for a radio button, Enter), and
+    note every control that takes focus without a visible focus ring."""
+
+    def __init__(self, person):
+        self.person, self.page = person, person.page
+        self.no_ring = []
+
+    def tab_to(self, selector, limit=150):
+        for _ in range(limit):
+            self.page.keyboard.press("Tab")
+            info = self.page.evaluate(FOCUS_JS, selector)
+            if not info["visible"]:
+                self.no_ring.append(f"{self.person.path}: {info['tag']}")
+            if info["match"]:
+                return
+        raise AssertionError(f"{self.person.path}: Tab never reached {selector}")
+
+    def press(self, key):
+        self.page.keyboard.press(key)
+
+    def enter(self):
+        with self.page.expect_navigation() as nav:
+            self.page.keyboard.press("Enter")
+        assert nav.value.status == 200, f"{self.page.url}: HTTP {nav.value.status}"
+        self.person.check()
+
+    def type(self, text):
+        self.page.keyboard.type(text)
+
+    def login(self, who, password=DEMO_PASSWORD):
+        self.tab_to('a[href^="/auth/login"]')
+        self.enter()
+        self.tab_to('input[name="login"]')
+        self.type(who)
+        self.tab_to('input[name="password"]', limit=1)
+        self.type(password)
+        self.enter()
+        assert self.page.locator('form[action="/auth/logout"]').count() == 1, f"{who} is not logged in"
+
+    def assert_focus_visible(self):
+        assert not self.no_ring, "focus is not visible on:\n" + "\n".join(self.no_ring)

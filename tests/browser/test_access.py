@@ -2,42 +2,7 @@
 switch (with and without JavaScript). axe-core audits every page visited (conftest.Person)."""
 import pytest
 
-FOCUS_JS = """(sel) => {
-  const e = document.activeElement;
-  if (!e || e === document.body) return {tag: 'body', match: false, visible: true};
-  const cs = getComputedStyle(e);
-  const ring = (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== 'none';
-  return {tag: e.tagName + (e.name ? '[name=' + e.name + ']' : '') + ' ' + (e.textContent || '').trim().slice(0, 30),
-          match: e.matches(sel), visible: ring};
-}"""
-
-
-class Keyboard:
-    """Drive a Person with Tab, typing and Enter only."""
-
-    def __init__(self, person):
-        self.person, self.page = person, person.page
-        self.no_ring = []
-
-    def tab_to(self, selector, limit=120):
-        for _ in range(limit):
-            self.page.keyboard.press("Tab")
-            info = self.page.evaluate(FOCUS_JS, selector)
-            if not info["visible"]:
-                self.no_ring.append(f"{self.person.path}: {info['tag']}")
-            if info["match"]:
-                return
-        raise AssertionError(f"{self.person.path}: Tab never reached {selector}")
-
-    def enter(self):
-        with self.page.expect_navigation() as nav:
-            self.page.keyboard.press("Enter")
-        assert nav.value.status == 200, f"{self.page.url}: HTTP {nav.value.status}"
-        self.person.check()
-
-    def type(self, text):
-        self.page.keyboard.type(text)
-
+from tests.browser.conftest import Keyboard
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_second_a_proposal_with_the_keyboard_only(people, site, viewport):
@@ -47,14 +12,7 @@ def test_second_a_proposal_with_the_keyboard_only(people, site, viewport):
     person = people(viewport=viewport)
     person.go("/c/demo/")
     kb = Keyboard(person)
-    kb.tab_to('a[href^="/auth/login"]')
-    kb.enter()
-    kb.tab_to('input[name="login"]')
-    kb.type(who)
-    kb.tab_to('input[name="password"]', limit=1)
-    kb.type("linli-demo-2026")
-    kb.enter()
-    assert person.page.locator('form[action="/auth/logout"]').count() == 1
+    kb.login(who)
     kb.tab_to('nav.main-nav a[href$="/c/demo/proposals/"]')
     kb.enter()
     kb.tab_to('input[name="q"]')
@@ -67,7 +25,7 @@ def test_second_a_proposal_with_the_keyboard_only(people, site, viewport):
     kb.enter()
     assert person.page.locator(".flash-success").count() == 1, person.flash()
     assert person.page.locator("main .badge.state-open, main .badge.state-coordinating").count() >= 1
-    assert not kb.no_ring, "focus is not visible on:\n" + "\n".join(kb.no_ring)
+    kb.assert_focus_visible()
 
 
 def _large_text_on(person):
