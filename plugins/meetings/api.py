@@ -196,7 +196,7 @@ def meeting_get(meeting_id):
     return jsonify(meeting_json(_meeting(meeting_id), full=True))
 
 
-@endpoint(api_bp, "/<int:meeting_id>", ["PATCH"], summary="Change time, place or title (staff; SEQUENCE + 1)",
+@endpoint(api_bp, "/<int:meeting_id>", ["PUT"], summary="Change time, place or title (staff; SEQUENCE + 1; fields not sent are kept)",
           tag=TAG, body={"starts_at": ("string", "ISO 8601 with offset", False), "duration": ("integer", "minutes", False),
                          "title": ("string", "title", False), "place": ("string", "place", False),
                          "online_url": ("string", "online meeting link", False)})
@@ -295,7 +295,7 @@ def minutes_step(meeting_id, action):
     return jsonify(meeting_json(meeting, full=True))
 
 
-@endpoint(api_bp, "/action-items/<int:action_id>", ["PATCH"], summary="Update an action item (closing needs owner and due date)",
+@endpoint(api_bp, "/action-items/<int:action_id>", ["PUT"], summary="Update an action item (closing needs owner and due date; fields not sent are kept)",
           tag=TAG, body={"owner_org_id": ("integer", "responsible organisation", False),
                          "owner_name": ("string", "responsible person", False),
                          "owner_login": ("string", "responsible account", False),

@@ -280,7 +280,7 @@ def rotation(body):
 
 
 # ── meetings ────────────────────────────────────────────────────────────────────────────
-def _meeting_fields(body, data, *, require_future=True):
+def _meeting_fields(body, data, *, require_future=True, old_start=None):
     errors = {}
     title = (data.get("title") or "").strip() or body.name
     starts = data.get("starts_at")
@@ -294,7 +294,7 @@ def _meeting_fields(body, data, *, require_future=True):
         errors["title"] = _("Give a title of at most 160 characters.")
     if starts is None:
         errors["starts_at"] = _("Give the date and time of the meeting.")
-    elif require_future and starts <= utcnow():
+    elif require_future and starts != old_start and starts <= utcnow():
         errors["starts_at"] = _("The meeting cannot start in the past.")
     if minutes is None or not 15 <= minutes <= 12 * 60:
         errors["duration"] = _("Give a duration of 15 minutes to 12 hours.")
@@ -391,7 +391,7 @@ def update_meeting(meeting, actor, data):
     merged.update({k: v for k, v in data.items() if v is not None})
     if data.get("date"):
         merged["starts_at"] = None
-    fields = _meeting_fields(meeting.body, merged)
+    fields = _meeting_fields(meeting.body, merged, old_start=meeting.starts_at)
     before = {k: getattr(meeting, k) for k in fields}
     if before == fields:
         return meeting
@@ -498,6 +498,8 @@ def remove_agenda_item(meeting, actor, item):
     _editable(meeting)
     if Resolution.query.filter_by(agenda_item_id=item.id).first():
         raise Conflict("has_resolution", _("This item already has a resolution."))
+    if item.kind == "minutes":
+        raise Conflict("minutes_item", _("A meeting starts by confirming the previous minutes; this item stays."))
     audit.record("meetings.agenda.removed", community=community, obj=item, actor=actor, before={"title": item.title})
     db.session.delete(item)
     _bump(meeting)
@@ -979,6 +981,8 @@ def approve_minutes(meeting, actor, org_id=None):
     """One organisation approves the minutes: its delegate (or substitute) with an account, or staff
     recording it for them. Each organisation once; when all have approved, the minutes are approved."""
     community = meeting.community
+    if not (can(MINUTES, community, user=actor) or is_delegate(actor, meeting.body)):
+        raise Forbidden("forbidden", _("You do not have permission to do this."))
     if meeting.minutes_state in ("approved", "published"):
         raise Conflict("already_approved", _("These minutes are approved already."))
     if meeting.minutes_state != "review":
