@@ -274,8 +274,12 @@ def _error_pages(app):
     def handle(status, message=None):
         message = message or messages.get(status, messages[500])()
         if _wants_json():
-            return error_response(codes.get(status, "error"), message, status=status)
-        return render_template("error.html", status=status, message=message), status
+            resp = error_response(codes.get(status, "error"), message, status=status)
+        else:
+            resp = app.make_response((render_template("error.html", status=status, message=message), status))
+        if status == 503:
+            resp.headers["Retry-After"] = "30"
+        return resp
 
     for status in messages:
         app.register_error_handler(status, lambda e, s=status: handle(s))
@@ -292,7 +296,7 @@ def _error_pages(app):
                                   status=e.status)
         return render_template("error.html", status=e.status, message=e.message), e.status
 
-    from sqlalchemy.exc import DataError, OperationalError
+    from sqlalchemy.exc import DataError, InternalError, OperationalError
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)
@@ -305,4 +309,15 @@ def _error_pages(app):
     def db_down(e):
         db.session.rollback()
         app.logger.error("database error: %s", e)
+        return handle(503)
+
+    @app.errorhandler(InternalError)
+    def db_read_only(e):
+        # PostgreSQL refusing writes (a read-only database or a standby after failover): 503, and
+        # drop the pooled connections so the next request gets a fresh session once it is back.
+        if getattr(getattr(e, "orig", None), "sqlstate", None) != "25006":
+            raise e
+        db.session.rollback()
+        db.engine.dispose()
+        app.logger.error("database refuses writes: %s", e)
         return handle(503)

@@ -1,0 +1,273 @@
+"""Faults (issue 7): the server killed with SIGKILL in the middle of a storm of writes, and a
+database that refuses writes or is not there. Every acknowledged write survives, nothing is
+half-written, errors are a clear 503 and the app recovers by itself."""
+import os
+import signal
+import sqlite3
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from core.extensions import db
+from core.models import Proposal, ProposalComment, ProposalSecond, ProposalTransition
+from core.services import proposals, tokens
+from tests.conftest import PG_URL, FreshContextClient, make_app
+from tests.live import live_server, request, storm
+
+# ── SIGKILL in the middle of a storm ────────────────────────────────────────────────────
+
+
+def _server_pids(port):
+    """The gunicorn master listening on ``port`` (a child of this process) and its workers."""
+    def children(pid):
+        out = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+        return out
+
+    masters = [p for p in children(os.getpid())
+               if f"127.0.0.1:{port}".encode() in Path(f"/proc/{p}/cmdline").read_bytes()]
+    assert len(masters) == 1, masters
+    return masters + children(masters[0])
+
+
+def _check_consistent(community_id):
+    """No half-written proposal: counters match their rows, the state matches the history."""
+    db.session.expire_all()
+    for p in Proposal.query.filter_by(community_id=community_id):
+        assert p.comments_count == ProposalComment.query.filter_by(proposal_id=p.id).count(), p.id
+        assert p.seconds_count == ProposalSecond.query.filter_by(proposal_id=p.id).count(), p.id
+        history = ProposalTransition.query.filter_by(proposal_id=p.id).order_by(ProposalTransition.id).all()
+        assert history and history[0].to_state == "draft", p.id
+        assert history[-1].to_state == p.state, (p.id, p.state, [h.to_state for h in history])
+
+
+def test_sigkill_mid_storm_loses_no_acknowledged_write(app, world, tmp_path, db_url):
+    open_ = [proposals.create(world.community, world.mediator, {
+        "title": f"第{i}号提案：小区公共事务", "body": "请大家附议和讨论这件事情。", "category": "other"}).id
+        for i in range(12)]
+    seconders = [tokens.create(u, "fault")[1] for u in (world.resident, world.resident2, world.building_head,
+                                                          world.grid_worker)]
+    writers = [tokens.create(u, "fault")[1] for u in (world.resident, world.resident2, world.newbie,
+                                                        world.mediator)]
+    cid = world.community.id
+    users = [world.resident.id, world.resident2.id, world.building_head.id, world.grid_worker.id]
+    db.session.remove()
+    acked = {"proposal": [], "comment": [], "second": []}
+    lock = threading.Lock()
+    enough = threading.Event()
+    KILL_AFTER = 40  # acknowledged writes before the kill (bounded: at most 8 × 30 requests)
+
+    def ack(kind, value):
+        with lock:
+            acked[kind].append(value)
+            if sum(len(v) for v in acked.values()) >= KILL_AFTER:
+                enough.set()
+
+    with live_server(db_url, tmp_path) as base:
+        port = urlparse(base).port
+        api = f"{base}/api/v1/c/test"
+
+        def work(i):
+            failures = 0
+            for n in range(30):
+                try:
+                    if i < 4:  # seconds: each resident goes through the proposals
+                        pid = open_[n % len(open_)]
+                        if n >= len(open_):
+                            break
+                        status, body = request("POST", f"{api}/proposals/{pid}/second", token=seconders[i], timeout=10)
+                        if status == 201:
+                            ack("second", (pid, i))
+                    elif n % 2:
+                        pid = open_[(n + i) % len(open_)]
+                        status, body = request("POST", f"{api}/proposals/{pid}/comments", token=writers[i - 4],
+                                               body={"body": f"评论 {i}-{n}：同意，尽快办。"}, timeout=10)
+                        if status == 201:
+                            ack("comment", body["id"])
+                    else:
+                        status, body = request("POST", f"{api}/proposals", token=writers[i - 4], timeout=10, body={
+                            "title": f"风暴中的提案 {i}-{n}", "body": "服务器被杀死前提交的提案。", "category": "other"})
+                        if status == 201:
+                            ack("proposal", body["id"])
+                except Exception:  # the server is gone: stop after a few refusals
+                    failures += 1
+                    if failures >= 3:
+                        break
+            return failures
+
+        killer = threading.Thread(target=lambda: enough.wait(60) and [
+            os.kill(pid, signal.SIGKILL) for pid in _server_pids(port)])
+        killer.start()
+        results = storm(8, work)
+        killer.join(60)
+        assert enough.is_set(), acked
+        assert not any(isinstance(r, BaseException) for r in results), results
+    total = sum(len(v) for v in acked.values())
+    assert total >= KILL_AFTER
+
+    # after a restart on the same database, everything acknowledged is there
+    with live_server(db_url, tmp_path) as base:
+        api = f"{base}/api/v1/c/test"
+        for pid in acked["proposal"]:
+            status, body = request("GET", f"{api}/proposals/{pid}")
+            assert status == 200 and body["state"] == "open", (pid, status)
+        status, body = request("POST", f"{api}/proposals", token=writers[0], body={
+            "title": "重启后的提案", "body": "服务器重启后一切正常。", "category": "other"})
+        assert status == 201
+    db.session.expire_all()
+    for cid_ in acked["comment"]:
+        assert db.session.get(ProposalComment, cid_) is not None, cid_
+    for pid, i in acked["second"]:
+        assert ProposalSecond.query.filter_by(proposal_id=pid, user_id=users[i]).count() == 1
+    _check_consistent(cid)
+
+
+# ── a database that refuses writes, or is not there ─────────────────────────────────────
+def _assert_503(resp, api=False):
+    assert resp.status_code == 503, (resp.status_code, resp.data[:300])
+    assert resp.headers.get("Retry-After")
+    if api:
+        assert resp.get_json()["error"]["code"] == "unavailable"
+    else:
+        assert resp.mimetype == "text/html"
+        assert "503" in resp.data.decode() or "稍后" in resp.data.decode() or "shortly" in resp.data.decode()
+
+
+@pytest.fixture
+def refusing_writes(db_url):
+    """A context: while inside, the database refuses every write (SQLite: another process holds
+    the write lock; PostgreSQL: the database is read-only)."""
+    import contextlib
+
+    if PG_URL:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(db_url)
+        admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+        @contextlib.contextmanager
+        def ctx():
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'ALTER DATABASE "{url.database}" SET default_transaction_read_only = on')
+                try:
+                    yield
+                finally:
+                    conn.execute(f'ALTER DATABASE "{url.database}" RESET default_transaction_read_only')
+        return ctx, {}
+
+    path = db_url[len("sqlite:///"):]
+
+    def short_wait(dbapi_conn, _record):  # runs after core.web's pragmas: fail fast instead of 15 s
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            dbapi_conn.execute("PRAGMA busy_timeout=200")
+
+    event.listen(Engine, "connect", short_wait)
+
+    @contextlib.contextmanager
+    def ctx():
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    yield ctx, {}
+    event.remove(Engine, "connect", short_wait)
+
+
+@pytest.fixture
+def refusing(refusing_writes):
+    return refusing_writes[0] if isinstance(refusing_writes, tuple) else refusing_writes
+
+
+def test_writes_refused_give_503_and_the_app_recovers(app, world, db_url, refusing, api):
+    p = proposals.create(world.community, world.mediator, {
+        "title": "数据库只读时的提案", "body": "测试数据库拒绝写入时的表现。", "category": "other"})
+    pid, cid = p.id, world.community.id
+    token = tokens.create(world.resident, "ro")[1]
+    db.session.remove()
+    fresh = make_app(db_url)  # its own connections, opened while the database refuses writes
+    fresh.test_client_class = FreshContextClient
+    client = fresh.test_client()
+    r = client.post("/auth/login", data={"login": "resident", "password": "correct-horse-9"})
+    assert r.status_code == 302
+    headers = {"Authorization": f"Bearer {token}"}
+    with refusing():
+        with fresh.app_context():
+            db.engine.dispose()
+        r = client.post(f"/c/test/proposals/{pid}/comment", data={"body": "只读时的评论"})
+        _assert_503(r)
+        r = client.post(f"/api/v1/c/test/proposals/{pid}/comments", json={"body": "只读时的评论"}, headers=headers)
+        _assert_503(r, api=True)
+        assert client.get(f"/c/test/proposals/{pid}").status_code == 200  # reading still works
+    # the database is back: the same app writes again, without a restart
+    r = client.post(f"/c/test/proposals/{pid}/comment", data={"body": "恢复后的评论"})
+    assert r.status_code == 302
+    r = client.post(f"/api/v1/c/test/proposals/{pid}/comments", json={"body": "恢复后的评论"}, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    db.session.expire_all()
+    assert [c.body for c in ProposalComment.query.filter_by(proposal_id=pid)] == ["恢复后的评论"] * 2
+    _check_consistent(cid)
+    with fresh.app_context():
+        db.engine.dispose()
+
+
+def test_a_missing_database_gives_503_and_the_app_recovers_when_it_is_back(app, world, db_url, tmp_path):
+    db.session.remove()
+    if PG_URL:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(db_url)
+        name = f"{url.database}_gone"
+        admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        target = url.set(database=name).render_as_string(hide_password=False)
+
+        def bring_back():
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"')
+    else:
+        src = db_url[len("sqlite:///"):]
+        missing = tmp_path / "not-mounted" / "linli.sqlite"
+        target = f"sqlite:///{missing}"
+
+        def bring_back():
+            missing.parent.mkdir()
+            with sqlite3.connect(src) as source, sqlite3.connect(missing) as dest:
+                source.backup(dest)  # the live database, WAL included
+    gone = make_app(target)
+    gone.test_client_class = FreshContextClient
+    client = gone.test_client()
+    try:
+        for _ in range(3):  # not a crash loop: every request gets the same clear answer
+            _assert_503(client.get("/c/test/"))
+            _assert_503(client.get("/api/v1/communities"), api=True)
+            _assert_503(client.post("/auth/login", data={"login": "resident", "password": "correct-horse-9"}))
+        assert client.get("/healthz").status_code == 200  # liveness does not depend on the database
+        bring_back()
+        assert client.get("/c/test/").status_code == 200
+        status = client.post("/auth/login", data={"login": "resident", "password": "correct-horse-9"}).status_code
+        assert status == 302
+        r = client.get("/api/v1/communities")
+        assert r.status_code == 200 and "test" in r.get_data(as_text=True)
+    finally:
+        with gone.app_context():
+            db.engine.dispose()
+        if PG_URL:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
