@@ -11,6 +11,9 @@ A ballot given to :func:`count` is ``(choice, heads, area)``:
   (options left out rank below every ranked one);
 * ``heads`` is the voter's headcount (1; an owner with several units is still 1);
 * ``area`` is the voter's exclusive floor area in hundredths of a m² (owners' ballots; else 0).
+
+A fourth element ``n`` may group ``n`` identical ballots whose heads and areas are summed (the
+server groups them in SQL); every count is linear in heads and areas, so the result is the same.
 """
 from __future__ import annotations
 
@@ -113,16 +116,19 @@ def count(spec: Spec, ballots) -> dict:
     """Count ``ballots`` under ``spec``; returns a JSON-ready result (see docs/ballot-format.md)."""
     if spec.method not in METHODS:
         raise ValueError(f"unknown method {spec.method!r}")
-    ballots = ballots if isinstance(ballots, list) else list(ballots)
     valid_heads = spoiled_heads = valid_area = spoiled_area = 0
-    n_ballots = len(ballots)
-    for choice, heads, area in ballots:
+    n_ballots = 0
+    valid = []
+    for b in ballots:
+        choice, heads, area = b[0], b[1], b[2]
+        n_ballots += b[3] if len(b) > 3 else 1
         if choice is None:
             spoiled_heads += heads
             spoiled_area += area
         else:
             valid_heads += heads
             valid_area += area
+            valid.append((choice, heads, area))
     part_heads = valid_heads + (spoiled_heads if spec.spoiled_participates else 0)
     part_area = valid_area + (spoiled_area if spec.spoiled_participates else 0)
     result = {
@@ -136,7 +142,6 @@ def count(spec: Spec, ballots) -> dict:
                     "spoiled_participates": spec.spoiled_participates},
         "tests": [], "passed": None, "winner": None, "tie": None,
     }
-    valid = [(c, h, a) for c, h, a in ballots if c is not None]
     if spec.method == "majority":
         _majority(spec, valid, part_heads, part_area, spoiled_heads, result)
     elif spec.method == "approval":
@@ -216,27 +221,28 @@ def _irv(spec, valid, result):
     for ranking, w in groups.items():
         first[ranking[0]] += w
     result["counts"] = [{"option": i, "heads": first[i], "area": "0.00"} for i in range(n)]
+    # Each group of identical rankings sits on the pile of its highest continuing option; an
+    # elimination moves only the groups on the eliminated pile (work ~ number of transfers).
     continuing = set(range(n))
     rounds = []
     items = list(groups.items())
+    piles = {i: [] for i in range(n)}
+    pointer = [0] * len(items)
+    tally = [0] * n
+    for gi, (ranking, w) in enumerate(items):
+        piles[ranking[0]].append(gi)
+        tally[ranking[0]] += w
+    exhausted = 0
     while continuing:
-        tally = dict.fromkeys(continuing, 0)
-        exhausted = 0
-        for ranking, w in items:
-            for pos in ranking:
-                if pos in continuing:
-                    tally[pos] += w
-                    break
-            else:
-                exhausted += w
-        active = sum(tally.values())
-        rnd = {"counts": {str(k): v for k, v in sorted(tally.items())}, "active": active, "exhausted": exhausted,
+        current = {k: tally[k] for k in continuing}
+        active = sum(current.values())
+        rnd = {"counts": {str(k): v for k, v in sorted(current.items())}, "active": active, "exhausted": exhausted,
                "eliminated": None, "tie": None, "elected": None}
         rounds.append(rnd)
         if active == 0:
             break
-        leader_votes = max(tally.values())
-        leaders = [k for k, v in tally.items() if v == leader_votes]
+        leader_votes = max(current.values())
+        leaders = [k for k, v in current.items() if v == leader_votes]
         if leader_votes * 2 > active or len(continuing) == 1:
             rnd["elected"] = leaders[0]
             result["winner"] = leaders[0]
@@ -246,8 +252,8 @@ def _irv(spec, valid, result):
             rnd["elected"] = result["winner"] = rnd["tie"]["chosen"]
             result["tie"] = rnd["tie"]
             break
-        low = min(tally.values())
-        lowest = [k for k, v in tally.items() if v == low]
+        low = min(current.values())
+        lowest = [k for k, v in current.items() if v == low]
         if len(lowest) > 1:
             rnd["tie"] = _tie(spec.tie_seed, lowest, pick_last=True)
             out = rnd["tie"]["chosen"]
@@ -255,6 +261,18 @@ def _irv(spec, valid, result):
             out = lowest[0]
         rnd["eliminated"] = out
         continuing.discard(out)
+        tally[out] = 0
+        for gi in piles.pop(out):
+            ranking, w = items[gi]
+            p = pointer[gi] + 1
+            while p < len(ranking) and ranking[p] not in continuing:
+                p += 1
+            if p < len(ranking):
+                pointer[gi] = p
+                piles[ranking[p]].append(gi)
+                tally[ranking[p]] += w
+            else:
+                exhausted += w
     result["rounds"] = rounds
 
 

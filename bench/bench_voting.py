@@ -1,0 +1,216 @@
+"""Benchmarks of the voting module (issue 3), run by `make bench` through ``run()``:
+
+1. counting 100,000 ballots, pure code: yes/no/abstain (owners' double majority) and instant
+   runoff with 8 options;
+2. closing a ballot of 100,000 counted ballots in the database (SQLite): read, count, store the
+   result and closing hash — target under 1 second for majority and for IRV with 8 options;
+3. casting votes against a real 2-worker gunicorn on SQLite (loopback only): votes per second
+   and errors — target at least 300 votes/s with no errors.
+
+Each part prints one line; nothing here is a test."""
+import os
+import random
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+N_BALLOTS = 100_000
+N_OPTIONS = 8
+
+
+def _ballots(method, n, rng):
+    out = []
+    for _ in range(n):
+        if method == "majority":
+            out.append(((rng.choices((0, 1, 2), (6, 3, 1))[0],), 1, rng.randrange(5000, 15000)))
+        else:
+            k = rng.randint(1, N_OPTIONS)
+            out.append((tuple(rng.sample(range(N_OPTIONS), k)), 1, 0))
+    return out
+
+
+def bench_counting():
+    from plugins.voting.counting import Spec, count
+
+    rng = random.Random(1)
+    rows = []
+    for method, spec in (("majority", Spec("majority", 3, unit="owners", matter_class="ordinary",
+                                           heads_total=N_BALLOTS + 1000, area_total=2_000_000_000)),
+                         ("irv", Spec("irv", N_OPTIONS, tie_seed="bench"))):
+        ballots = _ballots(method, N_BALLOTS, rng)
+        t = time.perf_counter()
+        result = count(spec, ballots)
+        dt = time.perf_counter() - t
+        rows.append((method, dt))
+        print(f"voting: count {N_BALLOTS:,} {method} ballots (pure): {dt:.3f} s "
+              f"(winner {result['winner']}, {len(result.get('rounds') or [])} rounds)", flush=True)
+    return rows
+
+
+def _app(url):
+    os.environ.setdefault("LINLI_PLUGINS", "voting")
+    from core import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True}, plugins=["voting"])
+
+
+def _community(db, slug):
+    from decimal import Decimal
+
+    from core.models import Building, Grid, Household, Unit
+    from core.services import accounts, structure
+
+    c = structure.create_community(slug, "评测社区", enable_all=True)
+    grid = Grid(community_id=c.id, name="一网格")
+    db.session.add(grid)
+    db.session.flush()
+    building = Building(community_id=c.id, grid_id=grid.id, name="1号楼")
+    db.session.add(building)
+    db.session.flush()
+    unit = Unit(building_id=building.id, name="1单元")
+    db.session.add(unit)
+    db.session.flush()
+    h = Household(community_id=c.id, unit_id=unit.id, room="101", floor_area=Decimal("90.00"))
+    db.session.add(h)
+    staff = accounts.create_user("benchstaff", "correct-horse-9", "评测社工")
+    from core.models import Membership
+
+    db.session.add(Membership(user_id=staff.id, community_id=c.id, roles="staff,admin"))
+    db.session.commit()
+    return c, staff, h, unit
+
+
+def bench_close(tmp):
+    """Closing a ballot whose log holds 100,000 counted ballots (written with executemany)."""
+    from sqlalchemy import update
+
+    from core.extensions import db
+    from core.models import HouseholdMember
+    from plugins.voting import services
+    from plugins.voting.models import Ballot, Entry
+
+    url = f"sqlite:///{tmp}/close.sqlite"
+    app = _app(url)
+    rows = []
+    with app.app_context():
+        db.create_all()
+        c, staff, h, _unit = _community(db, "bench")
+        db.session.add(HouseholdMember(household_id=h.id, name="业主", relation="owner", phone="13900000000"))
+        db.session.commit()
+        rng = random.Random(2)
+        for method, data in (("majority", {"unit": "owners", "matter_class": "ordinary"}),
+                             ("irv", {"method": "irv", "options": [f"方案{i + 1}" for i in range(N_OPTIONS)]})):
+            b = services.create(c, staff, {"title": f"评测 {method}", "days": 3, **data}, open_now=True)
+            ballots = _ballots(method, N_BALLOTS, rng)
+            now = "2026-11-21T00:00:00+00:00"
+            params = [{"ballot_id": b.id, "seq": i + 1, "voter_tag": f"B{i}", "choice": list(ch), "heads": 1,
+                       "area": area, "source": "online", "counted": True, "at": now, "prev_hash": "0" * 64,
+                       "hash": f"{i:064x}", "receipt": f"{i:010X}"}
+                      for i, (ch, _h, area) in enumerate(ballots)]
+            for p in params:
+                p["area"] = f"{p['area'] // 100}.{p['area'] % 100:02d}"
+            db.session.execute(Entry.__table__.insert(), params)
+            db.session.execute(update(Ballot).where(Ballot.id == b.id).values(entries_count=N_BALLOTS))
+            db.session.commit()
+            db.session.expire_all()
+            b = db.session.get(Ballot, b.id)
+            t = time.perf_counter()
+            if os.environ.get("VOTING_BENCH_PROFILE"):
+                import cProfile
+                import pstats
+
+                prof = cProfile.Profile()
+                prof.enable()
+                services.close(b, staff, "评测", system=True)
+                prof.disable()
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(20)
+            else:
+                services.close(b, staff, "评测", system=True)
+            dt = time.perf_counter() - t
+            rows.append((method, dt))
+            verdict = "ok" if dt < 1.0 else "SLOWER THAN TARGET (1 s)"
+            print(f"voting: close a {N_BALLOTS:,}-ballot {method} ballot (SQLite): {dt:.3f} s — {verdict}", flush=True)
+        db.engine.dispose()
+    return rows
+
+
+def bench_cast(tmp, voters=600, threads=16):
+    """Votes per second against gunicorn with 2 workers on SQLite; every voter casts once."""
+    from decimal import Decimal
+
+    from core.extensions import db
+    from core.models import ApiToken, Household, HouseholdMember, Membership, User, utcnow
+    from plugins.voting import services
+    from tests.live import live_server, request
+
+    url = f"sqlite:///{tmp}/cast.sqlite"
+    app = _app(url)
+    with app.app_context():
+        db.create_all()
+        c, staff, h0, unit = _community(db, "castbench")
+        pw = db.session.get(User, staff.id).password_hash
+        tokens = []
+        for i in range(voters):
+            u = User(username=f"voter{i}", display_name=f"居民{i}", password_hash=pw)
+            db.session.add(u)
+            h = Household(community_id=c.id, unit_id=unit.id, room=f"R{i}", floor_area=Decimal("80.00"))
+            db.session.add(h)
+            db.session.flush()
+            db.session.add(Membership(user_id=u.id, community_id=c.id, roles="resident", household_id=h.id,
+                                      verified_at=utcnow(), verified_by_id=staff.id))
+            db.session.add(HouseholdMember(household_id=h.id, name=u.display_name, relation="owner", user_id=u.id))
+            raw = "lnl_vb_" + secrets.token_hex(16)
+            db.session.add(ApiToken(user_id=u.id, name="bench", token_hash=ApiToken.digest(raw), prefix=raw[:12]))
+            tokens.append(raw)
+        db.session.commit()
+        b = services.create(c, staff, {"title": "投票吞吐评测", "days": 3}, open_now=True)
+        bid = b.id
+        db.engine.dispose()
+    with live_server(url, tmp, plugins=("voting",), workers=2) as base:
+        vote_url = f"{base}/api/v1/c/castbench/voting/ballots/{bid}/votes"
+        statuses = []
+        lock = threading.Lock()
+        queue = list(enumerate(tokens))
+
+        def worker():
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    i, tok = queue.pop()
+                st, _body = request("POST", vote_url, token=tok, body={"choice": ("yes", "no", "abstain")[i % 3]})
+                with lock:
+                    statuses.append(st)
+
+        pool = [threading.Thread(target=worker) for _ in range(threads)]
+        t = time.perf_counter()
+        for th in pool:
+            th.start()
+        for th in pool:
+            th.join(timeout=300)
+        dt = time.perf_counter() - t
+    errors = sum(1 for s in statuses if s != 201)
+    rate = len(statuses) / dt if dt else 0
+    verdict = "ok" if rate >= 300 and errors == 0 else "BELOW TARGET (300 votes/s, no errors)"
+    print(f"voting: cast {len(statuses)} votes, 2 workers, SQLite: {rate:.0f} votes/s, {errors} errors — {verdict}",
+          flush=True)
+    return rate, errors
+
+
+def run():
+    with tempfile.TemporaryDirectory(prefix="linli-bench-voting-") as tmp:
+        counting = bench_counting()
+        closing = bench_close(tmp)
+        casting = bench_cast(tmp)
+    return {"count": counting, "close": closing, "cast": casting}
+
+
+if __name__ == "__main__":
+    run()
