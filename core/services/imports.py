@@ -9,6 +9,7 @@ import io
 import re
 import secrets
 import warnings
+from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -22,6 +23,7 @@ from core.services import audit
 from core.services.structure import PHONE_RE, parse_area
 
 MAX_ROWS = 50000  # data rows per file
+BATCH_LIFETIME = timedelta(days=2)  # how long a preview can be confirmed
 HEADER_SEARCH = 10  # offices often put a title row or two above the column headings
 # Accepted column headings (Simplified, Traditional, English, and common office variants). The
 # first one of each is what the export writes. Headings are compared without spaces, case or a
@@ -35,7 +37,7 @@ HEADINGS = {
                    "floorarea", "floor_area", "area"),
     "area_source": ("面积来源", "面積來源", "areasource", "area_source"),
     "developer_held": ("开发商未售", "開發商未售", "developerheld", "developer_held"),
-    "name": ("姓名", "name"),
+    "name": ("姓名", "居民姓名", "业主姓名", "業主姓名", "name"),
     "phone": ("电话", "電話", "手机", "手機", "手机号", "手機號", "联系电话", "聯繫電話", "聯絡電話", "phone"),
     "relation": ("关系", "關係", "身份", "relation"),
     "representative": ("户代表", "戶代表", "representative"),
@@ -163,7 +165,7 @@ def _find_header(table):
             return i, keys
         if best is None or sum(k is not None for k in keys) > sum(k is not None for k in best[1]):
             best = (i, keys)
-    missing = [k for k in REQUIRED if k not in best[1]]
+    missing = [k for k in REQUIRED if best is None or k not in best[1]]
     names = ", ".join(HEADINGS[k][0] for k in missing)
     raise ServiceError("missing_columns", _("The first row must name the columns; missing: %(names)s.", names=names),
                        fields={"file": _("Missing columns: %(names)s.", names=names)})
@@ -293,6 +295,9 @@ def preview(community, actor, filename, data):
     if not rows:
         raise ServiceError("empty_file", _("The file has no data rows."), fields={"file": _("The file has no data rows.")})
     bad = [r for r in rows if r["errors"]]
+    # Previews nobody confirmed (and finished imports) are not kept for long: they hold people's data.
+    ImportBatch.query.filter(ImportBatch.community_id == community.id,
+                             ImportBatch.created_at < utcnow() - BATCH_LIFETIME).delete(synchronize_session=False)
     batch = ImportBatch(token=secrets.token_urlsafe(16), community_id=community.id,
                         user_id=getattr(actor, "id", None), filename=(filename or "")[:200],
                         rows={"good": [r["values"] for r in rows if not r["errors"]], "bad": bad,
@@ -315,7 +320,7 @@ def apply(community, actor, token, *, accept_partial=False, progress=None):
 
     A batch with errors is refused unless ``accept_partial`` says to import only the good rows."""
     batch = ImportBatch.query.filter_by(token=token or "", community_id=community.id).first()
-    if batch is None:
+    if batch is None or batch.created_at < utcnow() - BATCH_LIFETIME:
         raise NotFound("not_found", _("This import is unknown or expired; upload the file again."))
     if batch.applied_at is not None:
         raise Conflict("already_imported", _("This file was already imported."))

@@ -1,12 +1,12 @@
 """Staff pages for the community structure and the household register, with import and export."""
+from decimal import Decimal
+
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from decimal import Decimal
-
 from sqlalchemy import Integer, func, type_coerce
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField, StringField

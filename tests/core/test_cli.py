@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core.extensions import db
+from core import ROOT_DIR
 from core.models import Community, Household, HouseholdMember, User
 from tests import example_plugin
 from tests.conftest import INSTALLED, PASSWORD
@@ -337,6 +337,14 @@ def test_the_linli_console_script(tmp_path):
     assert r.returncode == 0, r.stderr
     for command in ("init", "demo", "run", "plugins", "users", "tokens", "community", "residents"):
         assert f"  {command} " in r.stdout
+    english = run("users", "--help").stdout
+    assert "Manage accounts." in english
+    env["LINLI_LANG"] = "zh_Hans"
+    chinese = run("users", "--help").stdout
+    env["LINLI_LANG"] = "en"
+    assert chinese.startswith("Usage: linli users")
+    if (ROOT_DIR / "core/translations/zh_Hans/LC_MESSAGES/messages.mo").exists():  # compiled by `make install`
+        assert chinese != english  # help in the user's language
     r = run("init")
     assert r.returncode == 0, r.stderr
     assert "The database is up to date." in r.stdout

@@ -417,3 +417,48 @@ def test_export_then_import_round_trips(world, staff, login, runner):
     r = outsider.post("/c/other/structure/import", data={"token": token(r)}, follow_redirects=True)
     assert "Imported: 5 new households" in page(r)
     assert snapshot(world.other) == original
+
+
+def test_an_old_preview_expires(world, staff):
+    from datetime import timedelta
+
+    from core.models import utcnow
+
+    r = upload(staff, "a.csv", csv_bytes([HEAD] + GOOD))
+    old = token(r)
+    ImportBatch.query.filter_by(token=old).update({"created_at": utcnow() - timedelta(days=3)})
+    db.session.commit()
+    r = staff.post("/c/test/structure/import", data={"token": old}, follow_redirects=True)
+    assert "This import is unknown or expired; upload the file again." in page(r)
+    assert Household.query.count() == 4
+    upload(staff, "b.csv", csv_bytes([HEAD] + GOOD))  # a new preview clears the old one away
+    assert ImportBatch.query.filter_by(token=old).first() is None
+
+
+def test_an_edited_export_updates_the_register(world, staff):
+    data = staff.get("/c/test/structure/export.xlsx").data
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb.worksheets[0]
+    for row in ws.iter_rows(min_row=2):
+        if row[3].value == "102":
+            row[4].value = 121.5       # area
+            row[9].value = "租户"       # relation of 居民乙
+            row[6].value = "是"         # developer held
+    out = io.BytesIO()
+    wb.save(out)
+    r = upload(staff, "edited.xlsx", out.getvalue())
+    assert "Floor area changes from 120.00 to 121.50 m²." in page(r)
+    r = staff.post("/c/test/structure/import", data={"token": token(r)}, follow_redirects=True)
+    assert "Imported: 0 new households, 0 new people, 2 records updated." in page(r)
+    db.session.expire_all()
+    h = db.session.get(Household, world.households[1].id)
+    assert (h.floor_area, h.developer_held) == (Decimal("121.50"), True)
+    assert [m.relation for m in h.members] == ["tenant"]
+    assert db.session.get(Household, world.households[0].id).floor_area == Decimal("89.50")
+
+
+def test_headings_far_below_the_top_are_not_guessed(world):
+    table = [[] for _ in range(12)] + [HEAD[:5], ["第二网格", "5号楼", "1单元", "101", "50"]]
+    with pytest.raises(imports.ServiceError) as err:
+        imports.check_rows(world.community, table)
+    assert err.value.code == "missing_columns"

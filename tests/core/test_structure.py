@@ -255,6 +255,10 @@ def test_staff_create_a_household_with_an_exact_area(world, as_user):
     assert h.area_source == "survey" and h.developer_held is True
     text = page(c.get(r.headers["Location"]))
     assert "1号楼 1单元 201" in text and "89.50 m²" in text
+    # Building heads see the same facts, read-only.
+    text = page(as_user(world.building_head).get(r.headers["Location"]))
+    assert "89.50 m²" in text and "Area from: Survey" in text
+    assert "Unsold or not yet handed over by the developer" in text
 
 
 @pytest.mark.parametrize("area,stored", [
