@@ -124,10 +124,11 @@ def cases():
     if request.args.get("overdue") in ("1", "true"):
         cutoff_ids = [c.id for c in q if dates.is_overdue(c, dates.today(g.community))]
         q = MediationCase.query.filter(MediationCase.id.in_(cutoff_ids or [0]))
-    access.log(g.community, None, current_user, "api_list")
-    db.session.commit()
-    return jsonify(paginate(q.order_by(MediationCase.id.desc()),
-                            lambda c: case_json(c, access.level(current_user, c))))
+    page = paginate(q.order_by(MediationCase.id.desc()), lambda c: case_json(c, access.level(current_user, c)))
+    if page["items"]:  # a list that shows cases is a read of them
+        access.log(g.community, None, current_user, "api_list")
+        db.session.commit()
+    return jsonify(page)
 
 
 @endpoint(api_bp, "/cases", ["POST"], summary="Open a case (report, application or referral)", tag=TAG,
@@ -283,8 +284,8 @@ def followup_record(case_id, followup_id):
 
 @endpoint(api_bp, "/cases/<int:case_id>/access-log", summary="Who read this case (mediation staff)", tag=TAG)
 def case_log(case_id):
-    _staff()
     c, _lvl = _case(case_id, access.FULL, action=None)
+    _staff()
     q = MediationAccessLog.query.filter_by(case_id=c.id).order_by(MediationAccessLog.id.desc())
     return jsonify(paginate(q, lambda r: {"user_id": r.user_id, "action": r.action, "at": iso(r.created_at)}))
 

@@ -122,8 +122,9 @@ def index():
             tq = tq.filter(MediationTask.case_id.in_(full_ids or [0]))
             fq = fq.filter(MediationFollowup.case_id.in_(full_ids or [0]))
         tasks, followups = tq.all(), fq.order_by(MediationFollowup.due_on).all()
-    access.log(community, None, user, "list")
-    db.session.commit()
+    if rows:  # a list that shows cases is a read of them
+        access.log(community, None, user, "list")
+        db.session.commit()
     return render_template("mediation/index.html", rows=rows, levels=levels, staff=staff, today=today,
                            tasks=tasks, followups=followups, status=status, tier=tier, category=category,
                            number=number, overdue=bool(args.get("overdue")), is_overdue=dates.is_overdue, **LABELS)
@@ -487,8 +488,10 @@ def roster():
                     "end_time": form.end_time.data, "place": form.place.data, "title": form.title.data,
                     "capacity": form.capacity.data})
                 flash(_("Duty hours added."), "success")
-            else:
+            elif action in ("add", "remove"):
                 abort(403)
+            else:
+                abort(400)
         except ServiceError as err:
             db.session.rollback()
             apply_error(form, err)
