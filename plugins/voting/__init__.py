@@ -87,7 +87,13 @@ def proposal_panels(proposal, user):
         services.close_if_due(b)
     if not ballots and proposal.state not in ("coordinating", "voting"):
         return []
-    return [Panel("voting/_panel.html", _l("Vote (表决)"), {"ballots": ballots, "proposal": proposal}, order=10)]
+    mine = {}
+    for b in ballots:
+        voter = services.voter_for(b, user) if b.state == "open" else None
+        if voter is not None:
+            mine[b.id] = (voter, services.counted_entry(b, voter))
+    return [Panel("voting/_panel.html", _l("Vote (表决)"),
+                  {"ballots": ballots, "proposal": proposal, "mine": mine, "now": services.utcnow()}, order=10)]
 
 
 @hookimpl

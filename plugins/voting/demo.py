@@ -36,7 +36,7 @@ def load(community, users):
     proposals = {s: Proposal.query.filter_by(community_id=community.id, state=s).order_by(Proposal.id).all()
                  for s in ("voting", "accepted", "rejected")}
     # 1. The proposal being voted on: an open yes/no ballot, some residents have voted.
-    for p in proposals["voting"][:1]:
+    for p in proposals["voting"]:
         b = services.create(community, staff, {"days": 10}, proposal=p, open_now=True, commit=False)
         for login, choice in (("resident2", "yes"), ("resident3", "no"), ("loudongzhang", "yes")):
             if services.voter_for(b, users[login]) is not None:

@@ -12,7 +12,7 @@ from core.models import Building, Grid, Proposal, utcnow
 from core.permissions import can, require
 from plugins.voting import labels, services
 from plugins.voting.forms import BallotForm, PaperForm
-from plugins.voting.models import Ballot, Entry, Voter
+from plugins.voting.models import Ballot, Entry, PaperScan, Voter
 
 bp = Blueprint("voting", __name__, url_prefix="/voting", static_folder="static")
 
@@ -221,7 +221,9 @@ def paper(ballot_id):
             return redirect(url_for("c.voting.paper", ballot_id=ballot.id))
     recent = (Entry.query.filter(Entry.ballot_id == ballot.id, Entry.source != "online")
               .order_by(Entry.seq.desc()).limit(50).all())
-    return render_template("voting/paper.html", ballot=ballot, form=form, recent=recent,
+    scanned = {eid for (eid,) in db.session.query(PaperScan.entry_id).filter(
+        PaperScan.entry_id.in_([e.id for e in recent]))} if recent else set()
+    return render_template("voting/paper.html", ballot=ballot, form=form, recent=recent, scanned=scanned,
                            option_label=lambda pos: services.option_label(ballot, pos))
 
 

@@ -308,3 +308,17 @@ def test_printables_and_openapi(world, voting_proposal, login, client):
 def test_events_are_declared(app):
     names = app.extensions["linli.plugins"].event_types
     assert {"vote.cast", "ballot.closed", "ballot.opened"} <= set(names)
+
+
+def test_resident_votes_straight_from_the_proposal_page(world, voting_proposal, login):
+    b = ballot_of(voting_proposal)
+    c = login(world.resident2)
+    page = c.get(f"/c/test/proposals/{voting_proposal.id}").get_data(as_text=True)
+    assert f'action="/c/test/voting/{b.id}/vote"' in page and 'name="choice" value="yes"' in page
+    r = c.post(f"/c/test/voting/{b.id}/vote", data={"choice": "yes", "next": f"/c/test/proposals/{voting_proposal.id}"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/c/test/proposals/{voting_proposal.id}")
+    page = c.get(f"/c/test/proposals/{voting_proposal.id}").get_data(as_text=True)
+    assert "You have voted" in page and "Change my vote" in page
+    # Someone outside the electorate sees no form.
+    page = login(world.newbie).get(f"/c/test/proposals/{voting_proposal.id}").get_data(as_text=True)
+    assert 'name="choice"' not in page
