@@ -63,7 +63,7 @@ def gunicorn(db_url, directory, workers=2, threads=4):
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-         "-b", f"127.0.0.1:{port}", "--timeout", "60",
+         "-b", f"127.0.0.1:{port}", "--timeout", "60", "--control-socket", str(inst / "gunicorn.ctl"),
          "core.wsgi:app"],
         cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -135,3 +135,28 @@ def wrk(url, duration, connections=8, threads=2, script="get.lua", env=None, tim
         "non_2xx": r["errors_status"],
         "socket_errors": errors,
     }
+
+
+def cpu_ticks(pids):
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def wait_idle(pids, quiet_ticks=2, interval=0.25, limit=60.0):
+    """Wait until the workers stop burning CPU: wrk leaves requests in flight when its time is
+    up, and the server finishes them; the next measurement must not pay for that backlog."""
+    deadline = time.monotonic() + limit
+    last = cpu_ticks(pids)
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        now = cpu_ticks(pids)
+        if now - last <= quiet_ticks:
+            return True
+        last = now
+    return False

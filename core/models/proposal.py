@@ -43,6 +43,11 @@ class Proposal(db.Model):
     __table_args__ = (
         CheckConstraint("seconds_count >= 0", name="seconds_nonneg"),
         db.Index("ix_proposal_community_state", "community_id", "state"),
+        # The list's order (newest activity first) straight from an index: no sort of the whole
+        # community's proposals per page (docs/performance.md).
+        db.Index("ix_proposal_community_updated", "community_id", "updated_at", "id"),
+        # Covers the list's visibility filter, so its page count reads the index only.
+        db.Index("ix_proposal_community_visible", "community_id", "state", "author_id", "submitted_by_id"),
     )
     id = db.Column(db.Integer, primary_key=True)
     community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="CASCADE"), nullable=False, index=True)
