@@ -137,8 +137,10 @@ def vote(ballot_id):
     data = json_body()
     if "choice" not in data:
         raise ServiceError("invalid_choice", _("Send your choice."), fields={"choice": _("Send your choice.")})
-    e = services.cast(b, current_user, data["choice"])
-    return jsonify({"ballot_id": b.id, **entry_json(b, e)}), 201
+    e = services.cast(b, current_user, data["choice"], commit=False)
+    body = {"ballot_id": b.id, **entry_json(b, e)}
+    db.session.commit()
+    return jsonify(body), 201
 
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/paper", ["POST"], summary="Enter a paper ballot for a voter "

@@ -546,8 +546,10 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     while db.session.execute(select(Entry.id).where(Entry.ballot_id == ballot.id, Entry.receipt == receipt)).first():
         length += 2
         receipt = integrity.receipt_of(digest, length)
-    db.session.execute(update(Entry).where(Entry.ballot_id == ballot.id, Entry.voter_tag == tag, Entry.counted.is_(True))
-                       .values(counted=False).execution_options(synchronize_session=False))
+    if voted_at is not None:  # an earlier ballot of this voter stops counting
+        db.session.execute(update(Entry).where(Entry.ballot_id == ballot.id, Entry.voter_tag == tag,
+                                               Entry.counted.is_(True))
+                           .values(counted=False).execution_options(synchronize_session=False))
     entry = Entry(ballot_id=ballot.id, seq=seq, voter_tag=tag, voter_id=None if ballot.secret else voter.id,
                   choice=list(choice) if choice is not None else None, heads=voter.heads, area=area, source=source,
                   counted=True, rule_source=ballot.counting_rule_source, at=at, prev_hash=prev, hash=digest,
