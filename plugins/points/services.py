@@ -997,7 +997,7 @@ def transfer_text(t: PointsTransfer) -> str:
 
 def _hours(minutes):
     value = (Decimal(minutes) / 60).quantize(Decimal("0.01"))
-    return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return format(value.normalize(), "f")
 
 
 def hours_text(minutes):
@@ -1016,7 +1016,7 @@ def resident_accounts(community, q=None):
     return query.order_by(User.display_name)
 
 
-def monthly(community, months=12, now=None):
+def monthly(community, months=12, now=None, trim=False):
     """[(\"YYYY-MM\", issued, redeemed)] for the last ``months`` months (local time)."""
     tz = local_tz()
     now = (now or utcnow()).astimezone(tz)
@@ -1049,7 +1049,11 @@ def monthly(community, months=12, now=None):
             redeemed[key] += amount
         elif kind == "refund":
             redeemed[key] -= amount
-    return [(k, issued[k], redeemed[k]) for k in keys]
+    rows = [(k, issued[k], redeemed[k]) for k in keys]
+    if trim:  # leave out the empty months before the first points moved (keep at least three)
+        while len(rows) > 3 and rows[0][1] == 0 and rows[0][2] == 0:
+            rows.pop(0)
+    return rows
 
 
 def top_volunteers(community, limit=10):

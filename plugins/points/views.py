@@ -625,7 +625,7 @@ def rule_save():
 # ── reports ─────────────────────────────────────────────────────────────────────────────
 def bar_chart(rows, title):
     """A grouped bar chart (issued, redeemed per month) as inline SVG: no script, no style."""
-    width, height, top, bottom, left = 640, 260, 24, 40, 48
+    width, height, top, bottom, left = 360, 220, 24, 32, 40
     n = max(1, len(rows))
     peak = max([1] + [max(i, r) for _m, i, r in rows])
     slot = (width - left - 8) / n
@@ -638,8 +638,8 @@ def bar_chart(rows, title):
              'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
              '<line x1="0" y1="0" x2="0" y2="6" stroke="#7a4a00" stroke-width="3"/></pattern></defs>',
              f'<line x1="{left}" y1="{top + plot}" x2="{width - 4}" y2="{top + plot}" stroke="#545d63"/>',
-             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="12" fill="#545d63">{peak}</text>',
-             f'<text x="{left - 6}" y="{top + plot}" text-anchor="end" font-size="12" fill="#545d63">0</text>']
+             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="14" fill="#545d63">{peak}</text>',
+             f'<text x="{left - 6}" y="{top + plot}" text-anchor="end" font-size="14" fill="#545d63">0</text>']
     for idx, (month, issued, redeemed) in enumerate(rows):
         x = left + idx * slot + slot * 0.12
         for j, (value, fill) in enumerate(((issued, "#0b6158"), (max(0, redeemed), "url(#hatch)"))):
@@ -649,8 +649,8 @@ def bar_chart(rows, title):
                          f'fill="{fill}" stroke="#1d2327" stroke-width="0.5"><title>{escape(month)}: {value}</title></rect>')
             if value:
                 parts.append(f'<text x="{bx + bar / 2:.1f}" y="{top + plot - h - 3:.1f}" text-anchor="middle" '
-                             f'font-size="10" fill="#1d2327">{value}</text>')
-        parts.append(f'<text x="{x + bar:.1f}" y="{top + plot + 16}" text-anchor="middle" font-size="11" '
+                             f'font-size="13" fill="#1d2327">{value}</text>')
+        parts.append(f'<text x="{x + bar:.1f}" y="{top + plot + 20}" text-anchor="middle" font-size="14" '
                      f'fill="#1d2327">{escape(month[5:])}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -659,7 +659,7 @@ def bar_chart(rows, title):
 @bp.route("/reports")
 @require("points.reports.view")
 def reports():
-    rows = svc.monthly(g.community)
+    rows = svc.monthly(g.community, trim=True)
     chart = bar_chart(rows, _("Points issued and redeemed per month"))
     return render_template("points/reports.html", rows=rows, chart=chart, top=svc.top_volunteers(g.community),
                            alerts=svc.stock_alerts(g.community), totals=svc.totals(g.community))
