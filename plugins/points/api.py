@@ -343,3 +343,52 @@ def report_monthly():
     require_api("points.reports.view")
     return jsonify({"items": [{"month": m, "issued": i, "redeemed": r} for m, i, r in svc.monthly(g.community)],
                     "stock_alerts": [item_json(i) for i in svc.stock_alerts(g.community)]})
+
+
+@endpoint(api_bp, "/items/<int:item_id>", ["PUT"], summary="Change a catalogue item (staff)", tag=TAG,
+          body={"name": ("string", "name", True), "price": ("integer", "points", True),
+                "stock_change": ("integer", "units to add (negative: write off)", False),
+                "kind": ("string", "goods | service", False),
+                "per_resident_limit": ("integer", "most one resident may redeem", False),
+                "available_from": ("string", "ISO 8601", False), "available_until": ("string", "ISO 8601", False),
+                "description": ("string", "details", False), "low_stock": ("integer", "alert at or below", False)})
+def item_update(item_id):
+    i = svc.save_item(g.community, current_user, json_body(), svc.get_item(g.community, item_id))
+    return jsonify(item_json(i))
+
+
+@endpoint(api_bp, "/items/<int:item_id>/withdraw", ["POST"], summary="Withdraw an item or put it back (staff)",
+          tag=TAG, body={"withdrawn": ("boolean", "true: withdraw, false: back on sale", True),
+                         "reason": ("string", "why", False)})
+def item_withdraw(item_id):
+    data = json_body()
+    i = svc.get_item(g.community, item_id)
+    svc.set_withdrawn(i, current_user, bool(data.get("withdrawn", True)), data.get("reason"))
+    return jsonify(item_json(i))
+
+
+@endpoint(api_bp, "/consent", ["PUT"], summary="Whether others may see your volunteering (名字和时长)", tag=TAG,
+          body={"share_volunteering": ("boolean", "true to be shown on lists and rankings", True)})
+def consent():
+    _member()
+    p = svc.set_consent(g.community, current_user, bool(json_body().get("share_volunteering")))
+    return jsonify({"share_volunteering": p.share_volunteering})
+
+
+@endpoint(api_bp, "/certificates", ["POST"], summary="Issue a volunteer-service certificate (staff: for user_id)",
+          tag=TAG, body={"user_id": ("integer", "staff: the resident", False)})
+def certificate_issue():
+    _member()
+    data = json_body() if request.get_json(silent=True) is not None else {}
+    resident = _user(data["user_id"]) if data.get("user_id") else current_user
+    c = svc.issue_certificate(g.community, resident, current_user)
+    return jsonify({"number": c.number, "holder": c.holder_name, "total_minutes": c.total_minutes,
+                    "issued_at": iso(c.issued_at), "records": c.records,
+                    "url": url_for("c.points.certificate", number=c.number)}), 201
+
+
+@endpoint(api_bp, "/hours/pending", summary="Reported hours waiting for verification (verifiers)", tag=TAG)
+def hours_pending():
+    require_api("points.hours.verify")
+    rows = PointsRecord.query.filter_by(community_id=g.community.id, status="claimed").order_by(PointsRecord.id).all()
+    return jsonify({"items": [record_json(r) for r in rows], "total": len(rows)})

@@ -183,7 +183,11 @@ def activities():
     mine = set()
     if current_user.is_authenticated:
         mine = {s.activity_id for s in PointsSignup.query.filter_by(user_id=current_user.id)}
-    return render_template("points/activities.html", upcoming=upcoming, past=past, mine=mine,
+    pending = []
+    if can("points.hours.verify"):
+        pending = (PointsRecord.query.filter_by(community_id=g.community.id, status="claimed")
+                   .order_by(PointsRecord.id).limit(100).all())
+    return render_template("points/activities.html", upcoming=upcoming, past=past, mine=mine, pending=pending,
                            rule=svc.hours_rule(g.community))
 
 

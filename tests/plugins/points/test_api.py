@@ -132,3 +132,32 @@ def test_outsiders_get_nothing(world, api):
     out = api(world.outsider)
     assert out.get(f"{BASE}/balance").status_code == 404
     assert api(None).get(f"{BASE}/balance").status_code == 401
+
+
+def test_item_update_withdraw_consent_certificate_pending(world, api):
+    from plugins.points import services as svc
+    from plugins.points.models import PointsSignup
+
+    staff, resident = api(world.staff), api(world.resident)
+    iid = staff.post(f"{BASE}/items", json={"name": "毛巾", "price": 5, "stock": 2}).json["id"]
+    r = staff.put(f"{BASE}/items/{iid}", json={"name": "纯棉毛巾", "price": 6, "stock_change": 3})
+    assert r.status_code == 200 and r.json["stock"] == 5 and r.json["price"] == 6
+    assert resident.put(f"{BASE}/items/{iid}", json={"name": "x", "price": 1}).status_code == 403
+    r = staff.post(f"{BASE}/items/{iid}/withdraw", json={"withdrawn": True, "reason": "过季"})
+    assert r.json["withdrawn"] is True
+    assert resident.put(f"{BASE}/consent", json={"share_volunteering": True}).json == {"share_volunteering": True}
+    a = svc.save_activity(world.community, world.staff, {"title": "陪伴老人", "location": "活动中心",
+                                                         "starts_at": utcnow() - timedelta(days=1),
+                                                         "ends_at": utcnow() - timedelta(hours=20)})
+    db.session.add(PointsSignup(activity_id=a.id, user_id=world.resident.id))
+    db.session.commit()
+    assert resident.post(f"{BASE}/certificates", json={}).status_code == 400  # nothing verified yet
+    r = resident.post(f"{BASE}/activities/{a.id}/hours", json={"hours": "2", "content": "陪老人聊天"})
+    assert r.status_code == 201 and r.json["status"] == "claimed"
+    pending = staff.get(f"{BASE}/hours/pending").json
+    assert pending["total"] == 1
+    assert resident.post(f"{BASE}/hours/{r.json['id']}/verify", json={}).status_code == 403
+    v = staff.post(f"{BASE}/hours/{r.json['id']}/verify", json={"evaluation": "好"})
+    assert v.status_code == 200 and v.json["points"] == 2
+    c = resident.post(f"{BASE}/certificates", json={})
+    assert c.status_code == 201 and c.json["total_minutes"] == 120 and c.json["number"].startswith("TEST-")
