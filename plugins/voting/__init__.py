@@ -73,7 +73,9 @@ def register_event_types():
 
 @hookimpl
 def nav_items(community, user):
-    return [NavItem("c.voting.index", _l("Votes"), order=20, icon="check")]
+    return [NavItem("c.voting.index", _l("Votes"), order=20, icon="check"),
+            NavItem("c.voting.settings", _l("Voting settings"), order=86, area="admin",
+                    permission="core.settings.manage")]
 
 
 @hookimpl

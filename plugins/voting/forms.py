@@ -37,3 +37,13 @@ class PaperForm(FlaskForm):
     spoiled = BooleanField(_l("The sheet is spoiled (unclear or invalid)"))
     note = StringField(_l("Note (required for a correction: why)"), validators=[Optional(), Length(max=300)])
     photo = FileField(_l("Photo of the signed sheet (optional)"))
+
+
+class SettingsForm(FlaskForm):
+    auto_open = BooleanField(_l("Open a ballot by itself when a proposal reaches the voting stage"))
+    default_unit = SelectField(_l("Who votes on proposals"), choices=list(UNIT_LABELS.items()))
+    default_rule = SelectField(_l("Majority rule"), choices=list(RULE_LABELS.items()))
+    default_quorum = SelectField(_l("Quorum"), choices=list(QUORUM_LABELS.items()))
+    default_days = IntegerField(_l("Days a ballot stays open"), validators=[DataRequired()])
+    paper_rule = SelectField(_l("Paper ballots"), choices=list(PAPER_RULE_LABELS.items()))
+    spoiled_participates = BooleanField(_l("Spoiled paper ballots count as taking part (Art. 278 turnout)"))

@@ -11,7 +11,7 @@ from core.forms import apply_error
 from core.models import Building, Grid, Proposal, utcnow
 from core.permissions import can, require
 from plugins.voting import labels, services
-from plugins.voting.forms import BallotForm, PaperForm
+from plugins.voting.forms import BallotForm, PaperForm, SettingsForm
 from plugins.voting.models import Ballot, Entry, PaperScan, Voter
 
 bp = Blueprint("voting", __name__, url_prefix="/voting", static_folder="static")
@@ -298,3 +298,28 @@ def print_notice(ballot_id):
         abort(404)
     return render_template("voting/print_notice.html", ballot=ballot, bars=chart(ballot), now=utcnow(),
                            option_label=lambda pos: services.option_label(ballot, pos))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+@require("core.settings.manage")
+def settings():
+    """The community's voting settings (defaults for ballots opened on proposals)."""
+    from core.services import settings as settings_svc
+
+    community = g.community
+    current = settings_svc.get_all(community, "voting")
+    form = SettingsForm(data=current)
+    if form.validate_on_submit():
+        days = form.default_days.data or 0
+        if not 1 <= days <= 90:
+            form.default_days.errors = list(form.default_days.errors) + [_("Between 1 and 90 days.")]
+        else:
+            for key in current:
+                value = getattr(form, key).data
+                if value != current[key]:
+                    settings_svc.set(community, "voting", key, value, actor=current_user)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("c.voting.settings"))
+    return render_template("voting/settings.html", form=form)

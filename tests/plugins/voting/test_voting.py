@@ -322,3 +322,20 @@ def test_resident_votes_straight_from_the_proposal_page(world, voting_proposal, 
     # Someone outside the electorate sees no form.
     page = login(world.newbie).get(f"/c/test/proposals/{voting_proposal.id}").get_data(as_text=True)
     assert 'name="choice"' not in page
+
+
+def test_admin_changes_voting_settings_and_the_next_proposal_ballot_follows_them(world, login):
+    c = login(world.admin)
+    assert "/c/test/voting/settings" in c.get("/c/test/manage").get_data(as_text=True)
+    r = c.post("/c/test/voting/settings", data={"auto_open": "y", "default_unit": "household",
+                                                "default_rule": "two_thirds", "default_quorum": "half",
+                                                "default_days": "3", "paper_rule": "latest",
+                                                "spoiled_participates": "y"}, follow_redirects=True)
+    assert r.status_code == 200
+    p = proposals.create(world.community, world.resident, {
+        "title": "更换单元门", "body": "单元门坏了很久，建议更换为带门禁的新门。", "category": "safety"})
+    proposals.transition(p, "coordinating", world.staff, "附议")
+    proposals.transition(p, "voting", world.staff, "表决")
+    b = ballot_of(p)
+    assert (b.unit, b.rule, b.quorum, b.paper_rule) == ("household", "two_thirds", "half", "latest")
+    assert login(world.resident).get("/c/test/voting/settings").status_code == 403
