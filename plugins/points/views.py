@@ -395,7 +395,11 @@ def certificate(number):
     cert = PointsCertificate.query.filter_by(community_id=g.community.id, number=number).first_or_404()
     if cert.user_id != current_user.id and not can("points.certificates.issue"):
         abort(404)
-    return render_template("points/certificate.html", cert=cert, community=g.community)
+    from core.models import Membership
+
+    m = Membership.query.filter_by(user_id=cert.user_id, community_id=g.community.id).first()
+    return render_template("points/certificate.html", cert=cert, community=g.community,
+                           household=m.household.label if m is not None and m.household is not None else None)
 
 
 # ── staff: catalogue ────────────────────────────────────────────────────────────────────
