@@ -339,3 +339,39 @@ def test_admin_changes_voting_settings_and_the_next_proposal_ballot_follows_them
     b = ballot_of(p)
     assert (b.unit, b.rule, b.quorum, b.paper_rule) == ("household", "two_thirds", "half", "latest")
     assert login(world.resident).get("/c/test/voting/settings").status_code == 403
+
+
+def test_staff_set_up_a_building_poll_in_the_browser(world, login):
+    from datetime import timedelta
+
+    from core.models import utcnow
+
+    c = login(world.staff)
+    assert c.get("/c/test/voting/new").status_code == 200
+    closes = (utcnow() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    r = c.post("/c/test/voting/new", data={
+        "title": "快递柜放在哪里", "method": "approval", "options": "东门\n北门\n地下车库", "max_choices": "2",
+        "unit": "household", "matter_class": "", "rule": "simple", "quorum": "none", "scope": "building",
+        "grid_id": "0", "building_id": str(world.building.id), "closes_at": closes, "paper_rule": "refuse",
+        "open_now": "y"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    b = Ballot.query.one()
+    assert (b.state, b.method, b.scope, b.max_choices) == ("open", "approval", "building", 2)
+    assert [o.label for o in b.options] == ["东门", "北门", "地下车库"]
+    # The roll: one entry per household with a register in the building.
+    assert Voter.query.filter_by(ballot_id=b.id).count() == 4
+    html = c.get(f"/c/test/voting/{b.id}/electorate").get_data(as_text=True)
+    assert "101" in html and "Not voted yet" in html
+    r = login(world.resident).post(f"/c/test/voting/{b.id}/vote", data={"choice": ["0", "1", "2"]},
+                                   follow_redirects=True)
+    assert "Choose at most 2 options." in r.get_data(as_text=True)
+    # A bad form keeps what was typed and says what is wrong.
+    r = c.post("/c/test/voting/new", data={"title": "快递柜", "method": "irv", "options": "一\n一", "unit": "person",
+                                           "closes_at": closes, "scope": "community", "grid_id": "0",
+                                           "building_id": "0", "rule": "simple", "quorum": "none",
+                                           "paper_rule": "refuse"})
+    assert r.status_code == 200 and "Each option may appear only once." in r.get_data(as_text=True)
+    assert Ballot.query.count() == 1
+    css = c.get("/c/test/voting/static/voting.css")
+    assert css.status_code == 200 and b"paper-sheet" in css.data
+    css.close()
