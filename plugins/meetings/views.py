@@ -18,6 +18,23 @@ from plugins.meetings.models import (ACTION_STATUSES, AGENDA_KINDS, ATTENDANCE, 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
 
+@bp.app_template_filter("meeting_when")
+def meeting_when(value):
+    """The day in full and the time, in the community's zone: 2026年11月28日星期六 19:00."""
+    from flask_babel import format_date, format_time
+
+    if value is None:
+        return ""
+    return f"{format_date(value, 'full')} {format_time(value, 'short')}"
+
+
+@bp.app_template_filter("meeting_when_time")
+def meeting_when_time(value):
+    from flask_babel import format_time
+
+    return format_time(value, "short") if value is not None else ""
+
+
 @bp.context_processor
 def constants():
     return {"BADGE": BADGE, "OUTCOMES": OUTCOMES, "ATTENDANCE": ATTENDANCE, "ACTION_STATUSES": ACTION_STATUSES,
