@@ -71,6 +71,8 @@ def update_community(community, actor, *, name, seconds_threshold, default_local
 
 
 def _name(value, field="name", max_len=80):
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a room number sent as a JSON number
     value = value.strip() if isinstance(value, str) else ""
     if not 1 <= len(value) <= max_len:
         raise ServiceError("invalid_name", _("Enter a name of up to %(n)d characters.", n=max_len),
