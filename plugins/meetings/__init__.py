@@ -91,3 +91,12 @@ def load_demo_data(community, users):
     from plugins.meetings.demo import load
 
     load(community, users)
+
+
+@hookimpl
+def on_proposal_transition(proposal, old_state, new_state, actor, reason):
+    """A withdrawn proposal leaves the agendas of meetings still to come (inside the same transaction)."""
+    if new_state == "withdrawn":
+        from plugins.meetings.services import drop_withdrawn
+
+        drop_withdrawn(proposal)

@@ -1090,3 +1090,18 @@ def find_user_login(login):
     from core.services.accounts import find_user
 
     return find_user((login or "").strip()) if login else None
+
+
+def drop_withdrawn(proposal):
+    """Remove a withdrawn proposal from scheduled agendas (no commit: called from the core's
+    transition, inside its transaction). Each meeting's calendar SEQUENCE goes up."""
+    items = (AgendaItem.query.join(Meeting, Meeting.id == AgendaItem.meeting_id)
+             .filter(AgendaItem.proposal_id == proposal.id, Meeting.status == "scheduled").all())
+    for item in items:
+        if Resolution.query.filter_by(agenda_item_id=item.id).first():
+            continue
+        meeting = db.session.get(Meeting, item.meeting_id)
+        audit.record("meetings.agenda.removed", community=proposal.community, obj=item,
+                     before={"title": item.title}, reason="proposal withdrawn")
+        db.session.delete(item)
+        _bump(meeting)

@@ -11,7 +11,9 @@ from plugins.meetings import services as svc
 from plugins.meetings.models import ActionItem, AgendaItem, Attendance, Body, Meeting, MinutesApproval, Resolution
 from tests.plugins.meetings.conftest import delegates, future, orgs, quorate, schedule
 
-pytestmark = pytest.mark.plugins("meetings")
+from tests.plugins.meetings import helper_plugin  # noqa: E402
+
+pytestmark = pytest.mark.plugins("meetings", helper_plugin)
 
 
 def _counts():
@@ -239,3 +241,29 @@ def test_a_disabled_module_shows_nothing(world, body, client):
     assert client.get(f"/c/test/meetings/{m.id}/invite.ics").status_code == 404
     assert client.get(f"/api/v1/c/test/meetings/{m.id}").status_code == 404
     assert "/c/test/meetings/" not in client.get("/c/test/").data.decode()
+
+
+def test_a_proposal_withdrawn_after_it_was_put_on_the_agenda_leaves_it(world, body):
+    p = proposals.create(world.community, world.resident, {
+        "title": "遛狗必须拴绳", "body": "小区内常有大型犬不拴绳，孩子和老人害怕。", "category": "pets"})
+    m = schedule(body, world.staff)
+    svc.add_agenda_item(m, world.staff, {"proposal_id": p.id})
+    seq = m.sequence
+    proposals.transition(p, "withdrawn", world.resident)
+    db.session.expire_all()
+    assert AgendaItem.query.filter_by(meeting_id=m.id).count() == 0
+    assert db.session.get(Meeting, m.id).sequence == seq + 1
+
+
+def test_a_resident_who_attended_is_announced(world, body):
+    from tests.plugins.meetings import helper_plugin
+
+    m = quorate(schedule(body, world.staff), world.staff)
+    svc.record_resident(m, world.staff, world.resident)
+    svc.record_resident(m, world.staff, world.resident)  # twice: still one row
+    assert Attendance.query.filter_by(meeting_id=m.id, user_id=world.resident.id).count() == 1
+    assert svc.quorum(m)["present"] == 3  # residents do not count for quorum
+    helper_plugin.heard.clear()
+    svc.close(m, world.staff)
+    refs = {e.ref for e in helper_plugin.heard if e.name == "meeting.attended"}
+    assert f"meeting:{m.id}:attended:{world.resident.id}" in refs
