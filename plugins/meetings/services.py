@@ -943,7 +943,7 @@ def submit_minutes(meeting, actor):
     _minutes_open(meeting)
     if meeting.minutes_state != "draft":
         raise Conflict("minutes_locked", _("The minutes are %(state)s already.", state=meeting.minutes_label))
-    if len(meeting.minutes.strip()) < 10:
+    if not meeting.minutes.strip():
         _invalid({"minutes": _("Write the minutes first.")}, _("Write the minutes first."))
     _minutes_move(meeting, "draft", "review")
     audit.record("meetings.minutes.review", community=community, obj=meeting, actor=actor,
