@@ -88,3 +88,25 @@ def startup_seconds(instance_dir, runs=3):
         best_app = app_s if best_app is None else min(best_app, app_s)
         best_wall = wall if best_wall is None else min(best_wall, wall)
     return round(best_app, 3), round(best_wall, 3)
+
+
+def sequential_ms(app, endpoints, n=15, warm=3):
+    """Median and worst latency (ms) of ``n`` sequential in-process requests per endpoint (after
+    ``warm`` untimed ones): one request at a time, so contention on a shared machine matters
+    less than under wrk's concurrent load."""
+    out = {}
+    for ep in endpoints:
+        if ep["method"] != "GET":
+            continue
+        client = app.test_client()
+        if ep.get("cookie_user"):
+            client.set_cookie("session", session_cookie(app, ep["cookie_user"]))
+        times = []
+        for i in range(warm + n):
+            t = time.perf_counter()
+            client.get(ep["path"], headers={"User-Agent": "linli-bench"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+            if i >= warm:
+                times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        out[ep["name"]] = {"median_ms": round(times[len(times) // 2], 2), "max_ms": round(times[-1], 2)}
+    return out

@@ -34,12 +34,12 @@ def assemble(args, cfg, fx, endpoints, res, counts, srv, startup, curve, plugin_
         checks = {}
         if ep["kind"] == "read":
             checks["ratio>=0.2"] = row["ratio"] >= MIN_RATIO
-            checks["p99<100ms"] = r["p99_ms"] < MAX_P99_MS
+            checks["p99<100ms"] = bool(r["requests"]) and r["p99_ms"] < MAX_P99_MS
             if alt:
                 checks["sql independent of page size"] = alt["statements"] == c.get("statements")
-            checks["no errors"] = r["non_2xx"] == 0 and r["socket_errors"] == 0
+            checks["no errors"] = r["non_2xx"] == 0 and r["socket_errors"] == 0 and bool(r["requests"])
         elif ep["kind"] == "write":
-            checks["no errors"] = r["non_2xx"] == 0 and r["socket_errors"] == 0
+            checks["no errors"] = r["non_2xx"] == 0 and r["socket_errors"] == 0 and bool(r["requests"])
             floor = WRITE_TARGETS.get(ep.get("target", ""))
             if floor:
                 checks[f">={floor:.0f}/s"] = r["rps"] >= floor
@@ -52,12 +52,17 @@ def assemble(args, cfg, fx, endpoints, res, counts, srv, startup, curve, plugin_
         pts = {c["size"]: c for c in curve if c["name"] == name}
         lo, hi = pts.get(sizes[0]), pts.get(sizes[-1]) if sizes else None
         if lo and hi and lo is not hi:
-            factor = hi["p50_ms"] / lo["p50_ms"] if lo["p50_ms"] else None
-            factor99 = hi["p99_ms"] / lo["p99_ms"] if lo["p99_ms"] else None
+            factor = hi["p50_ms"] / lo["p50_ms"] if lo["p50_ms"] and hi["requests"] else None
+            factor99 = hi["p99_ms"] / lo["p99_ms"] if lo["p99_ms"] and hi["requests"] else None
+            seq = (hi["inproc_median_ms"] / lo["inproc_median_ms"]
+                   if lo.get("inproc_median_ms") and hi.get("inproc_median_ms") else None)
             curve_checks[name] = {"sizes": [sizes[0], sizes[-1]], "p50_factor": round(factor, 2) if factor else None,
                                   "p99_factor": round(factor99, 2) if factor99 else None,
                                   "rps_factor": round(lo["rps"] / hi["rps"], 2) if hi["rps"] else None,
-                                  "within_1.5x": factor is not None and factor <= CURVE_FACTOR,
+                                  "inproc_factor": round(seq, 2) if seq else None,
+                                  # wrk's p50 on this shared machine swings with other people's
+                                  # load: the check uses the sequential in-process median.
+                                  "within_1.5x": seq is not None and seq <= CURVE_FACTOR,
                                   "sql_constant": len({pts[s]["statements"] for s in pts}) == 1}
     peak = max(srv["worker_peak_rss_mb"] or [0])
     summary = {
@@ -95,6 +100,10 @@ def table(results):
         if r.get("statements_alt") is not None and r["statements_alt"] != r["statements"]:
             sql += f"/{r['statements_alt']}"
         checks = " ".join(f"{_mark(v)}{k}" for k, v in r["checks"].items())
+        if not r["requests"]:
+            lines.append(f"{r['name']:34} {'no answer within the 5 s timeout':>35} {sql:>5}        "
+                         f"{r['socket_errors']} timeouts  {checks}")
+            continue
         lines.append(f"{r['name']:34} {r['rps']:>8.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {sql:>5} "
                      f"{r['ratio']:>6.2f}  {checks}")
     s = results["summary"]
@@ -106,20 +115,22 @@ def table(results):
                  f"({_mark(s['memory_ok'])} < 150 MB); {srv['workers']} gunicorn workers × {srv['threads']} threads")
     if results["curve"]:
         lines.append("")
-        lines.append("scale curve (p50 / p99 ms, SQL statements):")
+        lines.append("scale curve (wrk p50 / wrk p99 / in-process median ms (SQL statements)):")
         sizes = sorted({c["size"] for c in results["curve"]})
         names = []
         for c in results["curve"]:
             if c["name"] not in names:
                 names.append(c["name"])
-        lines.append(f"  {'':30}" + "".join(f"{n:>24,}" for n in sizes) + "   factor")
+        lines.append(f"  {'':30}" + "".join(f"{n:>30,}" for n in sizes) + "   100k / 1k")
         for name in names:
             cells = ""
             for n in sizes:
                 c = next((x for x in results["curve"] if x["name"] == name and x["size"] == n), None)
-                cells += f"{c['p50_ms']:>10.2f} /{c['p99_ms']:>7.2f} ({c['statements']})" if c else f"{'':>24}"
+                cells += (f"{c['p50_ms']:>8.1f}/{c['p99_ms']:>7.1f}/{c.get('inproc_median_ms') or 0:>6.1f} "
+                          f"({c['statements']})") if c else f"{'':>30}"
             chk = results["curve_checks"].get(name)
-            fac = f"   {chk['p50_factor']}× {_mark(chk['within_1.5x'])}" if chk else ""
+            fac = (f"   wrk p50 {chk['p50_factor']}×, in-process {chk['inproc_factor']}× "
+                   f"{_mark(chk['within_1.5x'] and chk['sql_constant'])}") if chk else ""
             lines.append(f"  {name:30}{cells}{fac}")
     if results["plugins"]:
         lines.append("")
@@ -179,6 +190,9 @@ def markdown(results, json_path):
         if r.get("statements_alt") is not None:
             sql += f" ({r['statements_alt']} at {r['alt_path'].split('?')[1]})"
         checks = ", ".join(f"{_mark(v)} {k}" for k, v in r["checks"].items())
+        if not r["requests"]:
+            lines.append(f"| {r['name']} | 0 | — | > 5,000 (timeouts: {r['socket_errors']}) | {sql} | 0 | {checks} |")
+            continue
         lines.append(f"| {r['name']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {sql} | "
                      f"{r['ratio']:.2f} | {checks} |")
     srv = results["server"]
@@ -195,16 +209,25 @@ def markdown(results, json_path):
         for c in results["curve"]:
             if c["name"] not in names and c["name"] != results["reference"]:
                 names.append(c["name"])
-        lines += ["Scale curve (one community holding all the rows; p50 / p99 ms, SQL statements):", "",
-                  "| endpoint | " + " | ".join(f"{n:,}" for n in sizes) + " | p50 factor | within 1.5× |",
-                  "|---|" + "---:|" * len(sizes) + "---:|---|"]
+        lines += ["Scale curve (one community holding all the rows). Each cell: wrk p50 / wrk p99 / "
+                  "in-process median of sequential requests, in ms, and (SQL statements). The 1.5× check "
+                  "uses the in-process median: wrk's figures swing with the other work on this shared "
+                  "machine.", "",
+                  "| endpoint | " + " | ".join(f"{n:,}" for n in sizes) + " | wrk p50 factor | in-process factor "
+                  "| within 1.5×, SQL constant |",
+                  "|---|" + "---:|" * len(sizes) + "---:|---:|---|"]
         for name in names:
             cells = []
             for n in sizes:
                 c = next((x for x in results["curve"] if x["name"] == name and x["size"] == n), None)
-                cells.append(f"{c['p50_ms']:.1f} / {c['p99_ms']:.1f} ({c['statements']})" if c else "")
+                if c and not c["requests"]:
+                    cells.append(f"timeouts / {c.get('inproc_median_ms')} ({c['statements']})")
+                    continue
+                cells.append(f"{c['p50_ms']:.1f} / {c['p99_ms']:.1f} / {c.get('inproc_median_ms')} "
+                             f"({c['statements']})" if c else "")
             chk = results["curve_checks"].get(name, {})
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {chk.get('p50_factor')} | "
+                         f"{chk.get('inproc_factor')} | "
                          f"{_mark(chk.get('within_1.5x') and chk.get('sql_constant'))} |")
         lines.append("")
     if results["plugins"]:

@@ -225,7 +225,7 @@ def run_curve_only(args, cfg, duration, log):
     out.write_text(json.dumps({"curve": curve, "loadavg_end": os.getloadavg()}, indent=1), encoding="utf-8")
     for c in curve:
         log(f"  {c['size']:>7,} {c['name']:34} {c['rps']:>8.1f} req/s  p50 {c['p50_ms']:>8.2f}  p99 {c['p99_ms']:>8.2f}"
-            f"  SQL {c['statements']}")
+            f"  SQL {c['statements']}  in-process median {c.get('inproc_median_ms')} ms")
     log(f"results: {out.relative_to(BENCH_DIR.parent)}")
     return 0
 
@@ -239,12 +239,16 @@ def measure_curve(args, cfg, duration, log):
             cfx = get_data(curl, "curve", args.workdir, args.reuse, proposals=n, log=log)
             ceps = [ep for ep in core_endpoints(cfx) + cfx.get("plugin_data", {}).get("endpoints", [])
                     if ep.get("curve") or ep["kind"] == "ref"]
-            ccounts = inproc.count_statements(data.make_app(curl), ceps)
+            capp = data.make_app(curl)
+            ccounts = inproc.count_statements(capp, ceps)
+            seq = inproc.sequential_ms(capp, [ep for ep in ceps if ep["kind"] != "ref"],
+                                       n=8 if args.quick else 15)
             ccfg = dict(cfg, duration=max(3, duration // 2))
             cres, _srv, _ = run_server_phase(curl, cfx, ceps, args.workdir, ccfg, log, tag=f"curve{n}-{args.db}")
             for ep in ceps:
                 curve.append({"size": n, "name": ep["name"], **cres[ep["name"]],
-                              "statements": ccounts.get(ep["name"], {}).get("statements")})
+                              "statements": ccounts.get(ep["name"], {}).get("statements"),
+                              "inproc_median_ms": seq.get(ep["name"], {}).get("median_ms")})
     return curve
 
 
