@@ -309,7 +309,14 @@ def _error_pages(app):
     def db_down(e):
         db.session.rollback()
         app.logger.error("database error: %s", e)
+        _without_database()
         return handle(503)
+
+    def _without_database():
+        # Render the error page without touching the database again: no user to load (the
+        # language comes from the session), no community menu to build.
+        g._login_user = login_manager.anonymous_user()
+        g.pop("community", None)
 
     @app.errorhandler(InternalError)
     def db_read_only(e):

@@ -107,6 +107,8 @@ class Requester:
             resp = client.open(path, method=method, **kwargs)
         code, location = resp.status_code, resp.headers.get("Location") or ""
         resp.close()
+        if fresh:  # logging out ends every session of the user: log the role in again
+            self.pages.pop(role, None)
         if code in (301, 302, 303, 307, 308) and location.split("?")[0].endswith(
                 "/auth/login"):
             return 401

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from core.extensions import db
 from core.models import Proposal, ProposalComment, ProposalSecond, ProposalTransition
 from core.services import proposals, tokens
-from tests.conftest import PG_URL, FreshContextClient, make_app
+from tests.conftest import PG_URL
 from tests.live import live_server, request, storm
 
 # ── SIGKILL in the middle of a storm ────────────────────────────────────────────────────
@@ -165,7 +165,11 @@ def refusing_writes(db_url):
                     yield
                 finally:
                     conn.execute(f'ALTER DATABASE "{url.database}" RESET default_transaction_read_only')
-        return ctx, {}
+                    # as after a restart of PostgreSQL: the sessions opened meanwhile are gone
+                    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = %s AND pid <> pg_backend_pid()", (url.database,))
+        yield ctx
+        return
 
     path = db_url[len("sqlite:///"):]
 
@@ -184,23 +188,18 @@ def refusing_writes(db_url):
         finally:
             holder.execute("ROLLBACK")
             holder.close()
-    yield ctx, {}
+    yield ctx
     event.remove(Engine, "connect", short_wait)
 
 
-@pytest.fixture
-def refusing(refusing_writes):
-    return refusing_writes[0] if isinstance(refusing_writes, tuple) else refusing_writes
-
-
-def test_writes_refused_give_503_and_the_app_recovers(app, world, db_url, refusing, api):
+def test_writes_refused_give_503_and_the_app_recovers(app, world, db_url, refusing_writes, extra_app):
+    refusing = refusing_writes
     p = proposals.create(world.community, world.mediator, {
         "title": "数据库只读时的提案", "body": "测试数据库拒绝写入时的表现。", "category": "other"})
     pid, cid = p.id, world.community.id
     token = tokens.create(world.resident, "ro")[1]
     db.session.remove()
-    fresh = make_app(db_url)  # its own connections, opened while the database refuses writes
-    fresh.test_client_class = FreshContextClient
+    fresh = extra_app()  # its own connections, opened while the database refuses writes
     client = fresh.test_client()
     r = client.post("/auth/login", data={"login": "resident", "password": "correct-horse-9"})
     assert r.status_code == 302
@@ -221,26 +220,88 @@ def test_writes_refused_give_503_and_the_app_recovers(app, world, db_url, refusi
     db.session.expire_all()
     assert [c.body for c in ProposalComment.query.filter_by(proposal_id=pid)] == ["恢复后的评论"] * 2
     _check_consistent(cid)
-    with fresh.app_context():
-        db.engine.dispose()
 
 
-def test_a_missing_database_gives_503_and_the_app_recovers_when_it_is_back(app, world, db_url, tmp_path):
+class _Proxy:
+    """A TCP relay on loopback to the PostgreSQL server: stopping it is PostgreSQL going away
+    (connections refused, open ones cut), starting it again is PostgreSQL coming back."""
+
+    def __init__(self, target_port):
+        import socket
+
+        self.target, self.socks, self.listener = target_port, [], None
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+
+    def start(self):
+        import socket
+
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(16)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        import socket
+
+        while True:
+            try:
+                client, _addr = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.socks += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for x in (a, b):
+                try:
+                    x.close()
+                except OSError:
+                    pass
+
+    def stop(self):
+        import socket
+
+        if self.listener is not None:
+            try:
+                self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+            except OSError:
+                pass
+            self.listener.close()
+            self.listener = None
+        for x in self.socks:
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+                x.close()
+            except OSError:
+                pass
+        self.socks = []
+
+
+def test_a_missing_database_gives_503_and_the_app_recovers_when_it_is_back(app, world, db_url, tmp_path,
+                                                                          extra_app):
+    """SQLite: the file's directory is not there (an unmounted volume), then it is. PostgreSQL:
+    the server cannot be reached (connections refused), then it can."""
     db.session.remove()
+    proxy = None
     if PG_URL:
-        import psycopg
         from sqlalchemy.engine import make_url
 
         url = make_url(db_url)
-        name = f"{url.database}_gone"
-        admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        target = url.set(database=name).render_as_string(hide_password=False)
-
-        def bring_back():
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"')
+        proxy = _Proxy(url.port or 5432)
+        target = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        bring_back = proxy.start
     else:
         src = db_url[len("sqlite:///"):]
         missing = tmp_path / "not-mounted" / "linli.sqlite"
@@ -250,8 +311,7 @@ def test_a_missing_database_gives_503_and_the_app_recovers_when_it_is_back(app, 
             missing.parent.mkdir()
             with sqlite3.connect(src) as source, sqlite3.connect(missing) as dest:
                 source.backup(dest)  # the live database, WAL included
-    gone = make_app(target)
-    gone.test_client_class = FreshContextClient
+    gone = extra_app(target)
     client = gone.test_client()
     try:
         for _ in range(3):  # not a crash loop: every request gets the same clear answer
@@ -265,9 +325,13 @@ def test_a_missing_database_gives_503_and_the_app_recovers_when_it_is_back(app, 
         assert status == 302
         r = client.get("/api/v1/communities")
         assert r.status_code == 200 and "test" in r.get_data(as_text=True)
+        if proxy is not None:  # PostgreSQL goes away under open connections, and comes back
+            proxy.stop()
+            _assert_503(client.get("/auth/account"))
+            proxy.start()
+            assert client.get("/auth/account").status_code == 200
     finally:
         with gone.app_context():
             db.engine.dispose()
-        if PG_URL:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if proxy is not None:
+            proxy.stop()
