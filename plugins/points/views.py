@@ -188,7 +188,7 @@ def activities():
         pending = (PointsRecord.query.filter_by(community_id=g.community.id, status="claimed")
                    .order_by(PointsRecord.id).limit(100).all())
     return render_template("points/activities.html", upcoming=upcoming, past=past, mine=mine, pending=pending,
-                           rule=svc.hours_rule(g.community))
+                           rule=svc.hours_rule(g.community), honour=svc.top_volunteers(g.community, 10))
 
 
 @bp.route("/activities/<int:activity_id>")

@@ -214,3 +214,20 @@ def test_disabled_module_answers_404(world, login):
     c = login(world.resident)
     assert c.get("/c/test/points/").status_code == 404
     assert "/c/test/points/" not in _text(c.get("/c/test/"))
+
+
+def test_honour_roll_lists_only_consenting_volunteers(world, login):
+    from plugins.points import services as svc
+    from plugins.points.models import PointsSignup
+
+    a = svc.save_activity(world.community, world.staff, {"title": "陪伴老人", "location": "活动中心",
+                                                         "starts_at": utcnow() - timedelta(days=1),
+                                                         "ends_at": utcnow() - timedelta(hours=20)})
+    for u in (world.resident, world.resident2):
+        db.session.add(PointsSignup(activity_id=a.id, user_id=u.id))
+    db.session.commit()
+    for u in (world.resident, world.resident2):
+        svc.record_hours(a, u, world.staff, hours="2", content="陪老人聊天")
+    svc.set_consent(world.community, world.resident2, True)
+    page = _text(login(world.building_head).get("/c/test/points/activities"))
+    assert "居民乙" in page and "居民甲" not in page
