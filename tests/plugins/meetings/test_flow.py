@@ -1,12 +1,13 @@
 """A four-party joint meeting from invitation to published minutes, in the browser."""
-import re
+
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from core.extensions import db
 from core.models import Notification, Proposal
 from core.services import proposals
-from plugins.meetings.models import ActionItem, AgendaItem, Attendance, Meeting, Resolution
+from plugins.meetings.models import ActionItem, AgendaItem, Meeting
 from tests.plugins.meetings import helper_plugin
 from tests.plugins.meetings.conftest import delegates, future, orgs
 
@@ -18,7 +19,7 @@ def test_staff_run_a_meeting_from_invitation_to_published_minutes(world, body, l
     p = proposals.create(world.community, world.resident, {
         "title": "增设电动车充电桩", "body": "楼下没有充电桩，大家只好飞线充电，很危险。", "category": "safety"})
     proposals.transition(p, "coordinating", world.staff, "附议足够")
-    when = future(10).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    when = future(10).astimezone(ZoneInfo("Asia/Shanghai"))
     r = staff.post(f"/c/test/meetings/bodies/{body.id}/schedule", data={
         "title": "四方联席会议十二月例会", "date": when.date().isoformat(), "time": "19:00", "duration": "120",
         "place": "社区党群服务中心", "online_url": "", "chair_org_id": str(orgs(body)[0].id), "chair_reason": ""})
