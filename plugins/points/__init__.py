@@ -16,6 +16,7 @@ manifest = PluginManifest(
         "points_per_hour": 1,          # R26 (海林): 1 point per verified hour
         "max_hours_per_activity": 2,   # R26: at most 2 hours credited per activity
         "expiry_months": 0,            # R27: 0 = never (金昌); N = each earning lot expires after N months
+        "max_balance": 0,              # R25: flag accounts holding more than this (0 = no limit)
     },
 )
 

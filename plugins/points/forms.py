@@ -75,6 +75,8 @@ class HoursRuleForm(FlaskForm):
                                           validators=[DataRequired(), NumberRange(1, 24)])
     expiry_months = IntegerField(_l("Points expire after (months, 0 = never)"),
                                  validators=[Optional(), NumberRange(0, 120)])
+    max_balance = IntegerField(_l("Flag accounts holding more than (points, 0 = no limit)"),
+                               validators=[Optional(), NumberRange(0, 10_000_000)])
 
 
 class ConsentForm(FlaskForm):

@@ -84,7 +84,8 @@ def _require(permission, community, actor, message=None):
 def hours_rule(community):
     return {"points_per_hour": int(setting(community, "points_per_hour")),
             "max_hours_per_activity": int(setting(community, "max_hours_per_activity")),
-            "expiry_months": int(setting(community, "expiry_months"))}
+            "expiry_months": int(setting(community, "expiry_months")),
+            "max_balance": int(setting(community, "max_balance"))}
 
 
 def save_hours_rule(community, actor, data):
@@ -94,9 +95,10 @@ def save_hours_rule(community, actor, data):
     for key, low, high, msg in (
             ("points_per_hour", 1, 100, _("Give a whole number of points per hour from 1 to 100.")),
             ("max_hours_per_activity", 1, 24, _("Give a whole number of hours from 1 to 24.")),
-            ("expiry_months", 0, 120, _("Give a number of months from 0 (never) to 120."))):
+            ("expiry_months", 0, 120, _("Give a number of months from 0 (never) to 120.")),
+            ("max_balance", 0, 10_000_000, _("Give a whole number of 0 (no limit) or more."))):
         try:
-            v = int(str(data.get(key, "")).strip())
+            v = int(str(data.get(key, setting(community, key))).strip())
             if not low <= v <= high:
                 raise ValueError
             values[key] = v

@@ -532,7 +532,8 @@ def counter_redeem():
 def accounts():
     q = (request.args.get("q") or "").strip()[:40]
     page = svc.resident_accounts(g.community, q or None).paginate(per_page=50, error_out=False)
-    return render_template("points/accounts.html", page=page, q=q, totals=svc.totals(g.community))
+    return render_template("points/accounts.html", page=page, q=q, totals=svc.totals(g.community),
+                           max_balance=svc.hours_rule(g.community)["max_balance"])
 
 
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
@@ -594,7 +595,7 @@ def rules():
             svc.save_hours_rule(g.community, current_user, {
                 "points_per_hour": form.points_per_hour.data,
                 "max_hours_per_activity": form.max_hours_per_activity.data,
-                "expiry_months": form.expiry_months.data or 0})
+                "expiry_months": form.expiry_months.data or 0, "max_balance": form.max_balance.data or 0})
             flash(_("Saved."), "success")
             return redirect(url_for("c.points.rules"))
         except ServiceError as err:

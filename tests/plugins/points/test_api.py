@@ -112,7 +112,7 @@ def test_rules_and_reports_api(world, api):
     assert r.status_code == 200 and r.json["monthly_cap"] == 20
     assert staff.put(f"{BASE}/rules", json={"event_name": "proposal.accepted", "points": 5}).status_code == 403
     assert resident.get(f"{BASE}/rules").json["hours"] == {"points_per_hour": 1, "max_hours_per_activity": 2,
-                                                           "expiry_months": 0}
+                                                           "expiry_months": 0, "max_balance": 0}
     rep = staff.get(f"{BASE}/reports/monthly")
     assert rep.status_code == 200 and len(rep.json["items"]) == 12
     assert resident.get(f"{BASE}/reports/monthly").status_code == 403

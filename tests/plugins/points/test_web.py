@@ -137,12 +137,15 @@ def test_rule_editor_lists_event_types_and_saves(world, login):
     rule = PointsRule.query.one()
     assert (rule.points, rule.daily_cap, rule.monthly_cap, rule.active) == (5, None, 20, True)
     r = admin.post("/c/test/points/rules", data={"points_per_hour": "2", "max_hours_per_activity": "3",
-                                                  "expiry_months": "12"})
+                                                  "expiry_months": "12", "max_balance": "5"})
     assert r.status_code == 302
     from plugins.points import services as svc
 
     assert svc.hours_rule(world.community) == {"points_per_hour": 2, "max_hours_per_activity": 3,
-                                               "expiry_months": 12}
+                                               "expiry_months": 12, "max_balance": 5}
+    svc.adjust(world.community, world.resident, 6, "纸质登记补记", world.admin)
+    page = _text(login(world.staff).get("/c/test/points/accounts", headers={"Accept-Language": "en"}))
+    assert "above the limit of 5" in page
 
 
 def test_volunteer_names_shown_only_with_consent(world, login):
