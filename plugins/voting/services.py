@@ -8,15 +8,15 @@ import json
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
-from core.models import Building, Grid, Household, Membership, Proposal, Unit, utcnow
+from core.models import Building, Grid, Household, Membership, Unit, utcnow
 from core.permissions import can, membership_of
 from core.services import audit
 from core.services import settings as settings_svc
@@ -723,6 +723,3 @@ def export(ballot) -> dict:
 def scan_of(entry_id):
     return PaperScan.query.filter_by(entry_id=entry_id).first()
 
-
-def has_request():
-    return has_request_context()

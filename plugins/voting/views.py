@@ -43,7 +43,7 @@ def chart(ballot):
     for c in counts:
         bars.append({"label": services.option_label(ballot, c["option"]), "value": c["heads"],
                      "area": c.get("area"), "width": round(c["heads"] * 400 / top),
-                     "winner": c["option"] == result.get("winner") and (ballot.method != "majority" or True)})
+                     "winner": c["option"] == result.get("winner")})
     return bars
 
 
