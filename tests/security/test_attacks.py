@@ -152,10 +152,11 @@ def test_xss_corpus_renders_inert_everywhere(app, world, login, client):
     pages += [(f"/c/test/proposals/?page={n}", ()) for n in (1, 2)]
     pages += [(f"/c/test/members?page={n}", ()) for n in (1, 2, 3)]
     pages += [(f"/c/test/admin/audit?page={n}", ()) for n in (1, 2, 3, 4)]
-    for marker, pid in ids:
+    for n, (marker, pid) in enumerate(ids):
         pages.append((f"/c/test/proposals/{pid}", (marker,)))
-        pages.append((f"/c/test/proposals/{pid}/print", (marker,)))
-        pages.append((f"/c/x{marker.lower()}/", ()))
+        if n % 3 == 0:  # the print notice and the community's own home share the same templates
+            pages.append((f"/c/test/proposals/{pid}/print", (marker,)))
+            pages.append((f"/c/x{marker.lower()}/", ()))
     admin = login(world.admin)
     for url, show in pages:
         public = not any(x in url for x in ("structure", "members", "audit"))
