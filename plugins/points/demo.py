@@ -39,8 +39,10 @@ def load(community, users):
 
     past = [("楼道清理志愿活动", "3号楼楼道", 20, "清理楼道私堆乱放，打扫卫生。"),
             ("陪伴独居老人", "社区活动中心", 12, "陪老人聊天、读报、量血压。"),
-            ("垃圾分类宣传引导", "东门垃圾投放点", 8, "早晚高峰在投放点引导居民分类投放。")]
+            ("垃圾分类宣传引导", "东门垃圾投放点", 8, "早晚高峰在投放点引导居民分类投放。"),
+            ("网格安全巡查", "第一网格", 5, "检查楼道消防通道和飞线充电。")]
     volunteers = ["resident1", "resident2", "resident3", "loudongzhang", "resident4"]
+    teams = [volunteers[0:3], volunteers[1:4], volunteers[2:5], ["wanggeyuan", "tiaojieyuan", "resident5"]]
     for k, (title, where, days_ago, desc) in enumerate(past):
         start = now - timedelta(days=days_ago, hours=2)
         a = PointsActivity(community_id=community.id, title=title, location=where, description=desc,
@@ -48,7 +50,7 @@ def load(community, users):
                            created_at=start - timedelta(days=7))
         db.session.add(a)
         db.session.flush()
-        names = volunteers[k:k + 3]
+        names = teams[k]
         for name in names:
             db.session.add(PointsSignup(activity_id=a.id, user_id=users[name].id,
                                         created_at=start - timedelta(days=3)))

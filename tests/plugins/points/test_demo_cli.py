@@ -18,7 +18,7 @@ def test_demo_data(app):
     assert any(i.kind == "service" for i in items)
     assert PointsOrder.query.filter_by(status="handed_over").count() >= 1
     assert PointsRecord.query.filter_by(status="verified").count() >= 6
-    assert PointsActivity.query.count() == 6
+    assert PointsActivity.query.count() == 7
     assert ledger.check() == []
 
 
