@@ -115,6 +115,7 @@ def site(request, tmp_path_factory):
     url = build_demo_database(tmp / "linli.sqlite", INSTALLED, getattr(request.module, "seed", None))
     with live_server(url, tmp, plugins=INSTALLED, extra_config=f"PASSWORD_HASH_METHOD = {FAST_HASH!r}") as base:
         s = Site(base, INSTALLED, tmp)
+        s.db_path = tmp / "linli.sqlite"
         yield s
 
 
@@ -177,9 +178,11 @@ class Person:
         self.locale, self.viewport, self.js, self.audit = locale, viewport, js, audit
         self.large_text_checks = large_text_checks
         accept, self.html_lang = LOCALES[locale]
-        self.context = browser.new_context(
-            viewport=VIEWPORTS[viewport], locale=accept, java_script_enabled=js, device_scale_factor=1,
-            is_mobile=viewport == "phone", has_touch=viewport == "phone", timezone_id="Asia/Shanghai")
+        self.browser, self._auditor = browser, None
+        self._context_args = dict(viewport=VIEWPORTS[viewport], locale=accept, device_scale_factor=1,
+                                  is_mobile=viewport == "phone", has_touch=viewport == "phone",
+                                  timezone_id="Asia/Shanghai")
+        self.context = browser.new_context(**self._context_args, java_script_enabled=js)
         self.context.set_default_timeout(15000)
         self.page = self.context.new_page()
         self.errors = []
@@ -196,6 +199,9 @@ class Person:
             self.errors.append(f"console error on {self.page.url}: {msg.text}")
 
     def close(self):
+        if self._auditor is not None:
+            self._auditor.context.close()
+            self._auditor = None
         self.context.close()
 
     # ── navigation ───────────────────────────────────────────────────────────────────────────
@@ -244,13 +250,24 @@ class Person:
         key = (page_kind(self.path), self.locale, self.viewport, large)
         if key in self.site.audited:
             return
-        if not self.page.evaluate("typeof axe !== 'undefined'"):
-            self.page.evaluate(self.axe_source + "\n;0")  # CDP evaluation: not subject to the page's CSP
-        violations = self.page.evaluate(AXE_RUN)
+        page = self.page if self.js else self._auditor_page()
+        if not page.evaluate("typeof axe !== 'undefined'"):
+            page.evaluate(self.axe_source + "\n;0")  # CDP evaluation: not subject to the page's CSP
+        violations = page.evaluate(AXE_RUN)
         self.site.audited[key] = violations
         bad = [v for v in violations if v["impact"] in SERIOUS]
         assert not bad, f"axe on {self.path} ({self.locale}, {self.viewport}):\n" + "\n".join(
             f"- {v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in bad)
+
+    def _auditor_page(self):
+        """axe needs JavaScript (its timers do not run in a page without it): audit a page seen
+        without JavaScript by loading the same address, with the same cookies, in a twin context."""
+        if self._auditor is None:
+            self._auditor = self.browser.new_context(**self._context_args, java_script_enabled=True).new_page()
+        self._auditor.context.clear_cookies()
+        self._auditor.context.add_cookies(self.context.cookies())
+        self._auditor.goto(self.page.url)
+        return self._auditor
 
     def assert_fits(self):
         r = self.page.evaluate(OVERFLOW_JS)
@@ -333,3 +350,28 @@ class Keyboard:
 
     def assert_focus_visible(self):
         assert not self.no_ring, "focus is not visible on:\n" + "\n".join(self.no_ring)
+
+# The module journeys run four times: zh_Hans on a phone and (without JavaScript) on a desktop,
+# then once in en and once in zh_Hant.
+MODULE_RUNS = [("zh_Hans", "phone", True), ("zh_Hans", "desktop", False), ("en", "phone", True),
+               ("zh_Hant", "desktop", True)]
+
+
+def run_ids(runs):
+    return [f"{loc}-{vp}" + ("" if js else "-nojs") for loc, vp, js in runs]
+
+
+def local_date(delta=None):
+    """A date form value (YYYY-MM-DD) in Asia/Shanghai, ``delta`` from today."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    return (datetime.now(ZoneInfo("Asia/Shanghai")) + (delta or timedelta())).strftime("%Y-%m-%d")
+
+
+def local_time(delta):
+    """A datetime-local form value (Asia/Shanghai, the demo community's zone) ``delta`` from now."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return (datetime.now(ZoneInfo("Asia/Shanghai")) + delta).strftime("%Y-%m-%dT%H:%M")

@@ -1,22 +1,16 @@
 """The voting journey in a real browser: staff move a proposal to voting with a reason and set up
 its ballot → residents vote (one by keyboard only), one changes the vote → a grid worker enters a
 paper ballot for an elderly owner → staff close and count → results with chart → the proposal is
-accepted. Phone and desktop in zh_Hans, once in en and zh_Hant, once without JavaScript."""
+accepted. Phone and desktop in zh_Hans (desktop without JavaScript), once in en and zh_Hant."""
 import itertools
 from datetime import datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import Keyboard
+from tests.browser.conftest import MODULE_RUNS, Keyboard, run_ids
 
 NEEDS_PLUGIN = "voting"
-RUNS = [  # (locale, viewport, JavaScript)
-    ("zh_Hans", "phone", True),
-    ("zh_Hans", "desktop", True),
-    ("en", "phone", True),
-    ("zh_Hant", "desktop", True),
-    ("zh_Hans", "desktop", False),
-]
+RUNS = MODULE_RUNS
 _serial = itertools.count(1)
 
 
@@ -57,8 +51,7 @@ def vote(person, title, choice):
     assert person.page.locator(".flash-success").count() >= 1
 
 
-@pytest.mark.parametrize("locale,viewport,js", RUNS,
-                         ids=[f"{a}-{b}" + ("" if c else "-nojs") for a, b, c in RUNS])
+@pytest.mark.parametrize("locale,viewport,js", RUNS, ids=run_ids(RUNS))
 def test_vote_change_close_results_accepted(people, site, locale, viewport, js):
     n = next(_serial)
     title = _title(n)
@@ -91,7 +84,7 @@ def test_vote_change_close_results_accepted(people, site, locale, viewport, js):
 
     # Residents vote; one votes with the keyboard only, one changes their mind.
     first = people(**kw)
-    if js and viewport == "desktop":
+    if viewport == "desktop":
         first.go("/c/demo/")
         kb = Keyboard(first)
         kb.login("resident1")
