@@ -12,7 +12,7 @@ The rule (docs/mediation.md):
 * Nobody else: not community staff or admins without the mediator role, not site
   administrators, not members of another community.
 """
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from core.extensions import db
 from core.permissions import membership_of
@@ -34,7 +34,15 @@ def is_staff(user, community) -> bool:
         return False
     if m.has_role("mediator"):
         return True
-    return user.id in (settings.get(community, "mediation", "staff_user_ids") or [])
+    cache = g.setdefault("_mediation_staff_ids", {})
+    if community.id not in cache:
+        cache[community.id] = set(settings.get(community, "mediation", "staff_user_ids") or [])
+    return user.id in cache[community.id]
+
+
+def forget(community):
+    """Drop the request's copy of the staff list after it changed."""
+    g.setdefault("_mediation_staff_ids", {}).pop(community.id, None)
 
 
 def is_assigned(user, case) -> bool:

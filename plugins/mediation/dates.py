@@ -3,6 +3,8 @@ import calendar
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import g, has_app_context
+
 from core.models.types import utcnow
 from core.services import settings
 
@@ -10,7 +12,11 @@ CONFIRMATION_DAYS = 30  # People's Mediation Law Art. 33
 
 
 def tz(community):
-    return ZoneInfo(settings.get(community, "mediation", "timezone"))
+    """The community's time zone (read once per request or command)."""
+    cache = g.setdefault("_mediation_tz", {}) if has_app_context() else {}
+    if community.id not in cache:
+        cache[community.id] = ZoneInfo(settings.get(community, "mediation", "timezone"))
+    return cache[community.id]
 
 
 def today(community, now=None) -> date:

@@ -133,10 +133,6 @@ class MediationCase(db.Model):
                                   cascade="all, delete-orphan")
 
     @property
-    def label(self):
-        return str(_l("Case %(number)s", number=self.number))
-
-    @property
     def is_open(self):
         return self.status == "open"
 

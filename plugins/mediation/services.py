@@ -862,6 +862,7 @@ def set_staff(community, actor, user, add=True):
     ids = ids | {user.id} if add else ids - {user.id}
     settings.set(community, "mediation", "staff_user_ids", sorted(ids), actor=actor)
     db.session.commit()
+    access.forget(community)
 
 
 def user_by_login(login):
