@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 
 from plugins.voting.counting import Spec, count
 
-pyrankvote = pytest.importorskip("pyrankvote")
-from pyrankvote import Ballot as RBallot  # noqa: E402
-from pyrankvote import Candidate  # noqa: E402
+
 
 
 def rankings(n):
@@ -23,6 +21,10 @@ def rankings(n):
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=2, max_value=6).flatmap(lambda n: st.tuples(st.just(n), rankings(n))))
 def test_irv_agrees_with_pyrankvote_when_no_tie_is_involved(case):
+    pyrankvote = pytest.importorskip("pyrankvote")  # test-only dependency (MIT)
+    from pyrankvote import Ballot as RBallot
+    from pyrankvote import Candidate
+
     n, ranks = case
     result = count(Spec("irv", n, tie_seed="seed"), [(r, 1, 0) for r in ranks])
     assume(result["tie"] is None and all(rd["tie"] is None for rd in result["rounds"]))
