@@ -402,6 +402,13 @@ def import_rows(community, actor, rows, *, filename, skipped=0, batch_id=None, p
                     phone = v.get("phone") or None
                     people = members.setdefault(hkey, [])
                     person = next((m for m in people if m.name == v["name"] and (m.phone or None) == phone), None)
+                    if person is None:  # the same person with a phone number added (or left out) this time
+                        same = [m for m in people if m.name == v["name"] and (not m.phone or not phone)]
+                        if len(same) == 1:
+                            person = same[0]
+                            if phone and not person.phone:
+                                person.phone = phone
+                                changed.append(person)
                     is_new = person is None
                     if is_new:
                         person = HouseholdMember(household=household, name=v["name"], phone=phone,

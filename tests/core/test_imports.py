@@ -462,3 +462,18 @@ def test_headings_far_below_the_top_are_not_guessed(world):
     with pytest.raises(imports.ServiceError) as err:
         imports.check_rows(world.community, table)
     assert err.value.code == "missing_columns"
+
+
+def test_a_phone_number_added_later_does_not_double_the_person(world, staff):
+    rows = [HEAD, ["第一网格", "1号楼", "1单元", "101", "89.50", "", "", "居民甲", "13800000099", "业主", ""]]
+    r = upload(staff, "phones.csv", csv_bytes(rows))
+    r = staff.post("/c/test/structure/import", data={"token": token(r)}, follow_redirects=True)
+    assert "Imported: 0 new households, 0 new people, 1 records updated." in page(r)
+    people = HouseholdMember.query.filter_by(household_id=world.households[0].id).all()
+    assert [(m.name, m.phone, m.user_id) for m in people] == [("居民甲", "13800000099", world.resident.id)]
+    # Without the number again: still the same person, number kept.
+    rows[1][8] = ""
+    r = upload(staff, "phones.csv", csv_bytes(rows))
+    r = staff.post("/c/test/structure/import", data={"token": token(r)}, follow_redirects=True)
+    assert "Imported: 0 new households, 0 new people, 0 records updated." in page(r)
+    assert HouseholdMember.query.filter_by(household_id=world.households[0].id).one().phone == "13800000099"
