@@ -497,8 +497,9 @@ def record_hours(activity, volunteer, actor, *, hours=None, minutes=None, conten
         except IntegrityError:
             db.session.rollback()
             _fail(Conflict("already_recorded", _("Hours for this activity are recorded already.")))
-    else:
+    else:  # reported by the volunteer (or refused before): staff now record and verify it
         record.minutes, record.content, record.service_date = minutes, content, service_date
+        record.status = "claimed"
     record.evaluation = evaluation
     db.session.flush()
     return _verify(record, actor, community)

@@ -466,3 +466,13 @@ def test_reports(world, pts):
     svc().set_consent(world.community, world.resident2, True)
     assert [u.id for u, _m, _c in svc().top_volunteers(world.community)] == [world.resident2.id]
     assert [i.id for i in svc().stock_alerts(world.community)] == [rice.id]
+
+
+def test_refused_hours_can_be_recorded_by_staff_later(world, pts):
+    a = pts.activity()
+    pts.signup_past(a, world.resident)
+    r = svc().claim_hours(a, world.resident, hours="3", content="陪老人聊天")
+    svc().reject_hours(r, world.staff, "当天未到场")
+    assert r.status == "rejected" and pts.balance(world.resident) == 0
+    svc().record_hours(a, world.resident, world.admin, hours="1", content="补登：实际服务一小时")
+    assert pts.balance(world.resident) == 1
