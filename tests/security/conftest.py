@@ -22,3 +22,13 @@ def extra_app(db_url):
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One figure line at the end: what the security suite tried (nothing was lost if it passed)."""
+    from tests.security.figures import FIGURES
+
+    if any(FIGURES.values()):
+        failed = len(terminalreporter.stats.get("failed", ())) + len(terminalreporter.stats.get("error", ()))
+        terminalreporter.write_line("security figures: " + ", ".join(f"{v} {k}" for k, v in FIGURES.items())
+                                    + (f"; {failed} failed" if failed else "; nothing lost"))

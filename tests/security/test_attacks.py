@@ -10,6 +10,7 @@ from core.extensions import db
 from tests.conftest import INSTALLED, PASSWORD
 from tests.security import inert
 from tests.security import matrix as m
+from tests.security.figures import add
 
 
 @pytest.fixture
@@ -76,6 +77,7 @@ def test_every_form_route_refuses_a_post_without_csrf_token(app, world, extra_ap
             checked.append(path)
     assert fingerprint() == before
     assert len(checked) >= 2 * 20
+    add("attack payloads tried", len(checked))
     # the same client with a token does change things: the check above could fail
     page = admin.get("/c/test/proposals/new").data
     r = admin.post("/c/test/proposals/new", data={"csrf_token": csrf_token(page), "title": "跨站请求测试",
@@ -165,6 +167,7 @@ def test_xss_corpus_renders_inert_everywhere(app, world, login, client):
             assert r.status_code == 200, (url, who, r.status_code)
             _assert_inert(r.data, f"{url} as {who}", show)
     # and the names are really shown (a page that hid them would also be "inert")
+    add("attack payloads tried", 7 * len(corpus))  # title, body, comment, name, register, cells, community
     shown = inert.text(staff.get("/").data) + inert.text(staff.get("/c/test/members?q=XSS").data)
     assert "XSS03" in inert.text(client.get("/").data)
     assert "{{7*7}}XSS22" in inert.text(client.get(f"/c/test/proposals/{ids[22][1]}").data)
@@ -226,6 +229,7 @@ def test_sql_meta_characters_in_every_query_parameter_never_500(app, world, logi
             tried += 1
             assert r.status_code < 500, (path, payload, r.status_code, r.data[:300])
     assert tried > 20 * len(SWEEP)
+    add("attack payloads tried", tried * len(PARAMS))
     assert fingerprint() == before
 
 

@@ -17,6 +17,7 @@ from core.models import Proposal, ProposalComment, ProposalSecond, ProposalTrans
 from core.services import proposals, tokens
 from tests.conftest import PG_URL
 from tests.live import live_server, request, storm
+from tests.security.figures import add
 
 # ── SIGKILL in the middle of a storm ────────────────────────────────────────────────────
 
@@ -131,6 +132,8 @@ def test_sigkill_mid_storm_loses_no_acknowledged_write(app, world, tmp_path, db_
     for pid, i in acked["second"]:
         assert ProposalSecond.query.filter_by(proposal_id=pid, user_id=users[i]).count() == 1
     _check_consistent(cid)
+    add("faults injected")
+    add("acknowledged writes checked after a kill", total)
 
 
 # ── a database that refuses writes, or is not there ─────────────────────────────────────
@@ -220,6 +223,7 @@ def test_writes_refused_give_503_and_the_app_recovers(app, world, db_url, refusi
     db.session.expire_all()
     assert [c.body for c in ProposalComment.query.filter_by(proposal_id=pid)] == ["恢复后的评论"] * 2
     _check_consistent(cid)
+    add("faults injected")
 
 
 class _Proxy:
@@ -325,11 +329,13 @@ def test_a_missing_database_gives_503_and_the_app_recovers_when_it_is_back(app, 
         assert status == 302
         r = client.get("/api/v1/communities")
         assert r.status_code == 200 and "test" in r.get_data(as_text=True)
+        add("faults injected")
         if proxy is not None:  # PostgreSQL goes away under open connections, and comes back
             proxy.stop()
             _assert_503(client.get("/auth/account"))
             proxy.start()
             assert client.get("/auth/account").status_code == 200
+            add("faults injected")
     finally:
         with gone.app_context():
             db.engine.dispose()

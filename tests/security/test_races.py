@@ -13,6 +13,7 @@ from core.extensions import db
 from core.models import Proposal, ProposalComment, ProposalSecond, ProposalTransition
 from core.services import proposals, tokens
 from tests.live import live_server, request, storm
+from tests.security.figures import add
 
 ROUNDS = int(os.environ.get("LINLI_RACE_ROUNDS", "3"))
 RACE_N = 50
@@ -63,3 +64,4 @@ def test_rounds_of_concurrent_double_second_double_move_and_replayed_comment(app
         assert ProposalComment.query.filter_by(proposal_id=commented).count() == 1
         assert db.session.get(Proposal, commented).comments_count == 1
     assert len(outcomes) == ROUNDS
+    add("race rounds of 50", 3 * ROUNDS)
