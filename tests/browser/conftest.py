@@ -287,11 +287,20 @@ class Person:
     def logout(self):
         self.submit(self.page.locator('form[action="/auth/logout"] button'))
 
+    def reveal(self, locator):
+        """Open the <details> around ``locator`` by clicking their summaries, as a person would."""
+        details = locator.locator("xpath=ancestor::details")
+        for i in range(details.count()):
+            d = details.nth(i)
+            if d.get_attribute("open") is None:
+                d.locator("xpath=./summary").click()
+        return locator
+
     def flash(self):
         return " ".join(self.page.locator(".flash").all_inner_texts())
 
     def expect_no_error_flash(self):
-        errors = self.page.locator(".flash-error, .error").all_inner_texts()
+        errors = self.page.locator(".flash-error, .has-error .error, [aria-invalid=true]").all_inner_texts()
         assert not errors, f"{self.path}: {errors}"
 
     def screenshot(self, path, full_page=False):
