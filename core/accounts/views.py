@@ -94,8 +94,14 @@ def logout():
     return redirect(url_for("root.index"))
 
 
+def _account_key():
+    return "account:" + str(current_user.get_id())
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+# Guessing the current password with a stolen session is limited like logging in (per account).
+@limiter.limit(_login_limit, key_func=_account_key, methods=["POST"])
 def account():
     pw_form = PasswordForm(prefix="pw")
     pref_form = PreferencesForm(prefix="pref", locale=current_user.locale or "zh_Hans",

@@ -461,3 +461,19 @@ def test_login_is_rate_limited_per_account_and_per_address(app, world):
     assert r.status_code == 429
     assert "Retry-After" in r.headers or "X-RateLimit-Reset" in r.headers
     _check_headers(r, "429 page")
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "5 per minute"}])
+def test_guessing_the_current_password_with_a_stolen_session_is_rate_limited(app, world):
+    thief = app.test_client()
+    assert thief.post("/auth/login", data={"login": "resident", "password": PASSWORD},
+                      environ_base={"REMOTE_ADDR": "10.1.0.1"}).status_code == 302
+    tries = [thief.post("/auth/account", data={"form": "password", "pw-old_password": f"guess-{i}-pw",
+                                               "pw-new_password": "stolen-account-pw", "pw-confirm": "stolen-account-pw"},
+                        environ_base={"REMOTE_ADDR": f"10.1.1.{i}"}).status_code for i in range(6)]
+    assert tries == [200] * 5 + [429]
+    r = thief.post("/auth/account", data={"form": "password", "pw-old_password": PASSWORD,
+                                          "pw-new_password": "stolen-account-pw", "pw-confirm": "stolen-account-pw"})
+    assert r.status_code == 429
+    assert _can_log_in(app, "resident", PASSWORD)  # the password was not changed
+    assert not _can_log_in(app, "resident2", "stolen-account-pw")
