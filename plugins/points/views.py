@@ -64,6 +64,24 @@ def _resident_by_login(login, field="resident"):
     return user
 
 
+def _running(account, rows):
+    """The balance after each of ``rows`` (entries, newest first): {entry id: balance}."""
+    if account is None or not rows:
+        return {}
+    from sqlalchemy import func
+
+    from plugins.points.models import PointsEntry
+
+    newer = db.session.query(func.coalesce(func.sum(PointsEntry.amount), 0)).filter(
+        PointsEntry.account_id == account.id, PointsEntry.id > rows[0][0].id).scalar()
+    balance = account.balance - int(newer)
+    out = {}
+    for entry, _t in rows:
+        out[entry.id] = balance
+        balance -= entry.amount
+    return out
+
+
 # ── my points ───────────────────────────────────────────────────────────────────────────
 @bp.route("/")
 @login_required
@@ -74,6 +92,7 @@ def index():
     open_orders = (PointsOrder.query.filter_by(community_id=g.community.id, user_id=current_user.id, status="reserved")
                    .order_by(PointsOrder.id.desc()).all())
     return render_template("points/index.html", balance=account.balance if account else 0, entries=entries,
+                           running=_running(account, entries),
                            open_orders=open_orders, rule=svc.hours_rule(g.community),
                            event_rules=[r for r in svc.rules(g.community) if r.active],
                            event_types=current_app.extensions["linli.plugins"].event_types)
@@ -86,7 +105,8 @@ def statement():
     account = ledger.find_account(g.community.id, current_user.id)
     page = svc.statement_query(account).paginate(per_page=30, error_out=False) if account else None
     return render_template("points/statement.html", page=page, balance=account.balance if account else 0,
-                           who=current_user, staff_view=False)
+                           who=current_user, staff_view=False,
+                           running=_running(account, page.items if page else []))
 
 
 # ── store ───────────────────────────────────────────────────────────────────────────────
@@ -563,7 +583,8 @@ def account(user_id):
         reversed_ids = {r for (r,) in db.session.query(PointsTransfer.reverses_id).filter(
             PointsTransfer.reverses_id.in_(ids))}
     return render_template("points/statement.html", page=page, balance=acc.balance if acc else 0, who=user,
-                           staff_view=True, form=form, can_adjust=can("points.accounts.adjust"),
+                           running=_running(acc, page.items if page else []), staff_view=True, form=form,
+                           can_adjust=can("points.accounts.adjust"),
                            reversed_ids=reversed_ids, reversible=svc.REVERSIBLE)
 
 

@@ -234,3 +234,13 @@ def test_honour_roll_lists_only_consenting_volunteers(world, login):
     svc.set_consent(world.community, world.resident2, True)
     page = _text(login(world.building_head).get("/c/test/points/activities"))
     assert "居民乙" in page and "居民甲" not in page
+
+
+def test_statement_shows_running_balance(world, login):
+    from plugins.points import services as svc
+
+    for n in (10, 5, -3):
+        svc.adjust(world.community, world.resident, n, "纸质登记补记", world.admin)
+    page = _text(login(world.resident).get("/c/test/points/statement"))
+    cells = re.findall(r"<td>(\d+)</td>", page)
+    assert cells == ["12", "15", "10"], cells
