@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
-from core.models import Building, Grid, Membership, User, utcnow
+from core.models import Building, Grid, Membership, utcnow
 from core.services import accounts, audit, settings
 from core.services.notifications import N_, notify
 from plugins.mediation import access, dates
@@ -868,6 +868,3 @@ def set_staff(community, actor, user, add=True):
 def user_by_login(login):
     return accounts.find_user(login) if login else None
 
-
-def case_user(user_id):
-    return db.session.get(User, user_id)

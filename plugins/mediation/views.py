@@ -23,7 +23,7 @@ from plugins.mediation.models import (ACCESS_ACTIONS, AGREEMENT_FORMS, CATEGORIE
                                       FOLLOWUP_RESULTS, HISTORY_KINDS, OUTCOMES, PARTY_ROLES, SIGN_METHODS, SOURCES,
                                       STATUSES, TIERS, URGENCIES, MediationAccessLog, MediationAgreement,
                                       MediationBooking, MediationCase, MediationDocument, MediationFollowup,
-                                      MediationHistory, MediationHoliday, MediationObligation, MediationParty,
+                                      MediationHistory, MediationHoliday, MediationObligation,
                                       MediationRosterSlot, MediationSession, MediationTask)
 
 bp = Blueprint("mediation", __name__, url_prefix="/mediation", static_folder="static",
