@@ -243,3 +243,21 @@ def test_clinic_hours_are_booked_by_residents(app, world, login):
     assert MediationBooking.query.count() == 1
     # the mediator sees who booked
     assert world.resident.display_name in login(world.mediator).get("/c/test/mediation/roster").get_data(as_text=True)
+
+
+def test_a_resident_applies_on_the_page_and_sees_it_under_my_cases(app, world, login):
+    from plugins.mediation.models import MediationCase
+
+    me = login(world.newbie)
+    form = me.get("/c/test/mediation/new").get_data(as_text=True)
+    assert 'type="hidden" name="source" value="application"' in form and "您是申请人" in form
+    r = me.post("/c/test/mediation/new", data={"source": "application", "category": "water_leak",
+                                               "description": "楼上漏水到我家厨房", "grid_id": 0, "building_id": 0,
+                                               "urgency": "urgent", "respondent_name": "楼上住户"})
+    assert r.status_code == 302
+    case = MediationCase.query.one()
+    assert [(p.role, p.user_id) for p in case.parties] == [("applicant", world.newbie.id), ("respondent", None)]
+    mine = me.get("/c/test/mediation/").get_data(as_text=True)
+    assert case.number in mine and "您是本案当事人" in mine
+    page = me.get(f"/c/test/mediation/cases/{case.id}").get_data(as_text=True)
+    assert "办理中" in page and "楼上漏水到我家厨房" not in page
