@@ -108,8 +108,11 @@ def _load_user(app):
         token = ApiToken.query.filter_by(token_hash=ApiToken.digest(header[7:].strip()), revoked_at=None).first()
         if token is None or not token.user.is_active:
             return None
-        token.last_used_at = utcnow()
-        db.session.commit()
+        now = utcnow()
+        # Record use at most once a minute: a write per request would queue behind real writes.
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ApiToken.query.filter_by(id=token.id).update({"last_used_at": now})
+            db.session.commit()
         g.api_token = token
         return token.user
 
