@@ -72,7 +72,7 @@ def can(permission: str, community=None, obj=None, user=None) -> bool:
 
 
 def require(permission: str):
-    """View decorator: 404 for non-members (the community is not theirs), 403 otherwise."""
+    """View decorator: log in first if anonymous; 403 without the permission."""
 
     def deco(view):
         @wraps(view)
