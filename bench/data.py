@@ -195,10 +195,13 @@ def _core(w, md, cfg, rng, registry):
 
     # Structure: grids of 6 buildings, 2 units each, households spread evenly.
     grids, buildings, units, households = [], [], [], []
-    per_comm = cfg["households"] // n_comm
+    def share(total, ci):  # spread ``total`` over the communities, the remainder to the first ones
+        return total // n_comm + (1 if ci <= total % n_comm else 0)
+
     hh_by_comm = {}
     gid = bid = uid_ = hid = 0
     for ci in range(1, n_comm + 1):
+        per_comm = share(cfg["households"], ci)
         n_units = max(2, per_comm // 60 + (1 if per_comm % 60 else 0))
         n_buildings = (n_units + 1) // 2
         comm_units = []
@@ -238,7 +241,6 @@ def _core(w, md, cfg, rng, registry):
     fixture_comm = {}
     uid = 0
     mid = 0
-    per_user_comm = cfg["users"] // n_comm
     uid += 1
     admin_id = uid
     users.append(dict(id=uid, username="bench_admin", display_name="基准管理员", password_hash=pw,
@@ -250,7 +252,8 @@ def _core(w, md, cfg, rng, registry):
                                 created_at=now))
         hhs = hh_by_comm[ci]
         comm_users = []
-        for k in range(per_user_comm):
+        # user 1 (the bench admin) counts as one of the residents' total
+        for k in range(share(cfg["users"] - 1, ci)):
             uid += 1
             name = rng.choice(SURNAMES) + rng.choice(GIVEN)
             hh, b_id, g_id = hhs[k % len(hhs)]
@@ -288,7 +291,6 @@ def _core(w, md, cfg, rng, registry):
     # authored by non-writers and left without seconds: the seconding bench writes to them.
     states = [s for s, n in STATE_WEIGHTS for _ in range(n)]
     proposals, transitions, comments, seconds = [], [], [], []
-    per_comm_p = cfg["proposals"] // n_comm
     pid = 0
     targets = []
     detail_ids = {}
@@ -297,7 +299,7 @@ def _core(w, md, cfg, rng, registry):
         cu = fixture_comm[ci]
         non_writers = [u for u in cu if u not in writer_set]
         hhs = hh_by_comm[ci]
-        for k in range(per_comm_p):
+        for k in range(share(cfg["proposals"], ci)):
             pid += 1
             is_target = ci == 1 and k < SECOND_TARGETS
             state = "open" if is_target else rng.choice(states)

@@ -270,8 +270,9 @@ def _voting(app, engine, md, fx, comms, cfg, rng, counts, out):
     n_ballots = cfg["ballots"]
     if not n_ballots:
         return []
-    per_ballot = cfg["ballot_entries"] // n_ballots
     per_comm = max(1, n_ballots // len(comms))
+    # Three ballots of the first community stay open (the vote bench); the others carry the total.
+    per_ballot = -(-cfg["ballot_entries"] // max(1, per_comm * len(comms) - 3))
     now = _now()
     closed_ids, open_ids, detail_proposal = [], [], None
     B, V = md["voting_ballot"], md["voting_voter"]

@@ -154,11 +154,19 @@ def svg_chart(results):
            f'<text x="10" y="20" font-size="14" font-weight="bold">linli bench — requests/s '
            f'({escape(results["scale"])} scale, {escape(results["db"])}, {results["server"]["workers"]} workers)'
            f'</text>',
-           f'<text x="10" y="38" fill="#555">bar: requests/s (dashed line: 0.2 × reference); right: p99 latency</text>']
-    x02 = bar_x + bar_w * 0.2 * (next((r["rps"] for r in rows if r["kind"] == "ref"), ref) / ref)
+           f'<text x="10" y="38" fill="#555">bar: requests/s, log scale 1 to {ref:.0f} (dashed line: 0.2 × reference); '
+           f'right: p99 latency; red: a target missed</text>']
+    import math
+
+    top = math.log10(max(ref, 10))
+
+    def scale(v):  # logarithmic: the pages are 1–3 % of the reference, invisible on a linear axis
+        return bar_w * max(0.0, math.log10(max(v, 1.0))) / top
+
+    x02 = bar_x + scale(0.2 * next((r["rps"] for r in rows if r["kind"] == "ref"), ref))
     for i, r in enumerate(rows):
         y = 50 + i * row_h
-        w = max(1, bar_w * r["rps"] / ref)
+        w = max(1, scale(r["rps"]))
         ok = all(r["checks"].values()) if r["checks"] else True
         color = "#888" if r["kind"] == "ref" else ("#2e7d32" if ok else "#c62828")
         if r["kind"] == "write":
@@ -181,7 +189,10 @@ def markdown(results, json_path):
              f"{results['server']['threads']} threads) on a {results['machine']['cpus']}-core machine; wrk "
              f"{results['wrk']['threads']} threads, {results['wrk']['connections']} connections, "
              f"{results['wrk']['duration_s']} s per endpoint after {results['wrk']['warmup_s']} s warm-up; "
-             f"data built in {results['data']['build_seconds']} s; whole run {results.get('total_seconds', '?')} s.",
+             f"data built in {results['data']['build_seconds']} s; whole run {results.get('total_seconds', '?')} s; "
+             f"load average {results.get('loadavg', {}).get('start', ['?'])[0]} at the start and "
+             f"{results.get('loadavg', {}).get('end', ['?'])[0]} at the end (other people's work on the same "
+             f"machine).",
              "", "![requests per second per endpoint](performance.svg)", "",
              "| endpoint | req/s | p50 ms | p99 ms | SQL/request | × reference | targets |",
              "|---|---:|---:|---:|---:|---:|---|"]
