@@ -281,10 +281,72 @@ def residents_export(file, community):
     click.echo(_("Wrote %(path)s.", path=file))
 
 
+@click.command("backup", help=_l("Copy the SQLite database to FILE while linli keeps running."))
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(file):
+    import sqlite3
+
+    from core.extensions import db
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        _fail(_("This database is PostgreSQL: back it up with pg_dump."))
+    target = Path(file)
+    if target.exists():
+        _fail(_("%(path)s exists already; choose a new file.", path=file))
+    try:
+        src = sqlite3.connect(url.database)
+        dst = sqlite3.connect(str(target))
+    except sqlite3.Error as err:
+        _fail(_("Cannot write %(path)s: %(error)s", path=file, error=err))
+    pages = src.execute("PRAGMA page_count").fetchone()[0] or 1
+    with click.progressbar(length=pages, label=_("Backing up")) as bar:
+        done = [0]
+
+        def progress(status, remaining, total):
+            bar.update(total - remaining - done[0])
+            done[0] = total - remaining
+
+        src.backup(dst, pages=256, progress=progress)
+    dst.close()
+    src.close()
+    click.echo(_("Wrote %(path)s.", path=file))
+
+
+# Flask-Alembic's `db` group speaks English only; these give its commands help in the user's language.
+DB_HELP = {
+    None: _l("Upgrade and inspect the database schema (the core and every module's migrations)."),
+    "upgrade": _l("Apply every pending migration (the default: all heads)."),
+    "downgrade": _l("Undo migrations down to a revision, e.g. points@base."),
+    "current": _l("Show the revisions the database is at."),
+    "heads": _l("Show the newest revision of each branch."),
+    "branches": _l("Show the migration branches."),
+    "log": _l("List the migrations."),
+    "show": _l("Show one revision."),
+    "stamp": _l("Mark the database as being at a revision without running migrations."),
+    "revision": _l("Create a new migration (use --branch <module> for a module)."),
+    "merge": _l("Merge several revisions into one."),
+    "check": _l("Check whether the models need a new migration."),
+}
+
+
+def _translate_db_help(app):
+    group = app.cli.commands.get("db")
+    if group is None:
+        return
+    group.help = DB_HELP[None]
+    for name, cmd in getattr(group, "commands", {}).items():
+        if name in DB_HELP:
+            cmd.help = DB_HELP[name]
+            cmd.short_help = None
+
+
 def register_cli(app, registry):
     for cmd in (init_command, demo_command, run_command, plugins_group, users_group, tokens_group,
-                community_group, residents_group):
+                community_group, residents_group, backup_command):
         app.cli.add_command(cmd)
+    _translate_db_help(app)
     for group in registry.pm.hook.register_cli_commands():
         for cmd in group or ():
             app.cli.add_command(cmd)
