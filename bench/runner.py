@@ -74,7 +74,13 @@ def plugin_benches():
     """bench/bench_<plugin>.py modules with a run() (written by the plugins' authors)."""
     out = []
     for p in sorted(BENCH_DIR.glob("bench_*.py")):
-        mod = importlib.import_module(f"bench.{p.stem}")
+        try:
+            mod = importlib.import_module(f"bench.{p.stem}")
+        except Exception as exc:  # a plugin's bench mid-edit must not sink the run
+            def failed(exc=exc, **_kw):
+                raise RuntimeError(f"import failed: {exc.__class__.__name__}: {exc}")
+            out.append((p.stem, failed))
+            continue
         if callable(getattr(mod, "run", None)):
             out.append((p.stem, mod.run))
     return out
