@@ -83,12 +83,28 @@ def db_url(database_url, tmp_path):
     return f"sqlite:///{path}"
 
 
+_APPS = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_apps():
+    """Close the connection pools of every app a test built (open connections are warnings)."""
+    yield
+    while _APPS:
+        built = _APPS.pop()
+        with built.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def make_app(db_url, plugins=(), **config):
     cfg = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test-secret",
            "WTF_CSRF_ENABLED": False, "RATELIMIT_LOGIN": "1000 per minute", "SERVER_NAME": None,
            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     cfg.update(config)
-    return create_app(cfg, plugins=list(plugins))
+    built = create_app(cfg, plugins=list(plugins))
+    _APPS.append(built)
+    return built
 
 
 @pytest.fixture
