@@ -20,9 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import (CHROMIUM, DEMO_PASSWORD, FAST_HASH, LAUNCH_ARGS, LOCALES,  # noqa: E402
-                                    build_demo_database)
-from tests.live import live_server  # noqa: E402
+from tests.browser.conftest import (CHROMIUM, DEMO_PASSWORD, LAUNCH_ARGS, LOCALES, build_demo_database,  # noqa: E402
+                                    serve)
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 LANG_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
@@ -169,8 +168,7 @@ def main(argv=None):
         old.unlink()
     with tempfile.TemporaryDirectory() as tmp:
         url = build_demo_database(Path(tmp) / "linli.sqlite", plugins)
-        with live_server(url, tmp, plugins=plugins, extra_config=f"PASSWORD_HASH_METHOD = {FAST_HASH!r}") as base, \
-                sync_playwright() as p:
+        with serve(url, tmp, plugins) as base, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             taken = capture(browser, base, out, plugins=plugins)
             browser.close()

@@ -51,7 +51,7 @@ def test_large_text_fits_the_phone(people, site, locale):
     resident.login("resident1")
     _large_text_on(resident)
     _visit(resident, ["/c/demo/", "/c/demo/proposals/", "/c/demo/proposals/?state=open", "/c/demo/proposals/new",
-                      "/auth/account", "/auth/notifications", "/c/demo/proposals/?state=open"])
+                      "/auth/account", "/auth/notifications", "/c/demo/proposals/?state=voting"])
     resident.submit(resident.page.locator("main .proposal-list a.big-link").first)
     modules = resident.page.locator("nav.main-nav a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
     _visit(resident, [m for m in modules if m.rstrip("/") not in ("/c/demo", "/c/demo/proposals")])
