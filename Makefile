@@ -7,7 +7,7 @@ export PORT
 KEYWORDS := -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2
 CATALOG_DIRS := core/translations $(wildcard plugins/*/translations)
 
-.PHONY: install run test test-sqlite test-postgres translations messages bench clean demo
+.PHONY: install run test test-sqlite translations messages bench screenshots clean demo
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -48,17 +48,22 @@ demo: install
 # The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: install
 	bash .ci/test-deps
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -n 2 --dist loadfile
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
-	  $(BIN)/python -m pytest -q -n 2 --dist loadfile || exit 1; \
+	  echo "== PostgreSQL: $$TEST_DATABASE_URL (the browser journeys ran above)"; \
+	  $(BIN)/python -m pytest -q -n 2 --dist loadfile --ignore=tests/browser || exit 1; \
 	fi
 
 test-sqlite: install
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Screenshots of every key page in three languages, phone and desktop, for docs/screenshots.md.
+screenshots: install
+	bash .ci/test-deps
+	$(BIN)/python -m tests.browser.make_screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info
