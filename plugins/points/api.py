@@ -1,4 +1,8 @@
 """The points JSON API under /api/v1/c/<community>/points/ (declared with core.api.endpoint)."""
+import base64
+import binascii
+import io
+
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -161,6 +165,26 @@ def activity(activity_id):
     return jsonify(activity_json(svc.get_activity(g.community, activity_id)))
 
 
+@endpoint(api_bp, "/activities/<int:activity_id>", ["PUT"], summary="Change a volunteer activity (staff)", tag=TAG,
+          idempotent=True,
+          body={"title": ("string", "what (2–120 characters)", True), "location": ("string", "where", True),
+                "starts_at": ("string", "ISO 8601", True), "ends_at": ("string", "ISO 8601", True),
+                "places": ("integer", "places (empty: no limit; not below those signed up)", False),
+                "description": ("string", "details", False)})
+def activity_update(activity_id):
+    a = svc.save_activity(g.community, current_user, json_body(), svc.get_activity(g.community, activity_id))
+    return jsonify(activity_json(a))
+
+
+@endpoint(api_bp, "/activities/<int:activity_id>/cancel", ["POST"], tag=TAG, idempotent=True,
+          summary="Cancel a volunteer activity; everyone signed up is told (staff)",
+          body={"reason": ("string", "why", True)})
+def activity_cancel(activity_id):
+    a = svc.get_activity(g.community, activity_id)
+    svc.cancel_activity(a, current_user, json_body().get("reason"))
+    return jsonify(activity_json(a))
+
+
 @endpoint(api_bp, "/activities/<int:activity_id>/signup", ["POST"], summary="Sign up for an activity",
           tag=TAG, idempotent=True,
           body={"user_id": ("integer", "staff: sign up this resident", False),
@@ -214,13 +238,25 @@ def hours(activity_id):
     return jsonify(record_json(r)), 201
 
 
-@endpoint(api_bp, "/hours/<int:record_id>/verify", ["POST"], summary="Verify reported hours (not your own)", tag=TAG,
-          body={"evaluation": ("string", "evaluation", False)})
-def hours_verify(record_id):
+def _record(record_id):
     r = db.session.get(PointsRecord, record_id)
     if r is None or r.community_id != g.community.id:
         raise NotFound("not_found", _("No such record."))
-    r = svc.verify_hours(r, current_user, json_body().get("evaluation"))
+    return r
+
+
+@endpoint(api_bp, "/hours/<int:record_id>/verify", ["POST"], summary="Verify reported hours (not your own)", tag=TAG,
+          body={"evaluation": ("string", "evaluation", False)})
+def hours_verify(record_id):
+    r = svc.verify_hours(_record(record_id), current_user, json_body().get("evaluation"))
+    return jsonify(record_json(r))
+
+
+@endpoint(api_bp, "/hours/<int:record_id>/reject", ["POST"], summary="Refuse reported hours, with a reason (verifiers)",
+          tag=TAG, idempotent=True, body={"reason": ("string", "why the hours are not accepted", True)})
+def hours_reject(record_id):
+    r = _record(record_id)
+    svc.reject_hours(r, current_user, json_body().get("reason"))
     return jsonify(record_json(r))
 
 
@@ -338,6 +374,17 @@ def rule_save():
                     "monthly_cap": r.monthly_cap, "active": r.active})
 
 
+@endpoint(api_bp, "/rules/hours", ["PUT"], tag=TAG, idempotent=True,
+          summary="Set points per verified hour, the cap per activity, expiry and the balance alert (admin)",
+          body={"points_per_hour": ("integer", "1–100", False),
+                "max_hours_per_activity": ("integer", "hours credited per activity, 1–24", False),
+                "expiry_months": ("integer", "earned points expire after N months, 0–120 (0: never)", False),
+                "max_balance": ("integer", "flag accounts holding more (0: no limit)", False)})
+def hours_rule_save():
+    svc.save_hours_rule(g.community, current_user, json_body())
+    return jsonify(svc.hours_rule(g.community))
+
+
 @endpoint(api_bp, "/reports/monthly", summary="Points issued and redeemed per month (staff)", tag=TAG)
 def report_monthly():
     require_api("points.reports.view")
@@ -364,6 +411,18 @@ def item_withdraw(item_id):
     data = json_body()
     i = svc.get_item(g.community, item_id)
     svc.set_withdrawn(i, current_user, bool(data.get("withdrawn", True)), data.get("reason"))
+    return jsonify(item_json(i))
+
+
+@endpoint(api_bp, "/items/<int:item_id>/picture", ["PUT"], summary="Set an item's picture (staff)", tag=TAG,
+          body={"picture": ("string", "the JPEG, PNG or WebP file, base64-encoded (at most 2 MB)", True)})
+def item_picture(item_id):
+    i = svc.get_item(g.community, item_id)
+    try:
+        data = base64.b64decode(str(json_body().get("picture") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        data = b""  # not base64: refused below as not a picture
+    svc.save_picture(i, current_user, io.BytesIO(data))
     return jsonify(item_json(i))
 
 
