@@ -20,6 +20,7 @@ manifest = PluginManifest(
         "followup_delay_days": 3,  # follow-up visit this many days after a performance date
         "urge_days": 7,  # after urging a party, visit again this many days later
         "staff_user_ids": [],  # members without the mediator role who are mediation staff
+        "retention_years": 3,  # R22: closed cases' personal details are erased this many years after closing
     },
 )
 
@@ -91,6 +92,7 @@ def nav_items(community, user):
             NavItem("c.mediation.index", _l("Mediation"), order=40),
             NavItem("c.mediation.stats", _l("Mediation statistics"), order=60, area="admin"),
             NavItem("c.mediation.holidays", _l("Holiday calendar"), order=61, area="admin"),
+            NavItem("c.mediation.committee", _l("Mediation committee"), order=63, area="admin"),
             NavItem("c.mediation.access_log", _l("Mediation access log"), order=62, area="admin"),
         ]
     return [

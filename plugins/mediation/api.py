@@ -82,7 +82,10 @@ def case_json(c, level, full=False):
             "referred_to": c.referred_to, "rights_notified": c.rights_notified,
             "voluntary_statement": c.voluntary_statement, "private_hearing": c.private_hearing,
             "parties": [{"id": p.id, "role": p.role, "name": p.name, "phone": p.phone, "address": p.address,
-                         "user_id": p.user_id, "consent": p.consent} for p in c.parties],
+                         "user_id": p.user_id, "consent": p.consent, "pi_consent_on": iso(p.pi_consent_on),
+                         "pi_consent_method": p.pi_consent_method, "pi_consent_by_id": p.pi_consent_by_id}
+                        for p in c.parties],
+            "purged_at": iso(c.purged_at),
             "sessions": [session_json(s) for s in
                          MediationSession.query.filter_by(case_id=c.id).order_by(MediationSession.held_at)],
             "agreement": agreement_json(svc.current_agreement(c), level),
@@ -180,6 +183,21 @@ def party_consent(case_id, party_id):
             raise NotFound("not_found", _("No such party."))
         svc.set_consent(c, party, current_user, d.get("consent"))
     return _do(case_id, run)
+
+
+@endpoint(api_bp, "/cases/<int:case_id>/parties/<int:party_id>/pi-consent", ["POST"],
+          summary="Record a party's consent to processing sensitive personal information (R22)", tag=TAG,
+          body={"method": ("string", "form | paper", False), "on": ("string", "YYYY-MM-DD, default today", False)})
+def party_pi_consent(case_id, party_id):
+    return _do(case_id, lambda c, d: svc.record_pi_consent(c, current_user, [party_id], d.get("method") or "form",
+                                                           d.get("on")))
+
+
+@endpoint(api_bp, "/cases/<int:case_id>/pi-consent-paper", ["POST"],
+          summary="Record that every remaining party consented on paper (R22)", tag=TAG,
+          body={"on": ("string", "YYYY-MM-DD, default today", False)})
+def case_pi_consent_paper(case_id):
+    return _do(case_id, lambda c, d: svc.record_pi_consent(c, current_user, None, "paper", d.get("on")))
 
 
 @endpoint(api_bp, "/cases/<int:case_id>/rights", ["POST"], summary="Record the notice of rights (R16)", tag=TAG,
@@ -326,6 +344,50 @@ def roster_book(slot_id):
     _member()
     b = svc.book(g.community, current_user, slot_id, json_body().get("on_date"))
     return jsonify({"id": b.id, "slot_id": b.slot_id, "on_date": iso(b.on_date)}), 201
+
+
+def committee_json(status):
+    def member(m):
+        return {"id": m.id, "name": m.name, "user_id": m.user_id, "sex": m.sex, "role": m.role,
+                "term_start": iso(m.term_start), "term_end": iso(m.term_end), "active": m.active,
+                "ended_on": iso(m.ended_on), "in_term": svc.in_term(m, status["today"]),
+                "term_ending_soon": m in status["ending"], "term_ended": m in status["ended"]}
+    return {"meets_r15": status["ok"], "reasons": [str(r) for r in status["reasons"]],
+            "members_in_term": status["count"], "women_in_term": status["women"],
+            "items": [member(m) for m in svc.committee_members(g.community, include_ended=True)]}
+
+
+@endpoint(api_bp, "/committee", summary="The people's mediation committee and whether it meets R15 (mediation staff)",
+          tag=TAG)
+def committee():
+    _staff()
+    return jsonify(committee_json(svc.committee_status(g.community)))
+
+
+@endpoint(api_bp, "/committee", ["POST"], summary="Add a committee member (mediation staff)", tag=TAG,
+          body={"name": ("string", "name (default: the account's name)", False),
+                "login": ("string", "account, if registered", False), "sex": ("string", "female | male", True),
+                "role": ("string", "chair | vice_chair | member", False),
+                "term_start": ("string", "YYYY-MM-DD; the term ends three years later", True)})
+def committee_add():
+    _staff()
+    m = svc.add_committee_member(g.community, current_user, json_body())
+    body = committee_json(svc.committee_status(g.community))
+    body["id"] = m.id
+    return jsonify(body), 201
+
+
+@endpoint(api_bp, "/committee/<int:member_id>/end", ["POST"], summary="End a committee membership (mediation staff)",
+          tag=TAG, body={"on": ("string", "YYYY-MM-DD, default today", False)})
+def committee_end(member_id):
+    from plugins.mediation.models import MediationCommitteeMember
+
+    _member()
+    if MediationCommitteeMember.query.filter_by(id=member_id, community_id=g.community.id).first() is None:
+        raise NotFound("not_found", _("No such committee member."))
+    _staff()
+    svc.end_committee_member(g.community, current_user, member_id, json_body().get("on"))
+    return jsonify(committee_json(svc.committee_status(g.community)))
 
 
 @endpoint(api_bp, "/stats", summary="Statistics (mediation staff)", tag=TAG)

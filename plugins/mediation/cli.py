@@ -131,3 +131,24 @@ def staff(login, community, remove):
     except ServiceError as err:
         _fail(err)
     click.echo(_("Saved."))
+
+
+@mediation_group.command("purge", help=_l("Erase the personal details of closed cases past the retention period (R22)."))
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@click.option("--dry-run", is_flag=True, help=_l("Only list what would be erased."))
+@with_appcontext
+def purge(community, dry_run):
+    from plugins.mediation import services as svc
+
+    c = _community(community)
+    report = svc.purge(c, None, dry_run=dry_run)
+    for number, counts in report:
+        click.echo(_("%(number)s  %(parties)d parties, %(sessions)d sessions, %(documents)d documents, "
+                     "%(agreements)d agreements, %(followups)d follow-up visits",
+                     number=number, **counts))
+    if dry_run:
+        click.echo(_("%(n)d cases would be erased (closed more than %(years)d years ago). Nothing was changed.",
+                     n=len(report), years=svc.retention_years(c)))
+    else:
+        click.echo(_("%(n)d cases erased (closed more than %(years)d years ago).", n=len(report),
+                     years=svc.retention_years(c)))

@@ -24,8 +24,10 @@ def load(community, users):
         "description": "3号楼402住户反映楼上502夜间长时间使用音响、拖动家具，多次沟通无果，双方在楼道发生争吵。",
         "grid_id": _grid_of(community, gw), "location": "3号楼 4–5层",
         "rights_notified": True, "voluntary_statement": True,
-        "parties": [{"role": "applicant", "user": a, "phone": "13900000001", "consent": "agreed"},
-                    {"role": "respondent", "user": b, "phone": "13900000002", "consent": "agreed"}],
+        "parties": [{"role": "applicant", "user": a, "phone": "13900000001", "consent": "agreed",
+                     "pi_consent": "form"},
+                    {"role": "respondent", "user": b, "phone": "13900000002", "consent": "agreed",
+                     "pi_consent": "form"}],
     }, when=now - timedelta(days=20))
     svc.escalate(noise, mediator, "网格员两次上门劝解未果，双方同意由社区人民调解委员会调解。")
     svc.assign(noise, mediator, mediator)
@@ -65,8 +67,8 @@ def load(community, users):
     parking = svc.open_case(community, users["loudongzhang"], {
         "source": "building_head", "category": "parking", "description": "两户为门前车位长期争执。",
         "rights_notified": True, "voluntary_statement": True,
-        "parties": [{"role": "applicant", "name": "钱先生", "consent": "agreed"},
-                    {"role": "respondent", "name": "孙女士", "consent": "agreed"}],
+        "parties": [{"role": "applicant", "name": "钱先生", "consent": "agreed", "pi_consent": "paper"},
+                    {"role": "respondent", "name": "孙女士", "consent": "agreed", "pi_consent": "paper"}],
     }, when=now - timedelta(days=60))
     svc.assign(parking, mediator, mediator)
     svc.add_session(parking, mediator, {"held_on": today - timedelta(days=55), "place": "1号楼楼下",
@@ -83,6 +85,15 @@ def load(community, users):
         "description": "兄弟二人因老人赡养问题多次争吵，派出所出警后转来调解。", "violence_risk": True,
         "parties": [{"role": "applicant", "name": "李大哥"}, {"role": "respondent", "name": "李二弟"}],
     }, when=now - timedelta(days=2))
+
+    # The people's mediation committee (R15): five members, two of them women, elected a year ago.
+    elected = today.replace(year=today.year - 1) if not (today.month == 2 and today.day == 29) \
+        else today.replace(year=today.year - 1, day=28)
+    for name, user, sex, role in (("", mediator, "male", "chair"), ("王秀兰", None, "female", "vice_chair"),
+                                  ("", gw, "female", "member"), ("陈建国", None, "male", "member"),
+                                  ("刘芳", None, "female", "member")):
+        svc.add_committee_member(community, None, {"name": name, "user": user, "sex": sex, "role": role,
+                                                   "term_start": elected})
 
     # Duty roster: the weekly 道德门诊 and a Saturday duty hour.
     svc.add_slot(community, None, {"user": mediator, "weekday": 2, "start_time": time(9, 0),

@@ -5,8 +5,9 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, CONSENTS, DOCUMENT_KINDS, FOLLOWUP_RESULTS,
-                                      OUTCOMES, PARTY_ROLES, SIGN_METHODS, URGENCIES)
+from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, COMMITTEE_ROLES, CONSENTS, DOCUMENT_KINDS,
+                                      FOLLOWUP_RESULTS, OUTCOMES, PARTY_ROLES, PI_CONSENT_METHODS, SEXES,
+                                      SIGN_METHODS, URGENCIES)
 
 WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")), (4, _l("Friday")),
             (5, _l("Saturday")), (6, _l("Sunday"))]
@@ -125,3 +126,16 @@ class SlotForm(FlaskForm):
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=120)])
     title = StringField(_l("Name of the duty hours"), validators=[DataRequired(), Length(max=80)])
     capacity = IntegerField(_l("Visits per date"), default=4, validators=[NumberRange(min=1, max=50)])
+
+
+class CommitteeMemberForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
+    login = StringField(_l("Account (phone or user name), if registered"), validators=[Optional(), Length(max=40)])
+    sex = SelectField(_l("Sex"), choices=choices(SEXES))
+    role = SelectField(_l("Role on the committee"), choices=choices(COMMITTEE_ROLES), default="member")
+    term_start = DateField(_l("Term starts"), validators=[DataRequired()])
+
+
+class PiConsentForm(FlaskForm):
+    method = SelectField(_l("How consent was given"), choices=choices(PI_CONSENT_METHODS), default="form")
+    on = DateField(_l("Date of consent"), validators=[Optional()])

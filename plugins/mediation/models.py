@@ -78,7 +78,14 @@ HISTORY_KINDS = {
     "joint_meeting": _l("Handed to the joint meeting"),
     "agreement": _l("Agreement recorded"),
     "effective": _l("Agreement took effect"),
+    "pi_consent": _l("Consent to processing personal information recorded"),
 }
+PI_CONSENT_METHODS = {  # R22: separate consent to processing sensitive personal information (PIPL Art. 29)
+    "form": _l("Recorded in the system"),
+    "paper": _l("Given on paper (form on file)"),
+}
+SEXES = {"female": _l("Female"), "male": _l("Male")}
+COMMITTEE_ROLES = {"chair": _l("Chair (主任)"), "vice_chair": _l("Vice-chair (副主任)"), "member": _l("Member (委员)")}
 ACCESS_ACTIONS = {
     "create": _l("Registered the case"),
     "view": _l("Read the case"),
@@ -122,6 +129,7 @@ class MediationCase(db.Model):
     opened_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     closed_at = db.Column(UTCDateTime)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    purged_at = db.Column(UTCDateTime)  # R22: personal details erased after the retention period
 
     community = db.relationship("Community")
     grid = db.relationship("Grid")
@@ -150,9 +158,14 @@ class MediationParty(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     consent = db.Column(db.String(10), nullable=False, default="pending")
     consent_at = db.Column(UTCDateTime)
+    # R22: separate consent to processing sensitive personal information (PIPL Art. 29)
+    pi_consent_on = db.Column(db.Date)
+    pi_consent_method = db.Column(db.String(10))
+    pi_consent_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
 
     case = db.relationship("MediationCase", back_populates="parties")
-    user = db.relationship("User")
+    user = db.relationship("User", foreign_keys=[user_id])
+    pi_consent_by = db.relationship("User", foreign_keys=[pi_consent_by_id])
 
 
 class MediationAssignment(db.Model):
@@ -354,6 +367,26 @@ class MediationBooking(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     slot = db.relationship("MediationRosterSlot")
+    user = db.relationship("User")
+
+
+class MediationCommitteeMember(db.Model):
+    """A member of the people's mediation committee (人民调解委员会, R15: 3–9 members, at least one
+    woman, a three-year term; 人民调解法 Art. 8–9)."""
+
+    __tablename__ = "mediation_committee_member"
+    id = db.Column(db.Integer, primary_key=True)
+    community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = db.Column(db.String(80), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    sex = db.Column(db.String(10), nullable=False)
+    role = db.Column(db.String(20), nullable=False, default="member")
+    term_start = db.Column(db.Date, nullable=False)
+    term_end = db.Column(db.Date, nullable=False)  # term_start + 3 years, computed by the services
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    ended_on = db.Column(db.Date)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
     user = db.relationship("User")
 
 

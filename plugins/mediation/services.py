@@ -19,12 +19,13 @@ from core.models import Building, Grid, Membership, utcnow
 from core.services import accounts, audit, settings
 from core.services.notifications import N_, notify
 from plugins.mediation import access, dates
-from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, CONSENTS, DOCUMENT_KINDS, FOLLOWUP_RESULTS,
-                                      OUTCOMES, PARTY_ROLES, SIGN_METHODS, SOURCES, TIER_ORDER, URGENCIES,
-                                      MediationAgreement, MediationAssignment, MediationBooking, MediationCase,
-                                      MediationDocument, MediationFollowup, MediationHistory, MediationHoliday,
-                                      MediationObligation, MediationParty, MediationRosterSlot, MediationSession,
-                                      MediationSignature, MediationTask)
+from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, COMMITTEE_ROLES, CONSENTS, DOCUMENT_KINDS,
+                                      FOLLOWUP_RESULTS, OUTCOMES, PARTY_ROLES, PI_CONSENT_METHODS, SEXES,
+                                      SIGN_METHODS, SOURCES, TIER_ORDER, URGENCIES, MediationAgreement,
+                                      MediationAssignment, MediationBooking, MediationCase,
+                                      MediationCommitteeMember, MediationDocument, MediationFollowup,
+                                      MediationHistory, MediationHoliday, MediationObligation, MediationParty,
+                                      MediationRosterSlot, MediationSession, MediationSignature, MediationTask)
 
 MAX_UPLOAD = 10 * 1024 * 1024
 UPLOAD_TYPES = {  # extension → (content type, magic bytes)
@@ -161,9 +162,14 @@ def _party_from(community, data, index, errors):
     consent = data.get("consent") or "pending"
     if consent not in CONSENTS:
         errors[prefix + "consent"] = _("Unknown value.")
-    return MediationParty(role=role, name=name, phone=_text(data.get("phone"), 20) or None,
-                          address=_text(data.get("address"), 200) or None, user_id=user.id if user else None,
-                          consent=consent, consent_at=utcnow() if consent != "pending" else None)
+    party = MediationParty(role=role, name=name, phone=_text(data.get("phone"), 20) or None,
+                           address=_text(data.get("address"), 200) or None, user_id=user.id if user else None,
+                           consent=consent, consent_at=utcnow() if consent != "pending" else None)
+    method = data.get("pi_consent")
+    if method:  # R22: the separate consent was taken together with the intake
+        method = method if method in PI_CONSENT_METHODS else "form"
+        party.pi_consent_on, party.pi_consent_method = dates.today(community), method
+    return party
 
 
 # ── intake ──────────────────────────────────────────────────────────────────────────────
@@ -239,6 +245,8 @@ def open_case(community, actor, data, when=None):
     db.session.flush()
     for p in parties:
         p.case_id = case.id
+        if p.pi_consent_on is not None:
+            p.pi_consent_by_id = getattr(actor, "id", None)
         db.session.add(p)
     db.session.add(MediationHistory(case_id=case.id, kind="opened", to_tier=case.tier, actor_id=getattr(actor, "id", None),
                                     created_at=now))
@@ -276,6 +284,8 @@ def add_party(case, actor, data):
     if errors:
         _invalid({k.split(".", 2)[-1]: v for k, v in errors.items()})
     party.case_id = case.id
+    if party.pi_consent_on is not None:
+        party.pi_consent_by_id = getattr(actor, "id", None)
     db.session.add(party)
     db.session.flush()
     _audit("party.added", case, actor, party)
@@ -299,6 +309,44 @@ def set_consent(case, party, actor, consent):
     if consent == "refused":
         _close(case, actor, "refused", None)
     db.session.commit()
+
+
+def pi_consent_missing(case):
+    """R22: the parties (not refusing mediation) whose separate consent to processing sensitive
+    personal information (PIPL Art. 29) is not recorded yet."""
+    return [p for p in case.parties if p.consent != "refused" and p.pi_consent_on is None]
+
+
+def record_pi_consent(case, actor, party_ids=None, method="form", on=None):
+    """R22: record the separate consent of the parties ``party_ids`` (None: every party still
+    missing it), given in the system (``form``) or on a signed paper form kept in the file
+    (``paper``), on ``on`` (default today, community time). Re-recording is refused."""
+    require_full(actor, case)
+    require_open(case)
+    errors = {}
+    if method not in PI_CONSENT_METHODS:
+        errors["method"] = _("Unknown value.")
+    day = _date(on, "on", errors) if on else dates.today(case.community)
+    if day is not None and "on" not in errors:
+        if day > dates.today(case.community):
+            errors["on"] = _("This date is in the future.")
+    if party_ids is None:
+        parties = pi_consent_missing(case)
+    else:
+        ids = {_int(x) for x in (party_ids if isinstance(party_ids, (list, tuple, set)) else [party_ids])}
+        parties = [p for p in case.parties if p.id in ids]
+        if len(parties) != len(ids):
+            errors["party_id"] = _("Choose a party of this case.")
+    if errors:
+        _invalid(errors)
+    if not parties or any(p.pi_consent_on is not None for p in parties):
+        raise Conflict("pi_consent_recorded", _("This consent is recorded already."))
+    for p in parties:
+        p.pi_consent_on, p.pi_consent_method, p.pi_consent_by_id = day, method, getattr(actor, "id", None)
+        _audit("party.pi_consent", case, actor, p)
+    _history(case, "pi_consent", actor)
+    db.session.commit()
+    return parties
 
 
 # ── routing ─────────────────────────────────────────────────────────────────────────────
@@ -440,6 +488,12 @@ def add_session(case, actor, data):
     if not case.rights_notified:
         raise Conflict("rights_not_notified",
                        _("Record that the parties were told their rights before the first session (R16)."))
+    missing = pi_consent_missing(case)
+    if missing:
+        raise Conflict("pi_consent_missing",
+                       _("Record every party's consent to processing their sensitive personal information "
+                         "before the first session (R22): %(names)s.", names="、".join(p.name for p in missing)),
+                       fields={"pi_consent": _("Consent missing.")})
     s = MediationSession(case_id=case.id, held_at=dates.to_utc(community, day, at), place=place,
                          attendees=attendees, public=public, notes=_text(data.get("notes"), 20000),
                          recorded_by_id=getattr(actor, "id", None))
@@ -863,6 +917,175 @@ def set_staff(community, actor, user, add=True):
     settings.set(community, "mediation", "staff_user_ids", sorted(ids), actor=actor)
     db.session.commit()
     access.forget(community)
+
+
+# ── the people's mediation committee (R15) ──────────────────────────────────────────────
+TERM_YEARS = 3
+EXPIRY_WARNING_DAYS = 60
+MIN_MEMBERS, MAX_MEMBERS = 3, 9
+
+
+def add_years(day, years):
+    """``day`` plus ``years`` years; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def committee_members(community, include_ended=False):
+    q = MediationCommitteeMember.query.filter_by(community_id=community.id)
+    if not include_ended:
+        q = q.filter_by(active=True)
+    order = {"chair": 0, "vice_chair": 1, "member": 2}
+    return sorted(q.all(), key=lambda m: (not m.active, order.get(m.role, 3), m.name, m.id))
+
+
+def in_term(member, today):
+    return member.active and member.term_start <= today <= member.term_end
+
+
+def committee_status(community, today=None):
+    """R15: does the committee have 3–9 active members in term, at least one a woman?
+    Returns ok, the reasons when not, the counts and the terms ending within 60 days or ended."""
+    today = today or dates.today(community)
+    members = committee_members(community)
+    current = [m for m in members if in_term(m, today)]
+    women = [m for m in current if m.sex == "female"]
+    reasons = []
+    if len(current) < MIN_MEMBERS:
+        reasons.append(_("The committee has %(n)d members in term; it needs at least %(min)d (R15).",
+                         n=len(current), min=MIN_MEMBERS))
+    if len(current) > MAX_MEMBERS:
+        reasons.append(_("The committee has %(n)d members in term; it may have at most %(max)d (R15).",
+                         n=len(current), max=MAX_MEMBERS))
+    if not women:
+        reasons.append(_("No woman is among the members in term; the committee needs at least one (R15)."))
+    ended = [m for m in members if m.term_end < today]
+    not_started = [m for m in members if m.term_start > today]
+    ending = [m for m in current if (m.term_end - today).days <= EXPIRY_WARNING_DAYS]
+    return {"ok": not reasons, "reasons": reasons, "count": len(current), "women": len(women),
+            "members": members, "current": current, "ending": ending, "ended": ended, "not_started": not_started,
+            "today": today}
+
+
+def add_committee_member(community, actor, data):
+    """Add a member: name, sex, role, term_start (YYYY-MM-DD), optional login of their account.
+    The term ends three years after it starts (人民调解法 Art. 9)."""
+    require_staff(actor, community)
+    errors = {}
+    user = data.get("user") or _resolve_user(community, data.get("login"), "login", errors)
+    name = _text(data.get("name"), 80) or (user.display_name if user else "")
+    if not name:
+        errors["name"] = _("Enter the member's name.")
+    sex = data.get("sex")
+    if sex not in SEXES:
+        errors["sex"] = _("Choose female or male.")
+    role = data.get("role") or "member"
+    if role not in COMMITTEE_ROLES:
+        errors["role"] = _("Unknown value.")
+    start = _date(data.get("term_start"), "term_start", errors)
+    if start is not None and "term_start" not in errors and start > dates.today(community) + timedelta(days=366):
+        errors["term_start"] = _("The term starts more than a year from now.")
+    if errors:
+        _invalid(errors)
+    if user is not None and MediationCommitteeMember.query.filter_by(community_id=community.id, user_id=user.id,
+                                                                     active=True).first():
+        raise Conflict("already_member", _("This person is on the committee already."),
+                       fields={"login": _("Already a member.")})
+    if role == "chair" and MediationCommitteeMember.query.filter_by(community_id=community.id, role="chair",
+                                                                    active=True).first():
+        raise Conflict("chair_taken", _("The committee has a chair already; end their membership first."),
+                       fields={"role": _("The committee has a chair already.")})
+    m = MediationCommitteeMember(community_id=community.id, name=name, user_id=user.id if user else None, sex=sex,
+                                 role=role, term_start=start, term_end=add_years(start, TERM_YEARS), active=True)
+    db.session.add(m)
+    db.session.flush()
+    audit.record("mediation.committee.added", community=community, actor=actor, obj=m)
+    db.session.commit()
+    return m
+
+
+def end_committee_member(community, actor, member_id, on=None):
+    """End a membership (term over, resigned, removed); the row stays for the record."""
+    require_staff(actor, community)
+    m = MediationCommitteeMember.query.filter_by(id=_int(member_id), community_id=community.id).first()
+    if m is None:
+        raise NotFound("not_found", _("No such committee member."))
+    if not m.active:
+        raise Conflict("already_ended", _("This membership has ended already."))
+    errors = {}
+    day = _date(on, "on", errors) if on else dates.today(community)
+    if errors:
+        _invalid(errors)
+    m.active, m.ended_on = False, day
+    audit.record("mediation.committee.ended", community=community, actor=actor, obj=m)
+    db.session.commit()
+    return m
+
+
+# ── retention (R22) ─────────────────────────────────────────────────────────────────────
+def retention_years(community):
+    try:
+        years = int(settings.get(community, "mediation", "retention_years"))
+    except (TypeError, ValueError):
+        years = 3
+    return max(years, 1)
+
+
+def purgeable_cases(community, today=None):
+    """Closed cases whose personal details are due for erasure: closed more than
+    ``retention_years`` ago (community time) and not erased yet."""
+    today = today or dates.today(community)
+    cutoff = add_years(today, -retention_years(community))
+    rows = (MediationCase.query.filter(MediationCase.community_id == community.id, MediationCase.status == "closed",
+                                       MediationCase.closed_at.isnot(None), MediationCase.purged_at.is_(None))
+            .order_by(MediationCase.id).all())
+    return [c for c in rows if dates.local_date(community, c.closed_at) < cutoff]
+
+
+def purge(community, actor=None, dry_run=False, today=None):
+    """R22: erase the personal details of closed cases past the retention period: parties (names,
+    phones, addresses, consent records), the description, location and other free text, session
+    notes, agreements, follow-up findings, uploaded documents and their files. The case row stays
+    for the statistics (number, category, tier, source, grid, dates, outcome) and is marked erased.
+    Returns [(case number, {what: count})]. Running it again finds nothing more to erase."""
+    require_staff(actor, community)
+    rows = purgeable_cases(community, today)
+    report, files = [], []
+    for case in rows:
+        docs = MediationDocument.query.filter_by(case_id=case.id).all()
+        sessions = MediationSession.query.filter_by(case_id=case.id).all()
+        agreements = MediationAgreement.query.filter_by(case_id=case.id).all()
+        followups = MediationFollowup.query.filter_by(case_id=case.id).all()
+        report.append((case.number, {"parties": len(case.parties), "sessions": len(sessions),
+                                     "documents": len(docs), "agreements": len(agreements),
+                                     "followups": len(followups)}))
+        if dry_run:
+            continue
+        files += [document_path(d) for d in docs]
+        for obj in docs + sessions:
+            db.session.delete(obj)
+        for fu in followups:  # keep the visit's date and result code, drop what was found
+            fu.findings, fu.obligation_id = None, None
+        db.session.flush()
+        for ag in agreements:  # obligations and signatures go with it
+            db.session.delete(ag)
+        db.session.flush()
+        case.parties.clear()
+        for h in MediationHistory.query.filter_by(case_id=case.id):
+            h.reason = None
+        for t in MediationTask.query.filter_by(case_id=case.id):
+            t.note = None
+        case.description, case.location, case.source_detail, case.referred_to = "", None, None, None
+        case.purged_at = utcnow()
+        audit.record("mediation.case.purged", community=community, actor=actor, object_type="mediation_case",
+                     object_id=str(case.id), after={"case_id": case.id})
+    if not dry_run:
+        db.session.commit()
+        for path in files:  # after the commit: a failed commit leaves the files with their rows
+            path.unlink(missing_ok=True)
+    return report
 
 
 def user_by_login(login):

@@ -16,10 +16,12 @@ from core.forms import apply_error
 from core.models import Building, Grid, Membership, User
 from plugins.mediation import access, dates, reports
 from plugins.mediation import services as svc
-from plugins.mediation.forms import (AgreementForm, AssignForm, CaseForm, CloseForm, DocumentForm, FollowupForm,
-                                     HolidayForm, PartyForm, ReasonForm, ReferForm, SessionForm, SignForm, SlotForm,
+from plugins.mediation.forms import (AgreementForm, AssignForm, CaseForm, CloseForm, CommitteeMemberForm,
+                                     DocumentForm, FollowupForm,
+                                     HolidayForm, PartyForm, PiConsentForm, ReasonForm, ReferForm, SessionForm, SignForm, SlotForm,
                                      TaskForm, WEEKDAYS, choices)
-from plugins.mediation.models import (ACCESS_ACTIONS, AGREEMENT_FORMS, CATEGORIES, CONSENTS, DOCUMENT_KINDS, FOLLOWUP_ACTIONS,
+from plugins.mediation.models import (ACCESS_ACTIONS, AGREEMENT_FORMS, CATEGORIES, COMMITTEE_ROLES, CONSENTS,
+                                      PI_CONSENT_METHODS, SEXES, DOCUMENT_KINDS, FOLLOWUP_ACTIONS,
                                       FOLLOWUP_RESULTS, HISTORY_KINDS, OUTCOMES, PARTY_ROLES, SIGN_METHODS, SOURCES,
                                       STATUSES, TIERS, URGENCIES, MediationAccessLog, MediationAgreement,
                                       MediationBooking, MediationCase, MediationDocument, MediationFollowup,
@@ -32,7 +34,8 @@ bp = Blueprint("mediation", __name__, url_prefix="/mediation", static_folder="st
 LABELS = dict(SOURCES=SOURCES, CATEGORIES=CATEGORIES, TIERS=TIERS, STATUSES=STATUSES, OUTCOMES=OUTCOMES,
               URGENCIES=URGENCIES, PARTY_ROLES=PARTY_ROLES, CONSENTS=CONSENTS, AGREEMENT_FORMS=AGREEMENT_FORMS,
               SIGN_METHODS=SIGN_METHODS, FOLLOWUP_RESULTS=FOLLOWUP_RESULTS, FOLLOWUP_ACTIONS=FOLLOWUP_ACTIONS,
-              DOCUMENT_KINDS=DOCUMENT_KINDS, HISTORY_KINDS=HISTORY_KINDS, WEEKDAYS=dict(WEEKDAYS))
+              DOCUMENT_KINDS=DOCUMENT_KINDS, HISTORY_KINDS=HISTORY_KINDS, WEEKDAYS=dict(WEEKDAYS),
+              PI_CONSENT_METHODS=PI_CONSENT_METHODS, SEXES=SEXES, COMMITTEE_ROLES=COMMITTEE_ROLES)
 
 
 def member_required(view):
@@ -125,7 +128,9 @@ def index():
     if rows:  # a list that shows cases is a read of them
         access.log(community, None, user, "list")
         db.session.commit()
+    committee = svc.committee_status(community, today) if staff else None  # R15 warning, never a block
     return render_template("mediation/index.html", rows=rows, levels=levels, staff=staff, today=today,
+                           committee=committee,
                            tasks=tasks, followups=followups, status=status, tier=tier, category=category,
                            number=number, overdue=bool(args.get("overdue")), is_overdue=dates.is_overdue, **LABELS)
 
@@ -216,6 +221,8 @@ def _full_forms(case, ctx, **override):
         agreement_form=agreement_form, sign_form=sign_form, assign_form=assign_form,
         followup_form=override.get("followup_form") or FollowupForm(prefix="fu"),
         reason_form=override.get("reason_form") or ReasonForm(prefix="rs"),
+        pi_consent_form=override.get("pi_consent_form") or PiConsentForm(prefix="pc"),
+        pi_missing=svc.pi_consent_missing(case),
         refer_form=override.get("refer_form") or ReferForm(prefix="rf"),
         close_form=override.get("close_form") or CloseForm(prefix="cl"),
         document_form=override.get("document_form") or DocumentForm(prefix="dc"), task_form=TaskForm(prefix="tk"),
@@ -295,6 +302,23 @@ def consent(case_id, party_id):
             abort(404)
         svc.set_consent(c, party, current_user, request.form.get("consent"))
     return _action(case_id, run, _("Saved."))
+
+
+@bp.route("/cases/<int:case_id>/parties/<int:party_id>/pi-consent", methods=["POST"])
+@member_required
+def pi_consent(case_id, party_id):
+    """R22: one party's separate consent to processing sensitive personal information."""
+    return _action(case_id, lambda c, f: svc.record_pi_consent(c, current_user, [party_id], f.method.data or "form",
+                                                               f.on.data),
+                   _("Consent recorded."), PiConsentForm, "pi_consent_form", "pc")
+
+
+@bp.route("/cases/<int:case_id>/pi-consent-paper", methods=["POST"])
+@member_required
+def pi_consent_paper(case_id):
+    """R22: the mediator records that every remaining party consented on a paper form."""
+    return _action(case_id, lambda c, f: svc.record_pi_consent(c, current_user, None, "paper", f.on.data),
+                   _("Consent recorded."), PiConsentForm, "pi_consent_form", "pc")
 
 
 @bp.route("/cases/<int:case_id>/assign", methods=["POST"])
@@ -532,6 +556,32 @@ def holidays():
             apply_error(form, err)
     rows = MediationHoliday.query.filter_by(community_id=g.community.id).order_by(MediationHoliday.day).all()
     return render_template("mediation/holidays.html", rows=rows, form=form, today=_today())
+
+
+@bp.route("/committee", methods=["GET", "POST"])
+@staff_required
+def committee():
+    """R15: the people's mediation committee roster and whether it meets the rule."""
+    form = CommitteeMemberForm(prefix="cm")
+    if request.method == "POST":
+        try:
+            if request.form.get("end"):
+                svc.end_committee_member(g.community, current_user, request.form.get("end"))
+                flash(_("Membership ended."), "success")
+                return redirect(url_for("c.mediation.committee"))
+            if form.validate():
+                svc.add_committee_member(g.community, current_user, {
+                    "name": form.name.data, "login": form.login.data, "sex": form.sex.data, "role": form.role.data,
+                    "term_start": form.term_start.data})
+                flash(_("Member added."), "success")
+                return redirect(url_for("c.mediation.committee"))
+        except ServiceError as err:
+            db.session.rollback()
+            apply_error(form, err)
+    status = svc.committee_status(g.community)
+    ended = [m for m in svc.committee_members(g.community, include_ended=True) if not m.active]
+    return render_template("mediation/committee.html", form=form, status=status, ended_members=ended,
+                           warn_days=svc.EXPIRY_WARNING_DAYS, **LABELS)
 
 
 # ── statistics, register, access log ───────────────────────────────────────────────────

@@ -22,8 +22,9 @@ def url_args(world):
 
     case = svc.open_case(world.community, world.grid_worker, {
         "source": "grid_report", "category": "noise", "description": "楼上夜间噪音", "rights_notified": True,
-        "parties": [{"role": "applicant", "login": world.resident.login_name, "consent": "agreed"},
-                    {"role": "respondent", "login": "resident2", "consent": "agreed"}]})
+        "parties": [{"role": "applicant", "login": world.resident.login_name, "consent": "agreed",
+                     "pi_consent": "form"},
+                    {"role": "respondent", "login": "resident2", "consent": "agreed", "pi_consent": "form"}]})
     svc.escalate(case, world.mediator, "网格调解未果")
     svc.assign(case, world.mediator, world.mediator)
     svc.flag_violence(case, world.mediator)
@@ -33,7 +34,10 @@ def url_args(world):
     slot = svc.add_slot(world.community, world.mediator, {"user": world.mediator, "weekday": 2,
                                                           "start_time": time(9), "end_time": time(11),
                                                           "place": "调解室", "title": "道德门诊"})
-    return {"case_id": case.id, "party_id": case.parties[0].id, "user_id": world.mediator.id,
+    member = svc.add_committee_member(world.community, world.mediator, {"name": "委员", "sex": "female",
+                                                                       "term_start": "2025-01-01"})
+    svc.end_committee_member(world.community, world.mediator, member.id)
+    return {"member_id": member.id, "case_id": case.id, "party_id": case.parties[0].id, "user_id": world.mediator.id,
             "task_id": MediationTask.query.filter_by(case_id=case.id).one().id,
             "agreement_id": ag.id, "followup_id": MediationFollowup.query.filter_by(case_id=case.id).first().id,
             "slot_id": slot.id}
@@ -90,11 +94,14 @@ ACCESS = {
     "c.mediation.violence": case_staff(CONFLICT),  # flagged already
     "c.mediation.sign": case_staff(CONFLICT),      # the agreement is in effect
     "c.mediation.reopen": case_staff(CONFLICT),    # the case is open
+    "c.mediation.pi_consent": case_staff(CONFLICT),        # R22 consent recorded at intake already
+    "c.mediation.pi_consent_paper": case_staff(CONFLICT),  # no party is missing it
     # mediation staff pages
     "c.mediation.stats": staff_page(),
     "c.mediation.register_export": staff_page(),
     "c.mediation.access_log": staff_page(),
-    "c.mediation.holidays": staff_page(),  # an empty POST shows the form again with its errors
+    "c.mediation.holidays": staff_page(),
+    "c.mediation.committee": staff_page(),  # an empty POST shows the form again with its errors  # an empty POST shows the form again with its errors
     # API
     "api_c.mediation_api.cases": api_members(OK),
     "api_c.mediation_api.case_create": api_members(INVALID),
@@ -115,6 +122,11 @@ ACCESS = {
     "api_c.mediation_api.case_violence": case_staff(CONFLICT),
     "api_c.mediation_api.agreement_sign": case_staff(CONFLICT),
     "api_c.mediation_api.case_reopen": case_staff(CONFLICT),
+    "api_c.mediation_api.party_pi_consent": case_staff(CONFLICT),
+    "api_c.mediation_api.case_pi_consent_paper": case_staff(CONFLICT),
+    "GET api_c.mediation_api.committee": staff_page(),
+    "POST api_c.mediation_api.committee_add": staff_page(INVALID),
+    "api_c.mediation_api.committee_end": staff_page(CONFLICT),  # the membership has ended already
     "GET api_c.mediation_api.holidays": staff_page(),
     "POST api_c.mediation_api.holidays_add": staff_page(INVALID),
     "api_c.mediation_api.roster": api_members(OK),

@@ -20,8 +20,10 @@ def case(app, world):
         "source": "grid_report", "category": "noise", "description": f"楼上噪音 {SECRET}",
         "grid_id": world.grid.id, "building_id": world.building.id, "rights_notified": True,
         "voluntary_statement": True,
-        "parties": [{"role": "applicant", "login": "resident", "phone": "13900001111", "consent": "agreed"},
-                    {"role": "respondent", "login": "resident2", "address": f"地址{SECRET}", "consent": "agreed"}]})
+        "parties": [{"role": "applicant", "login": "resident", "phone": "13900001111", "consent": "agreed",
+                     "pi_consent": "form"},
+                    {"role": "respondent", "login": "resident2", "address": f"地址{SECRET}", "consent": "agreed",
+                     "pi_consent": "form"}]})
     svc.escalate(c, world.mediator, "网格调解未果")
     svc.assign(c, world.mediator, world.mediator)
     return c

@@ -31,7 +31,9 @@ def full_case(app, world, case):
     slot = svc.add_slot(world.community, world.mediator, {"user": world.mediator, "weekday": 2,
                                                           "start_time": time(9), "end_time": time(11),
                                                           "place": "调解室", "title": "道德门诊"})
-    ids = {"case_id": case.id, "party_id": case.parties[0].id, "user_id": world.mediator.id,
+    member = svc.add_committee_member(world.community, world.mediator, {"name": "委员甲", "sex": "female",
+                                                                       "term_start": "2025-03-01"})
+    ids = {"member_id": member.id, "case_id": case.id, "party_id": case.parties[0].id, "user_id": world.mediator.id,
            "task_id": MediationTask.query.one().id, "doc_id": doc.id, "agreement_id": ag.id,
            "followup_id": MediationFollowup.query.first().id, "slot_id": slot.id}
     return case, ids
@@ -64,6 +66,8 @@ FORMS = {
     "sign": {"sg-who": "seal"}, "followup": {"fu-result": "performed", "fu-findings": "好"},
     "close": {"cl-outcome": "withdrawn", "cl-reason": "撤回"},
     "holidays": {"hd-day": "2030-01-01", "hd-name": "假日"},
+    "committee": {"cm-name": "新委员", "cm-sex": "female", "cm-role": "member", "cm-term_start": "2026-01-01"},
+    "pi_consent": {"pc-method": "paper"}, "pi_consent_paper": {},
     "roster": {"action": "remove", "slot_id": "SLOT"},
 }
 
@@ -74,11 +78,12 @@ def _snapshot():
     counts = tuple(cls.query.count() for cls in (
         m.MediationParty, m.MediationAssignment, m.MediationHistory, m.MediationSession, m.MediationDocument,
         m.MediationAgreement, m.MediationSignature, m.MediationFollowup, m.MediationHoliday, m.MediationBooking))
+    committee = tuple((x.id, x.active) for x in m.MediationCommitteeMember.query.order_by(m.MediationCommitteeMember.id))
     c = m.MediationCase.query.one()
     t = m.MediationTask.query.one()
     slots = tuple((s.id, s.active) for s in m.MediationRosterSlot.query.order_by(m.MediationRosterSlot.id))
     return counts + (c.status, c.tier, c.for_joint_meeting, c.rights_notified, t.done_at, slots,
-                     tuple(p.consent for p in c.parties))
+                     tuple((p.consent, p.pi_consent_on, p.pi_consent_method) for p in c.parties), committee)
 
 
 def _personas(world):
@@ -106,7 +111,7 @@ def test_pages_leak_nothing_and_refuse_changes(app, world, full_case, login):
                 body = r.get_data()
                 assert SECRET.encode() not in body, (name, url)
                 if rule.endpoint in ("c.mediation.document", "c.mediation.register_export", "c.mediation.stats",
-                                     "c.mediation.access_log", "c.mediation.holidays"):
+                                     "c.mediation.access_log", "c.mediation.holidays", "c.mediation.committee"):
                     assert r.status_code in (302, 403, 404), (name, url, r.status_code)
                 if name != "party" and rule.endpoint in ("c.mediation.case", "c.mediation.print_agreement"):
                     if name == "reporter" and rule.endpoint == "c.mediation.case":
@@ -152,7 +157,9 @@ def test_api_leaks_nothing_and_refuses_changes(app, world, full_case, api):
               "case_refer": {"referred_to": "x", "reason": "y"}, "case_reopen": {"reason": "x"},
               "party_add": {"role": "other", "name": "x"}, "followup_record": {"result": "performed", "findings": "x"},
               "session_add": {"held_on": "2000-01-01", "place": "x", "attendees": "y"},
-              "agreement_add": {"form": "oral", "facts": "f", "terms": "t"}}
+              "agreement_add": {"form": "oral", "facts": "f", "terms": "t"},
+              "committee_add": {"name": "新委员", "sex": "female", "term_start": "2026-01-01"},
+              "party_pi_consent": {"method": "paper"}}
     for name, user in _personas(world).items():
         client = api(user)
         for rule, method in routes:
@@ -161,7 +168,7 @@ def test_api_leaks_nothing_and_refuses_changes(app, world, full_case, api):
             if method == "GET":
                 r = client.get(url)
                 assert SECRET.encode() not in r.get_data(), (name, url)
-                if short in ("holidays", "stats", "case_log", "sessions"):
+                if short in ("holidays", "stats", "case_log", "sessions", "committee"):
                     assert r.status_code in (401, 403, 404), (name, url, r.status_code)
             else:
                 if short in ("case_create", "roster_book") and name not in ("outsider", "superadmin", "anonymous"):

@@ -38,6 +38,15 @@ def test_whole_case_through_the_api(app, world, api):
     from plugins.mediation import dates
 
     today = dates.today(world.community).isoformat()
+    # R22: no session before every party's consent to processing their personal information
+    r = m.post(f"/api/v1/c/test/mediation/cases/{cid}/sessions",
+               json={"held_on": today, "place": "调解室", "attendees": "双方"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "pi_consent_missing"
+    r = m.post(f"/api/v1/c/test/mediation/cases/{cid}/parties/{case['parties'][0]['id']}/pi-consent", json={})
+    assert r.status_code == 200 and r.get_json()["parties"][0]["pi_consent_method"] == "form"
+    r = m.post(f"/api/v1/c/test/mediation/cases/{cid}/pi-consent-paper", json={"on": today})
+    assert r.status_code == 200 and r.get_json()["parties"][1]["pi_consent_method"] == "paper"
+    assert m.post(f"/api/v1/c/test/mediation/cases/{cid}/pi-consent-paper", json={}).status_code == 409
     assert m.post(f"/api/v1/c/test/mediation/cases/{cid}/sessions",
                   json={"held_on": today, "place": "调解室", "attendees": "双方"}).status_code == 201
     r = m.post(f"/api/v1/c/test/mediation/cases/{cid}/agreements",

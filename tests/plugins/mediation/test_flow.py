@@ -51,6 +51,12 @@ def test_noise_dispute_from_report_to_follow_up(app, world, login, monkeypatch):
 
     case.opened_at = case.opened_at - timedelta(days=20)
     db.session.commit()
+    # R22: the parties' separate consent to processing their personal information comes first.
+    r = m.post(f"{url}/sessions", data={"ss-held_on": (_today(world) - timedelta(days=10)).isoformat(),
+                                        "ss-place": "社区调解室", "ss-attendees": "居民甲、居民乙"})
+    assert r.status_code == 409 and "R22" in r.get_data(as_text=True)
+    for p in case.parties:
+        assert m.post(f"{url}/parties/{p.id}/pi-consent", data={"pc-method": "form"}).status_code == 302
     for days in (10, 3):
         r = m.post(f"{url}/sessions", data={"ss-held_on": (_today(world) - timedelta(days=days)).isoformat(),
                                             "ss-held_at": "19:00", "ss-place": "社区调解室",
