@@ -45,6 +45,17 @@ def _member():
         raise NotFound("not_member", _("Join this community first."))
 
 
+def _for(data, permission):
+    """The resident named by ``user_id`` in ``data``, or the caller if none (or themselves) is named.
+    Acting for someone else needs ``permission``, checked before the id is looked up: the answer
+    must not tell a caller without it whether a user id belongs to a member of this community."""
+    named = data.get("user_id")
+    if not named or _int(named) == current_user.id:
+        return current_user
+    require_api(permission)
+    return _user(named)
+
+
 def activity_json(a, names=False):
     data = {"id": a.id, "title": a.title, "description": a.description, "location": a.location,
             "starts_at": iso(a.starts_at), "ends_at": iso(a.ends_at), "places": a.places,
@@ -110,7 +121,9 @@ def statement():
           query={"page": ("integer", "page", False), "per_page": ("integer", "≤100", False)})
 def account(user_id):
     require_api("points.accounts.view")
-    user = _user(user_id)
+    user = db.session.get(User, user_id)
+    if user is None or membership_of(user, g.community) is None:
+        raise NotFound("not_found", _("That person is not a member of this community."))
     data = _account_json(user)
     acc = ledger.find_account(g.community.id, user.id)
     data["statement"] = paginate(svc.statement_query(acc), entry_json) if acc else {"items": [], "total": 0}
@@ -121,6 +134,7 @@ def account(user_id):
           tag=TAG, body={"user_id": ("integer", "resident", True), "amount": ("integer", "points, + or −", True),
                          "reason": ("string", "why (4–500 characters)", True)})
 def adjustment():
+    require_api("points.accounts.adjust")  # before the user id is looked up (no membership oracle)
     data = json_body()
     t = svc.adjust(g.community, _user(data.get("user_id")), data.get("amount"), data.get("reason"), current_user)
     return jsonify({"transfer_id": t.id, "amount": t.amount, "kind": t.kind,
@@ -193,7 +207,7 @@ def signup(activity_id):
     _member()
     a = svc.get_activity(g.community, activity_id)
     data = json_body() if request.get_json(silent=True) is not None else {}
-    resident = _user(data["user_id"]) if data.get("user_id") else current_user
+    resident = _for(data, "points.activities.manage")
     s = svc.signup(a, resident, current_user, data.get("reason"))
     return jsonify({"id": s.id, "activity_id": a.id, "user_id": s.user_id}), 201
 
@@ -223,12 +237,14 @@ def signups(activity_id):
                 "evaluation": ("string", "evaluation (staff)", False),
                 "service_date": ("string", "YYYY-MM-DD", False)})
 def hours(activity_id):
+    _member()
     a = svc.get_activity(g.community, activity_id)
     data = json_body()
     if isinstance(data.get("hours"), float):
         raise ServiceError("invalid_hours", _("Send hours as a string, e.g. \"1.5\"."),
                            fields={"hours": _("Send hours as a string, e.g. \"1.5\".")})
     if data.get("user_id"):  # staff verify someone's hours (never their own: two-person rule)
+        require_api("points.hours.verify")
         r = svc.record_hours(a, _user(data["user_id"]), current_user, hours=data.get("hours"),
                              minutes=data.get("minutes"), content=data.get("content"),
                              evaluation=data.get("evaluation"), service_date=data.get("service_date"))
@@ -308,7 +324,7 @@ def redeem(item_id):
     _member()
     data = json_body() if request.get_json(silent=True) is not None else {}
     i = svc.get_item(g.community, item_id)
-    resident = _user(data["user_id"]) if data.get("user_id") else current_user
+    resident = _for(data, "points.orders.assist")
     o = svc.redeem(g.community, i, resident, current_user, data.get("quantity", 1), data.get("reason"))
     return jsonify(order_json(o)), 201
 
@@ -439,7 +455,7 @@ def consent():
 def certificate_issue():
     _member()
     data = json_body() if request.get_json(silent=True) is not None else {}
-    resident = _user(data["user_id"]) if data.get("user_id") else current_user
+    resident = _for(data, "points.certificates.issue")
     c = svc.issue_certificate(g.community, resident, current_user)
     return jsonify({"number": c.number, "holder": c.holder_name, "total_minutes": c.total_minutes,
                     "issued_at": iso(c.issued_at), "records": c.records,

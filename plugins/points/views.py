@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from core.errors import ServiceError
+from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.forms import apply_error
 from core.models import User, utcnow
@@ -62,6 +62,21 @@ def _resident_by_login(login, field="resident"):
         raise ServiceError("invalid_resident", _("No member of this community has that phone number or user name."),
                            fields={field: _("Not a member of this community.")})
     return user
+
+
+def _named_resident(login, permission, message=None):
+    """The member named by ``login`` (phone or user name), or the current user if none (or
+    themselves) is named. Acting for someone else needs ``permission``, checked before the name
+    is looked up: the answer must not tell whether a phone number belongs to a member."""
+    login = (login or "").strip()
+    if not login:
+        return current_user
+    found = core_accounts.find_user(login)
+    if found is not None and found.id == current_user.id:
+        return current_user
+    if not can(permission):
+        raise Forbidden("forbidden", message or _("You do not have permission to do this."))
+    return _resident_by_login(login)
 
 
 def _running(account, rows):
@@ -236,8 +251,8 @@ def signup(activity_id):
     _member_or_404()
     a = svc.get_activity(g.community, activity_id)
     try:
-        login = (request.form.get("resident") or "").strip()
-        resident = _resident_by_login(login) if login else current_user
+        resident = _named_resident(request.form.get("resident"), "points.activities.manage",
+                                   _("You may not sign up other residents."))
         svc.signup(a, resident, current_user, request.form.get("reason"))
         flash(_("You are signed up. Thank you!") if resident.id == current_user.id
               else _("%(name)s is signed up.", name=resident.display_name), "success")
@@ -249,6 +264,7 @@ def signup(activity_id):
 @bp.route("/activities/<int:activity_id>/withdraw", methods=["POST"])
 @login_required
 def signup_withdraw(activity_id):
+    _member_or_404()
     a = svc.get_activity(g.community, activity_id)
     try:
         svc.withdraw_signup(a, current_user)
@@ -261,6 +277,7 @@ def signup_withdraw(activity_id):
 @bp.route("/activities/<int:activity_id>/claim", methods=["POST"])
 @login_required
 def claim(activity_id):
+    _member_or_404()
     a = svc.get_activity(g.community, activity_id)
     form = ClaimForm()
     if form.validate_on_submit():
@@ -400,8 +417,7 @@ def volunteering():
 def certificate_issue():
     _member_or_404()
     try:
-        login = (request.form.get("resident") or "").strip()
-        resident = _resident_by_login(login) if login else current_user
+        resident = _named_resident(request.form.get("resident"), "points.certificates.issue")
         cert = svc.issue_certificate(g.community, resident, current_user)
     except ServiceError as err:
         apply_error(None, err)
