@@ -134,6 +134,7 @@ def ballot_close(ballot_id):
                                      "irv/schulze: array of positions, best first", True)})
 def vote(ballot_id):
     b = _ballot(ballot_id)
+    services.online_voter(b, current_user)  # who may not vote here is told so, whatever they send
     data = json_body()
     if "choice" not in data:
         raise ServiceError("invalid_choice", _("Send your choice."), fields={"choice": _("Send your choice.")})

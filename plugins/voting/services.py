@@ -479,6 +479,20 @@ def _check_window(ballot, now):
         raise Conflict("ballot_closed", _("This ballot is closed."))
 
 
+def online_voter(ballot, actor, now=None):
+    """The actor's entry on the electorate of an open ballot they may vote in online; raises
+    Conflict when the ballot is not open, Forbidden when the actor may not vote in it. The API
+    asks this before it reads the choice, so only a voter is told what to send."""
+    _check_window(ballot, now or utcnow())
+    voter = voter_for(ballot, actor)
+    if voter is None:
+        raise Forbidden("not_in_electorate", _("You are not in this ballot's electorate."))
+    membership = membership_of(actor, ballot.community)
+    if membership is None or not membership.is_verified:
+        raise Forbidden("not_verified", _("Only verified residents can vote."))
+    return voter
+
+
 def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None, note=None, photo=None,
          spoiled=False, commit=True):
     """Record a ballot. Online: ``actor`` votes for themself. Paper (``source`` "paper" or
@@ -487,17 +501,12 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     The latest ballot of a voter counts; the database allows one counted ballot per voter."""
     community = ballot.community
     now = utcnow()
-    _check_window(ballot, now)
     if source == "online":
-        voter = voter_for(ballot, actor)
-        if voter is None:
-            raise Forbidden("not_in_electorate", _("You are not in this ballot's electorate."))
-        membership = membership_of(actor, community)
-        if membership is None or not membership.is_verified:
-            raise Forbidden("not_verified", _("Only verified residents can vote."))
+        voter = online_voter(ballot, actor, now)
     else:
         if not can("voting.paper.enter", community, user=actor):
             raise Forbidden("forbidden", _("You may not enter paper ballots."))
+        _check_window(ballot, now)
         if voter is None or voter.ballot_id != ballot.id:
             raise ServiceError("invalid_voter", _("Choose a voter from this ballot's electorate."),
                                fields={"voter_id": _("Choose a voter from this ballot's electorate.")})

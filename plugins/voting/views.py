@@ -115,11 +115,17 @@ def new():
     return render_template("voting/form.html", form=form, proposal=proposal)
 
 
-@bp.route("/<int:ballot_id>")
-def detail(ballot_id):
+def _visible(ballot_id):
+    """The ballot, or 404: a ballot in preparation exists only for who sets up ballots."""
     ballot = services.get(g.community, ballot_id)
     if ballot.state == "draft" and not can("voting.ballots.manage"):
         abort(404)
+    return ballot
+
+
+@bp.route("/<int:ballot_id>")
+def detail(ballot_id):
+    ballot = _visible(ballot_id)
     voter = services.voter_for(ballot, current_user)
     mine = services.counted_entry(ballot, voter) if voter else None
     my_entries = []
@@ -137,7 +143,7 @@ def detail(ballot_id):
 @bp.route("/<int:ballot_id>/vote", methods=["POST"])
 @login_required
 def vote(ballot_id):
-    ballot = services.get(g.community, ballot_id)
+    ballot = _visible(ballot_id)
     try:
         entry = services.cast(ballot, current_user, _choice_from_form(ballot, request.form))
     except ServiceError as err:
@@ -244,6 +250,8 @@ def scan(ballot_id, entry_id):
 @require("voting.paper.enter")
 def electorate(ballot_id):
     ballot = services.get(g.community, ballot_id)
+    if ballot.state == "draft":  # the electorate is published when the ballot opens
+        abort(404)
     q = Voter.query.filter_by(ballot_id=ballot.id)
     if request.args.get("status") == "not_voted":
         q = q.filter(Voter.voted_at.is_(None))

@@ -48,3 +48,13 @@ def english_pages(request):
                  w.mediator, w.outsider):
         user.locale = "en"
     db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def fresh_translations():
+    """flask-babel keeps the catalogues it loaded on the process-wide ``Babel`` object, keyed by
+    locale only: a page rendered in Chinese by an earlier test's app without this module (the core
+    access matrix) would leave a catalogue without the voting messages. Each test loads its own."""
+    from core.extensions import babel
+
+    babel.domain_instance.cache.clear()

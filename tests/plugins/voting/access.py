@@ -1,0 +1,91 @@
+"""Expected answers of every voting route, per role (tests/security, docs/plugins.md).
+
+The objects: a proposal moved to voting whose secret yes/no ballot is open (the resident voted
+online; the grid worker entered resident2's paper ballot with a photo of the sheet), a closed
+secret approval poll with its result, an open building poll and a draft ballot. The matrix
+requests every route with the open ballot and the paper ballot's entry: its results, receipts
+and file are not published before it closes. The electorate is the verified residents living in
+the community's households: in the matrix the resident, the building head and the grid worker;
+staff, admins, the mediator and the unverified member live in none and do not vote.
+tests/plugins/voting/test_access.py checks the closed poll and the draft with these objects."""
+from tests.security.roles import GONE, OK, STAFF, logged_in, only, public
+
+ELECTORATE = ("resident", "building_head", "grid_worker")
+PAPER = ("grid_worker", "staff", "admin")  # voting.paper.enter: paper ballots, the electorate, prints
+REDIRECT = {302}  # a form that answers by redirecting back with a message
+INVALID = {400}   # the permission check passed; the empty request was refused
+CONFLICT = {409}  # the permission check passed; the ballot is not in a state for this
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def url_args(world):
+    from core.services import proposals
+    from plugins.voting import services as svc
+    from plugins.voting.models import Voter
+
+    staff = world.staff
+    p = proposals.create(world.community, world.resident, {
+        "title": "楼道加装声控灯", "body": "一单元楼道晚上太黑，老人上下楼不安全，建议加装声控灯。",
+        "category": "facilities"})
+    proposals.transition(p, "coordinating", staff, "附议足够")
+    ballot = svc.create(world.community, staff, {"secret": True, "days": 7}, proposal=p, open_now=True)
+    proposals.transition(p, "voting", staff, "议事会同意表决")  # the ballot is open already
+    svc.cast(ballot, world.resident, "yes")
+    paper_voter = Voter.query.filter_by(ballot_id=ballot.id, user_id=world.resident2.id).one()
+    paper = svc.cast(ballot, world.grid_worker, "no", voter=paper_voter, source="paper", witness="楼长",
+                     photo=("image/png", PNG))
+    closed = svc.create(world.community, staff, {
+        "title": "小区活动选题", "method": "approval", "options": ["广场舞", "象棋赛", "读书会"], "secret": True},
+        open_now=True)
+    svc.cast(closed, world.resident, [0, 2])
+    svc.cast(closed, world.building_head, [1])
+    svc.close(closed, staff, "全部投完")
+    poll = svc.create(world.community, staff, {"title": "1号楼外墙颜色", "scope": "building",
+                                               "building_id": world.building.id}, open_now=True)
+    draft = svc.create(world.community, staff, {"title": "停车费调整"})
+    return {"ballot_id": ballot.id, "entry_id": paper.id, "proposal_id": p.id, "closed_ballot_id": closed.id,
+            "poll_id": poll.id, "draft_ballot_id": draft.id}
+
+
+ACCESS = {
+    "c.voting.static": public(GONE),
+    # pages anyone may read: the list and the open ballot (no counts before it closes)
+    "c.voting.index": public(),
+    "c.voting.detail": public(),
+    # results, receipts and the ballot file are published when the ballot closes: not yet
+    "c.voting.receipts": public(GONE),
+    "c.voting.export": public(GONE),
+    "c.voting.print_notice": public(GONE),
+    # staff set up ballots (an empty POST shows the form again with its errors)
+    "c.voting.new": only(STAFF, OK),
+    # staff open, close and cancel; they answer with a redirect back and a message (open: it is
+    # open already; close and cancel: no reason given)
+    "c.voting.open_": only(STAFF, REDIRECT),
+    "c.voting.close": only(STAFF, REDIRECT),
+    "c.voting.cancel": only(STAFF, REDIRECT),
+    # voting in the browser answers with a redirect back and a message (an empty form: choose
+    # yes, no or abstain; outside the electorate: you are not in it); what it did is checked by
+    # tests/plugins/voting/test_voting.py and test_access.py
+    "c.voting.vote": logged_in(REDIRECT),
+    # grid workers and staff: paper ballots (an empty POST shows the form again), the sheet's
+    # photo, the electorate and who voted, printed ballots
+    "c.voting.paper": only(PAPER, OK),
+    "c.voting.scan": only(PAPER, OK),
+    "c.voting.electorate": only(PAPER, OK),
+    "c.voting.print_ballots": only(PAPER, OK),
+    # the community's voting settings: admins (core.settings.manage); an empty POST shows the form again
+    "GET c.voting.settings": only(("admin",), OK),
+    "POST c.voting.settings": only(("admin",), REDIRECT),  # the empty form keeps the settings
+    # API
+    "api_c.voting_api.ballots": public(),
+    "api_c.voting_api.ballot_get": public(),
+    "api_c.voting_api.ballot_create": only(STAFF, INVALID),
+    "api_c.voting_api.ballot_open": only(STAFF, CONFLICT),  # open already
+    "api_c.voting_api.ballot_close": only(STAFF, INVALID),  # no reason given
+    "api_c.voting_api.vote": only(ELECTORATE, INVALID),     # no choice sent
+    "api_c.voting_api.paper": only(PAPER, INVALID),         # no voter named
+    "api_c.voting_api.electorate": only(PAPER, OK),
+    "api_c.voting_api.result": public(CONFLICT),
+    "api_c.voting_api.receipts": public(CONFLICT),
+    "api_c.voting_api.export": public(CONFLICT),
+}
