@@ -103,6 +103,11 @@ def make_app(db_url, plugins=(), **config):
            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     cfg.update(config)
     built = create_app(cfg, plugins=list(plugins))
+    # flask-babel caches loaded catalogs on the shared Domain, by language only; one app per
+    # process never notices, but tests build apps with different modules (and catalogs).
+    from core.extensions import babel
+
+    babel.domain_instance.cache.clear()
     _APPS.append(built)
     return built
 

@@ -58,13 +58,23 @@ def test_report_escalate_session_agreement_followup(people, site, locale, viewpo
         f = mediator.page.locator(f'main form[action*="{action_suffix}"]').first
         details = f.locator("xpath=ancestor::details[1]")
         if details.count() and details.get_attribute("open") is None:
-            details.locator("summary").first.click()
+            summary = details.locator("summary").first
+            summary.focus()  # by keyboard: on phones the fixed bottom bar may cover it
+            mediator.page.keyboard.press("Enter")
         fill_form(f, values)
-        mediator.submit(f.locator('button[type="submit"]').first)
+        # submitted by keyboard, as a mediator on a phone might: the long case page keeps moving
+        # under a pointer while its sections expand
+        f.locator('button[type="submit"]').first.focus()
+        with mediator.page.expect_navigation() as nav:
+            mediator.page.keyboard.press("Enter")
+        assert nav.value is not None and nav.value.status == 200, mediator.page.url
+        mediator.check()
         mediator.expect_no_error_flash()
 
     act("/escalate", {"rs-reason": "网格调解未果"})
     act("/assign", {"as-login": "tiaojieyuan"})
+    # R22: the parties' separate consent to processing their personal data comes before any session
+    act("/pi-consent-paper", {"pc-on": local_date()})
     act("/sessions", {"ss-held_on": local_date(), "ss-held_at": "19:00", "ss-place": "社区调解室",
                       "ss-attendees": "双方当事人、调解员", "ss-notes": "听取双方陈述，双方同意调解"})
     parties = mediator.page.locator('main form[action$="/agreements"] select[name="ag-ob1_party"] option')
@@ -77,7 +87,11 @@ def test_report_escalate_session_agreement_followup(people, site, locale, viewpo
         if not sign.count():
             break
         sign.locator('select[name="sg-who"]').select_option(index=0)
-        mediator.submit(sign.locator('button[type="submit"]'))
+        sign.locator('button[type="submit"]').focus()
+        with mediator.page.expect_navigation() as nav:
+            mediator.page.keyboard.press("Enter")
+        assert nav.value is not None and nav.value.status == 200, mediator.page.url
+        mediator.check()
         mediator.expect_no_error_flash()
     assert mediator.page.locator('main form[action*="/sign"]').count() == 0, "every signature is recorded"
 
