@@ -107,7 +107,8 @@ def make_app(db_url, plugins=(), **config):
     # process never notices, but tests build apps with different modules (and catalogs).
     from core.extensions import babel
 
-    babel.domain_instance.cache.clear()
+    with built.app_context():
+        babel.domain_instance.cache.clear()
     _APPS.append(built)
     return built
 
