@@ -12,12 +12,30 @@ from core.services import audit
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,39}$")
-# A short list of the passwords people pick first (ASVS V6: block common passwords).
-COMMON_PASSWORDS = frozenset(
-    """12345678 123456789 1234567890 password password1 11111111 88888888 66666666 00000000
-    qwertyui qwerty123 abc12345 12341234 11223344 iloveyou a1234567 aa123456 asdfghjk
-    1qaz2wsx woaini1314 87654321 123123123 abcd1234 passw0rd""".split()
+# Common passwords (ASVS V6.2.4): the 30,000 most common passwords of the zxcvbn package (MIT),
+# loaded once on first use, plus passwords common in China that its list lacks.
+CHINESE_COMMON_PASSWORDS = frozenset(
+    """123456 5201314 1314520 woaini woaini1314 woaini520 wo5201314 5201314a 52013141314 woaini521
+    qq123456 qq5201314 a123456 a5201314 aa123456 a1234567 abc12345 abc123456 dearbook xiazhili
+    110110110 119119119 asdasdasd aaaaaaaa qqqqqqqq zzzzzzzz 1234512345 147258369 159357258 123456987
+    88888888 66666666 99999999 00000000 11111111 168168168 518518518 888888888 666666666
+    iloveyou1314 ilove5201314 zhang123456 wang123456 li123456 liu123456 chen123456 zhangwei
+    wangwei123 admin123 admin888 root1234 a11111111 q1w2e3r4 qwer1234 asd123456 zxc123456
+    woshishui 1qaz2wsx3edc 12qwaszx 741852963 789456123 123321123 321321321 zxcvbnm123""".split()
 )
+_common = None
+
+
+def common_passwords():
+    """The set of refused common passwords, lowercased (read from zxcvbn on first use)."""
+    global _common
+    if _common is None:
+        from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+        _common = frozenset(w.lower() for w in FREQUENCY_LISTS["passwords"]) | CHINESE_COMMON_PASSWORDS
+    return _common
+
+
 def _hash(password):
     from flask import current_app
 
@@ -43,7 +61,7 @@ def check_password_policy(password: str, login: str = ""):
         return _("Use at least 8 characters.")
     if len(password) > 128:
         return _("Use at most 128 characters.")
-    if password.lower() in COMMON_PASSWORDS or (login and password.lower() == login.lower()):
+    if password.lower() in common_passwords() or (login and password.lower() == login.lower()):
         return _("This password is too easy to guess; choose another.")
     return None
 

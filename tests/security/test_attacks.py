@@ -430,6 +430,40 @@ def test_password_rules_follow_asvs_v6(app, world):
     assert _register(app, "samesame", "samesame").status_code == 200
 
 
+def test_thousands_of_common_passwords_are_refused_with_a_translated_message(app, world):
+    """ASVS V6.2.4: the top common passwords (≥ 3,000, from the zxcvbn package, plus those common in
+    China) are refused at registration, in the visitor's language; a long random passphrase and a
+    password of 64+ characters are accepted."""
+    import secrets
+
+    from core.services.accounts import check_password_policy, common_passwords
+
+    assert len(common_passwords()) >= 3000
+    messages = {"en": "too easy to guess", "zh_Hans": "太容易被猜到", "zh_Hant": "太容易被猜到"}
+    common = ["sunshine1", "football", "trustno1", "1qaz2wsx3edc", "qazwsxedc", "iloveyou1",
+              "woaini1314", "qq123456", "a123456", "5201314", "123456", "wo5201314", "QQ5201314"]
+    for i, pw in enumerate(common):
+        locale = list(messages)[i % 3]
+        c = app.test_client()
+        c.post("/language", data={"locale": locale})
+        r = c.post("/c/test/register", data={"display_name": "测试", "login": f"common{i}", "password": pw,
+                                             "confirm": pw})
+        assert r.status_code == 200, pw
+        if len(pw) >= 8:  # shorter ones are refused for their length first
+            assert messages[locale] in inert.text(r.data), (pw, locale)
+        assert not _can_log_in(app, f"common{i}", pw), pw
+    with app.test_request_context():
+        assert check_password_policy("x7Q!" + "kq" * 2) is None  # 8 characters, not on any list
+        for pw in ["correct horse battery staple " + secrets.token_hex(8), secrets.token_urlsafe(48),
+                   "门前大桥下游过一群鸭" * 7]:
+            assert len(pw) >= 20
+            assert check_password_policy(pw) is None, pw
+    passphrase = "mulberry window " + secrets.token_hex(24)  # 64 characters
+    assert len(passphrase) == 64
+    assert _register(app, "longpass", passphrase).status_code == 302
+    assert _can_log_in(app, "longpass", passphrase)
+
+
 def test_password_change_follows_the_same_rules(app, world, login):
     c = login(world.resident)
     for pw in ("short", "12345678"):
