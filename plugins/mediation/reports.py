@@ -70,7 +70,8 @@ def bar_chart(pairs, title):
         out.append(f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row - 10}" rx="3" fill="#0b6158"/>')
         out.append(f'<text x="{label_w + w + 6}" y="{y + 21}" font-size="15" fill="#1d2327">{value}</text>')
     out.append("</svg>")
-    return Markup("".join(out))
+    # bandit B704: every label and title is escape()d, the rest are numbers
+    return Markup("".join(out))  # nosec B704
 
 
 REGISTER_HEADERS = {
