@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from core.config import Defaults
+from core.config import Defaults, apply_runtime, from_env
 
 CORE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = CORE_DIR.parent
@@ -23,15 +23,16 @@ def create_app(test_config=None, plugins=None):
     app.config.from_object(Defaults)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
+        app.config.from_mapping(from_env())  # the environment wins over instance/config.py
     else:
         app.config.from_mapping(test_config)
-    if os.environ.get("LINLI_DATABASE_URL") and test_config is None:
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["LINLI_DATABASE_URL"]
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "linli.sqlite")
     if not app.config.get("SECRET_KEY"):
         # Without instance/config.py (e.g. `linli --help` before `linli init`): a throwaway key.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
+
+    apply_runtime(app)
 
     from core import web
     from core.plugins import PluginRegistry

@@ -1,5 +1,114 @@
-"""Default configuration. `instance/config.py` and the test config override it."""
+"""Default configuration, then `instance/config.py`, then the environment (docs/deploy.md).
+
+``from_env`` reads every ``LINLI_*`` setting from the environment; the factory applies it on top of
+``instance/config.py`` (not in tests, which pass their own config), so one image serves any number
+of app servers configured only by environment variables."""
+import logging
 import os
+
+# name: (config key(s), parser, what it is) -- docs/deploy.md lists the same table.
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A setting in the environment cannot be understood; the app refuses to start."""
+
+
+def _bool(name, raw):
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected 1/0, true/false, yes/no or on/off")
+
+
+def _count(name, raw):
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number (0, 1, 2, ...)") from None
+    if value < 0 or value > 10:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number from 0 to 10")
+    return value
+
+
+def _megabytes(name, raw):
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number of megabytes") from None
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r}: expected at least 1 (megabyte)")
+    return value * 1024 * 1024
+
+
+def _log_level(name, raw):
+    value = raw.strip().upper()
+    if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"{name}={raw!r}: expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return value
+
+
+def _text(name, raw):
+    if not raw.strip():
+        raise ConfigError(f"{name} is set but empty")
+    return raw.strip()
+
+
+def _plugins(name, raw):
+    return [n.strip() for n in raw.split(",") if n.strip()]
+
+
+# environment variable -> (config keys it sets, parser)
+ENVIRONMENT = {
+    "LINLI_SECRET_KEY": (("SECRET_KEY",), _text),
+    "LINLI_DATABASE_URL": (("SQLALCHEMY_DATABASE_URI",), _text),
+    "LINLI_REDIS_URL": (("RATELIMIT_STORAGE_URI",), _text),
+    "RATELIMIT_STORAGE_URI": (("RATELIMIT_STORAGE_URI",), _text),
+    "LINLI_PROXY_COUNT": (("LINLI_PROXY_COUNT",), _count),
+    "LINLI_SECURE_COOKIES": (("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"), _bool),
+    "LINLI_PLUGINS": (("LINLI_PLUGINS",), _plugins),
+    "LINLI_LOG_LEVEL": (("LINLI_LOG_LEVEL",), _log_level),
+    "LINLI_MAX_UPLOAD_MB": (("MAX_CONTENT_LENGTH",), _megabytes),
+    "LINLI_RATELIMIT_LOGIN": (("RATELIMIT_LOGIN",), _text),
+    "LINLI_TRACE_HOOKS": (("LINLI_TRACE_HOOKS",), _bool),
+}
+
+
+def from_env(environ=None):
+    """The settings the environment gives, as a config mapping. LINLI_REDIS_URL wins over
+    RATELIMIT_STORAGE_URI when both are set. Raises ``ConfigError`` for a value it cannot read."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for name in sorted(ENVIRONMENT, key=lambda n: n == "LINLI_REDIS_URL"):  # LINLI_REDIS_URL last
+        if name not in environ:
+            continue
+        keys, parse = ENVIRONMENT[name]
+        value = parse(name, environ[name])
+        for key in keys:
+            settings[key] = value
+    return settings
+
+
+def apply_runtime(app):
+    """Wire the settings that act on the WSGI app itself: the reverse-proxy fix and the log level."""
+    count = app.config.get("LINLI_PROXY_COUNT") or 0
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Trust exactly ``count`` proxies' X-Forwarded-For/-Proto/-Host/-Port: the client address
+        # (rate limits, the audit log) and https:// links come from the proxy, never the client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
+    level = app.config.get("LINLI_LOG_LEVEL")
+    if level:
+        app.logger.setLevel(getattr(logging, level))
+
+
+def _env_list(name):
+    raw = os.environ.get(name)
+    return None if raw is None else [n.strip() for n in raw.split(",") if n.strip()]
 
 
 class Defaults:
@@ -7,9 +116,10 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SECRET_KEY = None
     # Installed plugins to load; None loads every entry point in `linli.plugins`.
-    LINLI_PLUGINS = [n.strip() for n in os.environ["LINLI_PLUGINS"].split(",") if n.strip()] \
-        if os.environ.get("LINLI_PLUGINS") is not None else None
+    LINLI_PLUGINS = _env_list("LINLI_PLUGINS")
     LINLI_TRACE_HOOKS = bool(os.environ.get("LINLI_TRACE_HOOKS"))
+    LINLI_PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers count
+    LINLI_LOG_LEVEL = None
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans", "zh_Hant", "en")
@@ -17,12 +127,14 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # LINLI_SECURE_COOKIES=1 behind HTTPS
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
     # CSRF is checked by the app for every page form; the token-only API is exempt (core.web).
     WTF_CSRF_CHECK_DEFAULT = False
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = "memory://"  # redis://host:6379/0 with several app servers
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     API_MAX_PER_PAGE = 100
