@@ -281,7 +281,93 @@ def residents_export(file, community):
     click.echo(_("Wrote %(path)s.", path=file))
 
 
-@click.command("backup", help=_l("Copy the SQLite database to FILE while linli keeps running."))
+@residents_group.command("export-data", help=_l("Write a copy of all the personal data about one account "
+                                                 "to FILE as JSON (PIPL Art. 45); - writes to the screen."))
+@click.argument("login")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@with_appcontext
+def residents_export_data(login, file):
+    from core.services import personal_data
+
+    data = personal_data.export_json(_user(login))
+    if file == "-":
+        click.echo(data.decode("utf-8"))
+        return
+    if Path(file).exists():
+        _fail(_("%(path)s exists already; choose a new file.", path=file))
+    try:
+        Path(file).write_bytes(data)
+    except OSError as err:
+        _fail(_("Cannot write %(path)s: %(error)s", path=file, error=err.strerror or err))
+    click.echo(_("Wrote %(path)s.", path=file))
+
+
+@residents_group.command("erase", help=_l("Erase the personal data of one account on request (PIPL Art. 47): "
+                                           "the account can no longer log in and is shown under an anonymous id. "
+                                           "Running it again changes nothing more."))
+@click.argument("login")
+@click.option("--reason", required=True, help=_l("The request's date and reference (kept in the audit log)."))
+@with_appcontext
+def residents_erase(login, reason):
+    from core.services import personal_data
+
+    try:
+        summary = personal_data.erase(_user(login), None, reason)
+    except ServiceError as err:
+        _service_fail(err)
+    if summary["changed"]:
+        click.echo(_("Erased: the account is now shown as %(label)s (%(count)d records changed).",
+                     label=summary["anonymous_id"], count=summary["changed"]))
+    else:
+        click.echo(_("Nothing more to erase: this account was erased already."))
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PGDUMP_MAGIC = b"PGDMP"
+
+
+def _pg_command(url):
+    """(libpq connection string, environment) for pg_dump/pg_restore from a SQLAlchemy URL."""
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    conninfo = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    return conninfo, env
+
+
+def _run_pg(args, env):
+    import subprocess
+
+    try:
+        done = subprocess.run(args, env=env, capture_output=True, text=True)
+    except OSError as err:
+        _fail(_("Cannot run %(program)s: %(error)s", program=args[0], error=err.strerror or err))
+    if done.returncode != 0:
+        _fail(_("%(program)s failed: %(error)s", program=Path(args[0]).name,
+                error=(done.stderr or done.stdout).strip()[-2000:]))
+
+
+def _file_kind(path):
+    """'sqlite', 'pgdump' or None, from the first bytes of the file."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head.startswith(SQLITE_MAGIC):
+        return "sqlite"
+    if head.startswith(PGDUMP_MAGIC):
+        return "pgdump"
+    return None
+
+
+def _release_connections():
+    """Close this process's own connections, so they neither hold locks nor look like other users."""
+    from core.extensions import db
+
+    db.session.remove()
+    db.engine.dispose()
+
+
+@click.command("backup", help=_l("Back up the database to FILE while linli keeps running (SQLite: a copy of "
+                                  "the database file; PostgreSQL: a pg_dump archive in custom format)."))
 @click.argument("file", type=click.Path(dir_okay=False))
 @with_appcontext
 def backup_command(file):
@@ -290,11 +376,15 @@ def backup_command(file):
     from core.extensions import db
 
     url = db.engine.url
-    if url.get_backend_name() != "sqlite":
-        _fail(_("This database is PostgreSQL: back it up with pg_dump."))
     target = Path(file)
     if target.exists():
         _fail(_("%(path)s exists already; choose a new file.", path=file))
+    if url.get_backend_name() == "postgresql":
+        conninfo, env = _pg_command(url)
+        _run_pg([current_app.config.get("LINLI_PG_DUMP", "/usr/bin/pg_dump"), "--format=custom",
+                 "--no-owner", "--file", str(target), "--dbname", conninfo], env)
+        click.echo(_("Wrote %(path)s.", path=file))
+        return
     try:
         src = sqlite3.connect(url.database)
         dst = sqlite3.connect(str(target))
@@ -312,6 +402,67 @@ def backup_command(file):
     dst.close()
     src.close()
     click.echo(_("Wrote %(path)s.", path=file))
+
+
+@click.command("restore", help=_l("Replace the whole database with the backup in FILE (made by linli backup). "
+                                   "Everything written since that backup is lost."))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help=_l("SQLite: restore even though the database seems to be in use "
+                                               "(stop linli first if you can)."))
+@with_appcontext
+def restore_command(file, force):
+    import sqlite3
+
+    from core.extensions import db
+
+    source = Path(file)
+    if not source.is_file():
+        _fail(_("There is no file %(path)s.", path=file))
+    try:
+        kind = _file_kind(source)
+    except OSError as err:
+        _fail(_("Cannot read %(path)s: %(error)s", path=file, error=err.strerror or err))
+    url = db.engine.url
+    backend = url.get_backend_name()
+    _release_connections()
+    if backend == "postgresql":
+        if kind == "sqlite":
+            _fail(_("%(path)s is a SQLite database, but this database is PostgreSQL: nothing was changed.", path=file))
+        if kind != "pgdump":
+            _fail(_("%(path)s is not a backup made by linli backup: nothing was changed.", path=file))
+        conninfo, env = _pg_command(url)
+        # One transaction: a dump that fails half-way leaves the database as it was.
+        _run_pg([current_app.config.get("LINLI_PG_RESTORE", "/usr/bin/pg_restore"), "--clean", "--if-exists",
+                 "--no-owner", "--single-transaction", "--exit-on-error", "--dbname", conninfo, str(source)], env)
+        click.echo(_("Restored the database from %(path)s.", path=file))
+        return
+    if kind == "pgdump":
+        _fail(_("%(path)s is a PostgreSQL dump, but this database is SQLite: nothing was changed.", path=file))
+    if kind != "sqlite":
+        _fail(_("%(path)s is not a backup made by linli backup: nothing was changed.", path=file))
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        ok = src.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error:
+        ok, tables = False, set()
+    if not ok or not {"user", "community"} <= tables:
+        _fail(_("%(path)s is not a backup made by linli backup: nothing was changed.", path=file))
+    target = Path(url.database)
+    in_use = any(Path(f"{target}{suffix}").exists() for suffix in ("-wal", "-shm", "-journal"))
+    if in_use and not force:
+        src.close()
+        _fail(_("The database %(path)s seems to be in use (linli is running?). Stop linli and try again, "
+                "or pass --force: nothing was changed.", path=str(target)))
+    dst = sqlite3.connect(str(target), timeout=15)
+    try:
+        src.backup(dst)  # page by page under the database's own lock: readers never see half a restore
+    except sqlite3.Error as err:
+        _fail(_("The restore failed: %(error)s", error=err))
+    finally:
+        dst.close()
+        src.close()
+    click.echo(_("Restored the database from %(path)s.", path=file))
 
 
 # Flask-Alembic's `db` group speaks English only; these give its commands help in the user's language.
@@ -344,7 +495,7 @@ def _translate_db_help(app):
 
 def register_cli(app, registry):
     for cmd in (init_command, demo_command, run_command, plugins_group, users_group, tokens_group,
-                community_group, residents_group, backup_command):
+                community_group, residents_group, backup_command, restore_command):
         app.cli.add_command(cmd)
     _translate_db_help(app)
     for group in registry.pm.hook.register_cli_commands():
@@ -358,8 +509,13 @@ def main():
     The app context is pushed around the whole command line, so that help texts and messages are
     in the user's language (LINLI_LANG, then LANG)."""
     from core import create_app
+    from core.config import ConfigError
 
-    app = create_app()
+    try:
+        app = create_app()
+    except ConfigError as err:  # a bad LINLI_* variable: say which, no traceback
+        click.echo(f"linli: {err}", err=True)
+        sys.exit(2)
     cli = FlaskGroup(create_app=lambda: app, add_default_commands=False, add_version_option=False,
                      help=_l("linli (邻里) — resident deliberation platform"))
     with app.app_context():

@@ -121,3 +121,23 @@ def agenda_sources(community, user):
 def load_demo_data(community, users):
     """Add this module's demo content to the freshly created demo ``community``. ``users`` maps
     demo role names (admin, staff, resident1, ...) to accounts. Called only for enabled plugins."""
+
+
+# ── personal data (个人信息保护法 Art. 45 copy, Art. 47 deletion) ────────────────────────────
+@hookspec
+def personal_data_export(user, community):
+    """Return this module's personal data about ``user`` in ``community`` for the copy a person may
+    ask for (PIPL Art. 45): a JSON-serialisable dict ``{"module": "<plugin name>", ...}`` (lists of
+    plain values, ISO dates, amounts as strings), or None when there is nothing. Only data about
+    ``user`` — never another person's name or contact details. Called only for enabled plugins."""
+
+
+@hookspec
+def personal_data_erase(user, community, actor):
+    """Erase or anonymise this module's personal data about ``user`` in ``community`` (PIPL Art.
+    47), called before the core anonymises the account (``user.display_name`` and ``user.phone``
+    are still readable). Delete what the law lets go; keep records that must be kept (ballots,
+    ledger entries, case files) with the person's name and contact details replaced by
+    ``core.services.personal_data.anonymous_label(user)``. Amounts and counts never change.
+    Must be idempotent: a second call finds nothing more to change. Add rows, do not commit.
+    Return ``{"module": "<plugin name>", "<what>": <count>, ...}`` (counts of rows changed)."""

@@ -277,3 +277,16 @@ def member(membership_id):
             apply_error({"verify": verify_form, "roles": roles_form}.get(which), err)
     return render_template("community/member.html", m=membership, verify_form=verify_form,
                            roles_form=roles_form, roles=ROLES)
+
+
+@bp.route("/account/personal-data")
+@login_required
+def personal_data():
+    """A copy of all the person's data, as a JSON file (PIPL Art. 45)."""
+    from core.services import personal_data as pd
+
+    resp = current_app.response_class(pd.export_json(current_user._get_current_object()),
+                                      mimetype="application/json")
+    resp.headers["Content-Disposition"] = 'attachment; filename="linli-personal-data.json"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

@@ -99,3 +99,32 @@ def audit():
                .distinct().order_by(AuditEntry.action)]
     return render_template("admin/audit.html", page=page, action=action, actor=actor, actions=actions,
                            date_from=args.get("from", ""), date_to=args.get("to", ""))
+
+
+class EraseForm(FlaskForm):
+    reason = StringField(_l("Reason (the request's date and reference)"), validators=[DataRequired(), Length(max=500)])
+
+
+@bp.route("/members/<int:membership_id>/erase", methods=["GET", "POST"])
+@require("core.members.manage")
+def erase_member(membership_id):
+    """Handle a person's erasure request (PIPL Art. 47): see core/services/personal_data.py."""
+    from core.models import Membership
+    from core.services import personal_data
+
+    m = db.session.get(Membership, membership_id)
+    if m is None or m.community_id != g.community.id:
+        abort(404)
+    form = EraseForm()
+    if form.validate_on_submit():
+        try:
+            summary = personal_data.erase(m.user, current_user._get_current_object(), form.reason.data)
+        except ServiceError as err:
+            apply_error(form, err)
+        else:
+            flash(_("The personal data of this account was erased; it is now shown as %(label)s.",
+                    label=summary["anonymous_id"]) if summary["changed"]
+                  else _("Nothing more to erase: this account was erased already."), "success")
+            return redirect(url_for("c.community.members"))
+    return render_template("admin/erase.html", form=form, member=m, erased=personal_data.is_erased(m.user),
+                           history=personal_data.erasures(m.user))

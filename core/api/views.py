@@ -252,3 +252,31 @@ def _int(value):
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+# ── personal data (PIPL Art. 45 copy, Art. 47 erasure) ───────────────────────────────────
+@endpoint(api_bp, "/me/personal-data", summary="A copy of all your personal data (PIPL Art. 45), as JSON")
+def personal_data_export():
+    from flask import current_app
+
+    from core.services import personal_data
+
+    resp = current_app.response_class(personal_data.export_json(current_user),
+                                      mimetype="application/json")
+    resp.headers["Content-Disposition"] = 'attachment; filename="linli-personal-data.json"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@endpoint(community_api_bp, "/members/<int:membership_id>/erase", ["POST"],
+          summary="Erase a member's personal data on request (PIPL Art. 47; staff of every community they belong to)",
+          body={"reason": ("string", "the request's date and reference", True)})
+def member_erase(membership_id):
+    from core.services import personal_data
+
+    require_api("core.members.manage")
+    m = db.session.get(Membership, membership_id)
+    if m is None or m.community_id != g.community.id:
+        raise NotFound("not_found", _("No such member."))
+    summary = personal_data.erase(m.user, current_user._get_current_object(), json_body().get("reason"))
+    return jsonify(summary)

@@ -1044,6 +1044,39 @@ def purgeable_cases(community, today=None):
     return [c for c in rows if dates.local_date(community, c.closed_at) < cutoff]
 
 
+def anonymise_case(case, community, actor, dry_run=False):
+    """Erase one case's personal details as the retention purge does (R22; also used for a
+    person's erasure request, plugins/mediation/personal_data.py). Returns (counts, file paths to
+    unlink once the transaction is committed); does not commit."""
+    docs = MediationDocument.query.filter_by(case_id=case.id).all()
+    sessions = MediationSession.query.filter_by(case_id=case.id).all()
+    agreements = MediationAgreement.query.filter_by(case_id=case.id).all()
+    followups = MediationFollowup.query.filter_by(case_id=case.id).all()
+    counts = {"parties": len(case.parties), "sessions": len(sessions), "documents": len(docs),
+              "agreements": len(agreements), "followups": len(followups)}
+    if dry_run:
+        return counts, []
+    files = [document_path(d) for d in docs]
+    for obj in docs + sessions:
+        db.session.delete(obj)
+    for fu in followups:  # keep the visit's date and result code, drop what was found
+        fu.findings, fu.obligation_id = None, None
+    db.session.flush()
+    for ag in agreements:  # obligations and signatures go with it
+        db.session.delete(ag)
+    db.session.flush()
+    case.parties.clear()
+    for h in MediationHistory.query.filter_by(case_id=case.id):
+        h.reason = None
+    for t in MediationTask.query.filter_by(case_id=case.id):
+        t.note = None
+    case.description, case.location, case.source_detail, case.referred_to = "", None, None, None
+    case.purged_at = utcnow()
+    audit.record("mediation.case.purged", community=community, actor=actor, object_type="mediation_case",
+                 object_id=str(case.id), after={"case_id": case.id})
+    return counts, files
+
+
 def purge(community, actor=None, dry_run=False, today=None):
     """R22: erase the personal details of closed cases past the retention period: parties (names,
     phones, addresses, consent records), the description, location and other free text, session
@@ -1054,33 +1087,9 @@ def purge(community, actor=None, dry_run=False, today=None):
     rows = purgeable_cases(community, today)
     report, files = [], []
     for case in rows:
-        docs = MediationDocument.query.filter_by(case_id=case.id).all()
-        sessions = MediationSession.query.filter_by(case_id=case.id).all()
-        agreements = MediationAgreement.query.filter_by(case_id=case.id).all()
-        followups = MediationFollowup.query.filter_by(case_id=case.id).all()
-        report.append((case.number, {"parties": len(case.parties), "sessions": len(sessions),
-                                     "documents": len(docs), "agreements": len(agreements),
-                                     "followups": len(followups)}))
-        if dry_run:
-            continue
-        files += [document_path(d) for d in docs]
-        for obj in docs + sessions:
-            db.session.delete(obj)
-        for fu in followups:  # keep the visit's date and result code, drop what was found
-            fu.findings, fu.obligation_id = None, None
-        db.session.flush()
-        for ag in agreements:  # obligations and signatures go with it
-            db.session.delete(ag)
-        db.session.flush()
-        case.parties.clear()
-        for h in MediationHistory.query.filter_by(case_id=case.id):
-            h.reason = None
-        for t in MediationTask.query.filter_by(case_id=case.id):
-            t.note = None
-        case.description, case.location, case.source_detail, case.referred_to = "", None, None, None
-        case.purged_at = utcnow()
-        audit.record("mediation.case.purged", community=community, actor=actor, object_type="mediation_case",
-                     object_id=str(case.id), after={"case_id": case.id})
+        counts, case_files = anonymise_case(case, community, actor, dry_run=dry_run)
+        report.append((case.number, counts))
+        files += case_files
     if not dry_run:
         db.session.commit()
         for path in files:  # after the commit: a failed commit leaves the files with their rows

@@ -100,3 +100,6 @@ def on_proposal_transition(proposal, old_state, new_state, actor, reason):
         from plugins.meetings.services import drop_withdrawn
 
         drop_withdrawn(proposal)
+
+
+from plugins.meetings.personal_data import personal_data_erase, personal_data_export  # noqa: E402,F401  (PIPL hooks)

@@ -109,3 +109,6 @@ def load_demo_data(community, users):
     from plugins.points.demo import load
 
     load(community, users)
+
+
+from plugins.points.personal_data import personal_data_erase, personal_data_export  # noqa: E402,F401  (PIPL hooks)

@@ -127,6 +127,15 @@ def build_recorder():
     def load_demo_data(community, users):
         rec.calls.append(("demo", community.slug, sorted(users)[:2]))
 
+    @impl
+    def personal_data_export(user, community):
+        return {"module": "recorder", "login": user.login_name}
+
+    @impl
+    def personal_data_erase(user, community, actor):
+        rec.calls.append(("erase", user.display_name, community.slug))
+        return {"module": "recorder", "rows": 1}
+
     return rec
 
 
@@ -269,3 +278,21 @@ def test_hook_load_demo_data(rapp, rec):
 
     load_demo("demo2")
     assert ("demo", "demo2", ["admin", "loudongzhang"]) in rec.calls
+
+
+def test_hook_personal_data_export(rworld, rapp):
+    from core.services import personal_data
+
+    [section] = personal_data.export(rworld.resident)["communities"]
+    assert section["modules"]["recorder"] == {"login": "resident"}
+    set_enabled(rworld.community, "recorder", False, rworld.admin)
+    assert "recorder" not in personal_data.export(rworld.resident)["communities"][0]["modules"]
+
+
+def test_hook_personal_data_erase(rworld, rec):
+    from core.services import personal_data
+
+    summary = personal_data.erase(rworld.resident, rworld.staff, "request 1")
+    assert ("erase", "居民甲", "test") in rec.calls  # called before the core anonymised the account
+    assert summary["modules"]["recorder"] == {"rows": 1}
+

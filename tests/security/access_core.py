@@ -38,6 +38,7 @@ ACCESS = {
     "GET auth.account": logged_in(OK),
     "POST auth.account": logged_in(OK),
     "GET auth.notifications": logged_in(OK),
+    "auth.personal_data": logged_in(OK),  # everyone downloads only their own data
     "POST auth.notifications": logged_in(REDIRECT),
     # community pages
     "c.community.home": public(),
@@ -52,6 +53,10 @@ ACCESS = {
     "POST c.admin.modules": only(("admin",), REDIRECT),
     "GET c.admin.settings": only(("admin",), OK),
     "POST c.admin.settings": only(("admin",), REDIRECT),
+    # erasure on request (PIPL Art. 47): the empty form is shown again; what it does is checked by
+    # tests/core/test_personal_data.py
+    "GET c.admin.erase_member": only(STAFF, OK),
+    "POST c.admin.erase_member": only(STAFF, OK),
     # proposals
     "c.proposals.index": public(),
     "c.proposals.detail": DRAFT_VIEW,
@@ -78,6 +83,7 @@ ACCESS = {
     "api.communities": public(),
     "api.me": logged_in(OK),
     "api.notifications": logged_in(OK),
+    "api.personal_data_export": logged_in(OK),
     "api_c.core.community": public(),
     "api_c.core.proposals": public(),
     "api_c.core.proposal_get": DRAFT_VIEW,
@@ -96,4 +102,5 @@ ACCESS = {
     "api_c.core.unit_create": only(STAFF, INVALID),
     "api_c.core.household_create": only(STAFF, INVALID),
     "api_c.core.member_verify": only(STAFF, INVALID),
+    "api_c.core.member_erase": only(STAFF, INVALID),  # no reason given: nothing erased
 }

@@ -1,0 +1,55 @@
+"""Personal data hooks of the points module (PIPL Art. 45 copy, Art. 47 erasure).
+
+Rule: the ledger is append-only and its amounts are kept (R25): the person's account stays with
+its balance, entries and lots, and is shown under the anonymous id (the core anonymises the
+account it belongs to). Volunteer records keep their minutes and dates. The person's sharing
+choice (points_profile) is deleted."""
+from core.hookspecs import hookimpl
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+@hookimpl
+def personal_data_export(user, community):
+    from plugins.points.models import (PointsAccount, PointsActivity, PointsAward, PointsEntry, PointsProfile,
+                                       PointsRecord, PointsSignup, PointsTransfer)
+
+    account = PointsAccount.query.filter_by(community_id=community.id, user_id=user.id).first()
+    entries = []
+    if account is not None:
+        rows = (PointsEntry.query.join(PointsTransfer, PointsTransfer.id == PointsEntry.transfer_id)
+                .add_columns(PointsTransfer.kind, PointsTransfer.ref, PointsTransfer.reason)
+                .filter(PointsEntry.account_id == account.id).order_by(PointsEntry.id).all())
+        entries = [{"amount": e.amount, "kind": kind, "ref": ref, "reason": reason, "at": _iso(e.created_at)}
+                   for e, kind, ref, reason in rows]
+    signups = (PointsSignup.query.join(PointsActivity, PointsActivity.id == PointsSignup.activity_id)
+               .add_columns(PointsActivity.title, PointsActivity.starts_at)
+               .filter(PointsActivity.community_id == community.id, PointsSignup.user_id == user.id)
+               .order_by(PointsSignup.id).all())
+    records = PointsRecord.query.filter_by(community_id=community.id, user_id=user.id).order_by(PointsRecord.id).all()
+    awards = PointsAward.query.filter_by(community_id=community.id, user_id=user.id).order_by(PointsAward.id).all()
+    profile = PointsProfile.query.filter_by(community_id=community.id, user_id=user.id).first()
+    if account is None and not (signups or records or awards or profile):
+        return None
+    return {
+        "module": "points",
+        "balance": account.balance if account is not None else 0,
+        "ledger": entries,
+        "signups": [{"activity": title, "starts_at": _iso(starts), "signed_up_at": _iso(s.created_at)}
+                    for s, title, starts in signups],
+        "volunteer_records": [{"service_date": _iso(r.service_date), "minutes": r.minutes, "content": r.content,
+                               "evaluation": r.evaluation, "status": r.status} for r in records],
+        "awards": [{"event": a.event_name, "ref": a.ref, "points": a.points} for a in awards],
+        "share_volunteering": bool(profile and profile.share_volunteering),
+    }
+
+
+@hookimpl
+def personal_data_erase(user, community, actor):
+    from plugins.points.models import PointsProfile
+
+    deleted = PointsProfile.query.filter_by(community_id=community.id, user_id=user.id).delete(
+        synchronize_session=False)
+    return {"module": "points", "profiles": deleted}
