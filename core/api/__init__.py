@@ -116,6 +116,17 @@ def require_api(permission):
         raise Forbidden("forbidden", _("You do not have permission to do this."))
 
 
+def _path_schema(converter):
+    """The JSON schema of a path parameter from its URL converter (int, any(...), string)."""
+    from werkzeug.routing import AnyConverter, IntegerConverter
+
+    if isinstance(converter, IntegerConverter):
+        return {"type": "integer", "minimum": 0}
+    if isinstance(converter, AnyConverter):
+        return {"type": "string", "enum": sorted(converter.items)}
+    return {"type": "string", "pattern": "^[^/]+$"}
+
+
 def openapi_document(app):
     """The OpenAPI 3.1 document, generated from the declared routes in the URL map."""
     paths = {}
@@ -124,15 +135,14 @@ def openapi_document(app):
         doc = getattr(view, "_api_doc", None)
         if doc is None:
             continue
-        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        path = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             op = {"summary": doc["summary"], "tags": [doc["tag"]], "operationId": f"{rule.endpoint}.{method.lower()}",
                   "responses": {"200": {"description": "OK"},
                                 "default": {"description": "Error",
                                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}
-            params = [{"name": a, "in": "path", "required": True,
-                       "schema": {"type": "integer" if "int:" + a in rule.rule else "string"}}
-                      for a in rule.arguments]
+            params = [{"name": a, "in": "path", "required": True, "schema": _path_schema(rule._converters.get(a))}
+                      for a in sorted(rule.arguments)]
             for name, (typ, desc, required) in doc["query"].items():
                 params.append({"name": name, "in": "query", "required": required, "description": desc,
                                "schema": {"type": typ}})
