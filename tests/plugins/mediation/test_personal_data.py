@@ -1,0 +1,41 @@
+"""Mediation's personal data: the copy holds the person's own party record and never another
+party's details or the case text; erasure anonymises their party record in an open case and, in a
+closed case, erases the case's personal details as the retention purge does."""
+import pytest
+
+from core.extensions import db
+from core.services import personal_data
+from plugins.mediation.models import MediationCase, MediationParty
+from tests.plugins.mediation.conftest import SECRET
+
+pytestmark = pytest.mark.plugins("mediation")
+
+
+def test_party_record_exported_without_the_other_party(world, case):
+    [section] = personal_data.export(world.resident)["communities"]
+    [party] = section["modules"]["mediation"]["cases_as_party"]
+    assert party["role"] == "applicant" and party["phone"] == "13900001111" and party["name"] == "居民甲"
+    text = str(section)
+    assert SECRET not in text and "居民乙" not in text
+
+
+def test_open_case_keeps_the_party_under_the_anonymous_id(world, case):
+    summary = personal_data.erase(world.resident, world.staff, "书面申请")
+    label = summary["anonymous_id"]
+    assert summary["modules"]["mediation"] == {"closed_cases_anonymised": 0, "parties": 1}
+    db.session.expire_all()
+    parties = {p.role: p for p in MediationParty.query.filter_by(case_id=case.id)}
+    assert (parties["applicant"].name, parties["applicant"].phone) == (label, None)
+    assert parties["respondent"].name == "居民乙" and SECRET in parties["respondent"].address
+    assert personal_data.erase(world.resident, world.staff, "again")["changed"] == 0
+
+
+def test_closed_case_is_erased_like_the_retention_purge(world, case):
+    MediationCase.query.filter_by(id=case.id).update({"status": "closed"})
+    db.session.commit()
+    summary = personal_data.erase(world.resident, world.staff, "书面申请")
+    assert summary["modules"]["mediation"]["closed_cases_anonymised"] == 1
+    db.session.expire_all()
+    c = db.session.get(MediationCase, case.id)
+    assert c.purged_at is not None and c.description == "" and c.parties == []
+    assert c.number and c.category == "noise"  # the statistics stay
