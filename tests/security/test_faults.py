@@ -341,3 +341,156 @@ def test_a_missing_database_gives_503_and_the_app_recovers_when_it_is_back(app, 
             db.engine.dispose()
         if proxy is not None:
             proxy.stop()
+
+
+# ── SIGKILL in the middle of a storm of votes and redemptions ───────────────────────────
+def _module_residents(world, n, balance):
+    """``n`` verified residents of the test community with ``balance`` points each: (user ids, API tokens)."""
+    from core.models import Membership
+    from core.services import accounts
+    from plugins.points import services as points
+
+    ids, toks = [], []
+    for i in range(n):
+        user = accounts.create_user(f"storm{i:02d}", "correct-horse-9", f"风暴居民{i:02d}")
+        m = Membership(user_id=user.id, community_id=world.community.id)
+        m.set_roles(["resident"])
+        db.session.add(m)
+        db.session.commit()
+        accounts.verify_resident(m, world.households[i % len(world.households)], "resident", world.staff,
+                                 reason="test")
+        points.adjust(world.community, user, balance, "test: starting balance", world.admin)
+        ids.append(user.id)
+        toks.append(tokens.create(user, "fault")[1])
+    return ids, toks
+
+
+@pytest.mark.plugins("voting", "points")
+def test_sigkill_mid_storm_of_votes_and_redemptions_loses_nothing_acknowledged(app, world, tmp_path, db_url):
+    """API votes and store redemptions with bearer tokens while gunicorn is SIGKILLed: after a restart
+    every acknowledged vote and redemption is there, and nothing is half-written — stock plus orders
+    make the starting stock, the points ledger balances (every transfer sums to zero, every balance
+    is the sum of its entries), one counted ballot per voter and the hash chain verifies."""
+    from plugins.points import ledger
+    from plugins.points import services as points
+    from plugins.points.models import PointsAccount, PointsItem, PointsOrder
+    from plugins.voting import integrity
+    from plugins.voting import services as voting
+    from plugins.voting.models import Ballot, Entry, Voter
+
+    PRICE, START_POINTS, STOCK = 10, 60, 500
+    ids, toks = _module_residents(world, 12, START_POINTS)
+    item_id = points.save_item(world.community, world.staff, {"name": "风暴大米", "price": PRICE, "stock": STOCK}).id
+    p = proposals.create(world.community, world.resident, {
+        "title": "风暴中的表决：加装楼道灯", "body": "一单元楼道晚上太黑，建议加装声控灯。", "category": "facilities"})
+    proposals.transition(p, "coordinating", world.staff, "附议足够")
+    proposals.transition(p, "voting", world.staff, "议事会同意表决")
+    ballot = Ballot.query.filter_by(proposal_id=p.id).one()
+    bid = ballot.id
+    voters = {v.user_id for v in Voter.query.filter_by(ballot_id=bid)}
+    assert set(ids) <= voters, "the storm's residents are on the electoral roll"
+    cid, staff_id = world.community.id, world.staff.id
+    db.session.remove()
+    acked = {"vote": [], "order": []}
+    lock = threading.Lock()
+    enough = threading.Event()
+    KILL_AFTER = 30  # acknowledged writes before the kill
+
+    def ack(kind, value):
+        with lock:
+            acked[kind].append(value)
+            if sum(len(v) for v in acked.values()) >= KILL_AFTER:
+                enough.set()
+
+    with live_server(db_url, tmp_path, plugins=("voting", "points")) as base:
+        port = urlparse(base).port
+        api = f"{base}/api/v1/c/test"
+
+        def work(i):
+            failures = 0
+            mine = [(uid, tok) for n, (uid, tok) in enumerate(zip(ids, toks)) if n % 6 == i % 6]
+            for n in range(24):
+                uid, tok = mine[n % len(mine)]
+                try:
+                    if i < 6:  # votes: each resident votes, then changes their mind
+                        choice = ("yes", "no", "abstain")[(n + i) % 3]
+                        status, body = request("POST", f"{api}/voting/ballots/{bid}/votes", token=tok,
+                                               body={"choice": choice}, timeout=10)
+                        if status == 201:
+                            ack("vote", (uid, body["seq"], body["receipt"], choice))
+                    else:  # redemptions, until the resident's points run out
+                        status, body = request("POST", f"{api}/points/items/{item_id}/redeem", token=tok,
+                                               body={"quantity": 1}, timeout=10,
+                                               headers={"Idempotency-Key": f"storm-{i}-{n}"})
+                        if status == 201:
+                            ack("order", (uid, body["id"], body["pickup_code"]))
+                except Exception:  # the server is gone: stop after a few refusals
+                    failures += 1
+                    if failures >= 3:
+                        break
+            return failures
+
+        killer = threading.Thread(target=lambda: enough.wait(90) and [
+            os.kill(pid, signal.SIGKILL) for pid in _server_pids(port)])
+        killer.start()
+        results = storm(12, work, timeout=120)
+        killer.join(90)
+        assert enough.is_set(), acked
+        assert not any(isinstance(r, BaseException) for r in results), results
+    assert acked["vote"] and acked["order"], acked
+    total = sum(len(v) for v in acked.values())
+
+    # after a restart on the same database: everything acknowledged is there and the server works
+    with live_server(db_url, tmp_path, plugins=("voting", "points")) as base:
+        api = f"{base}/api/v1/c/test"
+        by_user = dict(zip(ids, toks))
+        for uid, order_id, code in acked["order"]:
+            status, body = request("GET", f"{api}/points/orders/{order_id}", token=by_user[uid])
+            assert status == 200 and body["pickup_code"] == code and body["user_id"] == uid, (order_id, status)
+        status, body = request("POST", f"{api}/voting/ballots/{bid}/votes", token=toks[0], body={"choice": "yes"})
+        assert status == 201, body
+        acked["vote"].append((ids[0], body["seq"], body["receipt"], "yes"))
+        status, body = request("POST", f"{api}/points/items/{item_id}/redeem", token=toks[-1], body={"quantity": 1})
+        assert status in (201, 409), body  # 409: their points ran out in the storm
+    db.session.expire_all()
+
+    # votes: every acknowledged one is in the chain; one counted ballot per voter, the latest
+    entries = Entry.query.filter_by(ballot_id=bid).order_by(Entry.seq).all()
+    by_seq = {e.seq: e for e in entries}
+    for uid, seq, receipt, choice in acked["vote"]:
+        assert seq in by_seq and by_seq[seq].receipt == receipt, (uid, seq)
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert all(e.prev_hash == prev.hash for prev, e in zip(entries, entries[1:]))
+    counted = [e for e in entries if e.counted]
+    assert len({e.voter_tag for e in counted}) == len(counted)
+    latest = {}
+    for e in entries:
+        latest[e.voter_tag] = e.seq
+    assert sorted(e.seq for e in counted) == sorted(latest.values())
+    b = db.session.get(Ballot, bid)
+    assert b.voted_count == len(counted) and b.head_hash == entries[-1].hash
+    voted = {v.user_id for v in Voter.query.filter_by(ballot_id=bid) if v.voted_at is not None}
+    assert {uid for uid, *_r in acked["vote"]} <= voted
+    from flask import g
+
+    from core.models import User
+
+    g.pop("_memberships", None)  # cached before the session was closed
+    voting.close(b, db.session.get(User, staff_id), "风暴测试结束")
+    check = integrity.verify(voting.export(db.session.get(Ballot, bid)))
+    assert check["ok"], check["problems"]
+
+    # redemptions: every acknowledged order is there; stock, orders and balances reconcile
+    orders = PointsOrder.query.filter_by(item_id=item_id).all()
+    assert {o.id for o in orders} >= {order_id for _u, order_id, _c in acked["order"]}
+    live = [o for o in orders if o.cancelled_at is None]
+    item = db.session.get(PointsItem, item_id)
+    assert item.stock + sum(o.quantity for o in live) == STOCK
+    spent = {uid: 0 for uid in ids}
+    for o in live:
+        spent[o.user_id] += o.total
+    for account in PointsAccount.query.filter(PointsAccount.user_id.in_(ids), PointsAccount.community_id == cid):
+        assert account.balance == START_POINTS - spent[account.user_id] >= 0, account.user_id
+    assert ledger.check() == []
+    add("faults injected")
+    add("acknowledged votes and redemptions checked after a kill", total)
