@@ -109,7 +109,12 @@ def bench_close(tmp):
         rng = random.Random(2)
         for method, data in (("majority", {"unit": "owners", "matter_class": "ordinary"}),
                              ("irv", {"method": "irv", "options": [f"方案{i + 1}" for i in range(N_OPTIONS)]})):
-            b = services.create(c, staff, {"title": f"评测 {method}", "days": 3, **data}, open_now=True)
+            b = services.create(c, staff, {"title": f"评测 {method}", "days": 7, **data})
+            if b.unit == "owners":  # R8: the notice went up at least 15 days before voting opens
+                from datetime import timedelta
+
+                services.publish_notice(b, staff, at=services.utcnow() - timedelta(days=16))
+            services.open_ballot(b, staff)
             ballots = _ballots(method, N_BALLOTS, rng)
             now = "2026-11-21T00:00:00+00:00"
             params = [{"ballot_id": b.id, "seq": i + 1, "voter_tag": f"B{i}", "choice": list(ch), "heads": 1,

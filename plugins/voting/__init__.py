@@ -23,6 +23,20 @@ manifest = PluginManifest(
         "paper_rule": "refuse",
         # Whether spoiled paper ballots count as taking part (DOMAIN_RULES R1, §7).
         "spoiled_participates": True,
+        # Notice (R8): days between publishing an owners' ballot's notice and the opening of voting
+        # (物业管理条例 Art. 14: 15; 杭州 Art. 19: 7 for a temporary meeting; set it to notice_days
+        # where local rules allow no shorter notice); other ballots: none unless set here.
+        "notice_days": 15,
+        "notice_days_temporary": 7,
+        "notice_days_other": 0,
+        # Voting window (R10), from opening to closing, in days: owners' ballots (杭州 Art. 20: 5–60),
+        # other ballots (a minimum of 0 means any length above zero).
+        "window_min_days": 5,
+        "window_max_days": 60,
+        "window_min_days_other": 0,
+        "window_max_days_other": 90,
+        # Proxies (R10, 潍坊 Art. 32): the most voters one person may hold a proxy for on a ballot.
+        "proxy_limit": 3,
     },
 )
 

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.api import endpoint, json_body, paginate, require_api
-from core.errors import Conflict, NotFound, ServiceError
+from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.extensions import db
 from core.models import Proposal
 from core.permissions import can
@@ -25,7 +25,8 @@ def ballot_json(b, full=False):
                          "display": services.option_label(b, o.position)} for o in b.options],
             "electorate": ({"voters": b.manifest["electorate"]["voters"], "heads": b.heads_total,
                             "area": str(b.area_total)} if b.manifest else None),
-            "voted": b.voted_count}
+            "voted": b.voted_count, "temporary": b.temporary,
+            "notice_published_at": services.iso(b.notice_published_at), "notice_days": b.notice_days}
     if full:
         data.update({"description": b.description, "paper_rule": b.paper_rule, "tie_seed": b.tie_seed,
                      "genesis_hash": b.genesis_hash, "closing_hash": b.closing_hash,
@@ -42,9 +43,17 @@ def entry_json(ballot, e):
     return data
 
 
+def proxy_json(ballot, p):
+    return {"id": p.id, "ref": p.ref, "voter_id": p.voter_id, "voter_ref": p.voter.ref,
+            "voter_name": services.voter_name(p.voter), "proxy_user_id": p.user_id, "proxy_name": p.name,
+            "instructions": p.instructions, "witness": p.witness, "recorded_at": services.iso(p.created_at),
+            "revoked_at": services.iso(p.revoked_at), "revoke_reason": p.revoke_reason,
+            "has_scan": p.scan_sha256 is not None}
+
+
 def _ballot(ballot_id):
     b = services.get(g.community, ballot_id)
-    if b.state == "draft" and not can("voting.ballots.manage"):
+    if b.state == "draft" and b.notice_published_at is None and not can("voting.ballots.manage"):
         raise NotFound("not_found", _("No such ballot."))
     return b
 
@@ -60,7 +69,7 @@ def ballots():
                            fields={"state": _("Unknown value.")})
     q = services.ballots_query(g.community)
     if not can("voting.ballots.manage"):
-        q = q.filter(Ballot.state != "draft")
+        q = q.filter((Ballot.state != "draft") | Ballot.notice_published_at.isnot(None))
     if state:
         q = q.filter(Ballot.state == state)
     if request.args.get("mine") in ("1", "true") and current_user.is_authenticated:
@@ -85,6 +94,8 @@ def ballots():
                 "opens_at": ("string", "ISO 8601; default now", False),
                 "closes_at": ("string", "ISO 8601", False), "days": ("integer", "instead of closes_at", False),
                 "paper_rule": ("string", "refuse | latest", False),
+                "temporary": ("boolean", "owners: a temporary meeting (shorter notice)", False),
+                "publish_notice": ("boolean", "publish the notice with the agenda now", False),
                 "open": ("boolean", "publish the electorate and open now", False)})
 def ballot_create():
     data = json_body()
@@ -109,7 +120,91 @@ def ballot_get(ballot_id):
                       "choice": mine.choice if mine and not b.secret else None}
     elif current_user.is_authenticated:
         data["me"] = {"in_electorate": False}
+    held = services.proxies_held(b, current_user)
+    if held:
+        data.setdefault("me", {})["proxies_held"] = [
+            {"proxy_id": p.id, "voter_ref": p.voter.ref, "voter_name": services.voter_name(p.voter),
+             "instructions": p.instructions, "voted": p.voter.voted_at is not None} for p in held]
     return jsonify(data)
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>", ["PUT"], summary="Change a ballot in preparation (staff; fields not sent are kept; refused "
+          "once its notice is published)", tag=TAG,
+          body={"title": ("string", "2–120 characters", False), "description": ("string", "Markdown", False),
+                "method": ("string", "majority | approval | irv | schulze", False),
+                "options": ("array", "option labels (not for majority)", False),
+                "unit": ("string", "person | household | owners", False),
+                "matter_class": ("string", "ordinary | special (owners)", False),
+                "opens_at": ("string", "ISO 8601", False), "closes_at": ("string", "ISO 8601", False),
+                "temporary": ("boolean", "owners: a temporary meeting", False)})
+def ballot_update(ballot_id):
+    b = _ballot(ballot_id)
+    services.update_ballot(b, current_user, json_body())
+    return jsonify(ballot_json(b, full=True))
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/notice", ["POST"], summary="Publish the notice with the full agenda "
+          "(staff); the agenda is then frozen", tag=TAG,
+          body={"temporary": ("boolean", "owners: a temporary meeting (shorter notice)", False)})
+def ballot_notice(ballot_id):
+    b = _ballot(ballot_id)
+    data = json_body()
+    services.publish_notice(b, current_user, temporary=data.get("temporary"))
+    return jsonify(ballot_json(b, full=True))
+
+
+def _proxy_ballot(ballot_id):
+    b = _ballot(ballot_id)
+    require_api("voting.paper.enter")
+    return b
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/proxies", summary="The proxy authorisations of a ballot "
+          "(grid worker, staff)", tag=TAG)
+def proxies(ballot_id):
+    b = _proxy_ballot(ballot_id)
+    return jsonify({"items": [proxy_json(b, p) for p in services.proxies_of(b)],
+                    "limit": services.proxy_limit(b) if b.unit in services.PROXY_UNITS else None})
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/proxies", ["POST"], summary="Record a written proxy authorisation "
+          "(grid worker, staff)", tag=TAG, idempotent=True,
+          body={"voter_id": ("integer", "the voter who gives the proxy (from the electorate)", True),
+                "proxy_user_id": ("integer", "the proxy: a verified member of the community", False),
+                "proxy_name": ("string", "or the name of a proxy without an account", False),
+                "instructions": ("string", "voting instructions in the authorisation", False),
+                "witness": ("string", "who witnessed or took the signed authorisation", True)})
+def proxy_create(ballot_id):
+    b = _proxy_ballot(ballot_id)
+    p = services.record_proxy(b, current_user, json_body())
+    return jsonify(proxy_json(b, p)), 201
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/proxies/<int:proxy_id>/revoke", ["POST"],
+          summary="Revoke a proxy authorisation before the proxy votes (grid worker, staff)", tag=TAG,
+          body={"reason": ("string", "why", True)})
+def proxy_revoke(ballot_id, proxy_id):
+    b = _proxy_ballot(ballot_id)
+    p = services.proxy_by_id(b, proxy_id)
+    services.revoke_proxy(b, current_user, p, json_body().get("reason"))
+    return jsonify(proxy_json(b, p))
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/proxies/<int:proxy_id>/votes", ["POST"],
+          summary="Cast or change the vote of a voter whose proxy I hold; returns the receipt", tag=TAG,
+          idempotent=True, body={"choice": ("string", "as for /votes", True)})
+def proxy_vote(ballot_id, proxy_id):
+    b = _ballot(ballot_id)
+    p = services.proxy_by_id(b, proxy_id)
+    if p.user_id != current_user.id:
+        raise Forbidden("not_proxy", _("You do not hold this voter's proxy."))
+    data = json_body()
+    if "choice" not in data:
+        raise ServiceError("invalid_choice", _("Send your choice."), fields={"choice": _("Send your choice.")})
+    e = services.cast(b, current_user, data["choice"], source="proxy", proxy=p, commit=False)
+    body = {"ballot_id": b.id, "proxy_id": p.id, "voter_ref": p.voter.ref, **entry_json(b, e)}
+    db.session.commit()
+    return jsonify(body), 201
 
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/open", ["POST"], summary="Publish the electorate and open (staff)",
@@ -134,11 +229,11 @@ def ballot_close(ballot_id):
                                      "irv/schulze: array of positions, best first", True)})
 def vote(ballot_id):
     b = _ballot(ballot_id)
-    services.online_voter(b, current_user)  # who may not vote here is told so, whatever they send
+    voter = services.online_voter(b, current_user)  # who may not vote here is told so, whatever they send
     data = json_body()
     if "choice" not in data:
         raise ServiceError("invalid_choice", _("Send your choice."), fields={"choice": _("Send your choice.")})
-    e = services.cast(b, current_user, data["choice"], commit=False)
+    e = services.cast(b, current_user, data["choice"], voter=voter, commit=False)
     body = {"ballot_id": b.id, **entry_json(b, e)}
     db.session.commit()
     return jsonify(body), 201
@@ -151,15 +246,17 @@ def vote(ballot_id):
                 "spoiled": ("boolean", "the sheet is spoiled", False),
                 "witness": ("string", "who saw it signed", True),
                 "correction": ("boolean", "correct an earlier paper ballot", False),
+                "proxy_id": ("integer", "signed by the voter's proxy under this authorisation", False),
                 "note": ("string", "required for a correction", False)})
 def paper(ballot_id):
     b = _ballot(ballot_id)
     data = json_body()
     require_api("voting.paper.enter")
     voter = services.voter_by_id(b, data.get("voter_id"))
+    proxy = services.proxy_by_id(b, data["proxy_id"]) if data.get("proxy_id") else None
     e = services.cast(b, current_user, data.get("choice"), voter=voter,
                       source="correction" if data.get("correction") else "paper", witness=data.get("witness"),
-                      note=data.get("note"), spoiled=bool(data.get("spoiled")))
+                      note=data.get("note"), spoiled=bool(data.get("spoiled")), proxy=proxy)
     return jsonify({"ballot_id": b.id, "voter_id": voter.id, **entry_json(b, e)}), 201
 
 

@@ -75,8 +75,28 @@ def recount_command(file):
     except (ValueError, KeyError, TypeError) as err:
         raise click.ClickException(_("This is not a ballot file: %(error)s", error=str(err)))
     click.echo(json.dumps(out, ensure_ascii=False, indent=1))
-    if not out["chain"]["ok"] or out["matches_published_result"] is False:
+    if (not out["chain"]["ok"] or out["matches_published_result"] is False
+            or (out["chain"].get("proxies") or {}).get("ok") is False):
         sys.exit(1)
+
+
+@ballots_group.command("proxies", help=_l("List the proxy authorisations of a ballot and how many each person holds."))
+@click.argument("ballot_id", type=int)
+@with_appcontext
+def proxies_command(ballot_id):
+    from plugins.voting import services
+
+    ballot = _ballot(ballot_id)
+    proxies = services.proxies_of(ballot).all()
+    held = {}
+    for p in proxies:
+        state = _("revoked") if p.revoked_at else _("in force")
+        if not p.revoked_at:
+            held[p.name] = held.get(p.name, 0) + 1
+        click.echo(f"{p.ref:<5} {p.voter.ref:<6} {services.voter_name(p.voter)} → {p.name}  [{state}]")
+    limit = services.proxy_limit(ballot)
+    for name, n in sorted(held.items()):
+        click.echo(_("%(name)s holds %(n)d of at most %(limit)d.", name=name, n=n, limit=limit))
 
 
 @ballots_group.command("close-due", help=_l("Close and count every ballot whose closing time has passed (run from cron)."))

@@ -2,10 +2,21 @@
 accepted and rejected proposals, and owners' double-majority ballots (one closed, one open for
 staff to enter paper ballots)."""
 import random
+from datetime import timedelta
+
 from core.extensions import db
-from core.models import Proposal
+from core.models import Proposal, utcnow
 from plugins.voting import services
 from plugins.voting.models import Voter
+
+
+def _owners_ballot(community, staff, data):
+    """An owners' ballot whose notice went up 16 days ago (R8: at least 15), opened now, with a
+    voting window inside the community's bounds (R10: 5–60 days)."""
+    b = services.create(community, staff, data, commit=False)
+    services.publish_notice(b, staff, at=utcnow() - timedelta(days=16), commit=False)
+    services.open_ballot(b, staff, commit=False)
+    return b
 
 
 def _cast_many(ballot, staff, rng, share, weights, paper_share=0.0):
@@ -52,18 +63,31 @@ def load(community, users):
             db.session.flush()
             services.close(b, staff, "演示：投票期结束", system=True, commit=False)
     # 3. Owners' double majority, closed: renewing the property-service contract (ordinary).
-    b = services.create(community, staff, {
+    b = _owners_ballot(community, staff, {
         "title": "续聘物业服务企业（业主共同决定）", "unit": "owners", "matter_class": "ordinary", "days": 14,
-        "description": "依据《民法典》第二百七十八条，续聘现物业服务企业三年。专有部分面积和业主人数双过半。"},
-        open_now=True, commit=False)
+        "description": "依据《民法典》第二百七十八条，续聘现物业服务企业三年。专有部分面积和业主人数双过半。"})
     _cast_many(b, staff, rng, 0.8, (7, 2, 1), paper_share=0.5)
     services.close(b, staff, "演示：投票期结束", system=True, commit=False)
     # 4. Owners' double majority, open: raising the maintenance fund (special matter, 3/4).
-    b = services.create(community, staff, {
+    b = _owners_ballot(community, staff, {
         "title": "筹集专项维修资金加装电梯（特别事项）", "unit": "owners", "matter_class": "special", "days": 20,
         "description": "筹集建筑物及其附属设施的维修资金，属于《民法典》第二百七十八条规定的特别事项："
-                       "参与表决的专有部分面积和人数均需四分之三以上同意。"}, open_now=True, commit=False)
+                       "参与表决的专有部分面积和人数均需四分之三以上同意。"})
     _cast_many(b, staff, rng, 0.4, (8, 1, 1), paper_share=0.6)
+    # Two owners who have not voted gave a written proxy (委托书) to a neighbour without an account.
+    waiting = Voter.query.filter(Voter.ballot_id == b.id, Voter.voted_at.is_(None),
+                                 Voter.key.like("owner:%")).order_by(Voter.id).limit(2).all()
+    for v in waiting:
+        services.record_proxy(b, staff, {"voter_id": v.id, "proxy_name": "王阿姨（3号楼邻居）",
+                                         "instructions": "同意", "witness": "李社工"}, commit=False)
+    # An owners' ballot announced today: its notice is up, voting opens in 15 days.
+    opens = utcnow() + timedelta(days=15, hours=1)
+    b = services.create(community, staff, {
+        "title": "更换小区门禁系统（业主共同决定）", "unit": "owners", "matter_class": "ordinary",
+        "opens_at": opens, "closes_at": opens + timedelta(days=10),
+        "description": "拟使用公共收益更换小区门禁系统，费用约 12 万元。公告期十五日，期间可向业主委员会提出意见。"},
+        commit=False)
+    services.publish_notice(b, staff, commit=False)
     # 5. A standalone ranked-choice poll, open.
     services.create(community, staff, {
         "title": "社区活动中心周末开放时段", "method": "irv", "unit": "person", "days": 12,

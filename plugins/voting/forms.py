@@ -28,7 +28,14 @@ class BallotForm(FlaskForm):
     opens_at = DateTimeLocalField(_l("Opens (empty: now)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     closes_at = DateTimeLocalField(_l("Closes"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     paper_rule = SelectField(_l("Paper ballots"), choices=list(PAPER_RULE_LABELS.items()), default="refuse")
+    temporary = BooleanField(_l("Owners' ballots: temporary meeting (shorter notice where local rules allow)"))
     open_now = BooleanField(_l("Publish the electorate and open the ballot now"), default=True)
+
+
+class EditBallotForm(BallotForm):
+    """Changing a ballot in preparation (before its notice is published)."""
+
+    open_now = None
 
 
 class PaperForm(FlaskForm):
@@ -37,6 +44,20 @@ class PaperForm(FlaskForm):
     spoiled = BooleanField(_l("The sheet is spoiled (unclear or invalid)"))
     note = StringField(_l("Note (required for a correction: why)"), validators=[Optional(), Length(max=300)])
     photo = FileField(_l("Photo of the signed sheet (optional)"))
+    proxy_id = SelectField(_l("Cast by the voter's proxy (委托代理人)"), coerce=int, default=0)
+
+
+class ProxyForm(FlaskForm):
+    voter_id = SelectField(_l("Voter who gives the proxy (from the published electorate)"), coerce=int,
+                           validators=[DataRequired()])
+    proxy_user_id = SelectField(_l("Proxy: a verified member of the community"), coerce=int, default=0)
+    proxy_name = StringField(_l("…or the name of a proxy without an account (votes on paper)"),
+                             validators=[Optional(), Length(max=80)])
+    instructions = TextAreaField(_l("Voting instructions written in the authorisation (optional)"),
+                                 validators=[Optional(), Length(max=2000)])
+    witness = StringField(_l("Witness or the person who took the signed authorisation"),
+                          validators=[Optional(), Length(max=80)])
+    scan = FileField(_l("Scan or photo of the signed authorisation (optional)"))
 
 
 class SettingsForm(FlaskForm):
@@ -47,3 +68,17 @@ class SettingsForm(FlaskForm):
     default_days = IntegerField(_l("Days a ballot stays open"), validators=[DataRequired()])
     paper_rule = SelectField(_l("Paper ballots"), choices=list(PAPER_RULE_LABELS.items()))
     spoiled_participates = BooleanField(_l("Spoiled paper ballots count as taking part (Art. 278 turnout)"))
+    notice_days = IntegerField(_l("Owners' ballots: days of notice before voting opens"), validators=[Optional()])
+    notice_days_temporary = IntegerField(_l("Owners' ballots, temporary meeting: days of notice"),
+                                         validators=[Optional()])
+    notice_days_other = IntegerField(_l("Other ballots: days of notice (0: none needed)"), validators=[Optional()])
+    window_min_days = IntegerField(_l("Owners' ballots: fewest days open"), validators=[Optional()])
+    window_max_days = IntegerField(_l("Owners' ballots: most days open"), validators=[Optional()])
+    window_min_days_other = IntegerField(_l("Other ballots: fewest days open (0: any)"), validators=[Optional()])
+    window_max_days_other = IntegerField(_l("Other ballots: most days open"), validators=[Optional()])
+    proxy_limit = IntegerField(_l("Most voters one person may hold a proxy for on a ballot"),
+                               validators=[Optional()])
+
+    INT_BOUNDS = {"notice_days": (0, 90), "notice_days_temporary": (0, 90), "notice_days_other": (0, 90),
+                  "window_min_days": (0, 365), "window_max_days": (1, 365), "window_min_days_other": (0, 365),
+                  "window_max_days_other": (1, 365), "proxy_limit": (1, 50)}

@@ -48,12 +48,15 @@ def receipt_of(h: str, length: int = RECEIPT_LEN) -> str:
     return h[:length].upper()
 
 
-def entry_payload(seq, voter, choice, heads, area, source, at, rule_source=None) -> dict:
-    """The part of a ballot that is hashed (and exported)."""
+def entry_payload(seq, voter, choice, heads, area, source, at, rule_source=None, proxy=None) -> dict:
+    """The part of a ballot that is hashed (and exported). ``proxy`` (the authorisation's number,
+    P1...) is present only on ballots cast by a proxy, so older files hash as before."""
     data = {"seq": seq, "voter": voter, "choice": list(choice) if choice is not None else None,
             "heads": heads, "area": area, "source": source, "at": at}
     if rule_source:
         data["rule_source"] = rule_source
+    if proxy:
+        data["proxy"] = proxy
     return data
 
 
@@ -83,6 +86,8 @@ def verify(export: dict) -> dict:
         payload = {k: e[k] for k in ("seq", "voter", "choice", "heads", "area", "source", "at")}
         if e.get("rule_source"):
             payload["rule_source"] = e["rule_source"]
+        if e.get("proxy"):
+            payload["proxy"] = e["proxy"]
         h = link(h, payload)
         if e.get("hash") and e["hash"] != h:
             problems.append(f"entry {e['seq']}: hash does not match")
@@ -92,6 +97,35 @@ def verify(export: dict) -> dict:
     if export.get("closing_hash") and export["closing_hash"] != close:
         problems.append("closing hash does not match the chain")
     return {"ok": not problems, "problems": problems, "head_hash": h, "closing_hash": close}
+
+
+def proxy_check(export: dict):
+    """What a file says about proxies (None for files without any): every ballot cast by proxy
+    names an authorisation of the file for the same voter, and no holder exceeds the limit."""
+    proxies = export.get("proxies")
+    if not proxies:
+        return None
+    problems = []
+    by_ref = {p["proxy"]: p for p in proxies}
+    for e in export["entries"]:
+        ref = e.get("proxy")
+        if ref is None:
+            continue
+        p = by_ref.get(ref)
+        if p is None:
+            problems.append(f"entry {e['seq']}: unknown proxy {ref}")
+        elif p.get("voter") is not None and p["voter"] != e["voter"]:
+            problems.append(f"entry {e['seq']}: proxy {ref} is for {p['voter']}, not {e['voter']}")
+    limit = export["manifest"].get("proxy_limit")
+    if limit:
+        held = {}
+        for p in proxies:
+            if p.get("revoked_at") is None:
+                held[p["holder"]] = held.get(p["holder"], 0) + 1
+        for holder, n in sorted(held.items()):
+            if n > limit:
+                problems.append(f"holder {holder}: {n} proxies in force, more than the limit of {limit}")
+    return {"ok": not problems, "problems": problems, "count": len(proxies)}
 
 
 def counted_ballots(entries):
@@ -108,6 +142,9 @@ def recount(export: dict) -> dict:
     if export.get("format") != FORMAT:
         raise ValueError(f"not a {FORMAT} file")
     chain = verify(export)
+    proxies = proxy_check(export)
+    if proxies is not None:
+        chain = {**chain, "proxies": proxies}
     spec = Spec.from_manifest(export["manifest"])
     result = count(spec, counted_ballots(export["entries"]))
     stored = export.get("result")

@@ -41,7 +41,8 @@ TEST_LABELS = {
     "quorum": _l("Quorum (of the electorate)"),
     "approval": _l("Approval (yes of yes + no; abstentions not counted)"),
 }
-SOURCE_LABELS = {"online": _l("online"), "paper": _l("paper"), "correction": _l("correction")}
+SOURCE_LABELS = {"online": _l("online"), "paper": _l("paper"), "correction": _l("correction"),
+                 "proxy": _l("by proxy")}
 PAPER_RULE_LABELS = {
     "refuse": _l("A paper ballot is final: a later online vote is refused"),
     "latest": _l("The latest ballot counts, paper or online"),

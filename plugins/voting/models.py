@@ -46,6 +46,12 @@ class Ballot(db.Model):
     closed_at = db.Column(UTCDateTime)
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # The notice (公告, R8): published with the full agenda before voting opens; from then on the
+    # agenda, options and times cannot change. ``notice_days`` is the minimum notice that applied.
+    temporary = db.Column(db.Boolean, nullable=False, default=False)
+    notice_published_at = db.Column(UTCDateTime)
+    notice_days = db.Column(db.Integer)
+    notice_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     # Frozen at opening.
     manifest = db.Column(db.JSON)
     tie_seed = db.Column(db.String(64))
@@ -67,7 +73,8 @@ class Ballot(db.Model):
     community = db.relationship("Community")
     grid = db.relationship("Grid")
     building = db.relationship("Building")
-    created_by = db.relationship("User")
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    notice_by = db.relationship("User", foreign_keys=[notice_by_id])
 
 
 class BallotOption(db.Model):
@@ -107,7 +114,7 @@ class Voter(db.Model):
     area = db.Column(Centi, nullable=False, default=0)
     # Who voted (kept apart from what, for secret ballots): set on the first counted ballot.
     voted_at = db.Column(UTCDateTime)
-    voted_via = db.Column(db.String(10))  # online | paper
+    voted_via = db.Column(db.String(10))  # online | paper | proxy
 
     user = db.relationship("User")
     household = db.relationship("Household")
@@ -145,10 +152,52 @@ class Entry(db.Model):
     entered_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     witness = db.Column(db.String(80))
     note = db.Column(db.String(300))
+    # Cast by a proxy (委托代理人) under this written authorisation; ``entered_by`` is who cast it.
+    proxy_id = db.Column(db.Integer, db.ForeignKey("voting_proxy.id", ondelete="SET NULL"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     entered_by = db.relationship("User")
     voter = db.relationship("Voter")
+    proxy = db.relationship("Proxy", foreign_keys=[proxy_id])
+
+
+class Proxy(db.Model):
+    """A written proxy authorisation (委托书, R10) for one voter of an owners' or household ballot.
+
+    The proxy is a verified member of the community (``user_id``, votes online) or a named
+    person without an account (their ballot is entered on paper). ``holder_key`` identifies the
+    proxy person for the per-ballot limit. At most one authorisation per voter is in force (a
+    partial unique index); the limit per holder is checked under the ballot's row lock."""
+
+    __tablename__ = "voting_proxy"
+    __table_args__ = (
+        UniqueConstraint("ballot_id", "ref"),
+        db.Index("ix_voting_proxy_one_active", "ballot_id", "voter_id", unique=True,
+                 sqlite_where=db.text("revoked_at IS NULL"), postgresql_where=db.text("revoked_at IS NULL")),
+        db.Index("ix_voting_proxy_holder", "ballot_id", "holder_key"),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    ballot_id = db.Column(db.Integer, db.ForeignKey("voting_ballot.id", ondelete="CASCADE"), nullable=False)
+    ref = db.Column(db.String(12), nullable=False)  # P1, P2, ... (in the ballot file)
+    voter_id = db.Column(db.Integer, db.ForeignKey("voting_voter.id", ondelete="CASCADE"), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    name = db.Column(db.String(80), nullable=False)
+    holder_key = db.Column(db.String(120), nullable=False)
+    instructions = db.Column(db.Text, nullable=False, default="")
+    witness = db.Column(db.String(80), nullable=False)
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at = db.Column(UTCDateTime)
+    revoked_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    revoke_reason = db.Column(db.String(300))
+    # The scan or photo of the signed authorisation (optional).
+    scan_type = db.Column(db.String(40))
+    scan_data = db.Column(db.LargeBinary)
+    scan_sha256 = db.Column(db.String(64))
+
+    voter = db.relationship("Voter")
+    user = db.relationship("User", foreign_keys=[user_id])
+    recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
 
 
 class PaperScan(db.Model):

@@ -10,25 +10,59 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from flask_babel import ngettext
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
-from core.models import Building, Grid, Household, Membership, Unit, utcnow
+from core.models import Building, Grid, Household, Membership, Unit, User, utcnow
 from core.permissions import can, membership_of
 from core.services import audit
 from core.services import settings as settings_svc
 from core.services.notifications import N_, notify
 from plugins.voting import counting, integrity
-from plugins.voting.models import Ballot, BallotOption, Entry, PaperScan, Voter
+from plugins.voting.models import Ballot, BallotOption, Entry, PaperScan, Proxy, Voter
 
 MAJORITY_OPTIONS = ("yes", "no", "abstain")
 DEFAULT_RULE_SOURCE = "Civil Code Art. 278; SPC Interpretation on Building Ownership Art. 8–9"
 MAX_OPTIONS = 20
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 MAX_PHOTO = 5 * 1024 * 1024
+PROXY_UNITS = ("owners", "household")
+
+
+def sniff_image(data):
+    """The image type of an upload by its first bytes (never the name or the browser's word)."""
+    if not data:
+        return None
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def checked_photo(photo):
+    """(content type by magic bytes, data) of an uploaded photo or scan, or a ServiceError."""
+    _declared, data = photo
+    kind = sniff_image(data)
+    if kind not in PHOTO_TYPES or len(data) > MAX_PHOTO:
+        raise ServiceError("invalid_photo", _("Attach a JPEG, PNG or WebP photo of up to 5 MB."),
+                           fields={"photo": _("Attach a JPEG, PNG or WebP photo of up to 5 MB.")})
+    return kind, data
+
+
+def local_date(dt):
+    """A date for messages, in the community's time zone (Asia/Shanghai by default)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def iso(dt):
@@ -211,6 +245,10 @@ def _validate(community, data, proposal):
         errors["closes_at"] = _("The ballot must close after it opens.")
     elif closes_at is not None and closes_at <= now:
         errors["closes_at"] = _("The closing time has already passed.")
+    elif closes_at is not None and unit in counting.UNITS:
+        problem = window_problem(community, unit, opens_at, closes_at)
+        if problem:
+            errors["closes_at"] = problem
     paper_rule = data.get("paper_rule") or setting(community, "paper_rule")
     if paper_rule not in ("refuse", "latest"):
         errors["paper_rule"] = _("Choose what happens when someone who voted on paper votes online.")
@@ -220,7 +258,122 @@ def _validate(community, data, proposal):
                 matter_class=matter_class, max_choices=max_choices, scope=scope, grid_id=grid_id,
                 building_id=building_id, opens_at=opens_at, closes_at=closes_at, paper_rule=paper_rule,
                 secret=bool(data.get("secret")) and unit != "owners",
+                temporary=bool(data.get("temporary")) and unit == "owners",
                 spoiled_participates=bool(setting(community, "spoiled_participates"))), options
+
+
+def window_bounds(community, unit):
+    """(min, max) days between opening and closing (R10): owners' ballots and the others."""
+    if unit == "owners":
+        return int(setting(community, "window_min_days")), int(setting(community, "window_max_days"))
+    return int(setting(community, "window_min_days_other")), int(setting(community, "window_max_days_other"))
+
+
+def window_problem(community, unit, opens_at, closes_at):
+    """The translated reason why a voting window is outside the community's bounds, or None."""
+    low, high = window_bounds(community, unit)
+    span = closes_at - opens_at
+    if span < timedelta(days=low) or span > timedelta(days=high):
+        days = span.total_seconds() / 86400
+        if low > 0:
+            return _("Voting must stay open between %(min)d and %(max)d days from opening to closing; "
+                     "this ballot would stay open %(days).1f days.", min=low, max=high, days=days)
+        return _("Voting may stay open at most %(max)d days from opening to closing; this ballot would "
+                 "stay open %(days).1f days.", max=high, days=days)
+    return None
+
+
+def notice_minimum(community, ballot):
+    """Days of notice the ballot needs before voting opens (R8): owners' ballots 15, or 7 for a
+    temporary meeting; other ballots none unless the community sets ``notice_days_other``."""
+    if ballot.unit == "owners":
+        return int(setting(community, "notice_days_temporary" if ballot.temporary else "notice_days"))
+    return int(setting(community, "notice_days_other"))
+
+
+def publish_notice(ballot, actor, *, temporary=None, at=None, commit=True, system=False):
+    """Publish the ballot's notice (公告) with its full agenda: the residents' committee (the
+    community's staff) is told, the notice shows on the ballot page and prints. From now on the
+    agenda, the options and the times are frozen. ``at`` backdates it (demo data only)."""
+    community = ballot.community
+    if not system and not can("voting.ballots.manage", community, user=actor):
+        raise Forbidden("forbidden", _("Only community staff can publish a ballot's notice."))
+    if ballot.state != "draft":
+        raise Conflict("not_draft", _("The notice is published before voting opens, on a ballot in preparation."))
+    if ballot.notice_published_at is not None:
+        raise Conflict("notice_published", _("The notice of this ballot is already published."))
+    if temporary is not None:
+        ballot.temporary = bool(temporary) and ballot.unit == "owners"
+    at = at or utcnow()
+    days = notice_minimum(community, ballot)
+    earliest = at + timedelta(days=days)
+    if ballot.opens_at < earliest:
+        db.session.rollback()
+        msg = _("Voting may open on %(date)s at the earliest, %(n)d days after the notice is published: "
+                "move the opening time before publishing.", date=local_date(earliest), n=days)
+        raise ServiceError("notice_too_short", msg, fields={"opens_at": msg})
+    ballot.notice_published_at = at
+    ballot.notice_days = days
+    ballot.notice_by_id = actor.id if actor is not None else None
+    db.session.flush()
+    audit.record("voting.notice_published", community=community, obj=ballot, actor=actor,
+                 after={"published_at": iso(at), "notice_days": days, "temporary": ballot.temporary,
+                        "opens_at": iso(ballot.opens_at), "closes_at": iso(ballot.closes_at),
+                        "options": [o.label for o in ballot.options], "matter_class": ballot.matter_class})
+    # The residents' committee must be told (物业管理条例 Art. 14): the community's staff.
+    staff = [m.user_id for m in Membership.query.filter(Membership.community_id == community.id)
+             if m.has_role("staff", "admin")]
+    for uid in sorted(set(staff)):
+        notify(uid, community, "voting.notice", N_("Notice published: “%(title)s”, voting opens %(opens)s."),
+               {"title": ballot.title, "opens": local_date(ballot.opens_at)}, url=_ballot_url(ballot))
+    if commit:
+        db.session.commit()
+    return ballot
+
+
+def check_editable(ballot):
+    if ballot.state != "draft":
+        raise Conflict("not_draft", _("Only a ballot in preparation can be changed."))
+    if ballot.notice_published_at is not None:
+        raise Conflict("agenda_frozen", _("The notice is published: the agenda, the options and the times can no "
+                                          "longer change. Cancel the ballot and publish a new notice if they must."))
+
+
+def update_ballot(ballot, actor, data, *, commit=True):
+    """Change a ballot in preparation. Refused once its notice is published (R8: no voting on
+    items that were not on the published agenda)."""
+    community = ballot.community
+    if not can("voting.ballots.manage", community, user=actor):
+        raise Forbidden("forbidden", _("Only community staff can set up ballots."))
+    check_editable(ballot)
+    current = {"title": ballot.title, "description": ballot.description, "method": ballot.method,
+               "unit": ballot.unit, "rule": ballot.rule, "quorum": ballot.quorum, "matter_class": ballot.matter_class,
+               "max_choices": ballot.max_choices, "scope": ballot.scope, "grid_id": ballot.grid_id,
+               "building_id": ballot.building_id, "opens_at": ballot.opens_at, "closes_at": ballot.closes_at,
+               "paper_rule": ballot.paper_rule, "secret": ballot.secret, "temporary": ballot.temporary,
+               "options": [o.label for o in ballot.options] if ballot.method != "majority" else []}
+    merged = {**current, **{k: v for k, v in data.items() if k in current}}
+    if "days" in data and "closes_at" not in data:
+        merged.pop("closes_at")
+        merged["days"] = data["days"]
+    fields, options = _validate(community, merged, ballot.proposal)
+    before = {k: current[k] for k in fields if k in current}
+    for key, value in fields.items():
+        setattr(ballot, key, value)
+    labels = MAJORITY_OPTIONS if fields["method"] == "majority" else options
+    if [o.label for o in ballot.options] != list(labels):
+        ballot.options.clear()
+        db.session.flush()
+        ballot.options.extend(BallotOption(position=i, label=label) for i, label in enumerate(labels))
+    ballot.counting_rule_source = DEFAULT_RULE_SOURCE if fields["unit"] == "owners" else None
+    db.session.flush()
+    audit.record("voting.ballot_updated", community=community, obj=ballot, actor=actor,
+                 before={k: (iso(v) if isinstance(v, datetime) else v) for k, v in before.items()},
+                 after={**{k: (iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()},
+                        "options": list(labels)})
+    if commit:
+        db.session.commit()
+    return ballot
 
 
 def create(community, actor, data, *, proposal=None, open_now=False, commit=True, system=False) -> Ballot:
@@ -248,6 +401,8 @@ def create(community, actor, data, *, proposal=None, open_now=False, commit=True
     audit.record("voting.ballot_created", community=community, obj=ballot, actor=actor,
                  after={**{k: v for k, v in fields.items()}, "options": list(labels),
                         "proposal_id": ballot.proposal_id})
+    if data.get("publish_notice"):
+        publish_notice(ballot, actor, commit=False, system=True)
     if open_now:
         open_ballot(ballot, actor, commit=False, system=True)
     if commit:
@@ -341,6 +496,9 @@ def manifest_of(ballot, roll_public):
         "tie_seed": ballot.tie_seed, "tie_break": "sha256(tie_seed:option) ascending",
         "spoiled_participates": ballot.spoiled_participates, "paper_rule": ballot.paper_rule,
         "counting_rule_source": ballot.counting_rule_source,
+        "notice": {"published_at": iso(ballot.notice_published_at), "min_days": ballot.notice_days,
+                   "temporary": ballot.temporary},
+        "proxy_limit": int(setting(ballot.community, "proxy_limit")) if ballot.unit in PROXY_UNITS else None,
     }
 
 
@@ -354,6 +512,10 @@ def open_ballot(ballot, actor, *, commit=True, system=False):
         raise Conflict("not_draft", _("Only a ballot in preparation can be opened."))
     if ballot.closes_at <= utcnow():
         raise Conflict("closing_passed", _("The closing time has already passed; set a later one."))
+    check_notice(ballot)
+    problem = window_problem(community, ballot.unit, ballot.opens_at, ballot.closes_at)
+    if problem:
+        raise Conflict("window_out_of_bounds", problem)
     roll = build_roll(ballot)
     if not roll:
         raise Conflict("empty_electorate", _("Nobody is in this ballot's electorate: check the households and their registers."))
@@ -389,6 +551,24 @@ def open_ballot(ballot, actor, *, commit=True, system=False):
     if commit:
         db.session.commit()
     return ballot
+
+
+def check_notice(ballot, now=None):
+    """Refuse to open a ballot whose voting starts too soon after its notice (R8)."""
+    published = ballot.notice_published_at
+    days = ballot.notice_days if published is not None else notice_minimum(ballot.community, ballot)
+    if not days:
+        return
+    if published is None:
+        earliest = (now or utcnow()) + timedelta(days=days)
+        raise Conflict("notice_required", _(
+            "Publish the notice with the full agenda first: voting may open %(n)d days after it, on %(date)s "
+            "at the earliest.", n=days, date=local_date(earliest)))
+    earliest = published + timedelta(days=days)
+    if ballot.opens_at < earliest:
+        raise Conflict("notice_too_short", _(
+            "Voting may open on %(date)s at the earliest, %(n)d days after the notice was published.",
+            date=local_date(earliest), n=days))
 
 
 def _ballot_url(ballot):
@@ -479,12 +659,14 @@ def _check_window(ballot, now):
         raise Conflict("ballot_closed", _("This ballot is closed."))
 
 
-def online_voter(ballot, actor, now=None):
+def online_voter(ballot, actor, now=None, voter=None):
     """The actor's entry on the electorate of an open ballot they may vote in online; raises
     Conflict when the ballot is not open, Forbidden when the actor may not vote in it. The API
-    asks this before it reads the choice, so only a voter is told what to send."""
+    asks this before it reads the choice, so only a voter is told what to send (and passes the
+    answer on to :func:`cast` as ``voter``, which is then not looked up again)."""
     _check_window(ballot, now or utcnow())
-    voter = voter_for(ballot, actor)
+    if voter is None or voter.ballot_id != ballot.id or voter.user_id != getattr(actor, "id", None):
+        voter = voter_for(ballot, actor)
     if voter is None:
         raise Forbidden("not_in_electorate", _("You are not in this ballot's electorate."))
     membership = membership_of(actor, ballot.community)
@@ -494,15 +676,28 @@ def online_voter(ballot, actor, now=None):
 
 
 def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None, note=None, photo=None,
-         spoiled=False, commit=True):
+         spoiled=False, proxy=None, commit=True):
     """Record a ballot. Online: ``actor`` votes for themself. Paper (``source`` "paper" or
-    "correction"): ``actor`` (a grid worker or staff) enters it for ``voter``.
+    "correction"): ``actor`` (a grid worker or staff) enters it for ``voter``, optionally as cast by
+    the voter's ``proxy``. Proxy (``source`` "proxy"): ``actor`` holds ``proxy`` and votes online
+    for its voter.
 
-    The latest ballot of a voter counts; the database allows one counted ballot per voter."""
+    The latest ballot of a voter counts; the database allows one counted ballot per voter. A voter
+    who votes in person ends their proxy's authority (docs/voting.md)."""
     community = ballot.community
     now = utcnow()
     if source == "online":
-        voter = online_voter(ballot, actor, now)
+        voter = online_voter(ballot, actor, now, voter)
+    elif source == "proxy":
+        _check_window(ballot, now)
+        if proxy is None or proxy.ballot_id != ballot.id or proxy.user_id is None or proxy.user_id != actor.id:
+            raise Forbidden("not_proxy", _("You do not hold this voter's proxy."))
+        if proxy.revoked_at is not None:
+            raise Conflict("proxy_revoked", _("This proxy authorisation is no longer in force."))
+        membership = membership_of(actor, community)
+        if membership is None or not membership.is_verified:
+            raise Forbidden("not_verified", _("Only verified residents can vote."))
+        voter = proxy.voter
     else:
         if not can("voting.paper.enter", community, user=actor):
             raise Forbidden("forbidden", _("You may not enter paper ballots."))
@@ -516,12 +711,12 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
         if source == "correction" and not (note or "").strip():
             raise ServiceError("reason_required", _("Say why the paper ballot is corrected."),
                                fields={"note": _("Say why the paper ballot is corrected.")})
-    choice = None if (spoiled and source != "online") else parse_choice(ballot, raw_choice)
+        if proxy is not None and (proxy.ballot_id != ballot.id or proxy.voter_id != voter.id):
+            raise ServiceError("invalid_proxy", _("This voter has no such proxy."),
+                               fields={"proxy_id": _("This voter has no such proxy.")})
+    choice = None if (spoiled and source not in ("online", "proxy")) else parse_choice(ballot, raw_choice)
     if photo is not None:
-        content_type, data = photo
-        if content_type not in PHOTO_TYPES or not data or len(data) > MAX_PHOTO:
-            raise ServiceError("invalid_photo", _("Attach a JPEG, PNG or WebP photo of up to 5 MB."),
-                               fields={"photo": _("Attach a JPEG, PNG or WebP photo of up to 5 MB.")})
+        photo = checked_photo(photo)
     # Take the ballot's row lock: every ballot of this ballot is appended one after another.
     locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
                                 .values(entries_count=Ballot.entries_count + 1)
@@ -533,22 +728,36 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     seq, prev = locked
     voted_at, voted_via = db.session.execute(
         select(Voter.voted_at, Voter.voted_via).where(Voter.id == voter.id)).one()
+    if proxy is not None and db.session.execute(
+            select(Proxy.revoked_at).where(Proxy.id == proxy.id)).scalar_one() is not None:
+        db.session.rollback()
+        raise Conflict("proxy_revoked", _("This proxy authorisation is no longer in force."))
     tag = chain_tag(ballot, voter)
     has_paper = voted_via == "paper"
-    if source == "online" and has_paper and ballot.paper_rule == "refuse":
+    if source in ("online", "proxy") and has_paper and ballot.paper_rule == "refuse":
         db.session.rollback()
         raise Conflict("paper_ballot_counted",
-                       _("A paper ballot was recorded for you; it is the one that counts. Ask staff if it is wrong."))
+                       _("A paper ballot was recorded for you; it is the one that counts. Ask staff if it is wrong.")
+                       if source == "online" else
+                       _("A paper ballot was recorded for this voter; it is the one that counts."))
     if source == "paper" and has_paper:
         db.session.rollback()
         raise Conflict("paper_exists", _("A paper ballot is already recorded for this voter; enter a correction instead."))
     if source == "correction" and not has_paper:
         db.session.rollback()
         raise Conflict("no_paper_ballot", _("There is no paper ballot to correct for this voter."))
+    if proxy is None and source != "correction":
+        # The voter votes in person: a proxy authorisation still in force ends (its ballots stay
+        # in the chain, superseded by this one).
+        db.session.execute(update(Proxy).where(Proxy.ballot_id == ballot.id, Proxy.voter_id == voter.id,
+                                               Proxy.revoked_at.is_(None))
+                           .values(revoked_at=now, revoke_reason="voted in person")
+                           .execution_options(synchronize_session=False))
     area = counting.area_str(counting.area_to_int(voter.area))
     at = now.isoformat()
+    proxy_ref = proxy.ref if proxy is not None else None
     payload = integrity.entry_payload(seq, tag, choice, voter.heads, area, source, at,
-                                      ballot.counting_rule_source)
+                                      ballot.counting_rule_source, proxy=proxy_ref)
     digest = integrity.link(prev, payload)
     receipt = integrity.receipt_of(digest)
     length = integrity.RECEIPT_LEN
@@ -564,9 +773,9 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
                   counted=True, rule_source=ballot.counting_rule_source, at=at, prev_hash=prev, hash=digest,
                   receipt=receipt, entered_by_id=actor.id if source != "online" else None,
                   witness=(witness or "").strip()[:80] or None, note=(note or "").strip()[:300] or None,
-                  created_at=now)
+                  proxy_id=proxy.id if proxy is not None else None, created_at=now)
     db.session.add(entry)
-    via = "online" if source == "online" else "paper"
+    via = {"online": "online", "proxy": "proxy"}.get(source, "paper")
     first = voted_at is None
     if first or via != voted_via:
         db.session.execute(update(Voter).where(Voter.id == voter.id)
@@ -578,13 +787,23 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     if photo is not None:
         db.session.add(PaperScan(entry_id=entry.id, content_type=photo[0], data=photo[1],
                                  sha256=hashlib.sha256(photo[1]).hexdigest()))
-    if source != "online":
+    if source not in ("online", "proxy"):
         audit.record("voting.paper_" + ("corrected" if source == "correction" else "entered"), community=community,
                      obj=entry, actor=actor, on_behalf_of=voter.user_id,
                      on_behalf_of_name=voter.name or voter.units,
                      after={"ballot_id": ballot.id, "voter": voter.ref, "receipt": receipt, "witness": entry.witness,
+                            **({"proxy": proxy_ref} if proxy_ref else {}),
                             **({} if ballot.secret else {"choice": entry.choice})},
                      reason=entry.note)
+    elif source == "proxy":
+        audit.record("voting.proxy_voted", community=community, obj=entry, actor=actor,
+                     on_behalf_of=voter.user_id, on_behalf_of_name=voter.name or voter.units,
+                     after={"ballot_id": ballot.id, "voter": voter.ref, "receipt": receipt, "proxy": proxy_ref,
+                            **({} if ballot.secret else {"choice": entry.choice})})
+    if proxy is not None and voter.user_id:
+        notify(voter.user_id, community, "voting.proxy_voted",
+               N_("Your proxy %(proxy)s voted for you on “%(title)s”."),
+               {"proxy": proxy.name, "title": ballot.title}, url=_ballot_url(ballot))
     emit(community, Event("vote.cast", community.id, actor.id, (voter.user_id,) if voter.user_id else (),
                           f"ballot:{ballot.id}:voter:{voter.id}",
                           {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id, "source": source,
@@ -600,6 +819,172 @@ def voter_by_id(ballot, voter_id):
         raise ServiceError("invalid_voter", _("Choose a voter from this ballot's electorate."),
                            fields={"voter_id": _("Choose a voter from this ballot's electorate.")})
     return voter
+
+
+# ── proxies (委托代理, R10) ────────────────────────────────────────────────────────────────
+def proxies_of(ballot):
+    return Proxy.query.filter_by(ballot_id=ballot.id).order_by(Proxy.id)
+
+
+def proxies_held(ballot, user):
+    """The authorisations in force that ``user`` holds on the ballot, with their voters."""
+    if not getattr(user, "is_authenticated", False) or ballot.state == "draft":
+        return []
+    return (Proxy.query.options(selectinload(Proxy.voter))
+            .filter(Proxy.ballot_id == ballot.id, Proxy.user_id == user.id, Proxy.revoked_at.is_(None))
+            .order_by(Proxy.id).all())
+
+
+def proxy_by_id(ballot, proxy_id):
+    proxy = db.session.get(Proxy, _int(proxy_id) or 0)
+    if proxy is None or proxy.ballot_id != ballot.id:
+        raise NotFound("not_found", _("No such proxy."))
+    return proxy
+
+
+def _holder(community, data):
+    """(user id or None, name, holder key) of the proxy person named in ``data``."""
+    user_id = _int(data.get("proxy_user_id")) or None
+    name = " ".join(str(data.get("proxy_name") or "").split())
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+        member = Membership.query.filter_by(user_id=user_id, community_id=community.id).first() if user else None
+        if member is None or not member.is_verified:
+            msg = _("The proxy must be a verified member of this community, or a named person without an account.")
+            raise ServiceError("invalid_proxy_person", msg, fields={"proxy_user_id": msg})
+        return user.id, user.display_name[:80], f"user:{user.id}"
+    if not 2 <= len(name) <= 80:
+        msg = _("Choose the proxy among the verified members, or give the name (2 to 80 characters) of a person "
+                "without an account.")
+        raise ServiceError("invalid_proxy_person", msg, fields={"proxy_name": msg})
+    return None, name, "name:" + "".join(name.split()).casefold()
+
+
+def proxy_limit(ballot):
+    """The most voters one person may hold a proxy for: frozen in the manifest when voting opens."""
+    limit = (ballot.manifest or {}).get("proxy_limit")
+    return int(limit if limit is not None else setting(ballot.community, "proxy_limit"))
+
+
+def record_proxy(ballot, actor, data, *, scan=None, commit=True):
+    """Record a written proxy authorisation (委托书) for a voter of an open owners' or household
+    ballot (staff or a grid worker). One authorisation in force per voter (a partial unique index);
+    the limit of voters per proxy person is checked under the ballot's row lock."""
+    community = ballot.community
+    if not can("voting.paper.enter", community, user=actor):
+        raise Forbidden("forbidden", _("You may not record proxies."))
+    if ballot.unit not in PROXY_UNITS:
+        raise Conflict("proxy_not_allowed", _("Proxies are recorded for owners' and household ballots."))
+    now = utcnow()
+    if ballot.state != "open" or now >= ballot.closes_at:
+        raise Conflict("ballot_closed", _("Proxies are recorded while the ballot is open."))
+    voter = voter_by_id(ballot, data.get("voter_id"))
+    user_id, name, key = _holder(community, data)
+    if user_id is not None and user_id == voter.user_id:
+        msg = _("A voter cannot be their own proxy.")
+        raise ServiceError("own_proxy", msg, fields={"proxy_user_id": msg})
+    witness = " ".join(str(data.get("witness") or "").split())
+    if not witness or len(witness) > 80:
+        msg = _("Name the witness or the person who took the signed authorisation.")
+        raise ServiceError("witness_required", msg, fields={"witness": msg})
+    instructions = str(data.get("instructions") or "").strip()
+    if len(instructions) > 2000:
+        msg = _("Keep the voting instructions under 2,000 characters.")
+        raise ServiceError("invalid_instructions", msg, fields={"instructions": msg})
+    if scan is not None:
+        scan = checked_photo(scan)
+    # The ballot's row lock: proxies of one ballot are recorded one after another.
+    locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
+                                .values(entries_count=Ballot.entries_count)
+                                .execution_options(synchronize_session=False))
+    if locked.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("ballot_closed", _("Proxies are recorded while the ballot is open."))
+    if db.session.execute(select(Voter.voted_at).where(Voter.id == voter.id)).scalar_one() is not None:
+        db.session.rollback()
+        raise Conflict("already_voted", _("%(name)s has already voted: a proxy can no longer be recorded.",
+                                          name=voter_name(voter)))
+    if db.session.execute(select(Proxy.id).where(Proxy.ballot_id == ballot.id, Proxy.voter_id == voter.id,
+                                                 Proxy.revoked_at.is_(None))).first():
+        db.session.rollback()
+        raise Conflict("proxy_exists", _("%(name)s already has a proxy on this ballot; revoke it first.",
+                                         name=voter_name(voter)))
+    limit = proxy_limit(ballot)
+    held = db.session.execute(select(func.count(Proxy.id)).where(
+        Proxy.ballot_id == ballot.id, Proxy.holder_key == key, Proxy.revoked_at.is_(None))).scalar_one()
+    if held >= limit:
+        db.session.rollback()
+        raise Conflict("proxy_limit", ngettext(
+            "%(name)s already holds %(num)d proxy on this ballot, the most one person may hold.",
+            "%(name)s already holds %(num)d proxies on this ballot, the most one person may hold.",
+            held, name=name))
+    number = db.session.execute(select(func.count(Proxy.id)).where(Proxy.ballot_id == ballot.id)).scalar_one() + 1
+    proxy = Proxy(ballot_id=ballot.id, ref=f"P{number}", voter_id=voter.id, user_id=user_id, name=name,
+                  holder_key=key, instructions=instructions, witness=witness,
+                  recorded_by_id=actor.id, created_at=now)
+    if scan is not None:
+        proxy.scan_type, proxy.scan_data = scan
+        proxy.scan_sha256 = hashlib.sha256(scan[1]).hexdigest()
+    db.session.add(proxy)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the unique indexes back the checks above
+        db.session.rollback()
+        raise Conflict("proxy_exists", _("%(name)s already has a proxy on this ballot; revoke it first.",
+                                         name=voter_name(voter)))
+    audit.record("voting.proxy_recorded", community=community, obj=proxy, actor=actor, on_behalf_of=voter.user_id,
+                 on_behalf_of_name=voter.name or voter.units,
+                 after={"ballot_id": ballot.id, "voter": voter.ref, "proxy": proxy.ref, "proxy_user_id": user_id,
+                        "proxy_name": name, "witness": witness, "instructions": instructions,
+                        "scan_sha256": proxy.scan_sha256})
+    url = _ballot_url(ballot)
+    if user_id is not None:
+        notify(user_id, community, "voting.proxy_held", N_("You hold the proxy of %(name)s on “%(title)s”."),
+               {"name": voter_name(voter), "title": ballot.title}, url=url)
+    if voter.user_id:
+        notify(voter.user_id, community, "voting.proxy_recorded",
+               N_("Your proxy authorisation for %(proxy)s on “%(title)s” was recorded."),
+               {"proxy": name, "title": ballot.title}, url=url)
+    if commit:
+        db.session.commit()
+    return proxy
+
+
+def revoke_proxy(ballot, actor, proxy, reason, *, commit=True):
+    """Revoke an authorisation before the proxy has voted (staff or a grid worker, with a reason)."""
+    community = ballot.community
+    if not can("voting.paper.enter", community, user=actor):
+        raise Forbidden("forbidden", _("You may not record proxies."))
+    if proxy.ballot_id != ballot.id:
+        raise NotFound("not_found", _("No such proxy."))
+    if not (reason or "").strip():
+        raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
+    locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
+                                .values(entries_count=Ballot.entries_count)
+                                .execution_options(synchronize_session=False))
+    if locked.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("ballot_closed", _("This ballot is closed."))
+    if db.session.execute(select(Entry.id).where(Entry.proxy_id == proxy.id)).first():
+        db.session.rollback()
+        raise Conflict("proxy_voted", _("The proxy has already voted: the authorisation can no longer be revoked. "
+                                        "The voter may still vote in person."))
+    done = db.session.execute(update(Proxy).where(Proxy.id == proxy.id, Proxy.revoked_at.is_(None))
+                              .values(revoked_at=utcnow(), revoked_by_id=actor.id, revoke_reason=reason.strip()[:300])
+                              .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("proxy_revoked", _("This proxy authorisation is no longer in force."))
+    db.session.refresh(proxy)
+    audit.record("voting.proxy_revoked", community=community, obj=proxy, actor=actor, reason=reason,
+                 after={"ballot_id": ballot.id, "proxy": proxy.ref})
+    if proxy.user_id:
+        notify(proxy.user_id, community, "voting.proxy_revoked",
+               N_("Your proxy for %(name)s on “%(title)s” was revoked."),
+               {"name": voter_name(proxy.voter), "title": ballot.title}, url=_ballot_url(ballot))
+    if commit:
+        db.session.commit()
+    return proxy
 
 
 # ── closing ──────────────────────────────────────────────────────────────────────────────
@@ -726,18 +1111,33 @@ def export(ballot) -> dict:
     voters = Voter.query.filter_by(ballot_id=ballot.id).order_by(Voter.id).all()
     roll = [{"voter": v.ref, "heads": v.heads, "area": counting.area_str(counting.area_to_int(v.area))} for v in voters]
     entries = []
+    proxies = proxies_of(ballot).all()
+    refs = {p.id: p.ref for p in proxies}
     for e in db.session.execute(select(Entry.seq, Entry.voter_tag, Entry.choice, Entry.heads, Entry.area, Entry.source,
-                                       Entry.at, Entry.rule_source, Entry.hash, Entry.receipt, Entry.counted)
+                                       Entry.at, Entry.rule_source, Entry.hash, Entry.receipt, Entry.counted,
+                                       Entry.proxy_id)
                                 .where(Entry.ballot_id == ballot.id).order_by(Entry.seq)):
         item = {"seq": e.seq, "voter": e.voter_tag, "choice": e.choice, "heads": e.heads,
                 "area": counting.area_str(counting.area_to_int(e.area)), "source": e.source, "at": e.at,
                 "hash": e.hash, "receipt": e.receipt, "counted": e.counted}
         if e.rule_source:
             item["rule_source"] = e.rule_source
+        if e.proxy_id:
+            item["proxy"] = refs.get(e.proxy_id)
         entries.append(item)
-    return {"format": integrity.FORMAT, "manifest": ballot.manifest, "genesis_hash": ballot.genesis_hash,
+    data = {"format": integrity.FORMAT, "manifest": ballot.manifest, "genesis_hash": ballot.genesis_hash,
             "roll": roll, "entries": entries, "closing_hash": ballot.closing_hash, "result": ballot.result,
             "closed_at": iso(ballot.closed_at)}
+    if proxies:
+        # The proxy person appears only as a per-ballot number (H1, H2...); on secret ballots the
+        # voter is left out (their chain tag must not be linked to the roll).
+        holders = {}
+        for p in proxies:
+            holders.setdefault(p.holder_key, f"H{len(holders) + 1}")
+        data["proxies"] = [{"proxy": p.ref, **({} if ballot.secret else {"voter": p.voter.ref}),
+                            "holder": holders[p.holder_key], "recorded_at": iso(p.created_at),
+                            "revoked_at": iso(p.revoked_at)} for p in proxies]
+    return data
 
 
 def scan_of(entry_id):

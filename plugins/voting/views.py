@@ -1,18 +1,18 @@
 """Voting pages: the ballots open to me, a ballot (vote, results, chart), paper ballots, prints."""
 import json
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
-from core.models import Building, Grid, Proposal, utcnow
+from core.models import Building, Grid, Membership, Proposal, User, utcnow
 from core.permissions import can, require
 from plugins.voting import labels, services
-from plugins.voting.forms import BallotForm, PaperForm, SettingsForm
-from plugins.voting.models import Ballot, Entry, PaperScan, Voter
+from plugins.voting.forms import BallotForm, EditBallotForm, PaperForm, ProxyForm, SettingsForm
+from plugins.voting.models import Ballot, Entry, PaperScan, Proxy, Voter
 
 bp = Blueprint("voting", __name__, url_prefix="/voting", static_folder="static")
 
@@ -65,7 +65,7 @@ def index():
         services.close_if_due(b)
     q = services.ballots_query(community)
     if not can("voting.ballots.manage"):
-        q = q.filter(Ballot.state != "draft")
+        q = q.filter((Ballot.state != "draft") | Ballot.notice_published_at.isnot(None))
     ballots = q.order_by(Ballot.state.desc(), Ballot.closes_at.desc()).limit(200).all()
     open_ballots = [b for b in ballots if b.state == "open"]
     drafts = [b for b in ballots if b.state == "draft"]
@@ -101,7 +101,8 @@ def new():
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("title", "description", "method", "options", "max_choices",
                                                    "unit", "matter_class", "rule", "quorum", "secret", "scope",
-                                                   "grid_id", "building_id", "opens_at", "closes_at", "paper_rule")}
+                                                   "grid_id", "building_id", "opens_at", "closes_at", "paper_rule",
+                                                   "temporary")}
         for key in ("opens_at", "closes_at"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
@@ -116,9 +117,10 @@ def new():
 
 
 def _visible(ballot_id):
-    """The ballot, or 404: a ballot in preparation exists only for who sets up ballots."""
+    """The ballot, or 404: a ballot in preparation exists only for who sets up ballots, until its
+    notice is published."""
     ballot = services.get(g.community, ballot_id)
-    if ballot.state == "draft" and not can("voting.ballots.manage"):
+    if ballot.state == "draft" and ballot.notice_published_at is None and not can("voting.ballots.manage"):
         abort(404)
     return ballot
 
@@ -137,7 +139,85 @@ def detail(ballot_id):
         can_vote=voter is not None and ballot.state == "open" and ballot.opens_at <= now < ballot.closes_at,
         results=can_see_results(ballot), bars=chart(ballot) if can_see_results(ballot) else [],
         can_manage=can("voting.ballots.manage"), can_paper=can("voting.paper.enter"),
+        held=services.proxies_held(ballot, current_user), proxy_units=services.PROXY_UNITS,
+        notice_minimum=services.notice_minimum(g.community, ballot),
         option_label=lambda pos: services.option_label(ballot, pos))
+
+
+def _ballot_data(form, keys):
+    data = {k: getattr(form, k).data for k in keys}
+    for key in ("opens_at", "closes_at"):
+        if data.get(key) is not None:
+            data[key] = data[key].isoformat()
+    return data
+
+
+@bp.route("/<int:ballot_id>/edit", methods=["GET", "POST"])
+@login_required
+@require("voting.ballots.manage")
+def edit(ballot_id):
+    """Change a ballot in preparation; refused once its notice is published (R8)."""
+    ballot = services.get(g.community, ballot_id)
+    if ballot.state != "draft":
+        abort(404)
+    try:
+        services.check_editable(ballot)
+    except ServiceError as err:
+        apply_error(None, err)
+        return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+    form = EditBallotForm(obj=ballot)
+    _fill(form)
+    if request.method == "GET":
+        form.options.data = "\n".join(o.label for o in ballot.options) if ballot.method != "majority" else ""
+        form.matter_class.data = ballot.matter_class or ""
+        form.grid_id.data = ballot.grid_id or 0
+        form.building_id.data = ballot.building_id or 0
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+        form.opens_at.data = ballot.opens_at.astimezone(tz).replace(tzinfo=None)
+        form.closes_at.data = ballot.closes_at.astimezone(tz).replace(tzinfo=None)
+    if form.validate_on_submit():
+        keys = ("title", "description", "method", "options", "max_choices", "unit", "matter_class", "rule",
+                "quorum", "secret", "opens_at", "closes_at", "paper_rule", "temporary")
+        if ballot.proposal is None:
+            keys += ("scope", "grid_id", "building_id")
+        try:
+            services.update_ballot(ballot, current_user, _ballot_data(form, keys))
+        except ServiceError as err:
+            db.session.rollback()
+            apply_error(form, err)
+        else:
+            flash(_("The ballot was saved."), "success")
+            return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+    return render_template("voting/form.html", form=form, proposal=ballot.proposal, ballot=ballot)
+
+
+@bp.route("/<int:ballot_id>/notice", methods=["POST"])
+@login_required
+@require("voting.ballots.manage")
+def notice(ballot_id):
+    """Publish the notice (公告) with the full agenda; the residents' committee is told."""
+    ballot = services.get(g.community, ballot_id)
+    try:
+        temporary = bool(request.form.get("temporary")) if "temporary_shown" in request.form else None
+        services.publish_notice(ballot, current_user, temporary=temporary)
+        flash(_("The notice is published. Voting may open on %(date)s at the earliest.",
+                date=services.local_date(ballot.notice_published_at
+                                         + services.timedelta(days=ballot.notice_days or 0))), "success")
+    except ServiceError as err:
+        apply_error(None, err)
+    return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+
+
+@bp.route("/<int:ballot_id>/print/call")
+def print_call(ballot_id):
+    """The ballot's notice (公告) with the full agenda, for the notice board."""
+    ballot = _visible(ballot_id)
+    if ballot.state == "draft" and ballot.notice_published_at is None:
+        abort(404)  # staff print it once it is published
+    return render_template("voting/print_call.html", ballot=ballot, now=utcnow(),
+                           option_label=lambda pos: services.option_label(ballot, pos))
 
 
 @bp.route("/<int:ballot_id>/vote", methods=["POST"])
@@ -205,6 +285,9 @@ def paper(ballot_id):
     voters = Voter.query.filter_by(ballot_id=ballot.id).order_by(Voter.id).all()
     form = PaperForm()
     form.voter_id.choices = [(0, "—")] + [(v.id, f"{v.ref} · {services.voter_name(v)} · {v.units}") for v in voters]
+    active = services.proxies_of(ballot).filter(Proxy.revoked_at.is_(None)).all()
+    form.proxy_id.choices = [(0, _("No: the voter in person"))] + [
+        (p.id, f"{p.ref} · {p.name} → {services.voter_name(p.voter)}") for p in active]
     if request.method == "GET" and request.args.get("voter_id", type=int):
         form.voter_id.data = request.args.get("voter_id", type=int)
     if form.validate_on_submit():
@@ -215,10 +298,11 @@ def paper(ballot_id):
         try:
             voter = services.voter_by_id(ballot, form.voter_id.data)
             correction = request.form.get("action") == "correct"
+            proxy = services.proxy_by_id(ballot, form.proxy_id.data) if form.proxy_id.data else None
             entry = services.cast(
                 ballot, current_user, None if form.spoiled.data else _choice_from_form(ballot, request.form),
                 voter=voter, source="correction" if correction else "paper", witness=form.witness.data,
-                note=form.note.data, photo=photo, spoiled=form.spoiled.data)
+                note=form.note.data, photo=photo, spoiled=form.spoiled.data, proxy=proxy)
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -231,6 +315,107 @@ def paper(ballot_id):
         PaperScan.entry_id.in_([e.id for e in recent]))} if recent else set()
     return render_template("voting/paper.html", ballot=ballot, form=form, recent=recent, scanned=scanned,
                            option_label=lambda pos: services.option_label(ballot, pos))
+
+
+def _open_ballot_for_proxies(ballot_id):
+    ballot = services.get(g.community, ballot_id)
+    if ballot.state == "draft" or ballot.unit not in services.PROXY_UNITS:
+        abort(404)
+    return ballot
+
+
+@bp.route("/<int:ballot_id>/proxies", methods=["GET", "POST"])
+@login_required
+@require("voting.paper.enter")
+def proxies(ballot_id):
+    """Written proxy authorisations (委托书): record, list, revoke (grid workers and staff)."""
+    ballot = _open_ballot_for_proxies(ballot_id)
+    voters = Voter.query.filter_by(ballot_id=ballot.id).order_by(Voter.id).all()
+    form = ProxyForm()
+    form.voter_id.choices = [(0, "—")] + [(v.id, f"{v.ref} · {services.voter_name(v)} · {v.units}") for v in voters]
+    members = (db.session.query(User).join(Membership, Membership.user_id == User.id)
+               .filter(Membership.community_id == g.community.id, Membership.verified_at.isnot(None))
+               .order_by(User.display_name).all())
+    form.proxy_user_id.choices = [(0, "—")] + [(u.id, f"{u.display_name} ({u.username or u.id})") for u in members]
+    if form.validate_on_submit():
+        scan = None
+        f = form.scan.data
+        if f and getattr(f, "filename", ""):
+            scan = (f.mimetype, f.read())
+        try:
+            proxy = services.record_proxy(ballot, current_user, {
+                "voter_id": form.voter_id.data, "proxy_user_id": form.proxy_user_id.data,
+                "proxy_name": form.proxy_name.data, "instructions": form.instructions.data,
+                "witness": form.witness.data}, scan=scan)
+        except ServiceError as err:
+            db.session.rollback()
+            apply_error(form, err)
+        else:
+            flash(_("The proxy authorisation %(ref)s is recorded: %(proxy)s votes for %(name)s.", ref=proxy.ref,
+                    proxy=proxy.name, name=services.voter_name(proxy.voter)), "success")
+            return redirect(url_for("c.voting.proxies", ballot_id=ballot.id))
+    rows = services.proxies_of(ballot).all()
+    voted = {pid for (pid,) in db.session.query(Entry.proxy_id).filter(
+        Entry.ballot_id == ballot.id, Entry.proxy_id.isnot(None)).distinct()}
+    return render_template("voting/proxies.html", ballot=ballot, form=form, proxies=rows, voted=voted,
+                           limit=services.proxy_limit(ballot))
+
+
+@bp.route("/<int:ballot_id>/proxies/<int:proxy_id>/revoke", methods=["POST"])
+@login_required
+@require("voting.paper.enter")
+def proxy_revoke(ballot_id, proxy_id):
+    ballot = _open_ballot_for_proxies(ballot_id)
+    try:
+        proxy = services.proxy_by_id(ballot, proxy_id)
+        services.revoke_proxy(ballot, current_user, proxy, request.form.get("reason"))
+        flash(_("The proxy authorisation %(ref)s is revoked.", ref=proxy.ref), "success")
+    except ServiceError as err:
+        db.session.rollback()
+        apply_error(None, err)
+    return redirect(url_for("c.voting.proxies", ballot_id=ballot.id))
+
+
+@bp.route("/<int:ballot_id>/proxies/<int:proxy_id>/scan")
+@login_required
+@require("voting.paper.enter")
+def proxy_scan(ballot_id, proxy_id):
+    ballot = _open_ballot_for_proxies(ballot_id)
+    proxy = db.session.get(Proxy, proxy_id)
+    if proxy is None or proxy.ballot_id != ballot.id or not proxy.scan_data:
+        abort(404)
+    return Response(proxy.scan_data, mimetype=proxy.scan_type, headers={"Cache-Control": "private, no-store"})
+
+
+@bp.route("/<int:ballot_id>/proxy")
+@login_required
+def proxy_page(ballot_id):
+    """The voters whose proxy I hold on this ballot, each with a ballot to cast for them."""
+    ballot = _visible(ballot_id)
+    held = services.proxies_held(ballot, current_user)
+    counted = {}
+    for p in held:
+        counted[p.id] = services.counted_entry(ballot, p.voter)
+    now = utcnow()
+    return render_template("voting/proxy_vote.html", ballot=ballot, held=held, counted=counted,
+                           can_vote=ballot.state == "open" and ballot.opens_at <= now < ballot.closes_at,
+                           option_label=lambda pos: services.option_label(ballot, pos))
+
+
+@bp.route("/<int:ballot_id>/proxy/<int:proxy_id>/vote", methods=["POST"])
+@login_required
+def proxy_vote(ballot_id, proxy_id):
+    ballot = _visible(ballot_id)
+    try:
+        proxy = services.proxy_by_id(ballot, proxy_id)
+        entry = services.cast(ballot, current_user, _choice_from_form(ballot, request.form), source="proxy",
+                              proxy=proxy)
+    except ServiceError as err:
+        apply_error(None, err)
+    else:
+        flash(_("The vote of %(name)s is recorded. Receipt code: %(receipt)s.",
+                name=services.voter_name(proxy.voter), receipt=entry.receipt), "success")
+    return redirect(url_for("c.voting.proxy_page", ballot_id=ballot.id))
 
 
 @bp.route("/<int:ballot_id>/scan/<int:entry_id>")
@@ -320,9 +505,24 @@ def settings():
     form = SettingsForm(data=current)
     if form.validate_on_submit():
         days = form.default_days.data or 0
+        bad = False
         if not 1 <= days <= 90:
             form.default_days.errors = list(form.default_days.errors) + [_("Between 1 and 90 days.")]
-        else:
+            bad = True
+        for key, (low, high) in SettingsForm.INT_BOUNDS.items():
+            field = getattr(form, key)
+            if field.data is None:
+                field.data = current[key]  # left empty: unchanged
+            if not low <= field.data <= high:
+                field.errors = list(field.errors) + [_("Between %(low)d and %(high)d.", low=low, high=high)]
+                bad = True
+        for low_key, high_key in (("window_min_days", "window_max_days"),
+                                  ("window_min_days_other", "window_max_days_other")):
+            if not bad and getattr(form, low_key).data > getattr(form, high_key).data:
+                getattr(form, high_key).errors = list(getattr(form, high_key).errors) + [
+                    _("The most days must not be fewer than the fewest.")]
+                bad = True
+        if not bad:
             for key in current:
                 value = getattr(form, key).data
                 if value != current[key]:

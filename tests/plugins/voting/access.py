@@ -1,7 +1,8 @@
 """Expected answers of every voting route, per role (tests/security, docs/plugins.md).
 
-The objects: a proposal moved to voting whose secret yes/no ballot is open (the resident voted
-online; the grid worker entered resident2's paper ballot with a photo of the sheet), a closed
+The objects: a proposal moved to voting whose secret yes/no household ballot is open (the
+resident voted online; the grid worker entered resident2's paper ballot with a photo of the
+sheet; staff recorded the building head's written proxy to the grid worker, with a scan), a closed
 secret approval poll with its result, an open building poll and a draft ballot. The matrix
 requests every route with the open ballot and the paper ballot's entry: its results, receipts
 and file are not published before it closes. The electorate is the verified residents living in
@@ -28,12 +29,16 @@ def url_args(world):
         "title": "楼道加装声控灯", "body": "一单元楼道晚上太黑，老人上下楼不安全，建议加装声控灯。",
         "category": "facilities"})
     proposals.transition(p, "coordinating", staff, "附议足够")
-    ballot = svc.create(world.community, staff, {"secret": True, "days": 7}, proposal=p, open_now=True)
+    ballot = svc.create(world.community, staff, {"secret": True, "days": 7, "unit": "household"}, proposal=p,
+                        open_now=True)
     proposals.transition(p, "voting", staff, "议事会同意表决")  # the ballot is open already
     svc.cast(ballot, world.resident, "yes")
     paper_voter = Voter.query.filter_by(ballot_id=ballot.id, user_id=world.resident2.id).one()
     paper = svc.cast(ballot, world.grid_worker, "no", voter=paper_voter, source="paper", witness="楼长",
                      photo=("image/png", PNG))
+    head = Voter.query.filter_by(ballot_id=ballot.id, user_id=world.building_head.id).one()
+    proxy = svc.record_proxy(ballot, staff, {"voter_id": head.id, "proxy_user_id": world.grid_worker.id,
+                                             "witness": "楼长"}, scan=("image/png", PNG))
     closed = svc.create(world.community, staff, {
         "title": "小区活动选题", "method": "approval", "options": ["广场舞", "象棋赛", "读书会"], "secret": True},
         open_now=True)
@@ -44,7 +49,7 @@ def url_args(world):
                                                "building_id": world.building.id}, open_now=True)
     draft = svc.create(world.community, staff, {"title": "停车费调整"})
     return {"ballot_id": ballot.id, "entry_id": paper.id, "proposal_id": p.id, "closed_ballot_id": closed.id,
-            "poll_id": poll.id, "draft_ballot_id": draft.id}
+            "poll_id": poll.id, "draft_ballot_id": draft.id, "proxy_id": proxy.id}
 
 
 ACCESS = {
@@ -73,6 +78,20 @@ ACCESS = {
     "c.voting.scan": only(PAPER, OK),
     "c.voting.electorate": only(PAPER, OK),
     "c.voting.print_ballots": only(PAPER, OK),
+    # a ballot in preparation: staff change it (the open one: 404) and publish its notice (the open
+    # one: refused with a message); the notice prints for everyone once the ballot is open
+    "c.voting.edit": only(STAFF, GONE),
+    "c.voting.notice": only(STAFF, REDIRECT),
+    "c.voting.print_call": public(),
+    # written proxies: grid workers and staff record (an empty POST shows the form again), revoke
+    # (no reason: a redirect back with the message) and see the scan
+    "c.voting.proxies": only(PAPER, OK),
+    "c.voting.proxy_revoke": only(PAPER, REDIRECT),
+    "c.voting.proxy_scan": only(PAPER, OK),
+    # the proxy's page and vote: anyone logged in sees the page (it lists only the proxies they
+    # hold); a vote is answered with a redirect and a message (an empty form; not your proxy)
+    "c.voting.proxy_page": logged_in(OK),
+    "c.voting.proxy_vote": logged_in(REDIRECT),
     # the community's voting settings: admins (core.settings.manage); an empty POST shows the form again
     "GET c.voting.settings": only(("admin",), OK),
     "POST c.voting.settings": only(("admin",), REDIRECT),  # the empty form keeps the settings
@@ -88,4 +107,10 @@ ACCESS = {
     "api_c.voting_api.result": public(CONFLICT),
     "api_c.voting_api.receipts": public(CONFLICT),
     "api_c.voting_api.export": public(CONFLICT),
+    "api_c.voting_api.ballot_update": only(STAFF, CONFLICT),   # open already
+    "api_c.voting_api.ballot_notice": only(STAFF, CONFLICT),   # open already
+    "api_c.voting_api.proxies": only(PAPER, OK),
+    "api_c.voting_api.proxy_create": only(PAPER, INVALID),     # no voter named
+    "api_c.voting_api.proxy_revoke": only(PAPER, INVALID),     # no reason given
+    "api_c.voting_api.proxy_vote": only(("grid_worker",), INVALID),  # the holder; no choice sent
 }

@@ -38,6 +38,24 @@ def estate(world):
     return extra
 
 
+@pytest.fixture
+def owners_ballot(world):
+    """A factory of open owners' ballots whose notice went up 16 days ago (R8: 15 days)."""
+    from datetime import timedelta
+
+    from core.models import utcnow
+    from plugins.voting import services
+
+    def make(**data):
+        data = {"title": "使用维修资金更换水泵", "unit": "owners", "matter_class": "ordinary", "days": 7, **data}
+        b = services.create(world.community, world.staff, data)
+        services.publish_notice(b, world.staff, at=utcnow() - timedelta(days=16))
+        services.open_ballot(b, world.staff)
+        return b
+
+    return make
+
+
 @pytest.fixture(autouse=True)
 def english_pages(request):
     """Pages in English for assertions on their text (the three-language test sets its own)."""
@@ -55,6 +73,9 @@ def fresh_translations():
     """flask-babel keeps the catalogues it loaded on the process-wide ``Babel`` object, keyed by
     locale only: a page rendered in Chinese by an earlier test's app without this module (the core
     access matrix) would leave a catalogue without the voting messages. Each test loads its own."""
+    from flask import has_app_context
+
     from core.extensions import babel
 
-    babel.domain_instance.cache.clear()
+    if has_app_context():  # pure tests (counting) have no app; tests/conftest.py clears per app too
+        babel.domain_instance.cache.clear()

@@ -47,3 +47,29 @@ def test_concurrent_paper_entries_for_one_voter_record_one(app, world, voting_pr
     assert statuses.count(201) == 1 and set(statuses) <= {201, 409}, statuses
     db.session.expire_all()
     assert Entry.query.filter_by(ballot_id=bid).count() == 1
+
+
+def test_concurrent_proxies_for_one_person_stop_at_the_limit(app, world, estate, owners_ballot, tmp_path, db_url):
+    """Staff and a grid worker record the 4th, 5th... proxy of one person at the same moment: the
+    limit (3, 潍坊 Art. 32) holds; exactly one more is recorded and the others are told why."""
+    from plugins.voting import services
+    from plugins.voting.models import Proxy
+
+    ballot = owners_ballot()
+    bid = ballot.id
+    voters = [v.id for v in Voter.query.filter_by(ballot_id=bid).order_by(Voter.id)]
+    assert len(voters) >= 6
+    for vid in voters[:2]:
+        services.record_proxy(ballot, world.staff, {"voter_id": vid, "proxy_name": "王阿姨", "witness": "李社工"})
+    rest = voters[2:6]
+    toks = [tokens.create(u, "race")[1] for u in (world.staff, world.grid_worker)] * 2
+    db.session.remove()
+    with live_server(db_url, tmp_path, plugins=("voting",)) as base:
+        url = f"{base}/api/v1/c/test/voting/ballots/{bid}/proxies"
+        results = storm(len(rest), lambda i: request("POST", url, token=toks[i], body={
+            "voter_id": rest[i], "proxy_name": "王阿姨", "witness": "李社工"}))
+    statuses = sorted(r[0] if isinstance(r, tuple) else repr(r) for r in results)
+    assert statuses == [201, 409, 409, 409], statuses
+    db.session.expire_all()
+    assert Proxy.query.filter_by(ballot_id=bid, holder_key="name:王阿姨", revoked_at=None).count() == 3
+    assert sorted(p.ref for p in Proxy.query.filter_by(ballot_id=bid)) == ["P1", "P2", "P3"]

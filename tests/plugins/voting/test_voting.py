@@ -122,11 +122,8 @@ def test_duplicate_options_when_setting_up_are_refused(world, api):
     assert Ballot.query.count() == 0
 
 
-def test_owners_double_majority_counts_heads_and_areas(world, estate, api):
-    r = api(world.staff).post("/api/v1/c/test/voting/ballots", json={
-        "title": "使用维修资金更换水泵", "unit": "owners", "matter_class": "ordinary", "days": 7, "open": True})
-    assert r.status_code == 201, r.get_json()
-    b = db.session.get(Ballot, r.get_json()["id"])
+def test_owners_double_majority_counts_heads_and_areas(world, estate, api, owners_ballot):
+    b = owners_ballot()
     voters = Voter.query.filter_by(ballot_id=b.id).all()
     by_key = {v.key.split(":")[0]: v for v in voters}
     zhao = [v for v in voters if v.name == "赵老伯"]
@@ -168,12 +165,12 @@ def test_paper_ballot_counts_once_later_online_vote_refused_and_corrections_appe
 
     r = gw.post(f"/c/test/voting/{b.id}/paper", data={
         "voter_id": voter.id, "choice": "no", "witness": "楼长", "action": "enter",
-        "photo": (BytesIO(b"\x89PNG fake sheet"), "sheet.png", "image/png")},
+        "photo": (BytesIO(b"\x89PNG\r\n\x1a\n fake sheet"), "sheet.png", "image/png")},
         content_type="multipart/form-data", follow_redirects=True)
     assert "is recorded" in r.get_data(as_text=True)
     entry = Entry.query.filter_by(ballot_id=b.id).one()
     assert entry.source == "paper" and entry.entered_by_id == world.grid_worker.id and entry.witness == "楼长"
-    assert gw.get(f"/c/test/voting/{b.id}/scan/{entry.id}").data == b"\x89PNG fake sheet"
+    assert gw.get(f"/c/test/voting/{b.id}/scan/{entry.id}").data == b"\x89PNG\r\n\x1a\n fake sheet"
     # The voter then tries online: refused (the community's rule), nothing saved.
     r = login(world.resident2).post(f"/c/test/voting/{b.id}/vote", data={"choice": "yes"}, follow_redirects=True)
     assert "A paper ballot was recorded for you" in r.get_data(as_text=True)
