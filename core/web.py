@@ -5,10 +5,10 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
-from core import CORE_DIR
+from core import CORE_DIR, sqlite_writers  # noqa: F401  (SQLite writers queue per process)
 from core.extensions import alembic, babel, csrf, db, limiter, login_manager
 from core.i18n import LOCALE_NAMES, fmt_area, fmt_datetime, fmt_number, html_lang, select_locale
 
@@ -87,7 +87,7 @@ def _render_migration_item(type_, obj, autogen_context):
 
 
 def _load_user(app):
-    from core.models import ApiToken, User, utcnow
+    from core.models import ApiToken, User
 
     @login_manager.user_loader
     def load(user_id):
@@ -105,16 +105,19 @@ def _load_user(app):
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
             return None
-        token = ApiToken.query.filter_by(token_hash=ApiToken.digest(header[7:].strip()), revoked_at=None).first()
-        if token is None or not token.user.is_active:
+        # The token and its user in one query; the use is recorded with the request's own commit
+        # (core.api.note_token_use), not in a transaction of its own here.
+        row = db.session.execute(
+            select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == ApiToken.digest(header[7:].strip()), ApiToken.revoked_at.is_(None))
+        ).first()
+        if row is None or not row[1].is_active:
             return None
-        now = utcnow()
-        # Record use at most once a minute: a write per request would queue behind real writes.
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-            ApiToken.query.filter_by(id=token.id).update({"last_used_at": now})
-            db.session.commit()
-        g.api_token = token
-        return token.user
+        from core.api import note_token_use
+
+        note_token_use(row[0])
+        g.api_token = row[0]
+        return row[1]
 
 
 def _community_blueprint(url_prefix):

@@ -5,10 +5,11 @@ and the app's URL map, so it always matches what is served."""
 import re
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, has_request_context, jsonify, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
@@ -89,6 +90,44 @@ def _idempotent(view, args, kwargs):
     row = db.session.get(IdempotentRequest, row_id)
     row.status, row.response = resp.status_code, resp.get_json()
     db.session.commit()
+    return resp
+
+
+def note_token_use(token):
+    """Remember to record ``token``'s use (at most once a minute). The UPDATE joins the request's
+    own commit (``_record_token_use``), so a write request costs no extra transaction and no
+    reloading of what the commit expires; a request that commits nothing records it at its end."""
+    from core.models import utcnow
+
+    now = utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        g._token_use = (token.id, now)
+
+
+def _touch(session, token_use):
+    from core.models import ApiToken
+
+    session.execute(update(ApiToken).where(ApiToken.id == token_use[0]).values(last_used_at=token_use[1])
+                    .execution_options(synchronize_session=False))
+
+
+@event.listens_for(db.session, "before_commit")
+def _record_token_use(session):
+    if has_request_context():
+        token_use = g.pop("_token_use", None)
+        if token_use is not None:
+            _touch(session, token_use)
+
+
+def _record_token_use_at_end(resp):
+    token_use = g.pop("_token_use", None)
+    if token_use is not None:  # nothing committed during the request (a read, or a refused write)
+        try:
+            db.session.rollback()
+            _touch(db.session, token_use)
+            db.session.commit()
+        except SQLAlchemyError:  # noting the use must never turn an answer into an error
+            db.session.rollback()
     return resp
 
 
@@ -173,6 +212,8 @@ def openapi_document(app):
 
 
 def init_api(app):
+    app.after_request(_record_token_use_at_end)
+
     @app.route("/api/v1/openapi.json")
     def openapi():
         return jsonify(openapi_document(app))

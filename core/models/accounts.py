@@ -46,6 +46,7 @@ class ApiToken(db.Model):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
     __tablename__ = "api_token"
+    __page_cache_neutral__ = True  # noting a token's use changes no page (core/pagecache.py)
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
     name = db.Column(db.String(80), nullable=False)

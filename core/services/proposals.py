@@ -3,6 +3,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
@@ -10,7 +11,7 @@ from core.extensions import db
 from core.models import (CATEGORIES, SCOPES, Building, Grid, Proposal, ProposalComment,
                          ProposalSecond, ProposalTransition, utcnow)
 from core.permissions import can, membership_of
-from core.services import audit
+from core.services import audit, commit_keeping_loaded
 from core.services.notifications import N_, notify
 
 # Which stages follow which (议事 → 协调 → 表决 → 实施); withdrawn from any state before a decision.
@@ -190,14 +191,17 @@ def _state_label(state):
 def _move(proposal, new_state, actor, reason):
     """Change state with a conditional UPDATE so two staff clicking at once move it only once."""
     old_state = proposal.state
+    now = utcnow()
     result = db.session.execute(
         update(Proposal).where(Proposal.id == proposal.id, Proposal.state == old_state)
-        .values(state=new_state, updated_at=utcnow()).execution_options(synchronize_session=False)
+        .values(state=new_state, updated_at=now).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict("stale_state", _("Someone else has just moved this proposal; reload the page."))
-    proposal.state = new_state
+    # What the UPDATE wrote, without a second write of the row at the next flush.
+    set_committed_value(proposal, "state", new_state)
+    set_committed_value(proposal, "updated_at", now)
     actor_id = actor.id if actor is not None else None
     db.session.add(ProposalTransition(proposal_id=proposal.id, from_state=old_state, to_state=new_state,
                                       actor_id=actor_id, reason=reason))
@@ -246,10 +250,12 @@ def second(proposal, actor, *, on_behalf_of=None, reason=None):
     except IntegrityError:
         db.session.rollback()
         raise Conflict("already_seconded", _("You have already seconded this proposal."))
-    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
-                       .values(seconds_count=Proposal.seconds_count + 1)
-                       .execution_options(synchronize_session=False))
-    db.session.refresh(proposal, ["seconds_count", "state"])
+    count, state = db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
+                                      .values(seconds_count=Proposal.seconds_count + 1)
+                                      .returning(Proposal.seconds_count, Proposal.state)
+                                      .execution_options(synchronize_session=False)).one()
+    set_committed_value(proposal, "seconds_count", count)
+    set_committed_value(proposal, "state", state)
     audit.record("proposal.seconded", community=community, obj=proposal, actor=actor,
                  on_behalf_of=on_behalf_of, reason=reason if on_behalf_of else None)
     emit(community, Event("proposal.seconded", community.id, actor.id, (resident.id,),
@@ -261,7 +267,7 @@ def second(proposal, actor, *, on_behalf_of=None, reason=None):
     if proposal.state == "open" and proposal.seconds_count >= community.seconds_threshold:
         _move(proposal, "coordinating", None,
               _("%(count)d residents seconded it.", count=proposal.seconds_count))
-    db.session.commit()
+    commit_keeping_loaded()  # the proposal is up to date: its answer needs no second read
     return proposal
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm.util import identity_key
 
 from core.extensions import db
@@ -121,12 +121,12 @@ def _transfer(community_id, kind, source, destination, amount, *, ref=None, rule
                               created_at=utcnow())
     db.session.add(transfer)
     db.session.flush()
-    db.session.add_all([
-        PointsEntry(transfer_id=transfer.id, account_id=source.id, amount=-amount, created_at=transfer.created_at),
-        PointsEntry(transfer_id=transfer.id, account_id=destination.id, amount=amount,
-                    created_at=transfer.created_at),
+    # Both entries in one executemany: nothing reads their ids back (no RETURNING, no second INSERT).
+    db.session.execute(insert(PointsEntry), [
+        {"transfer_id": transfer.id, "account_id": source.id, "amount": -amount, "created_at": transfer.created_at},
+        {"transfer_id": transfer.id, "account_id": destination.id, "amount": amount,
+         "created_at": transfer.created_at},
     ])
-    db.session.flush()
     return transfer
 
 
@@ -202,10 +202,15 @@ def credit(community_id, user_id, amount, *, kind="earn", source_kind="ISSUED", 
 
 def debit(community_id, user_id, amount, *, kind="redeem", destination_kind="STORE", first_lot_id=None, **kw):
     """Take ``amount`` points from a resident (oldest lots first); InsufficientPoints if short."""
-    account = find_account(community_id, user_id)
+    # The resident's account and the destination in one query.
+    key = f"user:{user_id}"
+    found = {a.key: a for a in db.session.execute(
+        select(PointsAccount).where(PointsAccount.community_id == community_id,
+                                    PointsAccount.key.in_((key, destination_kind)))).scalars()}
+    account = found.get(key)
     if account is None:
         raise InsufficientPoints()
-    destination = system_account(community_id, destination_kind)
+    destination = found.get(destination_kind) or system_account(community_id, destination_kind)
     transfer = _transfer(community_id, kind, account, destination, amount, **kw)
     _consume(account.id, amount, transfer.id, first_lot_id=first_lot_id)
     return transfer

@@ -22,7 +22,7 @@ from core.events import Event, emit
 from core.extensions import db
 from core.models import Community, Membership, User, utcnow
 from core.permissions import can, membership_of
-from core.services import audit
+from core.services import audit, commit_keeping_loaded
 from core.services import settings as core_settings
 from core.services.notifications import N_, notify
 from plugins.points import ledger
@@ -773,6 +773,7 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
     if not is_available(item, now):
         _fail(Conflict("not_available", _("This item is not available at this time.")))
     total = item.price * quantity
+    code = _new_code()  # drawn before the first write: the write transaction stays short
     if item.per_resident_limit is not None:
         if quantity > item.per_resident_limit or not ledger.bump(
                 community.id, f"limit:{item.id}:{resident.id}", quantity, item.per_resident_limit):
@@ -792,7 +793,7 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
     except ledger.InsufficientPoints:
         _fail(Conflict("insufficient_points", _("You do not have enough points for this.")))
     order = PointsOrder(community_id=community.id, item_id=item.id, user_id=resident.id, quantity=quantity,
-                        price_each=item.price, total=total, status="reserved", pickup_code=_new_code(),
+                        price_each=item.price, total=total, status="reserved", pickup_code=code,
                         transfer_id=transfer.id, placed_by_id=actor.id if assisted else None,
                         assist_reason=(reason or "").strip()[:200] or None if assisted else None, created_at=now)
     db.session.add(order)
@@ -802,7 +803,7 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
                  after={"item_id": item.id, "quantity": quantity, "total": total})
     emit(community, Event("points.redeemed", community.id, actor.id, (resident.id,), f"points:order:{order.id}",
                           {"order_id": order.id, "item_id": item.id, "amount": total}))
-    db.session.commit()
+    commit_keeping_loaded()  # the order is as written: its answer needs no second read
     return order
 
 
