@@ -957,7 +957,8 @@ def revoke_proxy(ballot, actor, proxy, reason, *, commit=True):
         raise Forbidden("forbidden", _("You may not record proxies."))
     if proxy.ballot_id != ballot.id:
         raise NotFound("not_found", _("No such proxy."))
-    if not (reason or "").strip():
+    reason = str(reason) if isinstance(reason, (str, int, float)) else ""
+    if not reason.strip():
         raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
     locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
                                 .values(entries_count=Ballot.entries_count)
