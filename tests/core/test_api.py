@@ -163,3 +163,47 @@ def test_openapi_lists_every_api_route(app, client):
     assert served == documented
     op = spec["paths"]["/api/v1/c/{community}/proposals"]["post"]
     assert "title" in op["requestBody"]["content"]["application/json"]["schema"]["required"]
+
+
+def test_the_second_that_reaches_the_threshold_answers_with_the_new_state(world, api):
+    # The answer is built from what the transaction wrote (no re-read after the commit): it must
+    # still show the count and the state the proposal moved to.
+    p = api(world.mediator).post("/api/v1/c/test/proposals", json=GOOD).get_json()
+    answers = [api(u).post(f"/api/v1/c/test/proposals/{p['id']}/second").get_json()
+               for u in (world.resident, world.resident2, world.grid_worker)]
+    assert [a["seconds"] for a in answers] == [1, 2, 3]
+    assert [a["state"] for a in answers] == ["open", "open", "coordinating"]
+    assert answers[2]["updated_at"] > p["updated_at"]
+    assert api(None).get(f"/api/v1/c/test/proposals/{p['id']}").get_json()["state"] == "coordinating"
+
+
+def test_token_use_is_recorded_for_reads_writes_and_refused_writes(world, api):
+    from datetime import timedelta
+
+    from core.models import utcnow
+
+    client = api(world.resident)
+    token = ApiToken.query.filter_by(user_id=world.resident.id).one()
+    assert token.last_used_at is None
+
+    def used_at():
+        db.session.expire_all()
+        return db.session.get(ApiToken, token.id).last_used_at
+
+    def age(minutes):
+        db.session.get(ApiToken, token.id).last_used_at = utcnow() - timedelta(minutes=minutes)
+        db.session.commit()
+        return used_at()
+
+    assert client.get("/api/v1/c/test/proposals").status_code == 200  # a read commits nothing itself
+    assert used_at() is not None
+    before = age(5)
+    assert client.post("/api/v1/c/test/proposals", json={}).status_code == 400  # refused, rolled back
+    assert used_at() > before
+    before = age(5)
+    assert client.post("/api/v1/c/test/proposals", json=GOOD).status_code == 201  # with the write's commit
+    assert used_at() > before
+    assert Proposal.query.filter_by(title=GOOD["title"]).count() == 1
+    recent = age(0)  # used within the minute: not written again
+    assert client.get("/api/v1/c/test/proposals").status_code == 200
+    assert used_at() == recent

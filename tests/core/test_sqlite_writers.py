@@ -1,0 +1,61 @@
+"""SQLite: the writers of one process take turns on a lock (core/sqlite_writers.py); it is given
+back however a transaction ends, so a failed or abandoned write never blocks the next one."""
+import threading
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
+
+from core import sqlite_writers
+
+
+@pytest.fixture
+def engine(tmp_path):
+    eng = create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    with eng.begin() as conn:
+        conn.execute(text("PRAGMA journal_mode=WAL"))
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, worker INTEGER NOT NULL)"))
+    yield eng
+    eng.dispose()
+
+
+def test_concurrent_writers_all_commit(engine):
+    errors = []
+
+    def work(worker):
+        try:
+            for i in range(25):
+                with engine.begin() as conn:
+                    conn.execute(text("INSERT INTO t (worker) VALUES (:w)"), {"w": worker})
+                    conn.execute(text("SELECT count(*) FROM t")).scalar()
+                    conn.execute(text("UPDATE t SET worker = worker WHERE worker = :w"), {"w": worker})
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 200
+    assert not sqlite_writers._lock.locked()
+
+
+def test_the_lock_is_given_back_after_a_failed_write_and_an_abandoned_one(engine):
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t (id, worker) VALUES (1, 0)"))
+    with pytest.raises(IntegrityError):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t (id, worker) VALUES (1, 1)"))  # rolled back
+    assert not sqlite_writers._lock.locked()
+    conn = engine.connect()
+    conn.execute(text("INSERT INTO t (worker) VALUES (2)"))
+    assert sqlite_writers._lock.locked()  # a write transaction is open
+    conn.close()  # never committed: the pool rolls it back
+    assert not sqlite_writers._lock.locked()
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t (worker) VALUES (3)"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT worker FROM t ORDER BY id")).scalars().all() == [0, 3]
