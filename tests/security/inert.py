@@ -5,8 +5,11 @@ from html.parser import HTMLParser
 
 URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset",
              "lowsrc", "dynsrc"}
-FORBIDDEN_TAGS = {"iframe", "frame", "frameset", "object", "embed", "applet", "base", "svg", "math", "template",
-                  "portal"}
+# An inline <svg> chart of the app's own is fine (no handler, no script: checked like any element);
+# what could run or load something inside one is not.
+FORBIDDEN_TAGS = {"iframe", "frame", "frameset", "object", "embed", "applet", "base", "math", "template",
+                  "portal", "foreignobject", "animate", "set", "animatemotion", "animatetransform", "use",
+                  "handler", "listener"}
 _STRIP = re.compile(r"[\x00-\x20]+")
 
 
