@@ -24,7 +24,7 @@ INSTALLED = sorted(ep.name for ep in metadata.entry_points(group="linli.plugins"
 for _ep in metadata.entry_points(group="linli.plugins"):
     if _ep.name in INSTALLED:
         _ep.load()
-pytest_plugins = ["tests.helpers"]
+pytest_plugins = ["tests.helpers", "tests.security.figures"]
 
 
 def pytest_configure(config):
