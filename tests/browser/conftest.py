@@ -84,13 +84,28 @@ def build_demo_database(path, plugins, seed=None):
         community, _accounts = load_demo("demo")
         community.seconds_threshold = THRESHOLD
         db.session.commit()
-        if seed is not None:
-            with app.test_request_context("/"):
-                seed(community)
-                db.session.commit()
         db.session.remove()
         db.engine.dispose()
+    if seed is not None:
+        seed_database(url, plugins, seed)
     return url
+
+
+def seed_database(url, plugins, seed):
+    """Run ``seed(community)`` on the demo community of the database at ``url``."""
+    from core import create_app
+    from core.extensions import db
+    from core.models import Community
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "browser",
+                      "PASSWORD_HASH_METHOD": FAST_HASH},
+                     plugins=list(plugins))
+    with app.app_context():
+        with app.test_request_context("/"):
+            seed(db.session.query(Community).filter_by(slug="demo").one())
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
 
 
 @contextlib.contextmanager
@@ -129,14 +144,26 @@ class Site:
         return path if path.startswith("http") else self.base + path
 
 
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """The demo community, built once per test process; each module's server gets a copy."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    build_demo_database(path, INSTALLED)
+    return path
+
+
 @pytest.fixture(scope="module")
-def site(request, tmp_path_factory):
-    """The module's live server on a fresh demo database (plus the module's ``seed(community)``)."""
+def site(request, tmp_path_factory, demo_database):
+    """The module's live server on a fresh copy of the demo database (plus the module's
+    ``seed(community)``)."""
     needs = getattr(request.module, "NEEDS_PLUGIN", None)
     if needs and needs not in INSTALLED:
         pytest.skip(f"the {needs} module is not installed here (LINLI_PLUGINS)")
     tmp = tmp_path_factory.mktemp("browser")
-    url = build_demo_database(tmp / "linli.sqlite", INSTALLED, getattr(request.module, "seed", None))
+    shutil.copyfile(demo_database, tmp / "linli.sqlite")
+    url = f"sqlite:///{tmp / 'linli.sqlite'}"
+    if getattr(request.module, "seed", None) is not None:
+        seed_database(url, INSTALLED, request.module.seed)
     with serve(url, tmp, INSTALLED) as base:
         s = Site(base, INSTALLED, tmp)
         s.db_path = tmp / "linli.sqlite"
@@ -167,9 +194,11 @@ AXE_RUN = """async () => {
 }"""
 
 # Elements that stick out of the viewport or clip their own text. Scroll containers (a wide table
-# that scrolls sideways) are allowed; visually hidden helpers are skipped.
-OVERFLOW_JS = """() => {
-  const W = window.innerWidth, out = [];
+# that scrolls sideways) are allowed; visually hidden helpers are skipped. W is the device's width:
+# on an emulated phone window.innerWidth grows with content that is too wide (the layout viewport
+# widens to fit it), so it cannot tell.
+OVERFLOW_JS = """(W) => {
+  const out = [];
   const hidden = el => { const r = el.getBoundingClientRect(); return r.width <= 1 || r.height <= 1; };
   const inScroller = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
       const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
@@ -184,6 +213,22 @@ OVERFLOW_JS = """() => {
       out.push('text cut off: ' + el.tagName + '.' + el.className + ' "' + el.textContent.trim().slice(0, 40) + '"');
   }
   return {scrollWidth: document.scrollingElement.scrollWidth, innerWidth: W, problems: out.slice(0, 10)};
+}"""
+
+# How wide the page is, and what makes it wider than the device (not counting scroll containers).
+WIDTH_JS = """(W) => {
+  const out = [];
+  const inScroller = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
+  if (document.scrollingElement.scrollWidth > W)
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      const stretched = [...el.children].some(c => c.getBoundingClientRect().right > W + 1);
+      if (r.right > W + 1 && r.width > 1 && !stretched && !inScroller(el) && !el.closest('.visually-hidden, .skip'))
+        out.push(el.tagName + '.' + el.className + ' ' + Math.round(r.left) + '..' + Math.round(r.right) + ' "'
+                 + (el.textContent || '').trim().slice(0, 40) + '"');
+    }
+  return {scrollWidth: document.scrollingElement.scrollWidth, culprits: out.slice(0, 5)};
 }"""
 
 
@@ -268,6 +313,8 @@ class Person:
             self.axe()
         if self.large_text_checks:
             self.assert_fits()
+        elif self.viewport == "phone" and not self.path.split("?")[0].endswith("/print"):
+            self.assert_no_sideways_scroll()  # print pages are laid out for A4 paper, not for a phone
 
     def axe(self):
         large = "large-text" in (self.page.locator("body").get_attribute("class") or "")
@@ -293,8 +340,16 @@ class Person:
         self._auditor.goto(self.page.url)
         return self._auditor
 
+    def assert_no_sideways_scroll(self):
+        """Nothing makes a phone page wider than the phone: a page that is, is laid out wider than
+        the screen, so the fixed bottom bar and what a finger taps no longer line up."""
+        width = VIEWPORTS[self.viewport]["width"]
+        r = self.page.evaluate(WIDTH_JS, width)
+        assert r["scrollWidth"] <= width, \
+            f"{self.path} is wider than the phone: {r['scrollWidth']} > {width}; the widest:\n" + "\n".join(r["culprits"])
+
     def assert_fits(self):
-        r = self.page.evaluate(OVERFLOW_JS)
+        r = self.page.evaluate(OVERFLOW_JS, VIEWPORTS[self.viewport]["width"])
         assert r["scrollWidth"] <= r["innerWidth"], \
             f"{self.path} scrolls sideways: {r['scrollWidth']} > {r['innerWidth']}\n" + "\n".join(r["problems"])
         assert not r["problems"], f"{self.path}:\n" + "\n".join(r["problems"])

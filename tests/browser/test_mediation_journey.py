@@ -54,21 +54,11 @@ def test_report_escalate_session_agreement_followup(people, site, locale, viewpo
     mediator.submit(mediator.page.locator(f'main a[href$="{case}"]').first)
     assert story in mediator.page.locator("main").inner_text()
 
-    def act(action_suffix, values, button=None):
+    def act(action_suffix, values):
         f = mediator.page.locator(f'main form[action*="{action_suffix}"]').first
-        details = f.locator("xpath=ancestor::details[1]")
-        if details.count() and details.get_attribute("open") is None:
-            summary = details.locator("summary").first
-            summary.focus()  # by keyboard: on phones the fixed bottom bar may cover it
-            mediator.page.keyboard.press("Enter")
+        mediator.reveal(f)
         fill_form(f, values)
-        # submitted by keyboard, as a mediator on a phone might: the long case page keeps moving
-        # under a pointer while its sections expand
-        f.locator('button[type="submit"]').first.focus()
-        with mediator.page.expect_navigation() as nav:
-            mediator.page.keyboard.press("Enter")
-        assert nav.value is not None and nav.value.status == 200, mediator.page.url
-        mediator.check()
+        mediator.submit(f.locator('button[type="submit"]').first)  # a pointer click: nothing may cover it
         mediator.expect_no_error_flash()
 
     act("/escalate", {"rs-reason": "网格调解未果"})
@@ -87,11 +77,7 @@ def test_report_escalate_session_agreement_followup(people, site, locale, viewpo
         if not sign.count():
             break
         sign.locator('select[name="sg-who"]').select_option(index=0)
-        sign.locator('button[type="submit"]').focus()
-        with mediator.page.expect_navigation() as nav:
-            mediator.page.keyboard.press("Enter")
-        assert nav.value is not None and nav.value.status == 200, mediator.page.url
-        mediator.check()
+        mediator.submit(sign.locator('button[type="submit"]'))
         mediator.expect_no_error_flash()
     assert mediator.page.locator('main form[action*="/sign"]').count() == 0, "every signature is recorded"
 
