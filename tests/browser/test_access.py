@@ -55,6 +55,9 @@ def test_large_text_fits_the_phone(people, site, locale):
     resident.submit(resident.page.locator("main .proposal-list a.big-link").first)
     modules = resident.page.locator("nav.main-nav a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
     _visit(resident, [m for m in modules if m.rstrip("/") not in ("/c/demo", "/c/demo/proposals")])
+    resident.go("/c/demo/")  # the modules' less frequent pages, under "More"
+    _visit(resident, resident.page.locator("main .chips a").evaluate_all("els => els.map(a => a.getAttribute('href'))"))
+    _large_text_off(resident)  # resident1 votes in other journeys
 
     admin = people(locale=locale, viewport="phone", large_text_checks=True)
     admin.login("admin")

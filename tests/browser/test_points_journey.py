@@ -44,7 +44,10 @@ def test_activity_hours_points_redeem_pickup(people, site, locale, viewport, js)
     volunteer = people(**kw)
     volunteer.login(VOLUNTEERS[n - 1])
     before = balance(volunteer)
-    volunteer.submit(volunteer.page.locator('nav.main-nav a[href$="/c/demo/points/activities"]'))
+    # Volunteering and the store are one tap from "My points" (and under "More" on the home page),
+    # not in the phone's bottom bar.
+    assert volunteer.page.locator('nav.main-nav a[href*="/c/demo/points/"]').count() == 1
+    volunteer.submit(volunteer.page.locator('main a[href$="/c/demo/points/activities"]'))
     volunteer.submit(volunteer.page.locator("main a", has_text=title).first)
     volunteer.submit(volunteer.page.locator('main form[action$="/signup"] button[type="submit"]').first)
     volunteer.expect_no_error_flash()
@@ -61,7 +64,8 @@ def test_activity_hours_points_redeem_pickup(people, site, locale, viewport, js)
     earned = balance(volunteer)
     assert earned > before, f"verified hours should earn points ({before} → {earned})"
 
-    volunteer.submit(volunteer.page.locator('nav.main-nav a[href$="/c/demo/points/store"], main a[href$="/c/demo/points/store"]').first)
+    volunteer.go("/c/demo/")
+    volunteer.submit(volunteer.page.locator('main .chips a[href$="/c/demo/points/store"]'))
     volunteer.submit(volunteer.page.locator("main a", has_text="环保购物袋").first)
     redeem = volunteer.page.locator('main form[action$="/redeem"]')
     volunteer.submit(redeem.locator('button[type="submit"]'))

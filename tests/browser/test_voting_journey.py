@@ -13,6 +13,23 @@ NEEDS_PLUGIN = "voting"
 RUNS = MODULE_RUNS
 _serial = itertools.count(1)
 
+# Controls in a form a finger cannot hit: under 44 px high (a radio button or checkbox counts by
+# the label around it), or hidden under the phone's fixed bottom bar once scrolled into view.
+TAP_TARGETS_JS = """(sel) => {
+  const out = [], bar = document.querySelector('nav.main-nav');
+  for (const el of document.querySelectorAll(sel + ' :is(button, select, textarea, a, input:not([type=hidden]))')) {
+    const target = el.closest('label') || el;
+    const r = target.getBoundingClientRect();
+    if (r.width <= 1 && r.height <= 1) continue;
+    if (r.height < 44) out.push(el.tagName + '[name=' + (el.name || '') + '] ' + Math.round(r.height) + ' px high');
+    el.scrollIntoView({block: 'end'});
+    const q = el.getBoundingClientRect(), b = bar && getComputedStyle(bar).position === 'fixed' && bar.getBoundingClientRect();
+    if (b && q.bottom > b.top + 1) out.push(el.tagName + '[name=' + (el.name || '') + '] is under the bottom bar');
+  }
+  window.scrollTo(0, 0);
+  return out;
+}"""
+
 
 def _title(i):
     return f"加装电动车集中充电桩（第{i}批）"
@@ -111,15 +128,22 @@ def test_vote_change_close_results_accepted(people, site, locale, viewport, js):
     # A grid worker enters the paper ballot of an elderly owner (吴奶奶) who has no phone.
     worker = people(**kw)
     worker.login("wanggeyuan")
-    worker.go(ballot_url + "/paper")
+    worker.go(ballot_url)
+    worker.submit(worker.page.locator(f'main a[href$="{ballot_url}/paper"]'))
     form = worker.page.locator("main form").last
+    if viewport == "phone":
+        small = worker.page.evaluate(TAP_TARGETS_JS, "main form")
+        assert not small, f"{worker.path}: too small to tap on a phone (under 44 px):\n" + "\n".join(small)
     option = form.locator('select[name="voter_id"] option', has_text="吴奶奶").first
     form.locator('select[name="voter_id"]').select_option(option.get_attribute("value"))
-    form.locator('input[name="choice"][value="yes"]').check()
+    form.locator('label.check:has(input[name="choice"][value="yes"])').click()  # the label is the tap target
+    assert form.locator('input[name="choice"][value="yes"]').is_checked()
     form.locator('[name="witness"]').fill("赵楼长")
     worker.submit(form.locator('button[type="submit"]').first)
     worker.expect_no_error_flash()
     assert "吴奶奶" in worker.flash()
+    entered = worker.page.locator("main section.card").last.inner_text()
+    assert "吴奶奶" in entered and "赵楼长" in entered, entered
 
     # Staff close and count; the result has a chart, and the proposal is accepted.
     staff.go(ballot_url)
