@@ -8,7 +8,7 @@ from functools import wraps
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from core.errors import ServiceError
 from core.extensions import db
@@ -24,7 +24,7 @@ from plugins.mediation.models import (ACCESS_ACTIONS, AGREEMENT_FORMS, CATEGORIE
                                       PI_CONSENT_METHODS, SEXES, DOCUMENT_KINDS, FOLLOWUP_ACTIONS,
                                       FOLLOWUP_RESULTS, HISTORY_KINDS, OUTCOMES, PARTY_ROLES, SIGN_METHODS, SOURCES,
                                       STATUSES, TIERS, URGENCIES, MediationAccessLog, MediationAgreement,
-                                      MediationBooking, MediationCase, MediationDocument, MediationFollowup,
+                                      MediationAssignment, MediationBooking, MediationCase, MediationDocument, MediationFollowup,
                                       MediationHistory, MediationHoliday, MediationObligation,
                                       MediationRosterSlot, MediationSession, MediationTask)
 
@@ -93,7 +93,11 @@ def _today():
 def index():
     community, user = g.community, current_user
     staff = access.is_staff(user, community)
-    q = MediationCase.query.options(selectinload(MediationCase.parties), selectinload(MediationCase.assignments)) \
+    # Everything the rows show is loaded here, in a constant number of statements: the parties
+    # (levels), the assignments with their mediators' names, the follow-ups' and tasks' cases.
+    q = MediationCase.query.options(
+        selectinload(MediationCase.parties),
+        selectinload(MediationCase.assignments).joinedload(MediationAssignment.user)) \
         .filter(MediationCase.id.in_(access.visible_case_ids_query(user, community)))
     args = request.args
     status = args.get("status") if args.get("status") in STATUSES else None
@@ -124,15 +128,26 @@ def index():
         if full_ids is not None:
             tq = tq.filter(MediationTask.case_id.in_(full_ids or [0]))
             fq = fq.filter(MediationFollowup.case_id.in_(full_ids or [0]))
+        tq = tq.options(contains_eager(MediationTask.case))
+        fq = fq.options(contains_eager(MediationFollowup.case))
         tasks, followups = tq.all(), fq.order_by(MediationFollowup.due_on).all()
-    if rows:  # a list that shows cases is a read of them
-        access.log(community, None, user, "list")
-        db.session.commit()
     committee = svc.committee_status(community, today) if staff else None  # R15 warning, never a block
-    return render_template("mediation/index.html", rows=rows, levels=levels, staff=staff, today=today,
+    html = render_template("mediation/index.html", rows=rows, levels=levels, staff=staff, today=today,
                            committee=committee,
                            tasks=tasks, followups=followups, status=status, tier=tier, category=category,
-                           number=number, overdue=bool(args.get("overdue")), is_overdue=dates.is_overdue, **LABELS)
+                           number=number, overdue=bool(args.get("overdue")), is_overdue=dates.is_overdue,
+                           **{**LABELS, **_translated("STATUSES", "OUTCOMES", "TIERS", "CATEGORIES", "SOURCES")})
+    if rows:  # a list that shows cases is a read of them: logged after rendering, so that the
+        # commit does not expire the cases the template is about to show (one reload per case)
+        access.log(community, None, user, "list")
+        db.session.commit()
+    return html
+
+
+def _translated(*names):
+    """Label tables translated once for the request: a list of 200 cases would otherwise look up
+    the language and the catalogue again for every lazy label of every row."""
+    return {name: {k: str(v) for k, v in LABELS[name].items()} for name in names}
 
 
 def _fill_case_form(form):
