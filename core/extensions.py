@@ -1,5 +1,4 @@
 """Flask extensions, created unbound and initialised in the app factory."""
-from flask_alembic import Alembic
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,7 +17,36 @@ NAMING = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
-alembic = Alembic(run_mkdir=False)
+
+
+class LazyAlembic:
+    """Flask-Alembic, imported on first use. Alembic takes a good part of a second to import and
+    only ``linli init``, ``linli db ...``, the bench's data builder and the migration tests need
+    it: a worker answering requests never does. The real extension is created and bound to the
+    current app on the first attribute access (``alembic.upgrade()``, ...)."""
+
+    def __init__(self):
+        self._ext = None
+
+    def get(self, app=None):
+        from flask import current_app
+
+        if self._ext is None:
+            from flask_alembic import Alembic
+
+            self._ext = Alembic(run_mkdir=False, command_name="")
+        app = app or current_app._get_current_object()
+        if app.extensions.get("alembic") is not self._ext:
+            self._ext.init_app(app)
+        return self._ext
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.get(), name)
+
+
+alembic = LazyAlembic()
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -2,6 +2,8 @@
 import sqlite3
 from pathlib import Path
 
+import click
+
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,7 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from core import CORE_DIR, sqlite_writers  # noqa: F401  (SQLite writers queue per process)
-from core.extensions import alembic, babel, csrf, db, limiter, login_manager
+from core.extensions import babel, csrf, db, limiter, login_manager
 from core.i18n import LOCALE_NAMES, fmt_area, fmt_datetime, fmt_number, html_lang, select_locale
 
 
@@ -46,7 +48,8 @@ def init_app(app, registry):
     app.config["ALEMBIC"]["version_locations"] = [(n, str(p)) for n, p in registry.resource_dirs("migrations")]
     app.config.setdefault("ALEMBIC_CONTEXT", {})["render_as_batch"] = True
     app.config["ALEMBIC_CONTEXT"]["render_item"] = _render_migration_item
-    alembic.init_app(app)
+    # Flask-Alembic itself is bound on first use (core.extensions.alembic): a request never needs it.
+    app.cli.add_command(_LazyDbGroup("db"))
 
     @app.before_request
     def refuse_nul():
@@ -66,6 +69,9 @@ def init_app(app, registry):
         """Liveness probe and the bench's reference endpoint: no database, no templates."""
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
+    from core import pagecache
+
+    pagecache.init_app(app)  # after the checks above, before anything loads the user or the community
     _load_user(app)
     _register_blueprints(app, registry)
     _template_setup(app, registry)
@@ -75,6 +81,36 @@ def init_app(app, registry):
     from core.cli import register_cli
 
     register_cli(app, registry)
+
+
+class _LazyDbGroup(click.Group):
+    """Flask-Alembic's ``db`` command group, imported only when a ``db`` command runs."""
+
+    def __init__(self, name):
+        super().__init__(name, callback=self._bind)
+
+    @staticmethod
+    def _bind():
+        from core.extensions import alembic
+
+        click.get_current_context().obj = alembic.get()
+
+    @staticmethod
+    def _real():
+        from flask_alembic.cli import cli
+
+        return cli
+
+    def list_commands(self, ctx):
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        from core.cli import DB_HELP
+
+        cmd = self._real().get_command(ctx, name)
+        if cmd is not None and name in DB_HELP:
+            cmd.help, cmd.short_help = DB_HELP[name], None
+        return cmd
 
 
 def _render_migration_item(type_, obj, autogen_context):
@@ -195,7 +231,6 @@ def _register_blueprints(app, registry):
 def _template_setup(app, registry):
     from jinja2 import ChoiceLoader, FileSystemLoader
 
-    from core.markup import render_markdown
     from core.permissions import ROLE_LABELS, can, membership_of
     from core.services.notifications import render as render_notification
     from core.services.notifications import unread_count
@@ -203,6 +238,11 @@ def _template_setup(app, registry):
     # Plugin templates live beside their code under templates/<plugin>/; core templates win.
     loaders = [app.jinja_loader] + [FileSystemLoader(str(p)) for _n, p in registry.resource_dirs("templates")]
     app.jinja_loader = ChoiceLoader(loaders)
+
+    def render_markdown(text):
+        from core.markup import render_markdown as render  # markdown-it is imported on first use
+
+        return render(text)
 
     def nav(area="main"):
         community = g.get("community")

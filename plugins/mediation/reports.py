@@ -8,7 +8,6 @@ from statistics import median
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
 from plugins.mediation import dates
@@ -116,6 +115,8 @@ def register_rows(community, today=None):
 
 def register_xlsx(community):
     """The register as .xlsx bytes, with translated column titles."""
+    from openpyxl import Workbook  # imported when a register is exported, not at start-up
+
     wb = Workbook()
     ws = wb.active
     ws.title = "register"
