@@ -69,6 +69,15 @@ def make_app(url, plugins=None):
                        "WTF_CSRF_ENABLED": False}, plugins=plugins)
 
 
+def upgrade(url):
+    """Apply the migrations the database at ``url`` does not have yet (``--reuse``)."""
+    from core.extensions import alembic
+
+    app = make_app(url)
+    with app.app_context():
+        alembic.upgrade()
+
+
 def reset_database(url):
     """Start from an empty database: delete the SQLite file, or drop and create the PG database."""
     from sqlalchemy.engine import make_url

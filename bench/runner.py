@@ -38,7 +38,8 @@ def get_data(url, scale, workdir, reuse, proposals=None, log=print):
     if reuse and fp.exists():
         fx = json.loads(fp.read_text(encoding="utf-8"))
         if fx.get("scale") == scale and fx.get("url") == url:
-            log(f"reusing {url} (built in {fx['seconds_to_build']} s)")
+            log(f"reusing {url} (built in {fx['seconds_to_build']} s); applying newer migrations")
+            data.upgrade(url)  # a database built by an earlier commit lacks the newer tables
             return fx
     log(f"building {scale} data ({proposals or data.SCALES[scale]['proposals']:,} proposals) at {url} ...")
     fx = data.build(url, scale, proposals=proposals, log=log)

@@ -23,3 +23,4 @@ from core.models.proposal import (  # noqa: F401
     ProposalTransition,
 )
 from core.models.audit import AuditEntry, IdempotentRequest, Notification  # noqa: F401
+from core.models.cache import ContentVersion  # noqa: F401

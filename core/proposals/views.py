@@ -38,10 +38,42 @@ def index():
     scope = args.get("scope") if args.get("scope") in SCOPES else None
     q = (args.get("q") or "").strip()[:100]
     query = svc.search(community, user=current_user, state=state, category=category, scope=scope, q=q or None)
-    query = query.options(joinedload(Proposal.grid), joinedload(Proposal.building))
-    page = query.paginate(per_page=current_app.config["PER_PAGE"], max_per_page=50, error_out=False)
+    page = CappedPage(query.options(joinedload(Proposal.grid), joinedload(Proposal.building)), query,
+                      per_page=current_app.config["PER_PAGE"], max_per_page=50)
     return render_template("proposals/index.html", page=page, state=state, category=category, scope=scope, q=q,
                            STATES=STATES, CATEGORIES=CATEGORIES, SCOPES=SCOPES)
+
+
+class CappedPage:
+    """A page of a list whose total is counted exactly only up to ``COUNT_CAP`` rows.
+
+    An exact count reads every matching row (or index entry): in a community with 100,000
+    proposals that costs more than the page itself and grows with the community. Beyond the cap
+    the list says "more than 1,000 proposals" and the pager offers the next page as long as there
+    is one (fetched as one extra row), which is what a reader paging through needs; the exact
+    numbers are in the statistics and the API. The work per page is then bounded whatever the
+    community's size."""
+
+    COUNT_CAP = 1000
+
+    def __init__(self, query, count_query, per_page, max_per_page):
+        args = request.args
+        try:
+            self.page = max(1, int(args.get("page", 1)))
+            self.per_page = max(1, min(int(args.get("per_page", per_page)), max_per_page))
+        except (TypeError, ValueError):
+            self.page, self.per_page = 1, per_page
+        rows = query.limit(self.per_page + 1).offset((self.page - 1) * self.per_page).all()
+        self.items = rows[:self.per_page]
+        self.has_next = len(rows) > self.per_page
+        capped = count_query.order_by(None).with_entities(Proposal.id).limit(self.COUNT_CAP + 1).subquery()
+        n = db.session.execute(db.select(db.func.count()).select_from(capped)).scalar()
+        self.capped = n > self.COUNT_CAP
+        self.total = self.COUNT_CAP if self.capped else n
+        self.pages = None if self.capped else max(1, -(-n // self.per_page))
+        self.has_prev = self.page > 1
+        self.prev_num = self.page - 1
+        self.next_num = self.page + 1
 
 
 def _fill_choices(form):
@@ -123,12 +155,17 @@ def detail(proposal_id):
     for group in g.hooks.proposal_panels(proposal=proposal, user=current_user):
         panels.extend(group or ())
     panels.sort(key=lambda p: p.order)
-    transition_form = TransitionForm()
-    transition_form.new_state.choices = [(s, STATES[s]) for s in svc.TRANSITIONS[proposal.state]]
+    # The forms are only shown to someone logged in; building one makes a CSRF token, which would
+    # also keep a visitor's page out of the page cache (core/pagecache.py).
+    transition_form = comment_form = second_form = None
+    if current_user.is_authenticated:
+        transition_form = TransitionForm()
+        transition_form.new_state.choices = [(s, STATES[s]) for s in svc.TRANSITIONS[proposal.state]]
+        comment_form, second_form = CommentForm(), SecondForm()
     membership = membership_of(current_user, community)
     return render_template(
         "proposals/detail.html", proposal=proposal, comments=comments, history=history, panels=panels,
-        seconded=seconded, membership=membership, comment_form=CommentForm(), second_form=SecondForm(),
+        seconded=seconded, membership=membership, comment_form=comment_form, second_form=second_form,
         transition_form=transition_form, can_manage=can("core.proposals.manage"),
         can_assist=can("core.proposals.assist"), STATES=STATES)
 
