@@ -49,6 +49,10 @@ def endpoint(bp, rule, methods=("GET",), *, summary, auth=True, body=None, query
             if body is not None and request.method in ("POST", "PUT", "PATCH"):
                 if request.get_json(silent=True) is None or not isinstance(request.get_json(silent=True), dict):
                     return error_response("invalid_json", _("Send a JSON object in the request body."), status=400)
+                wrong = _not_text(request.get_json(silent=True), body)
+                if wrong:
+                    msg = _("Please correct the marked fields.")
+                    return error_response("invalid_field", msg, {name: msg for name in wrong}, status=400)
             if idempotent and request.headers.get("Idempotency-Key"):
                 return _idempotent(view, args, kwargs)
             return view(*args, **kwargs)
@@ -59,6 +63,15 @@ def endpoint(bp, rule, methods=("GET",), *, summary, auth=True, body=None, query
         return wrapped
 
     return deco
+
+
+def _not_text(data, body):
+    """The fields of ``body`` declared as text only ("string", not "string|array") that were sent as
+    something else (a number, true, an object): refused before a service calls a string method on
+    them. null is left to the service."""
+    return sorted(name for name, (typ, _desc, _req) in body.items()
+                  if typ == "string" and data.get(name) is not None
+                  and not isinstance(data[name], str))
 
 
 def _idempotent(view, args, kwargs):
@@ -155,6 +168,11 @@ def require_api(permission):
         raise Forbidden("forbidden", _("You do not have permission to do this."))
 
 
+def _type(typ):
+    """A declared type as JSON schema: "string", or "string|array" for a field that takes either."""
+    return {"type": typ.split("|")} if "|" in typ else {"type": typ}
+
+
 def _path_schema(converter):
     """The JSON schema of a path parameter from its URL converter (int, any(...), string)."""
     from werkzeug.routing import AnyConverter, IntegerConverter
@@ -184,7 +202,7 @@ def openapi_document(app):
                       for a in sorted(rule.arguments)]
             for name, (typ, desc, required) in doc["query"].items():
                 params.append({"name": name, "in": "query", "required": required, "description": desc,
-                               "schema": {"type": typ}})
+                               "schema": _type(typ)})
             if doc["idempotent"]:
                 params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                                "schema": {"type": "string", "maxLength": 100}})
@@ -193,7 +211,7 @@ def openapi_document(app):
             if doc["body"] and method in ("POST", "PUT", "PATCH"):
                 op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
                     "type": "object",
-                    "properties": {n: {"type": t, "description": d} for n, (t, d, _r) in doc["body"].items()},
+                    "properties": {n: {**_type(t), "description": d} for n, (t, d, _r) in doc["body"].items()},
                     "required": [n for n, (_t, _d, r) in doc["body"].items() if r]}}}}
             if doc["auth"]:
                 op["security"] = [{"bearer": []}]

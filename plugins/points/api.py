@@ -232,7 +232,7 @@ def signups(activity_id):
 @endpoint(api_bp, "/activities/<int:activity_id>/hours", ["POST"], tag=TAG,
           summary="Record hours: staff verify a volunteer's hours; a volunteer reports their own",
           body={"user_id": ("integer", "the volunteer (staff); omit to report your own", False),
-                "hours": ("string", "exact decimal hours, e.g. \"1.5\"", False),
+                "hours": ("string|integer", "exact decimal hours, e.g. \"1.5\"", False),
                 "minutes": ("integer", "or whole minutes", False), "content": ("string", "what was done", True),
                 "evaluation": ("string", "evaluation (staff)", False),
                 "service_date": ("string", "YYYY-MM-DD", False)})

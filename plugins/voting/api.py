@@ -192,7 +192,7 @@ def proxy_revoke(ballot_id, proxy_id):
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/proxies/<int:proxy_id>/votes", ["POST"],
           summary="Cast or change the vote of a voter whose proxy I hold; returns the receipt", tag=TAG,
-          idempotent=True, body={"choice": ("string", "as for /votes", True)})
+          idempotent=True, body={"choice": ("string|array", "as for /votes", True)})
 def proxy_vote(ballot_id, proxy_id):
     b = _ballot(ballot_id)
     p = services.proxy_by_id(b, proxy_id)
@@ -225,7 +225,7 @@ def ballot_close(ballot_id):
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/votes", ["POST"], summary="Cast or change my vote; returns the receipt",
           tag=TAG, idempotent=True,
-          body={"choice": ("string", "majority: yes | no | abstain; approval: array of option positions; "
+          body={"choice": ("string|array", "majority: yes | no | abstain; approval: array of option positions; "
                                      "irv/schulze: array of positions, best first", True)})
 def vote(ballot_id):
     b = _ballot(ballot_id)
@@ -242,7 +242,7 @@ def vote(ballot_id):
 @endpoint(api_bp, "/ballots/<int:ballot_id>/paper", ["POST"], summary="Enter a paper ballot for a voter "
           "(grid worker, staff)", tag=TAG, idempotent=True,
           body={"voter_id": ("integer", "voter from the electorate", True),
-                "choice": ("string", "as for /votes; omit when spoiled", False),
+                "choice": ("string|array", "as for /votes; omit when spoiled", False),
                 "spoiled": ("boolean", "the sheet is spoiled", False),
                 "witness": ("string", "who saw it signed", True),
                 "correction": ("boolean", "correct an earlier paper ballot", False),
