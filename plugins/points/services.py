@@ -881,6 +881,8 @@ def cancel_order(order, actor, reason=None):
 def adjust(community, resident, amount, reason, actor):
     """A staff adjustment with a written reason (audited): + from ADJUSTMENTS, − to ADJUSTMENTS."""
     _require("points.accounts.adjust", community, actor)
+    if getattr(resident, "id", None) == actor.id:  # two people for every hand-made change of a balance
+        _fail(Forbidden("own_account", _("You cannot adjust your own points; ask another staff member.")))
     errors = {}
     try:
         amount = _int(amount, "amount", _("Give a whole number of points other than 0."))

@@ -358,6 +358,10 @@ def test_adjustment_needs_reason_and_is_audited(world, pts):
     assert "reason" in e.value.fields
     with pytest.raises(Forbidden):
         svc().adjust(world.community, world.resident, 10, "我想加分", world.resident)
+    with pytest.raises(Forbidden) as e:  # staff cannot adjust their own balance either
+        svc().adjust(world.community, world.staff, 10, "给自己加分", world.staff)
+    assert e.value.code == "own_account"
+    assert pts.balance(world.staff) == 0
     svc().adjust(world.community, world.resident, 10, "纸质登记补记", world.staff)
     with pytest.raises(Conflict):
         svc().adjust(world.community, world.resident, -11, "扣分测试", world.staff)
