@@ -4,6 +4,7 @@ Every page checks access through ``plugins.mediation.access``; a case the user m
 answers 404, exactly like a case that does not exist, and every read of a case is logged."""
 import io
 from functools import wraps
+from types import SimpleNamespace
 
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for)
 from flask_babel import gettext as _
@@ -87,6 +88,17 @@ def _today():
     return dates.today(g.community)
 
 
+CASES_PER_PAGE = 50
+OVERDUE_SCAN = 5000  # open cases looked at for the "open over one month" filter
+
+
+def _page_number(raw):
+    try:
+        return min(max(int(raw or 1), 1), 10000)
+    except (TypeError, ValueError):
+        return 1
+
+
 # ── index, intake ───────────────────────────────────────────────────────────────────────
 @bp.route("/")
 @member_required
@@ -112,10 +124,19 @@ def index():
         q = q.filter(MediationCase.category == category)
     if number:
         q = q.filter(MediationCase.number.contains(number, autoescape=True))
-    rows = q.order_by(MediationCase.status.desc(), MediationCase.opened_at.desc()).limit(200).all()
+    q = q.order_by(MediationCase.status.desc(), MediationCase.opened_at.desc(), MediationCase.id.desc())
     today = _today()
-    if args.get("overdue"):
-        rows = [c for c in rows if dates.is_overdue(c, today)]
+    page = _page_number(args.get("page"))
+    start = (page - 1) * CASES_PER_PAGE
+    if args.get("overdue"):  # "open over one month" counts working days and holidays: decided here
+        found = [c for c in q.filter(MediationCase.status == "open").limit(OVERDUE_SCAN).all()
+                 if dates.is_overdue(c, today)]
+        rows, has_next = found[start:start + CASES_PER_PAGE], len(found) > start + CASES_PER_PAGE
+    else:
+        rows = q.offset(start).limit(CASES_PER_PAGE + 1).all()
+        rows, has_next = rows[:CASES_PER_PAGE], len(rows) > CASES_PER_PAGE
+    pages = SimpleNamespace(page=page, pages=None, has_prev=page > 1, has_next=has_next, prev_num=page - 1,
+                            next_num=page + 1)
     levels = {c.id: access.level(user, c) for c in rows}
     tasks = followups = []
     if staff or any(v == access.FULL for v in levels.values()):
@@ -132,7 +153,7 @@ def index():
         fq = fq.options(contains_eager(MediationFollowup.case))
         tasks, followups = tq.all(), fq.order_by(MediationFollowup.due_on).all()
     committee = svc.committee_status(community, today) if staff else None  # R15 warning, never a block
-    html = render_template("mediation/index.html", rows=rows, levels=levels, staff=staff, today=today,
+    html = render_template("mediation/index.html", rows=rows, pages=pages, levels=levels, staff=staff, today=today,
                            committee=committee,
                            tasks=tasks, followups=followups, status=status, tier=tier, category=category,
                            number=number, overdue=bool(args.get("overdue")), is_overdue=dates.is_overdue,

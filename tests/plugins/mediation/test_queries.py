@@ -49,3 +49,27 @@ def test_case_list_statements_do_not_grow_with_the_cases(world, login):
     many, page = _count(lambda: c.get("/c/test/mediation/"))
     assert page.count('class="big-link"') == 40
     assert many == few
+
+
+def test_case_list_pages_through_every_case(world, login):
+    """A mediator with more cases than a page holds reaches the oldest ones by "Next"; a page
+    number that is not a number shows the first page."""
+    import re
+
+    from plugins.mediation import services as svc
+    from plugins.mediation.models import MediationCase
+
+    c = login(world.mediator)
+    for i in range(53):
+        _open(world, svc, i)
+    numbers = [n for (n,) in db.session.query(MediationCase.number).order_by(MediationCase.opened_at.desc(),
+                                                                             MediationCase.id.desc())]
+    first = c.get("/c/test/mediation/").get_data(as_text=True)
+    assert first.count('class="big-link"') == 50
+    nxt = re.search(r'href="([^"]*page=2[^"]*)" rel="next"', first)
+    assert nxt, "the first page links to the next one"
+    second = c.get(nxt.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert second.count('class="big-link"') == 3 and 'rel="next"' not in second and 'rel="prev"' in second
+    shown = re.findall(r'class="big-link"[^>]*>[^<]*?(\S+)</a>', first + second)
+    assert len(set(shown)) == 53 and numbers[-1] in second  # every case once, the oldest on page 2
+    assert c.get("/c/test/mediation/?page=abc").get_data(as_text=True).count('class="big-link"') == 50
