@@ -75,7 +75,7 @@ def nav_items(community, user):
     return [
         # One entry in the main bar (the phone's bottom bar stays short); the store and volunteering
         # are linked from "My points" and listed under "More" on the community home.
-        NavItem("c.points.index", _l("My points"), order=30),
+        NavItem("c.points.index", _l("My points"), order=35),  # after Meetings (30) in every language
         NavItem("c.points.store", _l("Store"), order=31, area="more"),
         NavItem("c.points.activities", _l("Volunteering"), order=32, area="more"),
         NavItem("c.points.counter", _l("Store counter"), order=40, area="admin", permission="points.orders.manage"),

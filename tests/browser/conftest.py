@@ -363,6 +363,16 @@ class Person:
         self.submit(form.locator('button[type="submit"]'))
         assert self.page.locator('form[action="/auth/logout"]').count() == 1, f"{login} is not logged in"
 
+    def menu(self, href_suffix):
+        """Open a main menu entry as a person would: from the bar, or, on a phone whose bottom bar
+        has no room for it, from "More" (the bar's last entry, which leads to the home page)."""
+        entry = self.page.locator(f'nav.main-nav a[href$="{href_suffix}"]')
+        if not entry.is_visible():
+            if self.page.locator("#more").count() == 0:
+                self.submit(self.page.locator("nav.main-nav li.bar-more a"))
+            entry = self.page.locator(f'#more a[href$="{href_suffix}"]')
+        self.submit(entry)
+
     def logout(self):
         self.submit(self.page.locator('form[action="/auth/logout"] button'))
 

@@ -23,7 +23,7 @@ def test_invitation_agenda_attendance_resolution_minutes(people, site, locale, v
     staff = people(**kw)
     staff.login("staff")
     staff.go("/c/demo/")
-    staff.submit(staff.page.locator('nav.main-nav a[href$="/c/demo/meetings/"]'))
+    staff.menu("/c/demo/meetings/")
     staff.submit(staff.page.locator('main a[href*="/meetings/bodies/"]').first)
     staff.submit(staff.page.locator('main a[href$="/schedule"]'))
     form = staff.page.locator("main form")

@@ -55,7 +55,7 @@ def open_proposal(person, title):
 
 def open_ballot(person, title):
     person.go("/c/demo/")
-    person.submit(person.page.locator('nav.main-nav a[href$="/c/demo/voting/"]'))
+    person.menu("/c/demo/voting/")
     person.submit(person.page.locator("main a", has_text=title).first)
 
 
