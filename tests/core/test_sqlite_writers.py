@@ -59,3 +59,30 @@ def test_the_lock_is_given_back_after_a_failed_write_and_an_abandoned_one(engine
         conn.execute(text("INSERT INTO t (worker) VALUES (3)"))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT worker FROM t ORDER BY id")).scalars().all() == [0, 3]
+
+
+def _other_process_can_lock(path):
+    """Whether another process could take the writer lock file right now."""
+    import subprocess
+    import sys
+
+    code = ("import fcntl, os, sys\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+            "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n    sys.exit(1)\n")
+    return subprocess.run([sys.executable, "-c", code, str(path)], timeout=30).returncode == 0
+
+
+def test_worker_processes_take_turns_on_a_lock_file(engine, tmp_path):
+    """gunicorn's workers are processes: while one holds a write transaction, another cannot take
+    the writer lock (it waits for it instead of sleeping in SQLite's busy handler)."""
+    lock_file = tmp_path / "w.sqlite-writer.lock"
+    conn = engine.connect()
+    conn.execute(text("INSERT INTO t (worker) VALUES (1)"))
+    assert lock_file.exists()
+    assert not _other_process_can_lock(lock_file)  # held for the whole transaction
+    conn.commit()
+    assert _other_process_can_lock(lock_file)  # given back at commit
+    conn.execute(text("INSERT INTO t (worker) VALUES (2)"))
+    conn.rollback()
+    assert _other_process_can_lock(lock_file)  # and at rollback
+    conn.close()
