@@ -104,7 +104,9 @@ class MediationCase(db.Model):
     """A dispute case (调解案件) with its intake registration."""
 
     __tablename__ = "mediation_case"
-    __table_args__ = (UniqueConstraint("community_id", "number"),)
+    # The case list pages through a community's cases in this order straight from the index.
+    __table_args__ = (UniqueConstraint("community_id", "number"),
+                      db.Index("ix_mediation_case_list", "community_id", "status", "opened_at", "id"))
     id = db.Column(db.Integer, primary_key=True)
     community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="CASCADE"), nullable=False, index=True)
     number = db.Column(db.String(40), nullable=False)  # 卷号, e.g. 2026-0003

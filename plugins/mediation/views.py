@@ -109,8 +109,11 @@ def index():
     # (levels), the assignments with their mediators' names, the follow-ups' and tasks' cases.
     q = MediationCase.query.options(
         selectinload(MediationCase.parties),
-        selectinload(MediationCase.assignments).joinedload(MediationAssignment.user)) \
-        .filter(MediationCase.id.in_(access.visible_case_ids_query(user, community)))
+        selectinload(MediationCase.assignments).joinedload(MediationAssignment.user))
+    if staff:  # sees every case of the community: read in list order from ix_mediation_case_list
+        q = q.filter(MediationCase.community_id == community.id)
+    else:
+        q = q.filter(MediationCase.id.in_(access.visible_case_ids_query(user, community)))
     args = request.args
     status = args.get("status") if args.get("status") in STATUSES else None
     tier = args.get("tier") if args.get("tier") in TIERS else None
