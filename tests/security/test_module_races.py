@@ -26,12 +26,13 @@ def _codes(results):
     return sorted(r[0] if isinstance(r, tuple) else repr(r) for r in results)
 
 
-def _shoppers(world, n, points):
+def _residents(world, prefix, n, points):
+    """``n`` verified residents holding ``points`` each, and an API token for each."""
     from plugins.points import services as svc
 
     ids, toks = [], []
     for i in range(n):
-        user = accounts.create_user(f"shopper{i:03d}", PASSWORD, f"居民{i:03d}")
+        user = accounts.create_user(f"{prefix}{i:03d}", PASSWORD, f"居民{prefix}{i:03d}")
         m = Membership(user_id=user.id, community_id=world.community.id)
         m.set_roles(["resident"])
         db.session.add(m)
@@ -75,19 +76,9 @@ def test_rounds_of_module_races(app, world, body, tmp_path, db_url):  # noqa: F8
     from plugins.points.models import PointsAccount, PointsAward, PointsItem, PointsOrder
     from plugins.voting.models import Ballot, Entry
     psvc.save_rule(world.community, world.admin, "meeting.attended", 5)
-    shopper_ids, shopper_toks = _shoppers(world, N, 30 * ROUNDS)
-    spender_ids, spender_toks = [], []
-    for r in range(ROUNDS):  # one resident per round with exactly three items' worth of points
-        user = accounts.create_user(f"spender{r:03d}", PASSWORD, f"花钱的{r:03d}")
-        m = Membership(user_id=user.id, community_id=world.community.id)
-        m.set_roles(["resident"])
-        db.session.add(m)
-        db.session.commit()
-        accounts.verify_resident(m, world.households[r % len(world.households)], "resident", world.staff,
-                                 reason="test")
-        psvc.adjust(world.community, user, 30, "test: starting balance", world.admin)
-        spender_ids.append(user.id)
-        spender_toks.append(tokens.create(user, "race")[1])
+    shopper_ids, shopper_toks = _residents(world, "shopper", N, 30 * ROUNDS)
+    # one resident per round with exactly three items' worth of points
+    spender_ids, spender_toks = _residents(world, "spender", ROUNDS, 30)
     rounds = [_round_objects(world, body, r) for r in range(ROUNDS)]
     voter = tokens.create(world.resident, "race")[1]
     staff = [tokens.create(u, "race")[1] for u in (world.staff, world.admin)]
