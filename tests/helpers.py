@@ -51,3 +51,27 @@ def api(app):
         return ApiClient(app.test_client(), raw)
 
     return make
+
+
+def residents_with_points(world, prefix, n, points):
+    """``n`` verified residents of the test community holding ``points`` each (the points module
+    must be installed), with an API token each: (user ids, tokens). For the race and fault tests."""
+    from core.extensions import db
+    from core.models import Membership
+    from core.services import accounts, tokens
+    from plugins.points import services as points_services
+
+    ids, toks = [], []
+    for i in range(n):
+        user = accounts.create_user(f"{prefix}{i:03d}", PASSWORD, f"居民{prefix}{i:03d}")
+        m = Membership(user_id=user.id, community_id=world.community.id)
+        m.set_roles(["resident"])
+        db.session.add(m)
+        db.session.commit()
+        accounts.verify_resident(m, world.households[i % len(world.households)], "resident", world.staff,
+                                 reason="test")
+        if points:
+            points_services.adjust(world.community, user, points, "test: starting balance", world.admin)
+        ids.append(user.id)
+        toks.append(tokens.create(user, "race")[1])
+    return ids, toks

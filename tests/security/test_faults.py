@@ -16,6 +16,7 @@ from core.extensions import db
 from core.models import Proposal, ProposalComment, ProposalSecond, ProposalTransition
 from core.services import proposals, tokens
 from tests.conftest import PG_URL
+from tests.helpers import residents_with_points
 from tests.live import live_server, request, storm
 from tests.security.figures import add
 
@@ -344,27 +345,6 @@ def test_a_missing_database_gives_503_and_the_app_recovers_when_it_is_back(app, 
 
 
 # ── SIGKILL in the middle of a storm of votes and redemptions ───────────────────────────
-def _module_residents(world, n, balance):
-    """``n`` verified residents of the test community with ``balance`` points each: (user ids, API tokens)."""
-    from core.models import Membership
-    from core.services import accounts
-    from plugins.points import services as points
-
-    ids, toks = [], []
-    for i in range(n):
-        user = accounts.create_user(f"storm{i:02d}", "correct-horse-9", f"风暴居民{i:02d}")
-        m = Membership(user_id=user.id, community_id=world.community.id)
-        m.set_roles(["resident"])
-        db.session.add(m)
-        db.session.commit()
-        accounts.verify_resident(m, world.households[i % len(world.households)], "resident", world.staff,
-                                 reason="test")
-        points.adjust(world.community, user, balance, "test: starting balance", world.admin)
-        ids.append(user.id)
-        toks.append(tokens.create(user, "fault")[1])
-    return ids, toks
-
-
 @pytest.mark.plugins("voting", "points")
 def test_sigkill_mid_storm_of_votes_and_redemptions_loses_nothing_acknowledged(app, world, tmp_path, db_url):
     """API votes and store redemptions with bearer tokens while gunicorn is SIGKILLed: after a restart
@@ -379,7 +359,7 @@ def test_sigkill_mid_storm_of_votes_and_redemptions_loses_nothing_acknowledged(a
     from plugins.voting.models import Ballot, Entry, Voter
 
     PRICE, START_POINTS, STOCK = 10, 60, 500
-    ids, toks = _module_residents(world, 12, START_POINTS)
+    ids, toks = residents_with_points(world, "storm", 12, START_POINTS)
     item_id = points.save_item(world.community, world.staff, {"name": "风暴大米", "price": PRICE, "stock": STOCK}).id
     p = proposals.create(world.community, world.resident, {
         "title": "风暴中的表决：加装楼道灯", "body": "一单元楼道晚上太黑，建议加装声控灯。", "category": "facilities"})

@@ -10,8 +10,9 @@ import os
 import pytest
 
 from core.extensions import db
-from core.models import AuditEntry, Membership, ProposalTransition
-from core.services import accounts, proposals, tokens
+from core.models import AuditEntry, ProposalTransition
+from core.services import proposals, tokens
+from tests.helpers import residents_with_points
 from tests.live import live_server, request, storm
 from tests.plugins.meetings.conftest import body  # noqa: F401  (the joint-meeting body fixture)
 from tests.security.figures import add
@@ -19,30 +20,10 @@ from tests.security.figures import add
 pytestmark = pytest.mark.plugins("voting", "meetings", "points")
 ROUNDS = int(os.environ.get("LINLI_RACE_ROUNDS", "20"))
 N = 50
-PASSWORD = "correct-horse-9"
 
 
 def _codes(results):
     return sorted(r[0] if isinstance(r, tuple) else repr(r) for r in results)
-
-
-def _residents(world, prefix, n, points):
-    """``n`` verified residents holding ``points`` each, and an API token for each."""
-    from plugins.points import services as svc
-
-    ids, toks = [], []
-    for i in range(n):
-        user = accounts.create_user(f"{prefix}{i:03d}", PASSWORD, f"居民{prefix}{i:03d}")
-        m = Membership(user_id=user.id, community_id=world.community.id)
-        m.set_roles(["resident"])
-        db.session.add(m)
-        db.session.commit()
-        accounts.verify_resident(m, world.households[i % len(world.households)], "resident", world.staff,
-                                 reason="test")
-        svc.adjust(world.community, user, points, "test: starting balance", world.admin)
-        ids.append(user.id)
-        toks.append(tokens.create(user, "race")[1])
-    return ids, toks
 
 
 def _round_objects(world, body, r):
@@ -76,9 +57,9 @@ def test_rounds_of_module_races(app, world, body, tmp_path, db_url):  # noqa: F8
     from plugins.points.models import PointsAccount, PointsAward, PointsItem, PointsOrder
     from plugins.voting.models import Ballot, Entry
     psvc.save_rule(world.community, world.admin, "meeting.attended", 5)
-    shopper_ids, shopper_toks = _residents(world, "shopper", N, 30 * ROUNDS)
+    shopper_ids, shopper_toks = residents_with_points(world, "shopper", N, 30 * ROUNDS)
     # one resident per round with exactly three items' worth of points
-    spender_ids, spender_toks = _residents(world, "spender", ROUNDS, 30)
+    spender_ids, spender_toks = residents_with_points(world, "spender", ROUNDS, 30)
     rounds = [_round_objects(world, body, r) for r in range(ROUNDS)]
     voter = tokens.create(world.resident, "race")[1]
     staff = [tokens.create(u, "race")[1] for u in (world.staff, world.admin)]

@@ -2,32 +2,11 @@
 import pytest
 
 from core.extensions import db
-from core.models import Membership
 from core.services import accounts, tokens
+from tests.helpers import residents_with_points
 from tests.live import live_server, request, storm
 
 pytestmark = pytest.mark.plugins("points")
-PASSWORD = "correct-horse-9"
-
-
-def _residents(world, n, points):
-    """``n`` verified residents with ``points`` each, and an API token for each."""
-    from plugins.points import services as svc
-
-    toks, ids = [], []
-    for i in range(n):
-        user = accounts.create_user(f"racer{i:03d}", PASSWORD, f"居民{i:03d}")
-        m = Membership(user_id=user.id, community_id=world.community.id)
-        m.set_roles(["resident"])
-        db.session.add(m)
-        db.session.commit()
-        accounts.verify_resident(m, world.households[i % len(world.households)], "resident", world.staff,
-                                 reason="test")
-        if points:
-            svc.adjust(world.community, user, points, "test: starting balance", world.admin)
-        toks.append(tokens.create(user, "race")[1])
-        ids.append(user.id)
-    return ids, toks
 
 
 def _state(item_id, user_ids):
@@ -45,7 +24,7 @@ def test_fifty_residents_race_for_the_last_items(app, world, tmp_path, db_url):
     from plugins.points import services as svc
 
     item = svc.save_item(world.community, world.staff, {"name": "大米（5公斤）", "price": 30, "stock": 20})
-    ids, toks = _residents(world, 50, 30)
+    ids, toks = residents_with_points(world, "racer", 50, 30)
     item_id = item.id
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("points",), workers=3) as base:
@@ -68,7 +47,7 @@ def test_one_resident_cannot_double_spend(app, world, tmp_path, db_url):
     from plugins.points import services as svc
 
     item = svc.save_item(world.community, world.staff, {"name": "洗衣液", "price": 10, "stock": 100})
-    ids, toks = _residents(world, 1, 35)
+    ids, toks = residents_with_points(world, "racer", 1, 35)
     item_id = item.id
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("points",), workers=3) as base:
@@ -88,7 +67,7 @@ def test_per_resident_limit_and_pickup_code_under_races(app, world, tmp_path, db
 
     item = svc.save_item(world.community, world.staff, {"name": "鸡蛋", "price": 1, "stock": 100,
                                                         "per_resident_limit": 2})
-    ids, toks = _residents(world, 1, 100)
+    ids, toks = residents_with_points(world, "racer", 1, 100)
     order = svc.redeem(world.community, item, db.session.get(accounts.User, ids[0]))
     code = order.pickup_code
     staff_token = tokens.create(world.staff, "race")[1]
