@@ -3,12 +3,13 @@
 Roles on a community membership: resident, building_head, grid_worker, mediator, staff, admin.
 """
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from flask import abort, current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 ROLES = ("resident", "building_head", "grid_worker", "mediator", "staff", "admin")
 ROLE_LABELS = {
@@ -31,6 +32,13 @@ class Permission:
     default_roles: tuple[str, ...]
 
 
+@lru_cache(maxsize=None)
+def _membership_stmt():
+    from core.models import Membership
+
+    return select(Membership).where(Membership.user_id == bindparam("u"), Membership.community_id == bindparam("c"))
+
+
 def membership_of(user, community):
     """The user's membership in ``community`` or None (cached on ``g`` for the request)."""
     if user is None or not getattr(user, "is_authenticated", False) or community is None:
@@ -38,9 +46,9 @@ def membership_of(user, community):
     cache = g.setdefault("_memberships", {})
     key = (user.id, community.id)
     if key not in cache:
-        from core.models import Membership
+        from core.extensions import db
 
-        cache[key] = Membership.query.filter_by(user_id=user.id, community_id=community.id).first()
+        cache[key] = db.session.execute(_membership_stmt(), {"u": user.id, "c": community.id}).scalar()
     return cache[key]
 
 

@@ -7,6 +7,7 @@ every worker, without a restart.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from dataclasses import dataclass, field
@@ -178,13 +179,9 @@ class PluginRegistry:
         cache = g.setdefault("_enabled_plugins", {}) if _has_g() else {}
         if community.id in cache:
             return cache[community.id]
-        from core.models import CommunityPlugin
+        from core.extensions import db
 
-        rows = dict(
-            CommunityPlugin.query.with_entities(CommunityPlugin.plugin, CommunityPlugin.enabled)
-            .filter_by(community_id=community.id)
-            .all()
-        )
+        rows = dict(db.session.execute(_plugin_switches(), {"c": community.id}).all())
         enabled = frozenset(
             n for n in self.names if rows.get(n, self.manifests[n].default_enabled)
         )
@@ -215,6 +212,17 @@ class PluginRegistry:
     def hooks_of(self, plugin_name) -> list[str]:
         module = self.modules[plugin_name]
         return sorted(c.name for c in (self.pm.get_hookcallers(module) or []))
+
+
+@functools.cache
+def _plugin_switches():
+    """(plugin, enabled) rows of a community, built once (every community request asks)."""
+    from sqlalchemy import bindparam, select
+
+    from core.models import CommunityPlugin
+
+    t = CommunityPlugin.__table__
+    return select(t.c.plugin, t.c.enabled).where(t.c.community_id == bindparam("c"))
 
 
 def _has_g():

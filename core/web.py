@@ -1,13 +1,13 @@
 """Wiring of the web app: extensions, community-scoped blueprints, templates, security headers."""
+import functools
 import sqlite3
-from pathlib import Path
 
 import click
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Engine
 
 from core import CORE_DIR, sqlite_writers  # noqa: F401  (SQLite writers queue per process)
@@ -122,6 +122,22 @@ def _render_migration_item(type_, obj, autogen_context):
     return False
 
 
+@functools.cache
+def _token_and_user():
+    """A live API token and its user by the token's digest (built once: every API request asks)."""
+    from core.models import ApiToken, User
+
+    return (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None)))
+
+
+@functools.cache
+def _community_by_slug():
+    from core.models import Community
+
+    return select(Community).where(Community.slug == bindparam("slug"))
+
+
 def _load_user(app):
     from core.models import ApiToken, User
 
@@ -143,10 +159,7 @@ def _load_user(app):
             return None
         # The token and its user in one query; the use is recorded with the request's own commit
         # (core.api.note_token_use), not in a transaction of its own here.
-        row = db.session.execute(
-            select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == ApiToken.digest(header[7:].strip()), ApiToken.revoked_at.is_(None))
-        ).first()
+        row = db.session.execute(_token_and_user(), {"digest": ApiToken.digest(header[7:].strip())}).first()
         if row is None or not row[1].is_active:
             return None
         from core.api import note_token_use
@@ -163,10 +176,8 @@ def _community_blueprint(url_prefix):
 
     @bp.url_value_preprocessor
     def pull_community(endpoint, values):
-        from core.models import Community
-
         slug = values.pop("community", None) if values else None
-        community = Community.query.filter_by(slug=slug).first() if slug else None
+        community = db.session.execute(_community_by_slug(), {"slug": slug}).scalar() if slug else None
         if community is None:
             abort(404)
         g.community = community

@@ -3,12 +3,12 @@
 Each route is declared with ``endpoint``; the OpenAPI document is built from those declarations
 and the app's URL map, so it always matches what is served."""
 import re
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import Blueprint, current_app, g, has_request_context, jsonify, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
-from sqlalchemy import event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.errors import Forbidden, ServiceError
@@ -117,11 +117,16 @@ def note_token_use(token):
         g._token_use = (token.id, now)
 
 
-def _touch(session, token_use):
+@lru_cache(maxsize=None)
+def _touch_stmt():
     from core.models import ApiToken
 
-    session.execute(update(ApiToken).where(ApiToken.id == token_use[0]).values(last_used_at=token_use[1])
-                    .execution_options(synchronize_session=False))
+    t = ApiToken.__table__
+    return update(t).where(t.c.id == bindparam("token")).values(last_used_at=bindparam("at"))
+
+
+def _touch(session, token_use):
+    session.execute(_touch_stmt(), {"token": token_use[0], "at": token_use[1]})
 
 
 @event.listens_for(db.session, "before_commit")

@@ -13,3 +13,37 @@ def commit_keeping_loaded():
         session.commit()
     finally:
         session.expire_on_commit = True
+
+
+_INSERTS = {}
+
+
+def insert_row(model, **values):
+    """INSERT one row of ``model`` with a statement built once, and return it as an object of the
+    session, loaded, as if it had been added and flushed. For the hottest writes (a vote, a
+    redemption), where the ORM's unit of work costs several times the INSERT itself. Column
+    defaults are applied here so that the object holds every value that was written."""
+    from sqlalchemy import insert
+    from sqlalchemy.orm import make_transient_to_detached
+
+    from core.extensions import db
+
+    table = model.__table__
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table)
+    for col in table.columns:
+        if col.key in values or col.primary_key or col.server_default is not None:
+            continue
+        if col.default is None:
+            values[col.key] = None
+        else:
+            values[col.key] = col.default.arg(None) if col.default.is_callable else col.default.arg
+    # session.execute lets the page cache see the write; a model declared neutral is written
+    # on the connection, as its ORM flush would be ignored (core/pagecache.py).
+    run = db.session.connection().execute if getattr(model, "__page_cache_neutral__", False) else db.session.execute
+    (pk,) = run(stmt, values).inserted_primary_key
+    obj = model(**{table.primary_key.columns.values()[0].key: pk}, **values)
+    make_transient_to_detached(obj)  # loaded and unchanged: the session will not INSERT it again
+    db.session.add(obj)
+    return obj

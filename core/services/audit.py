@@ -4,8 +4,8 @@ from decimal import Decimal
 from flask import has_request_context, request
 from flask_login import current_user
 
-from core.extensions import db
 from core.models import AuditEntry
+from core.services import insert_row
 
 
 def _jsonable(value):
@@ -28,7 +28,8 @@ def record(action, *, community=None, obj=None, before=None, after=None, reason=
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id or str(getattr(obj, "id", "") or "")
-    entry = AuditEntry(
+    return insert_row(
+        AuditEntry,
         community_id=getattr(community, "id", community),
         actor_id=getattr(actor, "id", actor),
         on_behalf_of_id=getattr(on_behalf_of, "id", on_behalf_of),
@@ -41,5 +42,3 @@ def record(action, *, community=None, obj=None, before=None, after=None, reason=
         reason=reason,
         ip=request.remote_addr if has_request_context() else None,
     )
-    db.session.add(entry)
-    return entry

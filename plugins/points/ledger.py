@@ -16,11 +16,12 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.util import identity_key
 
 from core.extensions import db
 from core.models import utcnow
+from core.services import insert_row
 from plugins.points.models import (PointsAccount, PointsCounter, PointsEntry, PointsLot, PointsLotUse,
                                    PointsTransfer)
 
@@ -94,12 +95,25 @@ def _forget_balance(account_id):
         db.session.expire(obj, ["balance"])
 
 
+# The statements of every transfer, built once (a redemption is one of the hottest writes).
+_A, _L = PointsAccount.__table__, PointsLot.__table__
+_MOVE = update(_A).where(_A.c.id == bindparam("acct")).values(balance=_A.c.balance + bindparam("delta"))
+_MOVE_GUARDED = _MOVE.where(_A.c.balance >= bindparam("need"))
+_INSERT_ENTRIES = insert(PointsEntry.__table__)
+_INSERT_LOT_USES = insert(PointsLotUse.__table__)
+_LOTS_LEFT = (select(_L.c.id, _L.c.remaining).where(_L.c.account_id == bindparam("acct"), _L.c.remaining > 0)
+              .order_by(_L.c.earned_at, _L.c.id))
+_TAKE_FROM_LOT = (update(_L).where(_L.c.id == bindparam("lot"), _L.c.remaining >= bindparam("take"))
+                  .values(remaining=_L.c.remaining - bindparam("take")))
+_ACCOUNTS_BY_KEY = select(_A.c.id, _A.c.key, _A.c.user_id).where(
+    _A.c.community_id == bindparam("c"), _A.c.key.in_(bindparam("keys", expanding=True)))
+
+
 def _move_balance(account_id, delta, guard) -> bool:
-    stmt = update(PointsAccount).where(PointsAccount.id == account_id)
     if guard and delta < 0:
-        stmt = stmt.where(PointsAccount.balance >= -delta)
-    result = db.session.execute(stmt.values(balance=PointsAccount.balance + delta)
-                                .execution_options(synchronize_session=False))
+        result = db.session.execute(_MOVE_GUARDED, {"acct": account_id, "delta": delta, "need": -delta})
+    else:
+        result = db.session.execute(_MOVE, {"acct": account_id, "delta": delta})
     _forget_balance(account_id)
     return result.rowcount == 1
 
@@ -115,14 +129,12 @@ def _transfer(community_id, kind, source, destination, amount, *, ref=None, rule
     for account, delta in sides:
         if not _move_balance(account.id, delta, guard=account.user_id is not None):
             raise InsufficientPoints()
-    transfer = PointsTransfer(community_id=community_id, kind=kind, source_id=source.id,
-                              destination_id=destination.id, amount=amount, ref=ref, rule_id=rule_id,
-                              details=details or {}, reason=reason, reverses_id=reverses_id, actor_id=actor_id,
-                              created_at=utcnow())
-    db.session.add(transfer)
-    db.session.flush()
+    transfer = insert_row(PointsTransfer, community_id=community_id, kind=kind, source_id=source.id,
+                          destination_id=destination.id, amount=amount, ref=ref, rule_id=rule_id,
+                          details=details or {}, reason=reason, reverses_id=reverses_id, actor_id=actor_id,
+                          created_at=utcnow())
     # Both entries in one executemany: nothing reads their ids back (no RETURNING, no second INSERT).
-    db.session.execute(insert(PointsEntry), [
+    db.session.execute(_INSERT_ENTRIES, [
         {"transfer_id": transfer.id, "account_id": source.id, "amount": -amount, "created_at": transfer.created_at},
         {"transfer_id": transfer.id, "account_id": destination.id, "amount": amount,
          "created_at": transfer.created_at},
@@ -140,36 +152,31 @@ def add_months(when: datetime, months: int) -> datetime:
 
 def _new_lot(account, transfer, amount, expiry_months):
     now = transfer.created_at
-    lot = PointsLot(account_id=account.id, transfer_id=transfer.id, amount=amount, remaining=amount, earned_at=now,
-                    expires_at=add_months(now, expiry_months) if expiry_months else None)
-    db.session.add(lot)
-    db.session.flush()
-    return lot
+    return insert_row(PointsLot, account_id=account.id, transfer_id=transfer.id, amount=amount, remaining=amount,
+                      earned_at=now, expires_at=add_months(now, expiry_months) if expiry_months else None)
 
 
 def _consume(account_id, amount, transfer_id, first_lot_id=None):
     """Take ``amount`` from the account's lots, oldest first (the caller holds the account's lock)."""
-    lots = db.session.execute(
-        select(PointsLot).where(PointsLot.account_id == account_id, PointsLot.remaining > 0)
-        .order_by(PointsLot.earned_at, PointsLot.id).execution_options(populate_existing=True)).scalars().all()
+    lots = db.session.execute(_LOTS_LEFT, {"acct": account_id}).all()
     if first_lot_id is not None:
         lots.sort(key=lambda lot: 0 if lot.id == first_lot_id else 1)
     left = amount
-    for lot in lots:
+    uses = []
+    for lot_id, remaining in lots:
         if left == 0:
             break
-        take = min(left, lot.remaining)
-        result = db.session.execute(
-            update(PointsLot).where(PointsLot.id == lot.id, PointsLot.remaining >= take)
-            .values(remaining=PointsLot.remaining - take).execution_options(synchronize_session=False))
-        if result.rowcount != 1:
+        take = min(left, remaining)
+        if db.session.execute(_TAKE_FROM_LOT, {"lot": lot_id, "take": take}).rowcount != 1:
             raise RuntimeError("earning lot changed under a held account lock")
-        db.session.expire(lot, ["remaining"])
-        db.session.add(PointsLotUse(lot_id=lot.id, transfer_id=transfer_id, amount=take))
+        loaded = db.session.identity_map.get(identity_key(PointsLot, lot_id))
+        if loaded is not None:
+            db.session.expire(loaded, ["remaining"])
+        uses.append({"lot_id": lot_id, "transfer_id": transfer_id, "amount": take})
         left -= take
     if left:
         raise RuntimeError("lots do not cover the balance")
-    db.session.flush()
+    db.session.execute(_INSERT_LOT_USES, uses)
 
 
 def _give_back(original_transfer_id, new_transfer_id):
@@ -204,9 +211,8 @@ def debit(community_id, user_id, amount, *, kind="redeem", destination_kind="STO
     """Take ``amount`` points from a resident (oldest lots first); InsufficientPoints if short."""
     # The resident's account and the destination in one query.
     key = f"user:{user_id}"
-    found = {a.key: a for a in db.session.execute(
-        select(PointsAccount).where(PointsAccount.community_id == community_id,
-                                    PointsAccount.key.in_((key, destination_kind)))).scalars()}
+    found = {a.key: a for a in db.session.execute(_ACCOUNTS_BY_KEY, {"c": community_id,
+                                                                     "keys": [key, destination_kind]})}
     account = found.get(key)
     if account is None:
         raise InsufficientPoints()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -22,7 +22,7 @@ from core.events import Event, emit
 from core.extensions import db
 from core.models import Community, Membership, User, utcnow
 from core.permissions import can, membership_of
-from core.services import audit, commit_keeping_loaded
+from core.services import audit, commit_keeping_loaded, insert_row
 from core.services import settings as core_settings
 from core.services.notifications import N_, notify
 from plugins.points import ledger
@@ -168,6 +168,11 @@ def save_rule(community, actor, event_name, points, daily_cap=None, monthly_cap=
     return existing
 
 
+# Built once: every event of every module asks it, inside the emitter's transaction.
+_ACTIVE_RULE = select(PointsRule).where(PointsRule.community_id == bindparam("c"),
+                                        PointsRule.event_name == bindparam("e"), PointsRule.active.is_(True))
+
+
 def _ref(*parts):
     ref = ":".join(str(p) for p in parts)
     return ref if len(ref) <= 200 else "h:" + hashlib.sha256(ref.encode()).hexdigest()
@@ -179,7 +184,7 @@ def handle_event(event):
     Runs inside the emitter's transaction: adds rows, never commits, never rolls back."""
     if event.name.startswith(PLUGIN + "."):
         return
-    rule = PointsRule.query.filter_by(community_id=event.community_id, event_name=event.name, active=True).first()
+    rule = db.session.execute(_ACTIVE_RULE, {"c": event.community_id, "e": event.name}).scalars().first()
     if rule is None:
         return
     community = db.session.get(Community, event.community_id)
@@ -735,10 +740,17 @@ def save_picture(item, actor, stream, max_bytes=MAX_PICTURE_BYTES):
 
 
 # ── redemption, pickup, cancellation ─────────────────────────────────────────────────────
+_TAKE_STOCK = (update(PointsItem.__table__)
+               .where(PointsItem.id == bindparam("item"), PointsItem.stock >= bindparam("n"),
+                      PointsItem.withdrawn_at.is_(None))
+               .values(stock=PointsItem.__table__.c.stock - bindparam("n")))
+_CODE_TAKEN = select(PointsOrder.__table__.c.id).where(PointsOrder.__table__.c.pickup_code == bindparam("code"))
+
+
 def _new_code():
     for _attempt in range(10):
         code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
-        if not db.session.execute(select(PointsOrder.id).where(PointsOrder.pickup_code == code)).first():
+        if not db.session.execute(_CODE_TAKEN, {"code": code}).first():
             return code
     raise RuntimeError("could not draw a free pickup code")
 
@@ -779,11 +791,7 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
                 community.id, f"limit:{item.id}:{resident.id}", quantity, item.per_resident_limit):
             _fail(Conflict("limit_reached", _("You have reached the limit of %(n)d for this item.",
                                               n=item.per_resident_limit)))
-    result = db.session.execute(
-        update(PointsItem).where(PointsItem.id == item.id, PointsItem.stock >= quantity,
-                                 PointsItem.withdrawn_at.is_(None))
-        .values(stock=PointsItem.stock - quantity).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if db.session.execute(_TAKE_STOCK, {"item": item.id, "n": quantity}).rowcount != 1:
         _fail(Conflict("out_of_stock", _("Sorry, this item is out of stock.")))
     db.session.expire(item, ["stock"])
     try:
@@ -792,12 +800,10 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
                                 details={"item_id": item.id, "item": item.name, "quantity": quantity})
     except ledger.InsufficientPoints:
         _fail(Conflict("insufficient_points", _("You do not have enough points for this.")))
-    order = PointsOrder(community_id=community.id, item_id=item.id, user_id=resident.id, quantity=quantity,
-                        price_each=item.price, total=total, status="reserved", pickup_code=code,
-                        transfer_id=transfer.id, placed_by_id=actor.id if assisted else None,
-                        assist_reason=(reason or "").strip()[:200] or None if assisted else None, created_at=now)
-    db.session.add(order)
-    db.session.flush()
+    order = insert_row(PointsOrder, community_id=community.id, item_id=item.id, user_id=resident.id,
+                       quantity=quantity, price_each=item.price, total=total, status="reserved", pickup_code=code,
+                       transfer_id=transfer.id, placed_by_id=actor.id if assisted else None,
+                       assist_reason=(reason or "").strip()[:200] or None if assisted else None, created_at=now)
     audit.record("points.redeemed", community=community, obj=order, actor=actor,
                  on_behalf_of=resident if assisted else None, reason=order.assist_reason,
                  after={"item_id": item.id, "quantity": quantity, "total": total})

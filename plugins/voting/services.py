@@ -11,20 +11,41 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
+from core.pagecache import mark_changed
 from core.models import Building, Grid, Household, Membership, Unit, User, utcnow
 from core.permissions import can, membership_of
-from core.services import audit
+from core.services import audit, insert_row
 from core.services import settings as settings_svc
 from core.services.notifications import N_, notify
 from plugins.voting import counting, integrity
 from plugins.voting.models import Ballot, BallotOption, Entry, PaperScan, Proxy, Voter
+
+_B, _V, _E, _P = Ballot.__table__, Voter.__table__, Entry.__table__, Proxy.__table__
+# The statements of a vote (see cast), built once.
+_LOCK_BALLOT = (update(_B).where(_B.c.id == bindparam("b"), _B.c.state == "open")
+                .values(entries_count=_B.c.entries_count + 1).returning(_B.c.entries_count, _B.c.head_hash))
+_VOTER_STATE = select(
+    _V.c.voted_at, _V.c.voted_via,
+    select(_P.c.id).where(_P.c.ballot_id == bindparam("b"), _P.c.voter_id == _V.c.id, _P.c.revoked_at.is_(None))
+    .limit(1).scalar_subquery(),
+    exists().where(_E.c.ballot_id == bindparam("b"), _E.c.receipt == bindparam("receipt")),
+).where(_V.c.id == bindparam("v"))
+_VOTER_OF_USER = select(Voter).where(Voter.ballot_id == bindparam("b"), Voter.user_id == bindparam("u"))
+_RECEIPT_TAKEN = select(_E.c.id).where(_E.c.ballot_id == bindparam("b"), _E.c.receipt == bindparam("receipt"))
+_END_PROXY = (update(_P).where(_P.c.id == bindparam("p"), _P.c.revoked_at.is_(None))
+              .values(revoked_at=bindparam("now"), revoke_reason="voted in person"))
+_SUPERSEDE = (update(_E).where(_E.c.ballot_id == bindparam("b"), _E.c.voter_tag == bindparam("tag"),
+                               _E.c.counted.is_(True)).values(counted=False))
+_MARK_VOTER = update(_V).where(_V.c.id == bindparam("v")).values(voted_at=bindparam("at"), voted_via=bindparam("via"))
+_ADVANCE_HEAD = (update(_B).where(_B.c.id == bindparam("b"))
+                 .values(head_hash=bindparam("head"), voted_count=_B.c.voted_count + bindparam("first")))
 
 MAJORITY_OPTIONS = ("yes", "no", "abstain")
 DEFAULT_RULE_SOURCE = "Civil Code Art. 278; SPC Interpretation on Building Ownership Art. 8–9"
@@ -103,7 +124,7 @@ def voter_for(ballot, user):
     """The user's entry on the ballot's electorate, or None."""
     if user is None or not getattr(user, "is_authenticated", False) or ballot.state == "draft":
         return None
-    return Voter.query.filter_by(ballot_id=ballot.id, user_id=user.id).first()
+    return db.session.execute(_VOTER_OF_USER, {"b": ballot.id, "u": user.id}).scalars().first()
 
 
 def counted_entry(ballot, voter):
@@ -717,22 +738,29 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     choice = None if (spoiled and source not in ("online", "proxy")) else parse_choice(ballot, raw_choice)
     if photo is not None:
         photo = checked_photo(photo)
-    # Take the ballot's row lock: every ballot of this ballot is appended one after another.
-    locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
-                                .values(entries_count=Ballot.entries_count + 1)
-                                .returning(Ballot.entries_count, Ballot.head_hash)
-                                .execution_options(synchronize_session=False)).first()
+    # The vote's own transaction, in prebuilt statements on the session's connection (a vote is
+    # the hottest write; see docs/performance.md). First the ballot's row lock: every ballot of
+    # this ballot is appended one after another.
+    conn = db.session.connection()
+    locked = conn.execute(_LOCK_BALLOT, {"b": ballot.id}).first()
     if locked is None:
         db.session.rollback()
         raise Conflict("ballot_closed", _("This ballot is closed."))
     seq, prev = locked
-    voted_at, voted_via = db.session.execute(
-        select(Voter.voted_at, Voter.voted_via).where(Voter.id == voter.id)).one()
-    if proxy is not None and db.session.execute(
-            select(Proxy.revoked_at).where(Proxy.id == proxy.id)).scalar_one() is not None:
+    tag = chain_tag(ballot, voter)
+    area = counting.area_str(counting.area_to_int(voter.area))
+    at = now.isoformat()
+    proxy_ref = proxy.ref if proxy is not None else None
+    payload = integrity.entry_payload(seq, tag, choice, voter.heads, area, source, at,
+                                      ballot.counting_rule_source, proxy=proxy_ref)
+    digest = integrity.link(prev, payload)
+    receipt = integrity.receipt_of(digest)
+    # One read under the lock: the voter's state, their proxy in force, whether the receipt is taken.
+    voted_at, voted_via, active_proxy, taken = conn.execute(
+        _VOTER_STATE, {"b": ballot.id, "v": voter.id, "receipt": receipt}).one()
+    if proxy is not None and active_proxy != proxy.id:
         db.session.rollback()
         raise Conflict("proxy_revoked", _("This proxy authorisation is no longer in force."))
-    tag = chain_tag(ballot, voter)
     has_paper = voted_via == "paper"
     if source in ("online", "proxy") and has_paper and ballot.paper_rule == "refuse":
         db.session.rollback()
@@ -746,44 +774,30 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     if source == "correction" and not has_paper:
         db.session.rollback()
         raise Conflict("no_paper_ballot", _("There is no paper ballot to correct for this voter."))
-    if proxy is None and source != "correction":
+    if proxy is None and source != "correction" and active_proxy is not None:
         # The voter votes in person: a proxy authorisation still in force ends (its ballots stay
         # in the chain, superseded by this one).
-        db.session.execute(update(Proxy).where(Proxy.ballot_id == ballot.id, Proxy.voter_id == voter.id,
-                                               Proxy.revoked_at.is_(None))
-                           .values(revoked_at=now, revoke_reason="voted in person")
-                           .execution_options(synchronize_session=False))
-    area = counting.area_str(counting.area_to_int(voter.area))
-    at = now.isoformat()
-    proxy_ref = proxy.ref if proxy is not None else None
-    payload = integrity.entry_payload(seq, tag, choice, voter.heads, area, source, at,
-                                      ballot.counting_rule_source, proxy=proxy_ref)
-    digest = integrity.link(prev, payload)
-    receipt = integrity.receipt_of(digest)
+        conn.execute(_END_PROXY, {"p": active_proxy, "now": now})
     length = integrity.RECEIPT_LEN
-    while db.session.execute(select(Entry.id).where(Entry.ballot_id == ballot.id, Entry.receipt == receipt)).first():
+    while taken:  # two chains' hashes share a prefix: lengthen the receipt until it is unique
         length += 2
         receipt = integrity.receipt_of(digest, length)
+        taken = conn.execute(_RECEIPT_TAKEN, {"b": ballot.id, "receipt": receipt}).first() is not None
     if voted_at is not None:  # an earlier ballot of this voter stops counting
-        db.session.execute(update(Entry).where(Entry.ballot_id == ballot.id, Entry.voter_tag == tag,
-                                               Entry.counted.is_(True))
-                           .values(counted=False).execution_options(synchronize_session=False))
-    entry = Entry(ballot_id=ballot.id, seq=seq, voter_tag=tag, voter_id=None if ballot.secret else voter.id,
-                  choice=list(choice) if choice is not None else None, heads=voter.heads, area=area, source=source,
-                  counted=True, rule_source=ballot.counting_rule_source, at=at, prev_hash=prev, hash=digest,
-                  receipt=receipt, entered_by_id=actor.id if source != "online" else None,
-                  witness=(witness or "").strip()[:80] or None, note=(note or "").strip()[:300] or None,
-                  proxy_id=proxy.id if proxy is not None else None, created_at=now)
-    db.session.add(entry)
+        conn.execute(_SUPERSEDE, {"b": ballot.id, "tag": tag})
+    row = dict(ballot_id=ballot.id, seq=seq, voter_tag=tag, voter_id=None if ballot.secret else voter.id,
+               choice=list(choice) if choice is not None else None, heads=voter.heads, area=area, source=source,
+               counted=True, rule_source=ballot.counting_rule_source, at=at, prev_hash=prev, hash=digest,
+               receipt=receipt, entered_by_id=actor.id if source != "online" else None,
+               witness=(witness or "").strip()[:80] or None, note=(note or "").strip()[:300] or None,
+               proxy_id=proxy.id if proxy is not None else None, created_at=now)
+    entry = insert_row(Entry, **row)
     via = {"online": "online", "proxy": "proxy"}.get(source, "paper")
     first = voted_at is None
     if first or via != voted_via:
-        db.session.execute(update(Voter).where(Voter.id == voter.id)
-                           .values(voted_at=voted_at or now, voted_via=via).execution_options(synchronize_session=False))
-    db.session.execute(update(Ballot).where(Ballot.id == ballot.id)
-                       .values(head_hash=digest, voted_count=Ballot.voted_count + (1 if first else 0))
-                       .execution_options(synchronize_session=False))
-    db.session.flush()
+        conn.execute(_MARK_VOTER, {"v": voter.id, "at": voted_at or now, "via": via})
+    conn.execute(_ADVANCE_HEAD, {"b": ballot.id, "head": digest, "first": 1 if first else 0})
+    mark_changed(db.session)
     if photo is not None:
         db.session.add(PaperScan(entry_id=entry.id, content_type=photo[0], data=photo[1],
                                  sha256=hashlib.sha256(photo[1]).hexdigest()))
