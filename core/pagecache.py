@@ -17,10 +17,16 @@ on any server shows on the very next request everywhere; an entry also expires a
 deadline passing, "open over one month") is never older than that. When a page is served, from
 the cache or freshly rendered, the placeholder is replaced by the visitor's own CSRF token.
 
+The same cache answers the API's GET requests made without a token (``/api/v1/c/...``): the API
+ignores cookies, so every caller without a token gets the same JSON; the key is the path with its
+query string, the Accept-Language header (error messages and labels) and the content version, and
+the view's own headers (a download's file name) are kept with the body.
+
 Never cached: logged-in users (their name, notifications, own votes and roles are on every
-page), API requests, a session holding flash messages, anything but a 200 HTML answer, and any
-page whose rendering asked for a real CSRF token itself (a form rendered with ``hidden_tag()``)
-or wrote to the session.
+page), API requests with a token, a session holding flash messages, anything but a 200 HTML (or,
+for the API, JSON) answer, a request that wrote anything (even an access log, which bumps no
+version), and any page whose rendering asked for a real CSRF token itself (a form rendered with
+``hidden_tag()``) or wrote to the session.
 
 Settings: ``PAGE_CACHE`` (default True), ``PAGE_CACHE_SECONDS`` (15), ``PAGE_CACHE_BYTES`` (8 MB of
 pages per worker, least recently used dropped first).
@@ -32,9 +38,11 @@ list writes one).
 import secrets
 import time
 from collections import OrderedDict
+from functools import wraps
 from threading import Lock
 
-from flask import abort, current_app, g, request, session
+from flask import abort, current_app, g, has_request_context, request, session
+from flask_login import current_user
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, text
 
@@ -50,7 +58,16 @@ def _changes_content(objects):
     return any(not getattr(type(o), "__page_cache_neutral__", False) for o in objects)
 
 
+def _note_write():
+    # A request that writes anything, even what changes no page (an access log), is not cached:
+    # serving it from the cache would skip the write.
+    if has_request_context():
+        g._page_cache_wrote = True
+
+
 def _after_flush(session, _ctx):
+    if session.new or session.dirty or session.deleted:
+        _note_write()
     if _changes_content(session.new) or _changes_content(session.dirty) or _changes_content(session.deleted):
         session.info[FLAG] = True
 
@@ -63,13 +80,36 @@ def _before_commit(session):
         session.info.pop(FLAG, None)
 
 
+def mark_changed(session):
+    """Note a write made on the session's connection directly (not through ``session.execute``,
+    whose statements are noticed by themselves): the commit will bump the content version."""
+    session.info[FLAG] = True
+    _note_write()
+
+
 def _on_execute(state):
     if state.is_select or state.statement is BUMP or state.statement is READ:
         return
+    _note_write()
     mapper = state.bind_mapper
     if mapper is not None and getattr(mapper.class_, "__page_cache_neutral__", False):
         return
+    table = getattr(state.statement, "table", None)  # a statement built on the Table, not the model
+    if table is not None and getattr(table, "name", None) in _neutral_tables():
+        return
     state.session.info[FLAG] = True
+
+
+_NEUTRAL = []
+
+
+def _neutral_tables():
+    if not _NEUTRAL:
+        from core.extensions import db
+
+        _NEUTRAL.append(frozenset(m.class_.__tablename__ for m in db.Model.registry.mappers
+                                  if getattr(m.class_, "__page_cache_neutral__", False)))
+    return _NEUTRAL[0]
 
 
 def _forget(session, *_args):
@@ -120,12 +160,12 @@ class PageCache:
             self.items.move_to_end(key)
             return item
 
-    def put(self, key, body, mimetype):
+    def put(self, key, body, mimetype, headers=()):
         with self.lock:
             self.renewing.pop(key, None)
             if key in self.items:
                 self._drop(key)
-            self.items[key] = (time.monotonic(), body, mimetype)
+            self.items[key] = (time.monotonic(), body, mimetype, headers)
             self.size += len(body)
             while self.size > self.max_bytes and self.items:
                 self._drop(next(iter(self.items)))
@@ -136,8 +176,16 @@ class PageCache:
         self.size -= len(item[1])
 
 
+def _is_api():
+    return request.path.startswith("/api/v1/c/")
+
+
 def _eligible(app):
-    if request.method != "GET" or not request.path.startswith("/c/") or "Authorization" in request.headers:
+    if request.method != "GET" or "Authorization" in request.headers:
+        return False
+    if _is_api():  # the API ignores cookies: without a token every caller gets the same answer
+        return True
+    if not request.path.startswith("/c/"):
         return False
     if app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
         return False
@@ -145,9 +193,14 @@ def _eligible(app):
 
 
 def _key(version):
+    if _is_api():
+        return (request.full_path, request.headers.get("Accept-Language", ""), "api", version)
     extra = tuple(sorted((k, repr(v)) for k, v in session.items() if k not in ("csrf_token", "_permanent",
                                                                              "_fresh", "_id")))
     return (request.full_path, request.headers.get("Accept-Language", ""), extra, version)
+
+
+_NOT_KEPT = {"Content-Type", "Content-Length", "Set-Cookie", "Vary"}
 
 
 def csrf_token():
@@ -164,6 +217,52 @@ def _with_token(body):
     from flask_wtf.csrf import generate_csrf
 
     return body.replace(MARKER.encode(), generate_csrf().encode())
+
+
+def per_user(on_hit=None):
+    """Keep the pages a logged-in user was shown by a view, for that user alone (a mediator's case
+    list: many rows, reloaded all day). The key is the user, the path with its query string, the
+    language, the session's display choices and the content version, so a write anywhere (a new
+    case, a notification for this user, a change of role) shows on the next request; a page is
+    also renewed after ``PAGE_CACHE_SECONDS`` for what changes with the clock (overdue cases).
+
+    The view may set ``g.page_cache_meta`` to something it needs again on a hit; ``on_hit(meta)``
+    runs for every answer from the cache (the case list logs each read of its cases). A page is
+    not kept when the session holds flash messages, when the rendering asked for a real CSRF token
+    (``hidden_tag()``) or wrote to the session, or when the view returned anything but a page."""
+
+    def deco(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            app = current_app
+            if (not app.config.get("PAGE_CACHE", True) or request.method != "GET" or "_flashes" in session
+                    or not current_user.is_authenticated):
+                return view(*args, **kwargs)
+            cache = app.extensions["linli.page_cache"]
+            key = ("user", current_user.get_id(), *_key(current_version()))
+            item = cache.get(key, app.config.get("PAGE_CACHE_SECONDS", 15))
+            if item is not None:
+                if on_hit is not None:
+                    on_hit(item[3])
+                resp = app.response_class(_with_token(item[1]), mimetype=item[2])
+                resp.headers["X-Linli-Cache"] = "hit"
+                return resp
+            g._page_cache_key = key  # csrf_token() now renders the placeholder
+            try:
+                rv = view(*args, **kwargs)
+            finally:
+                g.pop("_page_cache_key", None)
+            placeholder = g.pop("_page_cache_placeholder", False)
+            if not isinstance(rv, str):
+                return rv
+            body = rv.encode()
+            if placeholder and "csrf_token" not in g and not session.modified:
+                cache.put(key, body, "text/html", g.pop("page_cache_meta", None))
+            return _with_token(body).decode() if placeholder else rv
+
+        return wrapped
+
+    return deco
 
 
 def init_app(app):
@@ -185,18 +284,27 @@ def init_app(app):
         if item is None:
             g._page_cache_key = key
             return
-        resp = current_app.response_class(_with_token(item[1]), mimetype=item[2])
+        body = item[1] if _is_api() else _with_token(item[1])
+        resp = current_app.response_class(body, mimetype=item[2])
+        for name, value in item[3]:
+            resp.headers[name] = value
         resp.headers["X-Linli-Cache"] = "hit"
         abort(resp)
 
     @app.after_request
     def store(resp):
         key = g.pop("_page_cache_key", None)
+        if key is not None and _is_api():
+            if (resp.status_code == 200 and resp.mimetype == "application/json" and not g.get("_page_cache_wrote")
+                    and "Set-Cookie" not in resp.headers):
+                cache.put(key, resp.get_data(), resp.mimetype,
+                          tuple((k, v) for k, v in resp.headers.items() if k not in _NOT_KEPT))
+            return resp
         if key is None or not g.pop("_page_cache_placeholder", False):
             return resp
         body = resp.get_data()
         if (resp.status_code == 200 and resp.mimetype == "text/html" and "Set-Cookie" not in resp.headers
-                and not session.modified and "csrf_token" not in g):
+                and not session.modified and "csrf_token" not in g and not g.get("_page_cache_wrote")):
             cache.put(key, body, resp.mimetype)
         resp.set_data(_with_token(body))
         return resp

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import contains_eager, selectinload
 
+from core import pagecache
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
@@ -100,8 +101,15 @@ def _page_number(raw):
 
 
 # ── index, intake ───────────────────────────────────────────────────────────────────────
+def _log_list_read(shown_cases):
+    if shown_cases:  # a page from the cache is a read of its cases too
+        access.log(g.community, None, current_user, "list")
+        db.session.commit()
+
+
 @bp.route("/")
 @member_required
+@pagecache.per_user(on_hit=_log_list_read)
 def index():
     community, user = g.community, current_user
     staff = access.is_staff(user, community)
@@ -161,10 +169,10 @@ def index():
                            tasks=tasks, followups=followups, status=status, tier=tier, category=category,
                            number=number, overdue=bool(args.get("overdue")), is_overdue=dates.is_overdue,
                            **{**LABELS, **_translated("STATUSES", "OUTCOMES", "TIERS", "CATEGORIES", "SOURCES")})
-    if rows:  # a list that shows cases is a read of them: logged after rendering, so that the
-        # commit does not expire the cases the template is about to show (one reload per case)
-        access.log(community, None, user, "list")
-        db.session.commit()
+    # A list that shows cases is a read of them: logged after rendering, so that the commit does
+    # not expire the cases the template is about to show (one reload per case).
+    g.page_cache_meta = bool(rows)
+    _log_list_read(bool(rows))
     return html
 
 

@@ -114,3 +114,41 @@ def test_language_and_large_text_choices_are_kept_apart(world, app):
     en.post("/text-size", data={"large": "1", "next": LIST})
     assert 'class="large-text' in en.get(LIST).get_data(as_text=True)
     assert 'class="large-text' not in zh.get(LIST).get_data(as_text=True)
+
+
+API_LIST = "/api/v1/c/test/proposals"
+
+
+def test_the_api_without_a_token_is_cached_and_a_write_shows_at_once(world, client, api):
+    proposals.create(world.community, world.resident, GOOD)
+    assert client.get(API_LIST).get_json()["total"] == 1
+    hit = client.get(API_LIST)
+    assert hit.headers.get("X-Linli-Cache") == "hit" and hit.get_json()["total"] == 1
+    assert hit.headers["Content-Type"] == "application/json"
+    r = api(world.resident2).post(API_LIST, json={**GOOD, "title": "增设电动车充电桩"})
+    assert r.status_code == 201
+    after = client.get(API_LIST)
+    assert after.headers.get("X-Linli-Cache") != "hit"
+    assert after.get_json()["total"] == 2
+    # another query string is another answer
+    assert client.get(API_LIST + "?per_page=1").get_json()["per_page"] == 1
+
+
+def test_the_api_with_a_token_is_never_cached(world, client, api):
+    proposals.create(world.community, world.resident, GOOD)
+    client.get(API_LIST)
+    client.get(API_LIST)
+    resident = api(world.resident)
+    for _ in range(2):
+        r = resident.get(API_LIST)
+        assert r.status_code == 200 and r.headers.get("X-Linli-Cache") != "hit"
+
+
+def test_api_errors_and_their_language_are_kept_apart(world, client):
+    missing = "/api/v1/c/test/proposals/999999"
+    for _ in range(2):
+        r = client.get(missing)
+        assert r.status_code == 404 and r.headers.get("X-Linli-Cache") != "hit"
+    client.get(API_LIST, headers={"Accept-Language": "en"})
+    zh = client.get(API_LIST, headers={"Accept-Language": "zh-CN"})
+    assert zh.headers.get("X-Linli-Cache") != "hit"

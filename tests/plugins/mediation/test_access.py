@@ -282,3 +282,33 @@ def test_every_page_renders_for_mediation_staff_and_the_party(app, world, full_c
             assert party.get(url).status_code == 200, url
     home = m.get("/c/test/").get_data(as_text=True)
     assert "/c/test/mediation/stats" in home  # the dashboard widget for mediation staff
+
+
+def test_the_case_list_from_the_cache_is_still_logged_and_shows_new_cases(app, world, case, login):
+    """The case list is kept per user (core.pagecache.per_user): a repeat view is served from the
+    cache, is logged as a read like any other, never reaches another user, and a new case shows
+    at once."""
+    from plugins.mediation import services as svc
+    from plugins.mediation.models import MediationAccessLog
+
+    def reads(user):
+        return MediationAccessLog.query.filter_by(user_id=user.id, action="list").count()
+
+    mediator = login(world.mediator)
+    first = mediator.get("/c/test/mediation/")
+    again = mediator.get("/c/test/mediation/")
+    assert again.headers.get("X-Linli-Cache") == "hit"
+    assert again.get_data(as_text=True).count(case.number) == first.get_data(as_text=True).count(case.number) > 0
+    assert reads(world.mediator) == 2
+    # the resident (a party) has their own list, never the mediator's
+    resident = login(world.resident).get("/c/test/mediation/")
+    assert resident.headers.get("X-Linli-Cache") != "hit"
+    assert "/c/test/mediation/new" in resident.get_data(as_text=True)
+    svc.open_case(world.community, world.resident2, {"source": "application", "category": "pets",
+                                                     "description": "邻居的狗夜里叫NEWCASE",
+                                                     "parties": [{"role": "respondent", "name": "邻居"}]})
+    fresh = mediator.get("/c/test/mediation/")
+    assert fresh.headers.get("X-Linli-Cache") != "hit"
+    assert fresh.get_data(as_text=True).count("/c/test/mediation/cases/") > first.get_data(as_text=True).count(
+        "/c/test/mediation/cases/")
+    assert reads(world.mediator) == 3
