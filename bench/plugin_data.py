@@ -3,11 +3,9 @@
 One generator per plugin; each runs only when that plugin is installed (its tables are in the
 metadata) and returns the endpoints the runner measures. A generator that fails is reported and
 skipped, so a plugin whose tables changed under us never stops the core's bench."""
-import hashlib
 import json
 import time
-import traceback
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import Integer, func, literal, select, text

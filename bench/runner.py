@@ -5,7 +5,8 @@ import importlib
 import inspect
 import json
 import os
-import platform
+import shutil
+import sqlite3
 import sys
 import time
 from datetime import datetime, timezone
@@ -47,6 +48,35 @@ def get_data(url, scale, workdir, reuse, proposals=None, log=print):
     log(f"  built in {fx['seconds_to_build']} s: " + ", ".join(f"{k} {v:,}" for k, v in sorted(fx["rows"].items())
                                                             if v >= 1000))
     return fx
+
+
+def working_copy(url, log=print):
+    """A copy of the built database for one run: every run writes (votes, seconds, redemptions),
+    and a run on an earlier run's leftovers would find pairs already used ("already seconded")."""
+    t = time.perf_counter()
+    if url.startswith("sqlite:///"):
+        src = Path(url[len("sqlite:///"):])
+        dst = src.with_name(src.stem + "-run.sqlite")
+        with sqlite3.connect(src) as conn:  # fold the WAL into the file before copying it
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for suffix in ("", "-wal", "-shm", "-writer.lock"):
+            Path(str(dst) + suffix).unlink(missing_ok=True)
+        shutil.copyfile(src, dst)
+        copy = f"sqlite:///{dst}"
+    else:
+        import sqlalchemy as sa
+
+        base, name = url.rsplit("/", 1)
+        copy = f"{base}/{name}_run"
+        engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}_run" WITH (FORCE)'))
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(sa.text(f'CREATE DATABASE "{name}_run" TEMPLATE "{name}"'))
+        engine.dispose()
+    log(f"working copy of the data for this run: {time.perf_counter() - t:.1f} s")
+    return copy
 
 
 def core_endpoints(fx, slug="bench-1"):
@@ -190,8 +220,9 @@ def main(argv=None):
         f"compare ratios to the reference)")
     if args.curve_only:
         return run_curve_only(args, cfg, duration, log)
-    url = db_url(args.db, args.scale, args.workdir)
-    fx = get_data(url, args.scale, args.workdir, args.reuse, log=log)
+    built = db_url(args.db, args.scale, args.workdir)
+    fx = get_data(built, args.scale, args.workdir, args.reuse, log=log)
+    url = working_copy(built, log)  # the writes below must not meet an earlier run's writes
     endpoints = core_endpoints(fx) + fx.get("plugin_data", {}).get("endpoints", [])
 
     log("SQL statements per request (in-process, Flask test client) ...")

@@ -8,8 +8,7 @@ from core.api import api_bp, community_api_bp, endpoint, json_body, paginate, re
 from core.errors import NotFound, ServiceError
 from core.extensions import db
 from core.models import (CATEGORIES, SCOPES, STATES, Building, Community, Grid, Household, Membership,
-                         Notification, Proposal, ProposalComment, ProposalTransition, Unit)
-from core.permissions import membership_of
+                         Notification, ProposalComment, ProposalTransition, Unit)
 from core.services import accounts
 from core.services import proposals as svc
 from core.services import structure

@@ -35,7 +35,7 @@ from werkzeug.security import generate_password_hash
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.models import (ApiToken, Community, Household, HouseholdMember, Membership, Notification,
-                         Proposal, ProposalComment, ProposalSecond, User, utcnow)
+                         Proposal, ProposalComment, ProposalSecond, utcnow)
 from core.models.audit import AuditEntry, IdempotentRequest
 from core.permissions import can
 from core.services import audit
