@@ -75,6 +75,7 @@ def working_copy(url, log=print):
                                  "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
             conn.execute(sa.text(f'CREATE DATABASE "{name}_run" TEMPLATE "{name}"'))
         engine.dispose()
+    os.sync()  # the copy's dirty pages are written now, not during the first measurements
     log(f"working copy of the data for this run: {time.perf_counter() - t:.1f} s")
     return copy
 

@@ -296,6 +296,9 @@ class MediationFollowup(db.Model):
     """A follow-up visit (回访) on the agreement's performance."""
 
     __tablename__ = "mediation_followup"
+    # The case list shows the visits due: a few open ones among every visit ever made.
+    __table_args__ = (db.Index("ix_mediation_followup_open", "due_on", "case_id",
+                               sqlite_where=db.text("done_at IS NULL"), postgresql_where=db.text("done_at IS NULL")),)
     id = db.Column(db.Integer, primary_key=True)
     case_id = db.Column(db.Integer, db.ForeignKey("mediation_case.id", ondelete="CASCADE"), nullable=False, index=True)
     obligation_id = db.Column(db.Integer, db.ForeignKey("mediation_obligation.id", ondelete="SET NULL"))
@@ -315,7 +318,10 @@ class MediationTask(db.Model):
     """A task outside the mediation room, e.g. the police referral a violence risk requires (R21)."""
 
     __tablename__ = "mediation_task"
-    __table_args__ = (UniqueConstraint("case_id", "kind"),)
+    __table_args__ = (UniqueConstraint("case_id", "kind"),
+                      # the case list shows the open tasks: a few among every task ever done
+                      db.Index("ix_mediation_task_open", "case_id",
+                               sqlite_where=db.text("done_at IS NULL"), postgresql_where=db.text("done_at IS NULL")))
     id = db.Column(db.Integer, primary_key=True)
     case_id = db.Column(db.Integer, db.ForeignKey("mediation_case.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = db.Column(db.String(20), nullable=False, default="police_referral")

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from core import pagecache
@@ -152,8 +153,11 @@ def index():
     tasks = followups = []
     if staff or any(v == access.FULL for v in levels.values()):
         full_ids = [cid for cid, v in levels.items() if v == access.FULL] if not staff else None
+        # The open tasks first, from their own small index (ix_mediation_task_open), then their
+        # cases: joined the other way round, the planner walks every case of the community.
+        open_task_ids = db.session.execute(select(MediationTask.id).where(MediationTask.done_at.is_(None))).scalars()
         tq = MediationTask.query.join(MediationCase).filter(MediationCase.community_id == community.id,
-                                                            MediationTask.done_at.is_(None))
+                                                            MediationTask.id.in_(list(open_task_ids) or [0]))
         fq = MediationFollowup.query.join(MediationCase, MediationFollowup.case_id == MediationCase.id).filter(
             MediationCase.community_id == community.id, MediationFollowup.done_at.is_(None),
             MediationFollowup.due_on <= today)
