@@ -1,5 +1,8 @@
 """The voting JSON API under /api/v1/c/<community>/voting/... (in the OpenAPI document)."""
-from flask import Blueprint, g, jsonify, request
+import base64
+import binascii
+
+from flask import Blueprint, Response, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -173,11 +176,51 @@ def proxies(ballot_id):
                 "proxy_user_id": ("integer", "the proxy: a verified member of the community", False),
                 "proxy_name": ("string", "or the name of a proxy without an account", False),
                 "instructions": ("string", "voting instructions in the authorisation", False),
-                "witness": ("string", "who witnessed or took the signed authorisation", True)})
+                "witness": ("string", "who witnessed or took the signed authorisation", True),
+                "scan": ("string", "optional: the signed authorisation, a JPEG, PNG or WebP of up to 5 MB, "
+                                   "base64-encoded", False)})
 def proxy_create(ballot_id):
     b = _proxy_ballot(ballot_id)
-    p = services.record_proxy(b, current_user, json_body())
+    data = json_body()
+    p = services.record_proxy(b, current_user, data, scan=_image(data, "scan"))
     return jsonify(proxy_json(b, p)), 201
+
+
+def _image(data, field):
+    """(None, bytes) of a base64 image field, None when absent; checked by the service by its bytes."""
+    raw = data.get(field)
+    if raw in (None, ""):
+        return None
+    try:
+        return None, base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        msg = _("Attach a JPEG, PNG or WebP photo of up to 5 MB.")
+        raise ServiceError("invalid_photo", msg, fields={field: msg})
+
+
+def _image_response(content_type, data):
+    return Response(data, mimetype=content_type, headers={"Cache-Control": "private, no-store"})
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/proxies/<int:proxy_id>/scan",
+          summary="The scan of a signed proxy authorisation (grid worker, staff)", tag=TAG)
+def proxy_scan(ballot_id, proxy_id):
+    b = _proxy_ballot(ballot_id)
+    p = services.proxy_by_id(b, proxy_id)
+    if not p.scan_data:
+        raise NotFound("not_found", _("No scan was recorded."))
+    return _image_response(p.scan_type, p.scan_data)
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/paper/<int:entry_id>/photo",
+          summary="The photo of a signed paper ballot (grid worker, staff)", tag=TAG)
+def paper_photo(ballot_id, entry_id):
+    b = _proxy_ballot(ballot_id)
+    entry = db.session.get(Entry, entry_id)
+    photo = services.scan_of(entry_id) if entry is not None and entry.ballot_id == b.id else None
+    if photo is None:
+        raise NotFound("not_found", _("No scan was recorded."))
+    return _image_response(photo.content_type, photo.data)
 
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/proxies/<int:proxy_id>/revoke", ["POST"],
@@ -247,7 +290,9 @@ def vote(ballot_id):
                 "witness": ("string", "who saw it signed", True),
                 "correction": ("boolean", "correct an earlier paper ballot", False),
                 "proxy_id": ("integer", "signed by the voter's proxy under this authorisation", False),
-                "note": ("string", "required for a correction", False)})
+                "note": ("string", "required for a correction", False),
+                "photo": ("string", "optional: the signed sheet, a JPEG, PNG or WebP of up to 5 MB, "
+                                    "base64-encoded", False)})
 def paper(ballot_id):
     b = _ballot(ballot_id)
     data = json_body()
@@ -256,7 +301,8 @@ def paper(ballot_id):
     proxy = services.proxy_by_id(b, data["proxy_id"]) if data.get("proxy_id") else None
     e = services.cast(b, current_user, data.get("choice"), voter=voter,
                       source="correction" if data.get("correction") else "paper", witness=data.get("witness"),
-                      note=data.get("note"), spoiled=bool(data.get("spoiled")), proxy=proxy)
+                      note=data.get("note"), spoiled=bool(data.get("spoiled")), proxy=proxy,
+                      photo=_image(data, "photo"))
     return jsonify({"ballot_id": b.id, "voter_id": voter.id, **entry_json(b, e)}), 201
 
 

@@ -68,13 +68,13 @@ def sniff_image(data):
     return None
 
 
-def checked_photo(photo):
+def checked_photo(photo, field="photo"):
     """(content type by magic bytes, data) of an uploaded photo or scan, or a ServiceError."""
     _declared, data = photo
     kind = sniff_image(data)
     if kind not in PHOTO_TYPES or len(data) > MAX_PHOTO:
         raise ServiceError("invalid_photo", _("Attach a JPEG, PNG or WebP photo of up to 5 MB."),
-                           fields={"photo": _("Attach a JPEG, PNG or WebP photo of up to 5 MB.")})
+                           fields={field: _("Attach a JPEG, PNG or WebP photo of up to 5 MB.")})
     return kind, data
 
 
@@ -906,7 +906,7 @@ def record_proxy(ballot, actor, data, *, scan=None, commit=True):
         msg = _("Keep the voting instructions under 2,000 characters.")
         raise ServiceError("invalid_instructions", msg, fields={"instructions": msg})
     if scan is not None:
-        scan = checked_photo(scan)
+        scan = checked_photo(scan, "scan")
     # The ballot's row lock: proxies of one ballot are recorded one after another.
     locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
                                 .values(entries_count=Ballot.entries_count)

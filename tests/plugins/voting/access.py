@@ -113,4 +113,6 @@ ACCESS = {
     "api_c.voting_api.proxy_create": only(PAPER, INVALID),     # no voter named
     "api_c.voting_api.proxy_revoke": only(PAPER, INVALID),     # no reason given
     "api_c.voting_api.proxy_vote": only(("grid_worker",), INVALID),  # the holder; no choice sent
+    "api_c.voting_api.proxy_scan": only(PAPER, OK),
+    "api_c.voting_api.paper_photo": only(PAPER, OK),
 }

@@ -379,3 +379,37 @@ def test_proxy_pages_and_notice_in_three_languages(world, estate, owners_ballot,
         assert words[0] in c.get(f"/c/test/voting/{b.id}/proxy").get_data(as_text=True)
         assert words[1] in c.get(f"/c/test/voting/{b.id}").get_data(as_text=True)
     assert re.search(r"P1", login(world.staff).get(f"/c/test/voting/{b.id}/proxies").get_data(as_text=True))
+
+
+def test_proxy_scans_and_paper_photos_go_through_the_api_both_ways(world, estate, owners_ballot, api):
+    """A grid worker with only the API records a proxy with its signed scan and a paper ballot with
+    its photo (base64), and staff read both back; a file that is not an image is refused and
+    nothing is saved."""
+    import base64
+
+    b = owners_ballot()
+    zhao = Voter.query.filter_by(ballot_id=b.id, name="赵老伯").one()
+    head = voter_of(b, world.building_head)
+    gw = api(world.grid_worker)
+    png = base64.b64encode(PNG).decode()
+    bad = base64.b64encode(b"%PDF-1.4 not an image").decode()
+    url = f"{BALLOTS}/{b.id}/proxies"
+    r = gw.post(url, json={"voter_id": zhao.id, "proxy_name": "赵小明", "witness": "李社工", "scan": bad})
+    assert r.status_code == 400 and "scan" in r.get_json()["error"]["fields"]
+    r = gw.post(url, json={"voter_id": zhao.id, "proxy_name": "赵小明", "witness": "李社工", "scan": "不是base64"})
+    assert r.status_code == 400 and "scan" in r.get_json()["error"]["fields"]
+    assert Proxy.query.count() == 0
+    r = gw.post(url, json={"voter_id": zhao.id, "proxy_name": "赵小明", "witness": "李社工", "scan": png})
+    assert r.status_code == 201 and r.get_json()["has_scan"] is True
+    scan = api(world.staff).get(f"{url}/{r.get_json()['id']}/scan")
+    assert scan.status_code == 200 and scan.mimetype == "image/png" and scan.data == PNG
+    assert api(world.resident).get(f"{url}/{r.get_json()['id']}/scan").status_code == 403
+    paper = f"{BALLOTS}/{b.id}/paper"
+    r = gw.post(paper, json={"voter_id": head.id, "choice": "yes", "witness": "李社工", "photo": bad})
+    assert r.status_code == 400 and "photo" in r.get_json()["error"]["fields"]
+    assert Entry.query.filter_by(ballot_id=b.id).count() == 0
+    r = gw.post(paper, json={"voter_id": head.id, "choice": "yes", "witness": "李社工", "photo": png})
+    assert r.status_code == 201, r.get_json()
+    entry_id = Entry.query.filter_by(ballot_id=b.id, voter_id=head.id).one().id
+    photo = api(world.staff).get(f"{paper}/{entry_id}/photo")
+    assert photo.status_code == 200 and photo.data == PNG
