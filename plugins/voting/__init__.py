@@ -153,10 +153,11 @@ def dashboard_widgets(community, user):
     if not getattr(user, "is_authenticated", False):
         return []
     items = services.open_for(community, user)
-    if not items:
+    held = services.proxies_held_open(community, user)
+    if not items and not held:
         return []
     return [Panel("voting/_widget.html", _l("Votes to cast"),
-                  {"left": sum(1 for _b, _v, voted in items if not voted), "items": items}, order=5)]
+                  {"left": sum(1 for _b, _v, voted in items if not voted), "items": items, "held": held}, order=5)]
 
 
 @hookimpl

@@ -849,6 +849,18 @@ def proxies_held(ballot, user):
             .order_by(Proxy.id).all())
 
 
+def proxies_held_open(community, user):
+    """(ballot, number of voters) for the open ballots on which ``user`` holds proxies in force."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    now = utcnow()
+    rows = (db.session.query(Ballot, func.count(Proxy.id)).join(Proxy, Proxy.ballot_id == Ballot.id)
+            .filter(Ballot.community_id == community.id, Ballot.state == "open", Proxy.user_id == user.id,
+                    Proxy.revoked_at.is_(None))
+            .group_by(Ballot.id).order_by(Ballot.closes_at).all())
+    return [(b, n) for b, n in rows if b.opens_at <= now < b.closes_at]
+
+
 def proxy_by_id(ballot, proxy_id):
     proxy = db.session.get(Proxy, _int(proxy_id) or 0)
     if proxy is None or proxy.ballot_id != ballot.id:

@@ -184,6 +184,8 @@ def test_proxy_votes_online_for_the_principal_counted_once_and_the_principal_is_
     # The proxy sees the voters they hold, on the API and on their page, and votes for them.
     me = api(world.resident).get(f"{BALLOTS}/{b.id}").get_json()["me"]
     assert [p["voter_ref"] for p in me["proxies_held"]] == [head.ref]
+    home = login(world.resident).get("/c/test/").get_data(as_text=True)  # the dashboard says so too
+    assert f"/c/test/voting/{b.id}/proxy" in home and "You hold the proxy of 1 voter" in home
     page = login(world.resident).get(f"/c/test/voting/{b.id}/proxy").get_data(as_text=True)
     assert "投赞成" in page and "楼长" in page
     r = login(world.resident).post(f"/c/test/voting/{b.id}/proxy/{pid}/vote", data={"choice": "yes"},
