@@ -17,7 +17,7 @@ from bench import data, inproc, report, server
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 WORKERS = 2
-THREADS = 4
+THREADS = 2  # per worker: on 2 cores more threads only add GIL hand-overs (docs/performance.md)
 CURVE = (1_000, 10_000, 100_000)
 
 

@@ -51,7 +51,7 @@ def write_instance(db_url, directory, secret="bench"):
 
 
 @contextlib.contextmanager
-def gunicorn(db_url, directory, workers=2, threads=4):
+def gunicorn(db_url, directory, workers=2, threads=4, worker_connections=1000):
     """Serve core.wsgi:app on a free loopback port; yields (base_url, master Popen, seconds to
     the first answer)."""
     port = free_port()
@@ -63,6 +63,7 @@ def gunicorn(db_url, directory, workers=2, threads=4):
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+         "--worker-connections", str(worker_connections),
          "-b", f"127.0.0.1:{port}", "--timeout", "60", "--control-socket", str(inst / "gunicorn.ctl"),
          "core.wsgi:app"],
         cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=log)
