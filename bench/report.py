@@ -221,7 +221,7 @@ def markdown(results, json_path):
             if c["name"] not in names and c["name"] != results["reference"]:
                 names.append(c["name"])
         lines += ["Scale curve (one community holding all the rows). Each cell: wrk p50 / wrk p99 / "
-                  "in-process median of sequential requests, in ms, and (SQL statements). The 1.5× check "
+                  "in-process median CPU time of 40 sequential requests, in ms, and (SQL statements). The 1.5× check "
                   "uses the in-process median: wrk's figures swing with the other work on this shared "
                   "machine.", "",
                   "| endpoint | " + " | ".join(f"{n:,}" for n in sizes) + " | wrk p50 factor | in-process factor "
