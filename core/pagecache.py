@@ -38,7 +38,7 @@ list writes one).
 import secrets
 import time
 from collections import OrderedDict
-from functools import wraps
+from functools import cache, wraps
 from threading import Lock
 
 from flask import abort, current_app, g, has_request_context, request, session
@@ -100,16 +100,12 @@ def _on_execute(state):
     state.session.info[FLAG] = True
 
 
-_NEUTRAL = []
-
-
+@cache
 def _neutral_tables():
-    if not _NEUTRAL:
-        from core.extensions import db
+    from core.extensions import db
 
-        _NEUTRAL.append(frozenset(m.class_.__tablename__ for m in db.Model.registry.mappers
-                                  if getattr(m.class_, "__page_cache_neutral__", False)))
-    return _NEUTRAL[0]
+    return frozenset(m.class_.__tablename__ for m in db.Model.registry.mappers
+                     if getattr(m.class_, "__page_cache_neutral__", False))
 
 
 def _forget(session, *_args):

@@ -3,7 +3,7 @@
 Roles on a community membership: resident, building_head, grid_worker, mediator, staff, admin.
 """
 from dataclasses import dataclass
-from functools import lru_cache, wraps
+from functools import cache, wraps
 from typing import Any
 
 from flask import abort, current_app, g
@@ -32,7 +32,7 @@ class Permission:
     default_roles: tuple[str, ...]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _membership_stmt():
     from core.models import Membership
 

@@ -3,7 +3,7 @@
 Each route is declared with ``endpoint``; the OpenAPI document is built from those declarations
 and the app's URL map, so it always matches what is served."""
 import re
-from functools import lru_cache, wraps
+from functools import cache, wraps
 
 from flask import Blueprint, current_app, g, has_request_context, jsonify, request
 from flask_babel import gettext as _
@@ -117,7 +117,7 @@ def note_token_use(token):
         g._token_use = (token.id, now)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _touch_stmt():
     from core.models import ApiToken
 

@@ -1,4 +1,5 @@
 """State changes of the core, shared by the pages, the API and the command line."""
+from functools import cache
 
 
 def commit_keeping_loaded():
@@ -15,7 +16,11 @@ def commit_keeping_loaded():
         session.expire_on_commit = True
 
 
-_INSERTS = {}
+@cache
+def _insert(table):
+    from sqlalchemy import insert
+
+    return insert(table)
 
 
 def insert_row(model, **values):
@@ -23,15 +28,12 @@ def insert_row(model, **values):
     session, loaded, as if it had been added and flushed. For the hottest writes (a vote, a
     redemption), where the ORM's unit of work costs several times the INSERT itself. Column
     defaults are applied here so that the object holds every value that was written."""
-    from sqlalchemy import insert
     from sqlalchemy.orm import make_transient_to_detached
 
     from core.extensions import db
 
     table = model.__table__
-    stmt = _INSERTS.get(table)
-    if stmt is None:
-        stmt = _INSERTS[table] = insert(table)
+    stmt = _insert(table)
     for col in table.columns:
         if col.key in values or col.primary_key or col.server_default is not None:
             continue
