@@ -12,13 +12,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def session_cookie(app, user_id, user_agent="linli-bench"):
     """A signed session cookie value logging in ``user_id`` (session version 1), with the identifier
-    Flask-Login's session protection expects from 127.0.0.1 and our User-Agent."""
+    Flask-Login's session protection expects from 127.0.0.1 and our User-Agent, and a CSRF token
+    as a browser's session holds after its first page (wrk sends the same cookie every time; without
+    the token every request would draw a new one and sign a new cookie, which no browser does)."""
+    import secrets
+
     from flask_login.utils import _create_identifier
 
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"},
                                   headers={"User-Agent": user_agent}):
         ident = _create_identifier()
-        data = {"_user_id": f"{user_id}:1", "_fresh": True, "_id": ident}
+        data = {"_user_id": f"{user_id}:1", "_fresh": True, "_id": ident, "csrf_token": secrets.token_hex(20)}
         return app.session_interface.get_signing_serializer(app).dumps(data)
 
 
