@@ -34,6 +34,16 @@ def _count(name, raw):
     return value
 
 
+def _seconds(name, raw):
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number of seconds (0, 10, 60, ...)") from None
+    if value < 0 or value > 86400:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number of seconds from 0 to 86400")
+    return value
+
+
 def _megabytes(name, raw):
     try:
         value = int(raw.strip())
@@ -74,6 +84,7 @@ ENVIRONMENT = {
     "LINLI_MAX_UPLOAD_MB": (("MAX_CONTENT_LENGTH",), _megabytes),
     "LINLI_RATELIMIT_LOGIN": (("RATELIMIT_LOGIN",), _text),
     "LINLI_TRACE_HOOKS": (("LINLI_TRACE_HOOKS",), _bool),
+    "LINLI_DB_PING_AFTER": (("LINLI_DB_PING_AFTER",), _seconds),
 }
 
 
@@ -113,7 +124,9 @@ def _env_list(name):
 
 class Defaults:
     SQLALCHEMY_DATABASE_URI = None  # set by the factory to instance/linli.sqlite
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # Ping a pooled connection before use only after it sat idle this long (core.db_pool).
+    LINLI_DB_PING_AFTER = 10
     SECRET_KEY = None
     # Installed plugins to load; None loads every entry point in `linli.plugins`.
     LINLI_PLUGINS = _env_list("LINLI_PLUGINS")

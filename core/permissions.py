@@ -52,6 +52,11 @@ def membership_of(user, community):
     return cache[key]
 
 
+def note_membership(user, community, membership):
+    """Remember ``user``'s membership of ``community`` (or None), read along with the user."""
+    g.setdefault("_memberships", {})[(user.id, community.id)] = membership
+
+
 def can(permission: str, community=None, obj=None, user=None) -> bool:
     """Whether ``user`` (default: the current user) has ``permission`` in ``community``."""
     user = current_user if user is None else user

@@ -181,11 +181,15 @@ class PluginRegistry:
             return cache[community.id]
         from core.extensions import db
 
-        rows = dict(db.session.execute(_plugin_switches(), {"c": community.id}).all())
-        enabled = frozenset(
-            n for n in self.names if rows.get(n, self.manifests[n].default_enabled)
-        )
-        cache[community.id] = enabled
+        return self.note_switches(community, db.session.execute(_plugin_switches(), {"c": community.id}).all())
+
+    def note_switches(self, community, rows) -> frozenset[str]:
+        """Remember for this request the (plugin, enabled) rows read for ``community`` (the
+        community's own query may bring them along: see ``load_community``)."""
+        switches = dict(rows)
+        enabled = frozenset(n for n in self.names if switches.get(n, self.manifests[n].default_enabled))
+        if _has_g():
+            g.setdefault("_enabled_plugins", {})[community.id] = enabled
         return enabled
 
     def is_enabled(self, community, name) -> bool:
@@ -223,6 +227,33 @@ def _plugin_switches():
 
     t = CommunityPlugin.__table__
     return select(t.c.plugin, t.c.enabled).where(t.c.community_id == bindparam("c"))
+
+
+@functools.cache
+def _community_with_switches():
+    """A community by its slug, with its plugin switches (one row per switch, or one row with no
+    switch): every community request starts with this, so it is one query, built once."""
+    from sqlalchemy import bindparam, select
+
+    from core.models import Community, CommunityPlugin
+
+    t = CommunityPlugin.__table__
+    return (select(Community, t.c.plugin, t.c.enabled)
+            .outerjoin(t, t.c.community_id == Community.id)
+            .where(Community.slug == bindparam("slug")))
+
+
+def load_community(slug):
+    """The community with ``slug`` (None if there is none); its plugin switches are remembered
+    for the request, so ``enabled_names`` asks nothing more."""
+    from core.extensions import db
+
+    rows = db.session.execute(_community_with_switches(), {"slug": slug}).all()
+    if not rows:
+        return None
+    community = rows[0][0]
+    registry().note_switches(community, [(plugin, enabled) for _c, plugin, enabled in rows if plugin is not None])
+    return community
 
 
 def _has_g():

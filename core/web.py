@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from core import CORE_DIR, sqlite_writers  # noqa: F401  (SQLite writers queue per process)
 from core.extensions import babel, csrf, db, limiter, login_manager
 from core.i18n import LOCALE_NAMES, fmt_area, fmt_datetime, fmt_number, html_lang, select_locale
+from core.plugins import load_community
 
 
 @event.listens_for(Engine, "connect")
@@ -32,6 +33,12 @@ def init_app(app, registry):
 
     app.json.ensure_ascii = False  # readable Chinese in JSON and the audit log
     db.init_app(app)
+    with app.app_context():
+        from core.db_pool import ping_when_idle
+
+        for engine in db.engines.values():
+            if engine.dialect.name != "sqlite":  # a file in this process: nothing to lose touch with
+                ping_when_idle(engine, app.config["LINLI_DB_PING_AFTER"])
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -123,23 +130,35 @@ def _render_migration_item(type_, obj, autogen_context):
 
 
 @functools.cache
-def _token_and_user():
-    """A live API token and its user by the token's digest (built once: every API request asks)."""
-    from core.models import ApiToken, User
+def _token_and_user(in_community):
+    """A live API token and its user by the token's digest, and with ``in_community`` the user's
+    membership of the request's community (built once: every API request asks)."""
+    from core.models import ApiToken, Membership, User
 
-    return (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+    stmt = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
             .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None)))
+    return _with_membership(stmt, User, Membership) if in_community else stmt
 
 
 @functools.cache
-def _community_by_slug():
-    from core.models import Community
+def _session_user(in_community):
+    """The logged-in user by id, and with ``in_community`` their membership of the request's community."""
+    from core.models import Membership, User
 
-    return select(Community).where(Community.slug == bindparam("slug"))
+    stmt = select(User).where(User.id == bindparam("uid"))
+    return _with_membership(stmt, User, Membership) if in_community else stmt
+
+
+def _with_membership(stmt, User, Membership):  # noqa: N803  (model classes)
+    # The membership comes with the user, so that a community request's first permission check
+    # asks nothing more (core.permissions.membership_of).
+    return stmt.add_columns(Membership).outerjoin(
+        Membership, (Membership.user_id == User.id) & (Membership.community_id == bindparam("c")))
 
 
 def _load_user(app):
-    from core.models import ApiToken, User
+    from core.models import ApiToken
+    from core.permissions import note_membership
 
     @login_manager.user_loader
     def load(user_id):
@@ -147,9 +166,16 @@ def _load_user(app):
             uid, version = (int(x) for x in user_id.split(":"))
         except ValueError:
             return None
-        user = db.session.get(User, uid)
+        community = g.get("community")
+        if community is None:
+            user = db.session.execute(_session_user(False), {"uid": uid}).scalar()
+        else:
+            row = db.session.execute(_session_user(True), {"uid": uid, "c": community.id}).first()
+            user = row[0] if row else None
         if user is None or user.session_version != version:
             return None
+        if community is not None:
+            note_membership(user, community, row[1])
         return user
 
     @login_manager.request_loader
@@ -159,9 +185,15 @@ def _load_user(app):
             return None
         # The token and its user in one query; the use is recorded with the request's own commit
         # (core.api.note_token_use), not in a transaction of its own here.
-        row = db.session.execute(_token_and_user(), {"digest": ApiToken.digest(header[7:].strip())}).first()
+        community = g.get("community")
+        params = {"digest": ApiToken.digest(header[7:].strip())}
+        if community is not None:
+            params["c"] = community.id
+        row = db.session.execute(_token_and_user(community is not None), params).first()
         if row is None or not row[1].is_active:
             return None
+        if community is not None:
+            note_membership(row[1], community, row[2])
         from core.api import note_token_use
 
         note_token_use(row[0])
@@ -177,12 +209,11 @@ def _community_blueprint(url_prefix):
     @bp.url_value_preprocessor
     def pull_community(endpoint, values):
         slug = values.pop("community", None) if values else None
-        community = db.session.execute(_community_by_slug(), {"slug": slug}).scalar() if slug else None
+        community = load_community(slug) if slug else None
         if community is None:
             abort(404)
         g.community = community
-        registry = current_app.extensions["linli.plugins"]
-        g.hooks = registry.hooks_for(community)
+        g.hooks = current_app.extensions["linli.plugins"].hooks_for(community)
 
     @bp.url_defaults
     def add_community(endpoint, values):

@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from core.errors import Conflict, ServiceError
 from core.extensions import db
 from core.models import Household, HouseholdMember, Membership, User, utcnow
+from core.permissions import note_membership
 from core.services import audit
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -127,6 +128,7 @@ def register(community, login, password, display_name, locale=None):
     emit(community, Event("resident.registered", community.id, user.id, (user.id,),
                           f"membership:{membership.id}:registered"))
     db.session.commit()
+    note_membership(user, community, membership)
     return user, membership
 
 
@@ -140,6 +142,7 @@ def join(community, user):
     db.session.flush()
     audit.record("membership.joined", community=community, obj=membership, actor=user)
     db.session.commit()
+    note_membership(user, community, membership)  # this request's later checks see it
     return membership
 
 
