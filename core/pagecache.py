@@ -113,11 +113,17 @@ def _forget(session, *_args):
 
 
 def listen():
-    if not event.contains(Session, "before_commit", _before_commit):
+    if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "after_rollback", _forget)
+    # The bump is the last statement before COMMIT, after what other listeners write then (a
+    # token's last use, the points ledger's system accounts): on PostgreSQL the version row is
+    # locked from the bump to the commit, and every write of every community takes that lock.
+    # Listeners run in the order they were added, so this one is added again last of all.
+    if event.contains(Session, "before_commit", _before_commit):
+        event.remove(Session, "before_commit", _before_commit)
+    event.listen(Session, "before_commit", _before_commit)
 
 
 def current_version():
@@ -262,6 +268,7 @@ def per_user(on_hit=None):
 
 
 def init_app(app):
+    # listen() is called again by the factory once every module is loaded (core.create_app).
     listen()
     cache = app.extensions["linli.page_cache"] = PageCache(app.config.get("PAGE_CACHE_BYTES", 8 * 1024 * 1024))
     # Flask-WTF puts its csrf_token() in every template's context; ours comes later and wins.

@@ -2,9 +2,13 @@
 
 Every change of a balance goes through ``_transfer``, which
 
-* changes the two balance columns with UPDATEs (a resident's only ``WHERE balance >= amount``,
-  backed by a CHECK constraint), the resident's row first and the system account's second so
-  concurrent transfers always lock rows in the same order;
+* changes the resident's balance with an UPDATE at once (a debit only ``WHERE balance >=
+  amount``, backed by a CHECK constraint);
+* changes the system account's balance (ISSUED, STORE, EXPIRED, ...) when the transaction
+  commits (``settle``): every transfer of a community touches the same system row, and on
+  PostgreSQL its row lock is held until the commit, so the shorter that tail, the more
+  redemptions and payments can run side by side (issue 8). The system rows are updated in
+  id order, after every resident row, so concurrent transfers lock rows in the same order;
 * inserts one immutable transfer and its two entries (−amount, +amount).
 
 Credits to a resident create an earning lot; debits consume lots oldest first, recorded in
@@ -16,7 +20,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.orm.util import identity_key
 
 from core.extensions import db
@@ -109,6 +113,37 @@ _ACCOUNTS_BY_KEY = select(_A.c.id, _A.c.key, _A.c.user_id).where(
     _A.c.community_id == bindparam("c"), _A.c.key.in_(bindparam("keys", expanding=True)))
 
 
+PENDING = "points_system_moves"  # session.info: system account id -> delta to apply at commit
+
+
+def _defer_system_move(account_id, delta):
+    pending = db.session.info.setdefault(PENDING, {})
+    pending[account_id] = pending.get(account_id, 0) + delta
+
+
+def settle(session=None):
+    """Apply the system accounts' pending balance moves (done by the commit; ``check`` calls it
+    so that it sees them inside an open transaction)."""
+    session = session if session is not None else db.session
+    pending = session.info.pop(PENDING, None)
+    for account_id in sorted(pending or ()):
+        if pending[account_id]:
+            session.execute(_MOVE, {"acct": account_id, "delta": pending[account_id]})
+            obj = session.identity_map.get(identity_key(PointsAccount, account_id))
+            if obj is not None:
+                session.expire(obj, ["balance"])
+
+
+@event.listens_for(db.session, "before_commit")
+def _settle_before_commit(session):
+    settle(session)
+
+
+@event.listens_for(db.session, "after_rollback")
+def _forget_pending(session):
+    session.info.pop(PENDING, None)
+
+
 def _move_balance(account_id, delta, guard) -> bool:
     if guard and delta < 0:
         result = db.session.execute(_MOVE_GUARDED, {"acct": account_id, "delta": delta, "need": -delta})
@@ -125,9 +160,13 @@ def _transfer(community_id, kind, source, destination, amount, *, ref=None, rule
         raise ValueError("a transfer moves a positive whole number of points")
     if source.id == destination.id:
         raise ValueError("a transfer needs two accounts")
-    sides = sorted([(source, -amount), (destination, amount)], key=lambda s: 0 if s[0].user_id else 1)
+    # Residents' rows first, by id (they can refuse: then nothing else was changed), then the
+    # system accounts' moves, which wait for the commit.
+    sides = sorted([(source, -amount), (destination, amount)], key=lambda s: (s[0].user_id is None, s[0].id))
     for account, delta in sides:
-        if not _move_balance(account.id, delta, guard=account.user_id is not None):
+        if account.user_id is None:
+            _defer_system_move(account.id, delta)
+        elif not _move_balance(account.id, delta, guard=True):
             raise InsufficientPoints()
     transfer = insert_row(PointsTransfer, community_id=community_id, kind=kind, source_id=source.id,
                           destination_id=destination.id, amount=amount, ref=ref, rule_id=rule_id,
@@ -315,6 +354,7 @@ def release(community_id, key, amount):
 # ── invariants (tests, `linli points check`) ─────────────────────────────────────────────
 def check(community_id=None) -> list[str]:
     """Problems with the ledger's invariants; an empty list means all is well."""
+    settle()
     problems = []
     tq = select(PointsEntry.transfer_id, func.sum(PointsEntry.amount), func.count()).group_by(PointsEntry.transfer_id)
     aq = select(PointsAccount)

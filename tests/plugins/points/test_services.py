@@ -277,6 +277,22 @@ def test_redeem_refusals_change_nothing(world, pts):
     pts.check()
 
 
+def test_store_account_holds_what_was_committed_only(world, pts):
+    """The store's balance moves at commit: a redemption rolled back after its points were taken
+    leaves nothing behind, and the next one is counted once."""
+    from plugins.points import ledger
+    from plugins.points.models import PointsAccount
+
+    rice = pts.item(stock=5, price=30)
+    pts.give(world.resident, 100)
+    ledger.debit(world.community.id, world.resident.id, 30, details={"item_id": rice.id})
+    db.session.rollback()  # e.g. the request failed after the debit
+    svc().redeem(world.community, rice, world.resident)
+    store = PointsAccount.query.filter_by(community_id=world.community.id, key="STORE").one()
+    assert store.balance == 30 and pts.balance(world.resident) == 70
+    pts.check()
+
+
 def test_availability_window(world, pts):
     soon = pts.item(available_from=utcnow() + timedelta(days=1))
     gone = pts.item(name="月饼", available_until=utcnow() - timedelta(days=1))
