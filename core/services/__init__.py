@@ -23,17 +23,29 @@ def _insert(table):
     return insert(table)
 
 
-def insert_row(model, **values):
+@cache
+def _insert_if_free(table, dialect_name):
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+
+
+def insert_row(model, *, if_free=False, **values):
     """INSERT one row of ``model`` with a statement built once, and return it as an object of the
     session, loaded, as if it had been added and flushed. For the hottest writes (a vote, a
     redemption), where the ORM's unit of work costs several times the INSERT itself. Column
-    defaults are applied here so that the object holds every value that was written."""
+    defaults are applied here so that the object holds every value that was written.
+
+    With ``if_free``, a row that a unique constraint refuses is not written and None is returned
+    (``INSERT ... ON CONFLICT DO NOTHING``: the transaction goes on, on PostgreSQL too)."""
     from sqlalchemy.orm import make_transient_to_detached
 
     from core.extensions import db
 
     table = model.__table__
-    stmt = _insert(table)
+    stmt = _insert_if_free(table, db.session.get_bind().dialect.name) if if_free else _insert(table)
     for col in table.columns:
         if col.key in values or col.primary_key or col.server_default is not None:
             continue
@@ -44,7 +56,13 @@ def insert_row(model, **values):
     # session.execute lets the page cache see the write; a model declared neutral is written
     # on the connection, as its ORM flush would be ignored (core/pagecache.py).
     run = db.session.connection().execute if getattr(model, "__page_cache_neutral__", False) else db.session.execute
-    (pk,) = run(stmt, values).inserted_primary_key
+    if if_free:
+        row = run(stmt, values).first()
+        if row is None:
+            return None
+        (pk,) = row
+    else:
+        (pk,) = run(stmt, values).inserted_primary_key
     obj = model(**{table.primary_key.columns.values()[0].key: pk}, **values)
     make_transient_to_detached(obj)  # loaded and unchanged: the session will not INSERT it again
     db.session.add(obj)

@@ -744,14 +744,17 @@ _TAKE_STOCK = (update(PointsItem.__table__)
                .where(PointsItem.id == bindparam("item"), PointsItem.stock >= bindparam("n"),
                       PointsItem.withdrawn_at.is_(None))
                .values(stock=PointsItem.__table__.c.stock - bindparam("n")))
-_CODE_TAKEN = select(PointsOrder.__table__.c.id).where(PointsOrder.__table__.c.pickup_code == bindparam("code"))
-
-
 def _new_code():
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
+
+
+def _insert_order(**values):
+    """The order with a pickup code no other order has: the unique index decides, and a taken
+    code (rare: there are 32⁸ codes) is drawn again."""
     for _attempt in range(10):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
-        if not db.session.execute(_CODE_TAKEN, {"code": code}).first():
-            return code
+        order = insert_row(PointsOrder, if_free=True, pickup_code=_new_code(), **values)
+        if order is not None:
+            return order
     raise RuntimeError("could not draw a free pickup code")
 
 
@@ -785,7 +788,6 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
     if not is_available(item, now):
         _fail(Conflict("not_available", _("This item is not available at this time.")))
     total = item.price * quantity
-    code = _new_code()  # drawn before the first write: the write transaction stays short
     if item.per_resident_limit is not None:
         if quantity > item.per_resident_limit or not ledger.bump(
                 community.id, f"limit:{item.id}:{resident.id}", quantity, item.per_resident_limit):
@@ -800,10 +802,10 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
                                 details={"item_id": item.id, "item": item.name, "quantity": quantity})
     except ledger.InsufficientPoints:
         _fail(Conflict("insufficient_points", _("You do not have enough points for this.")))
-    order = insert_row(PointsOrder, community_id=community.id, item_id=item.id, user_id=resident.id,
-                       quantity=quantity, price_each=item.price, total=total, status="reserved", pickup_code=code,
-                       transfer_id=transfer.id, placed_by_id=actor.id if assisted else None,
-                       assist_reason=(reason or "").strip()[:200] or None if assisted else None, created_at=now)
+    order = _insert_order(community_id=community.id, item_id=item.id, user_id=resident.id,
+                          quantity=quantity, price_each=item.price, total=total, status="reserved",
+                          transfer_id=transfer.id, placed_by_id=actor.id if assisted else None,
+                          assist_reason=(reason or "").strip()[:200] or None if assisted else None, created_at=now)
     audit.record("points.redeemed", community=community, obj=order, actor=actor,
                  on_behalf_of=resident if assisted else None, reason=order.assist_reason,
                  after={"item_id": item.id, "quantity": quantity, "total": total})

@@ -55,7 +55,10 @@ def proxy_json(ballot, p):
 
 
 def _ballot(ballot_id):
-    b = services.get(g.community, ballot_id)
+    return _visible(services.get(g.community, ballot_id))
+
+
+def _visible(b):
     if b.state == "draft" and b.notice_published_at is None and not can("voting.ballots.manage"):
         raise NotFound("not_found", _("No such ballot."))
     return b
@@ -271,8 +274,9 @@ def ballot_close(ballot_id):
           body={"choice": ("string|array", "majority: yes | no | abstain; approval: array of option positions; "
                                      "irv/schulze: array of positions, best first", True)})
 def vote(ballot_id):
-    b = _ballot(ballot_id)
-    voter = services.online_voter(b, current_user)  # who may not vote here is told so, whatever they send
+    b, voter = services.get_with_voter(g.community, ballot_id, current_user)
+    _visible(b)
+    voter = services.online_voter(b, current_user, voter=voter)  # who may not vote is told so, whatever they send
     data = json_body()
     if "choice" not in data:
         raise ServiceError("invalid_choice", _("Send your choice."), fields={"choice": _("Send your choice.")})

@@ -104,6 +104,23 @@ def get(community, ballot_id, *, close_due=True) -> Ballot:
     return ballot
 
 
+_BALLOT_AND_VOTER = (select(Ballot, Voter).outerjoin(Voter, (Voter.ballot_id == Ballot.id) & (Voter.user_id == bindparam("u")))
+                     .where(Ballot.id == bindparam("b")))
+
+
+def get_with_voter(community, ballot_id, user):
+    """The ballot and ``user``'s entry on its electorate (None if not in it), in one query: a vote
+    needs both (see :func:`online_voter`)."""
+    if not getattr(user, "is_authenticated", False):
+        return get(community, ballot_id), None
+    row = db.session.execute(_BALLOT_AND_VOTER, {"b": ballot_id, "u": user.id}).first()
+    if row is None or row[0].community_id != community.id:
+        raise NotFound("not_found", _("No such ballot."))
+    ballot, voter = row
+    close_if_due(ballot)
+    return ballot, voter
+
+
 def close_if_due(ballot, now=None):
     """Close a ballot whose closing time has passed (pages, API and `linli ballots close-due`)."""
     now = now or utcnow()

@@ -293,6 +293,19 @@ def test_store_account_holds_what_was_committed_only(world, pts):
     pts.check()
 
 
+def test_a_pickup_code_already_given_is_drawn_again(world, pts, monkeypatch):
+    from plugins.points import services as points_services
+
+    rice = pts.item(stock=5, price=10)
+    pts.give(world.resident, 50)
+    first = svc().redeem(world.community, rice, world.resident)
+    codes = iter([first.pickup_code, first.pickup_code, "ZZZZ2345"])
+    monkeypatch.setattr(points_services, "_new_code", lambda: next(codes))
+    second = svc().redeem(world.community, rice, world.resident)
+    assert second.pickup_code == "ZZZZ2345" and pts.balance(world.resident) == 30
+    pts.check()
+
+
 def test_availability_window(world, pts):
     soon = pts.item(available_from=utcnow() + timedelta(days=1))
     gone = pts.item(name="月饼", available_until=utcnow() - timedelta(days=1))
