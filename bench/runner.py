@@ -146,9 +146,11 @@ def measure_endpoints(base, endpoints, cfg, cookies, log, pids):
         else:
             if ep.get("token"):
                 env["BENCH_TOKEN"] = ep["token"]
-            server.wrk(base + ep["path"], cfg["warmup"], cfg["connections"], cfg["threads"], script, env)
+            server.wrk(base + ep["path"], cfg["warmup"], cfg["connections"], cfg["threads"], script, env,
+                       workers=pids)
             server.wait_idle(pids)
-        r = server.wrk(base + ep["path"], cfg["duration"], cfg["connections"], cfg["threads"], script, env)
+        r = server.wrk(base + ep["path"], cfg["duration"], cfg["connections"], cfg["threads"], script, env,
+                       workers=pids)
         results[ep["name"]] = r
         log(f"  {ep['name']:34} {r['rps']:>8.1f} req/s  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
             + (f"  non-2xx {r['non_2xx']}" if r["non_2xx"] else "")
