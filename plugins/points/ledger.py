@@ -109,6 +109,11 @@ _LOTS_LEFT = (select(_L.c.id, _L.c.remaining).where(_L.c.account_id == bindparam
               .order_by(_L.c.earned_at, _L.c.id))
 _TAKE_FROM_LOT = (update(_L).where(_L.c.id == bindparam("lot"), _L.c.remaining >= bindparam("take"))
                   .values(remaining=_L.c.remaining - bindparam("take")))
+# The usual debit: the oldest lot with points left covers it all (one statement, not two).
+_TAKE_FROM_OLDEST = (update(_L).where(
+    _L.c.id == select(_L.c.id).where(_L.c.account_id == bindparam("acct"), _L.c.remaining > 0)
+    .order_by(_L.c.earned_at, _L.c.id).limit(1).scalar_subquery(),
+    _L.c.remaining >= bindparam("take")).values(remaining=_L.c.remaining - bindparam("take")).returning(_L.c.id))
 _ACCOUNTS_BY_KEY = select(_A.c.id, _A.c.key, _A.c.user_id).where(
     _A.c.community_id == bindparam("c"), _A.c.key.in_(bindparam("keys", expanding=True)))
 
@@ -197,6 +202,12 @@ def _new_lot(account, transfer, amount, expiry_months):
 
 def _consume(account_id, amount, transfer_id, first_lot_id=None):
     """Take ``amount`` from the account's lots, oldest first (the caller holds the account's lock)."""
+    if first_lot_id is None:
+        lot_id = db.session.execute(_TAKE_FROM_OLDEST, {"acct": account_id, "take": amount}).scalar()
+        if lot_id is not None:
+            _forget_lot(lot_id)
+            db.session.execute(_INSERT_LOT_USES, [{"lot_id": lot_id, "transfer_id": transfer_id, "amount": amount}])
+            return
     lots = db.session.execute(_LOTS_LEFT, {"acct": account_id}).all()
     if first_lot_id is not None:
         lots.sort(key=lambda lot: 0 if lot.id == first_lot_id else 1)
@@ -208,14 +219,18 @@ def _consume(account_id, amount, transfer_id, first_lot_id=None):
         take = min(left, remaining)
         if db.session.execute(_TAKE_FROM_LOT, {"lot": lot_id, "take": take}).rowcount != 1:
             raise RuntimeError("earning lot changed under a held account lock")
-        loaded = db.session.identity_map.get(identity_key(PointsLot, lot_id))
-        if loaded is not None:
-            db.session.expire(loaded, ["remaining"])
+        _forget_lot(lot_id)
         uses.append({"lot_id": lot_id, "transfer_id": transfer_id, "amount": take})
         left -= take
     if left:
         raise RuntimeError("lots do not cover the balance")
     db.session.execute(_INSERT_LOT_USES, uses)
+
+
+def _forget_lot(lot_id):
+    loaded = db.session.identity_map.get(identity_key(PointsLot, lot_id))
+    if loaded is not None:
+        db.session.expire(loaded, ["remaining"])
 
 
 def _give_back(original_transfer_id, new_transfer_id):

@@ -449,6 +449,23 @@ def test_database_refuses_negative_balance_and_stock(world, pts):
     db.session.rollback()
 
 
+def test_a_redemption_the_oldest_lot_covers_takes_from_it_alone(world, pts):
+    from plugins.points.models import PointsLot
+
+    rice = pts.item(price=4)
+    pts.give(world.resident, 10, "第一批补记积分")
+    first = PointsLot.query.one()
+    first.earned_at = utcnow() - timedelta(days=40)
+    db.session.commit()
+    pts.give(world.resident, 10, "第二批补记积分")
+    svc().redeem(world.community, rice, world.resident)
+    svc().redeem(world.community, rice, world.resident)
+    assert [lot.remaining for lot in PointsLot.query.order_by(PointsLot.id)] == [2, 10]
+    svc().redeem(world.community, rice, world.resident)  # 2 left in the oldest: 2 + 2 from the next
+    assert [lot.remaining for lot in PointsLot.query.order_by(PointsLot.id)] == [0, 8]
+    pts.check()
+
+
 def test_expiry_fifo_and_safe_to_run_twice(world, pts, runner):
     core_settings.set(world.community, "points", "expiry_months", 6, commit=True)
     rice = pts.item(price=15)
