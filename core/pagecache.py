@@ -130,6 +130,9 @@ def current_version():
     """The content version now (0 before the first write)."""
     from core.extensions import db
 
+    known = g.get("_content_version")
+    if known is not None and not g.get("_page_cache_wrote"):
+        return known  # read with the community, in this transaction (core.plugins.load_community)
     if db.session().in_transaction():
         return db.session.execute(READ).scalar() or 0
     # The request's first statement (an anonymous page): read outside a transaction. On

@@ -232,13 +232,16 @@ def _plugin_switches():
 @functools.cache
 def _community_with_switches():
     """A community by its slug, with its plugin switches (one row per switch, or one row with no
-    switch): every community request starts with this, so it is one query, built once."""
-    from sqlalchemy import bindparam, select
+    switch) and the content version the page cache is keyed by (core.pagecache): every community
+    request starts with this, so it is one query, built once."""
+    from sqlalchemy import bindparam, column, select, table
 
     from core.models import Community, CommunityPlugin
 
     t = CommunityPlugin.__table__
-    return (select(Community, t.c.plugin, t.c.enabled)
+    version = table("content_version", column("id"), column("n"))
+    return (select(Community, t.c.plugin, t.c.enabled,
+                   select(version.c.n).where(version.c.id == 1).scalar_subquery())
             .outerjoin(t, t.c.community_id == Community.id)
             .where(Community.slug == bindparam("slug")))
 
@@ -252,7 +255,11 @@ def load_community(slug):
     if not rows:
         return None
     community = rows[0][0]
-    registry().note_switches(community, [(plugin, enabled) for _c, plugin, enabled in rows if plugin is not None])
+    registry().note_switches(community, [(plugin, enabled) for _c, plugin, enabled, _v in rows if plugin is not None])
+    if _has_g():
+        from flask import g
+
+        g._content_version = rows[0][3] or 0  # core.pagecache.current_version
     return community
 
 
