@@ -793,9 +793,8 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
                 community.id, f"limit:{item.id}:{resident.id}", quantity, item.per_resident_limit):
             _fail(Conflict("limit_reached", _("You have reached the limit of %(n)d for this item.",
                                               n=item.per_resident_limit)))
-    if db.session.execute(_TAKE_STOCK, {"item": item.id, "n": quantity}).rowcount != 1:
+    if item.stock < quantity:  # the answer most residents get; the UPDATE below is what decides
         _fail(Conflict("out_of_stock", _("Sorry, this item is out of stock.")))
-    db.session.expire(item, ["stock"])
     try:
         transfer = ledger.debit(community.id, resident.id, total, kind="redeem", actor_id=actor.id,
                                 reason=(reason or "").strip()[:500] or None if assisted else None,
@@ -811,6 +810,11 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
                  after={"item_id": item.id, "quantity": quantity, "total": total})
     emit(community, Event("points.redeemed", community.id, actor.id, (resident.id,), f"points:order:{order.id}",
                           {"order_id": order.id, "item_id": item.id, "amount": total}))
+    # The stock last: every resident redeeming this item needs its row, and on PostgreSQL the
+    # row stays locked from this UPDATE to the commit, so the less comes after it the better.
+    if db.session.execute(_TAKE_STOCK, {"item": item.id, "n": quantity}).rowcount != 1:
+        _fail(Conflict("out_of_stock", _("Sorry, this item is out of stock.")))
+    db.session.expire(item, ["stock"])
     commit_keeping_loaded()  # the order is as written: its answer needs no second read
     return order
 
