@@ -115,6 +115,12 @@ def note_token_use(token):
     now = utcnow()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         g._token_use = (token.id, now)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            # A write: record it now, in the request's transaction, rather than just before its
+            # COMMIT, where rows every request of its kind needs are already locked on PostgreSQL
+            # (a ballot's chain head, the content version) and each statement makes them wait.
+            _touch(db.session, g._token_use)
+            g._token_use_written = True
 
 
 @cache
@@ -133,8 +139,14 @@ def _touch(session, token_use):
 def _record_token_use(session):
     if has_request_context():
         token_use = g.pop("_token_use", None)
-        if token_use is not None:
+        if token_use is not None and not g.pop("_token_use_written", False):
             _touch(session, token_use)
+
+
+@event.listens_for(db.session, "after_rollback")
+def _token_use_undone(session):
+    if has_request_context():
+        g.pop("_token_use_written", None)  # rolled back with the rest: written again at the end
 
 
 def _record_token_use_at_end(resp):
