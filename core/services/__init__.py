@@ -40,19 +40,11 @@ def insert_row(model, *, if_free=False, **values):
 
     With ``if_free``, a row that a unique constraint refuses is not written and None is returned
     (``INSERT ... ON CONFLICT DO NOTHING``: the transaction goes on, on PostgreSQL too)."""
-    from sqlalchemy.orm import make_transient_to_detached
-
     from core.extensions import db
 
     table = model.__table__
     stmt = _insert_if_free(table, db.session.get_bind().dialect.name) if if_free else _insert(table)
-    for col in table.columns:
-        if col.key in values or col.primary_key or col.server_default is not None:
-            continue
-        if col.default is None:
-            values[col.key] = None
-        else:
-            values[col.key] = col.default.arg(None) if col.default.is_callable else col.default.arg
+    values = complete_row(model, values)
     # session.execute lets the page cache see the write; a model declared neutral is written
     # on the connection, as its ORM flush would be ignored (core/pagecache.py).
     run = db.session.connection().execute if getattr(model, "__page_cache_neutral__", False) else db.session.execute
@@ -63,7 +55,29 @@ def insert_row(model, *, if_free=False, **values):
         (pk,) = row
     else:
         (pk,) = run(stmt, values).inserted_primary_key
-    obj = model(**{table.primary_key.columns.values()[0].key: pk}, **values)
+    return attach_row(model, pk, values)
+
+
+def complete_row(model, values):
+    """``values`` for an INSERT of ``model`` with the columns' Python-side defaults filled in."""
+    values = dict(values)
+    for col in model.__table__.columns:
+        if col.key in values or col.primary_key or col.server_default is not None:
+            continue
+        if col.default is None:
+            values[col.key] = None
+        else:
+            values[col.key] = col.default.arg(None) if col.default.is_callable else col.default.arg
+    return values
+
+
+def attach_row(model, pk, values):
+    """The row just inserted with ``values`` and primary key ``pk``, as a loaded object of the session."""
+    from sqlalchemy.orm import make_transient_to_detached
+
+    from core.extensions import db
+
+    obj = model(**{model.__table__.primary_key.columns.values()[0].key: pk}, **values)
     make_transient_to_detached(obj)  # loaded and unchanged: the session will not INSERT it again
     db.session.add(obj)
     return obj

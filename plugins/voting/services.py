@@ -2,6 +2,7 @@
 corrections, close (count, move the proposal), export. Views, API and CLI all come here."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +22,7 @@ from core.extensions import db
 from core.pagecache import mark_changed
 from core.models import Building, Grid, Household, Membership, Unit, User, utcnow
 from core.permissions import can, membership_of
-from core.services import audit, insert_row
+from core.services import attach_row, audit, complete_row, insert_row
 from core.services import settings as settings_svc
 from core.services.notifications import N_, notify
 from plugins.voting import counting, integrity
@@ -46,6 +47,26 @@ _SUPERSEDE = (update(_E).where(_E.c.ballot_id == bindparam("b"), _E.c.voter_tag 
 _MARK_VOTER = update(_V).where(_V.c.id == bindparam("v")).values(voted_at=bindparam("at"), voted_via=bindparam("via"))
 _ADVANCE_HEAD = (update(_B).where(_B.c.id == bindparam("b"))
                  .values(head_hash=bindparam("head"), voted_count=_B.c.voted_count + bindparam("first")))
+
+_ENTRY_COLUMNS = [c.key for c in _E.columns if not c.primary_key]
+
+
+@functools.cache
+def _entry_voter_and_head(mark_voter):
+    """PostgreSQL: the entry, the chain's new head and, if it changes, the voter's state in one
+    statement (``WITH … UPDATE …, … UPDATE … INSERT …``). The ballot's row is locked from the
+    first statement of a vote to its commit, and every vote of the ballot waits for it: two round
+    trips fewer while it is held. Bind names differ from every column name, so that no
+    statement takes another's parameters for its own columns."""
+    head = (update(_B).where(_B.c.id == bindparam("cte_b"))
+            .values(head_hash=bindparam("cte_head"), voted_count=_B.c.voted_count + bindparam("cte_first"))
+            .cte("advance_head"))
+    stmt = insert(_E).values({c: bindparam("e_" + c, type_=_E.c[c].type) for c in _ENTRY_COLUMNS}).add_cte(head)
+    if mark_voter:
+        stmt = stmt.add_cte(update(_V).where(_V.c.id == bindparam("cte_v"))
+                            .values(voted_at=bindparam("cte_at"), voted_via=bindparam("cte_via")).cte("mark_voter"))
+    return stmt.returning(_E.c.id)
+
 
 MAJORITY_OPTIONS = ("yes", "no", "abstain")
 DEFAULT_RULE_SOURCE = "Civil Code Art. 278; SPC Interpretation on Building Ownership Art. 8–9"
@@ -808,12 +829,21 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
                receipt=receipt, entered_by_id=actor.id if source != "online" else None,
                witness=(witness or "").strip()[:80] or None, note=(note or "").strip()[:300] or None,
                proxy_id=proxy.id if proxy is not None else None, created_at=now)
-    entry = insert_row(Entry, **row)
     via = {"online": "online", "proxy": "proxy"}.get(source, "paper")
     first = voted_at is None
-    if first or via != voted_via:
-        conn.execute(_MARK_VOTER, {"v": voter.id, "at": voted_at or now, "via": via})
-    conn.execute(_ADVANCE_HEAD, {"b": ballot.id, "head": digest, "first": 1 if first else 0})
+    mark_voter = first or via != voted_via
+    if conn.dialect.name == "postgresql":
+        values = complete_row(Entry, row)
+        params = {"e_" + k: v for k, v in values.items()}
+        params.update(cte_b=ballot.id, cte_head=digest, cte_first=1 if first else 0)
+        if mark_voter:
+            params.update(cte_v=voter.id, cte_at=voted_at or now, cte_via=via)
+        entry = attach_row(Entry, conn.execute(_entry_voter_and_head(mark_voter), params).scalar_one(), values)
+    else:
+        entry = insert_row(Entry, **row)
+        if mark_voter:
+            conn.execute(_MARK_VOTER, {"v": voter.id, "at": voted_at or now, "via": via})
+        conn.execute(_ADVANCE_HEAD, {"b": ballot.id, "head": digest, "first": 1 if first else 0})
     mark_changed(db.session)
     if photo is not None:
         db.session.add(PaperScan(entry_id=entry.id, content_type=photo[0], data=photo[1],
