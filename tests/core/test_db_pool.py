@@ -21,7 +21,8 @@ def _kill(db_url, pid):
     other = create_engine(db_url)
     try:
         with other.connect() as conn:
-            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+            # With a timeout it returns once the backend has exited, as a restart would have it.
+            assert conn.execute(text("SELECT pg_terminate_backend(:p, 5000)"), {"p": pid}).scalar()
     finally:
         other.dispose()
 

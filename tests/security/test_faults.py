@@ -170,7 +170,9 @@ def refusing_writes(db_url):
                 finally:
                     conn.execute(f'ALTER DATABASE "{url.database}" RESET default_transaction_read_only')
                     # as after a restart of PostgreSQL: the sessions opened meanwhile are gone
-                    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    # (with a timeout: returns once they have exited, as a restart finishes
+                    # before the server is back)
+                    conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                                  "WHERE datname = %s AND pid <> pg_backend_pid()", (url.database,))
         yield ctx
         return
