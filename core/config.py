@@ -24,24 +24,22 @@ def _bool(name, raw):
     raise ConfigError(f"{name}={raw!r}: expected 1/0, true/false, yes/no or on/off")
 
 
-def _count(name, raw):
+def _whole(name, raw, high, unit=""):
     try:
         value = int(raw.strip())
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a whole number (0, 1, 2, ...)") from None
-    if value < 0 or value > 10:
-        raise ConfigError(f"{name}={raw!r}: expected a whole number from 0 to 10")
+        raise ConfigError(f"{name}={raw!r}: expected a whole number{unit} (0, 1, 2, ...)") from None
+    if value < 0 or value > high:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number{unit} from 0 to {high}")
     return value
+
+
+def _count(name, raw):
+    return _whole(name, raw, 10)
 
 
 def _seconds(name, raw):
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a whole number of seconds (0, 10, 60, ...)") from None
-    if value < 0 or value > 86400:
-        raise ConfigError(f"{name}={raw!r}: expected a whole number of seconds from 0 to 86400")
-    return value
+    return _whole(name, raw, 86400, " of seconds")
 
 
 def _megabytes(name, raw):

@@ -75,7 +75,8 @@ def test_secure_cookies_values(raw, expected):
                                        ("LINLI_PROXY_COUNT", "99"), ("LINLI_SECURE_COOKIES", "maybe"),
                                        ("LINLI_MAX_UPLOAD_MB", "0"), ("LINLI_MAX_UPLOAD_MB", "lots"),
                                        ("LINLI_LOG_LEVEL", "loud"), ("LINLI_SECRET_KEY", "  "),
-                                       ("LINLI_DATABASE_URL", "")])
+                                       ("LINLI_DATABASE_URL", ""), ("LINLI_DB_PING_AFTER", "soon"),
+                                       ("LINLI_DB_PING_AFTER", "-5")])
 def test_bad_values_refuse_to_start_and_name_the_variable(name, raw, env_app):
     with pytest.raises(ConfigError, match=name):
         env_app(**{name: raw})
