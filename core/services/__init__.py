@@ -24,7 +24,9 @@ def _insert(table):
 
 
 @cache
-def _insert_if_free(table, dialect_name):
+def insert_if_free(table, dialect_name):
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING <primary key>`` for ``table`` (SQLite and
+    PostgreSQL), built once: no row comes back when a unique constraint refused it."""
     if dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -43,7 +45,7 @@ def insert_row(model, *, if_free=False, **values):
     from core.extensions import db
 
     table = model.__table__
-    stmt = _insert_if_free(table, db.session.get_bind().dialect.name) if if_free else _insert(table)
+    stmt = insert_if_free(table, db.session.get_bind().dialect.name) if if_free else _insert(table)
     values = complete_row(model, values)
     # session.execute lets the page cache see the write; a model declared neutral is written
     # on the connection, as its ORM flush would be ignored (core/pagecache.py).

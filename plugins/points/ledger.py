@@ -25,7 +25,7 @@ from sqlalchemy.orm.util import identity_key
 
 from core.extensions import db
 from core.models import utcnow
-from core.services import insert_row
+from core.services import insert_if_free, insert_row
 from plugins.points.models import (PointsAccount, PointsCounter, PointsEntry, PointsLot, PointsLotUse,
                                    PointsTransfer)
 
@@ -40,13 +40,8 @@ def dialect():
 
 def insert_ignore(model, **values) -> int:
     """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL); returns the number of rows added."""
-    if dialect() == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     # RETURNING tells reliably whether a row went in (rowcount is -1 with some drivers).
-    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
-    return len(db.session.execute(stmt).all())
+    return len(db.session.execute(insert_if_free(model.__table__, dialect()), values).all())
 
 
 # ── accounts ─────────────────────────────────────────────────────────────────────────────
