@@ -8,8 +8,9 @@ token and kept in memory, keyed by
 * the path with its query string,
 * what the page depends on besides the data: the Accept-Language header and the session's
   choices (language, large text), and
-* the **content version**: a counter in the database (table ``content_version``) that every
-  committed write bumps *in the same transaction* (the session events below).
+* the **content version**: a counter in the database that every committed write bumps (the
+  session events below): on SQLite the row of table ``content_version``, in the writing
+  transaction; on PostgreSQL the sequence ``content_version_seq``, right after the commit.
 
 Every request reads the version (one indexed single-row SELECT), so a write made in any worker or
 on any server shows on the very next request everywhere; an entry also expires after
@@ -35,6 +36,7 @@ Writes that do not change what a page shows can be declared neutral with a class
 ``__page_cache_neutral__ = True`` on the model (the mediation access log: every read of the case
 list writes one).
 """
+import logging
 import secrets
 import time
 from collections import OrderedDict
@@ -44,13 +46,41 @@ from threading import Lock
 from flask import abort, current_app, g, has_request_context, request, session
 from flask_login import current_user
 from flask_sqlalchemy.session import Session
-from sqlalchemy import event, text
+from sqlalchemy import column, event, select, table, text
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
 
 MARKER = "linli-csrf-" + secrets.token_hex(12)  # never appears in real content
+# SQLite: one row, bumped inside the writing transaction (its writers take turns anyway).
 READ = text("SELECT n FROM content_version WHERE id = 1")
 BUMP = text("INSERT INTO content_version (id, n) VALUES (1, 1) "
             "ON CONFLICT (id) DO UPDATE SET n = content_version.n + 1")
+# PostgreSQL: a sequence, advanced right after the commit. A row bumped inside every write
+# transaction was a lock that every write of every community held through its COMMIT (and its
+# wait for the disk): the writes of the whole site went one at a time there. nextval() takes no
+# lock and waits for no disk. Between the COMMIT and the nextval() a reader may still get the
+# page cached before the write (for well under a millisecond); the writer's own answer leaves
+# only after the nextval(), so every request made after it sees the write. If the server dies in
+# between, pages are renewed after PAGE_CACHE_SECONDS as for any clock-bound change.
+READ_SEQ = text("SELECT last_value FROM content_version_seq")
+BUMP_SEQ = text("SELECT nextval('content_version_seq')")
+_OWN = (READ, BUMP, READ_SEQ)
 FLAG = "linli_content_changed"
+AFTER = "linli_content_changed_committed"
+
+
+def read_statement(dialect_name):
+    """The statement that reads the content version on this database."""
+    return READ_SEQ if dialect_name == "postgresql" else READ
+
+
+def version_subquery(dialect_name):
+    """The content version as a scalar subquery, to read it along with something else."""
+    if dialect_name == "postgresql":
+        return select(column("last_value")).select_from(table("content_version_seq")).scalar_subquery()
+    version = table("content_version", column("id"), column("n"))
+    return select(version.c.n).where(version.c.id == 1).scalar_subquery()
 
 
 # ── the content version ─────────────────────────────────────────────────────────────────
@@ -76,8 +106,25 @@ def _before_commit(session):
     changed = session.info.pop(FLAG, False) or _changes_content(session.new) or \
         _changes_content(session.dirty) or _changes_content(session.deleted)
     if changed:
-        session.execute(BUMP)
+        if session.get_bind().dialect.name == "postgresql":
+            session.info[AFTER] = True
+        else:
+            session.execute(BUMP)
         session.info.pop(FLAG, None)
+
+
+def _after_commit(session):
+    if session.info.pop(AFTER, False):
+        bump_after_commit(session.get_bind())
+
+
+def bump_after_commit(engine):
+    """PostgreSQL: advance the version once a write has committed (in a statement of its own)."""
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(BUMP_SEQ)
+    except SQLAlchemyError:  # the write stands; cached pages are renewed within PAGE_CACHE_SECONDS
+        log.warning("content version not advanced after a commit", exc_info=True)
 
 
 def mark_changed(session):
@@ -88,7 +135,7 @@ def mark_changed(session):
 
 
 def _on_execute(state):
-    if state.is_select or state.statement is BUMP or state.statement is READ:
+    if state.is_select or any(state.statement is own for own in _OWN):
         return
     _note_write()
     mapper = state.bind_mapper
@@ -110,6 +157,7 @@ def _neutral_tables():
 
 def _forget(session, *_args):
     session.info.pop(FLAG, None)
+    session.info.pop(AFTER, None)
 
 
 def listen():
@@ -117,10 +165,10 @@ def listen():
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "after_rollback", _forget)
-    # The bump is the last statement before COMMIT, after what other listeners write then (a
-    # token's last use, the points ledger's system accounts): on PostgreSQL the version row is
-    # locked from the bump to the commit, and every write of every community takes that lock.
-    # Listeners run in the order they were added, so this one is added again last of all.
+        event.listen(Session, "after_commit", _after_commit)
+    # SQLite: the bump is the last statement before COMMIT, after what other listeners write then
+    # (a token's last use, the points ledger's system accounts). Listeners run in the order they
+    # were added, so this one is added again last of all.
     if event.contains(Session, "before_commit", _before_commit):
         event.remove(Session, "before_commit", _before_commit)
     event.listen(Session, "before_commit", _before_commit)
@@ -133,13 +181,14 @@ def current_version():
     known = g.get("_content_version")
     if known is not None and not g.get("_page_cache_wrote"):
         return known  # read with the community, in this transaction (core.plugins.load_community)
+    read = read_statement(db.engine.dialect.name)
     if db.session().in_transaction():
-        return db.session.execute(READ).scalar() or 0
+        return db.session.execute(read).scalar() or 0
     # The request's first statement (an anonymous page): read outside a transaction. On
     # PostgreSQL that is one round trip instead of three (BEGIN, the SELECT, and the ROLLBACK when
     # the request ends), so that a hit in the cache costs the server and the app one statement.
     with db.engine.connect() as conn:
-        return conn.execution_options(isolation_level="AUTOCOMMIT").execute(READ).scalar() or 0
+        return conn.execution_options(isolation_level="AUTOCOMMIT").execute(read).scalar() or 0
 
 
 # ── the cache ───────────────────────────────────────────────────────────────────────────

@@ -230,18 +230,17 @@ def _plugin_switches():
 
 
 @functools.cache
-def _community_with_switches():
+def _community_with_switches(dialect_name):
     """A community by its slug, with its plugin switches (one row per switch, or one row with no
     switch) and the content version the page cache is keyed by (core.pagecache): every community
-    request starts with this, so it is one query, built once."""
-    from sqlalchemy import bindparam, column, select, table
+    request starts with this, so it is one query, built once per database kind."""
+    from sqlalchemy import bindparam, select
 
     from core.models import Community, CommunityPlugin
+    from core.pagecache import version_subquery
 
     t = CommunityPlugin.__table__
-    version = table("content_version", column("id"), column("n"))
-    return (select(Community, t.c.plugin, t.c.enabled,
-                   select(version.c.n).where(version.c.id == 1).scalar_subquery())
+    return (select(Community, t.c.plugin, t.c.enabled, version_subquery(dialect_name))
             .outerjoin(t, t.c.community_id == Community.id)
             .where(Community.slug == bindparam("slug")))
 
@@ -251,7 +250,8 @@ def load_community(slug):
     for the request, so ``enabled_names`` asks nothing more."""
     from core.extensions import db
 
-    rows = db.session.execute(_community_with_switches(), {"slug": slug}).all()
+    stmt = _community_with_switches(db.engine.dialect.name)
+    rows = db.session.execute(stmt, {"slug": slug}).all()
     if not rows:
         return None
     community = rows[0][0]
