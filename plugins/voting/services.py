@@ -32,6 +32,9 @@ _B, _V, _E, _P = Ballot.__table__, Voter.__table__, Entry.__table__, Proxy.__tab
 # The statements of a vote (see cast), built once.
 _LOCK_BALLOT = (update(_B).where(_B.c.id == bindparam("b"), _B.c.state == "open")
                 .values(entries_count=_B.c.entries_count + 1).returning(_B.c.entries_count, _B.c.head_hash))
+# Read by a statement of its own after the lock, not in the lock's RETURNING: on PostgreSQL an
+# UPDATE that waited for the row lock still reads other tables as of its start, so two ballots
+# for one voter would both find no earlier one (tests/plugins/voting/test_races.py).
 _VOTER_STATE = select(
     _V.c.voted_at, _V.c.voted_via,
     select(_P.c.id).where(_P.c.ballot_id == bindparam("b"), _P.c.voter_id == _V.c.id, _P.c.revoked_at.is_(None))

@@ -372,3 +372,26 @@ def test_staff_set_up_a_building_poll_in_the_browser(world, login):
     css = c.get("/c/test/voting/static/voting.css")
     assert css.status_code == 200 and b"paper-sheet" in css.data
     css.close()
+
+
+def test_a_receipt_already_taken_in_the_ballot_is_lengthened(world, voting_proposal, api, login, monkeypatch):
+    # Two chains' hashes sharing a receipt's first characters are rare: make every first try clash.
+    real = integrity.receipt_of
+    monkeypatch.setattr(integrity, "receipt_of",
+                        lambda h, length=integrity.RECEIPT_LEN: "0" * length if length == integrity.RECEIPT_LEN
+                        else real(h, length))
+    b = ballot_of(voting_proposal)
+    url = f"/api/v1/c/test/voting/ballots/{b.id}/votes"
+    first = api(world.resident).post(url, json={"choice": "yes"})
+    second = api(world.resident2).post(url, json={"choice": "no"})
+    assert first.status_code == second.status_code == 201, second.get_json()
+    assert first.get_json()["receipt"] == "0" * integrity.RECEIPT_LEN
+    receipt = second.get_json()["receipt"]
+    assert len(receipt) == integrity.RECEIPT_LEN + 2
+    entry = Entry.query.filter_by(ballot_id=b.id, receipt=receipt).one()
+    assert entry.hash.upper().startswith(receipt) and entry.counted
+    b = db.session.get(Ballot, b.id)
+    assert b.voted_count == 2 and b.head_hash == entry.hash  # the chain moved once per vote
+    services.close(b, world.staff, "测试", system=True)
+    page = login(world.resident2).get(f"/c/test/voting/{b.id}/receipts?receipt={receipt}").get_data(as_text=True)
+    assert "was counted" in page
