@@ -19,6 +19,9 @@ class Community(db.Model):
     # Seconds (附议) that move an open proposal on to coordination.
     seconds_threshold = db.Column(db.Integer, nullable=False, default=5)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Grows with every change of the community's settings or a module's rules
+    # (core.services.settings.touch): what a worker keeps of them between requests is keyed by it.
+    config_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     def __repr__(self):
         return f"<Community {self.slug}>"

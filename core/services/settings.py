@@ -45,5 +45,19 @@ def set(community, module, key, value, actor=None, commit=False):
         row.value = value
     audit.record("setting.changed", community=community, actor=actor, object_type="setting",
                  object_id=f"{module}.{key}", before={"value": before}, after={"value": value})
+    touch(community)
     if commit:
         db.session.commit()
+
+
+def touch(community):
+    """Note, in the current transaction, that ``community``'s settings or a module's rules changed:
+    its ``config_version`` grows by one (read with the community at the start of every request,
+    so a worker that keeps such things between requests knows when to read them again)."""
+    from sqlalchemy import update
+
+    from core.models import Community
+
+    db.session.execute(update(Community).where(Community.id == community.id)
+                       .values(config_version=Community.config_version + 1)
+                       .execution_options(synchronize_session="evaluate"))

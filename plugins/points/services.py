@@ -10,6 +10,7 @@ import secrets
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
@@ -164,13 +165,38 @@ def save_rule(community, actor, event_name, points, daily_cap=None, monthly_cap=
     audit.record("points.rule_saved", community=community, obj=existing, actor=actor, before=before,
                  after={"event_name": event_name, "points": points, "daily_cap": daily_cap,
                         "monthly_cap": monthly_cap, "active": bool(active)})
+    core_settings.touch(community)
     db.session.commit()
     return existing
 
 
+class RuleTerms(NamedTuple):
+    """What paying an event needs of its rule (a copy, kept between requests: see _active_rule)."""
+    id: int
+    points: int
+    daily_cap: int | None
+    monthly_cap: int | None
+
+
 # Built once: every event of every module asks it, inside the emitter's transaction.
-_ACTIVE_RULE = select(PointsRule).where(PointsRule.community_id == bindparam("c"),
-                                        PointsRule.event_name == bindparam("e"), PointsRule.active.is_(True))
+_ACTIVE_RULE = select(PointsRule.id, PointsRule.points, PointsRule.daily_cap, PointsRule.monthly_cap).where(
+    PointsRule.community_id == bindparam("c"), PointsRule.event_name == bindparam("e"), PointsRule.active.is_(True))
+
+
+def _active_rule(community, event_name):
+    """The terms (id, points, daily_cap, monthly_cap) of the community's active rule for the
+    event, or None. Every write that announces an event asks, inside its transaction (a vote,
+    while it holds its ballot's lock), so a worker keeps the answers, keyed by the community's
+    ``config_version`` as this request read it: saving a rule grows that number in the same
+    transaction (save_rule), so no request that starts after the change gets the old terms."""
+    store = current_app.extensions.setdefault("points.active_rules", {})
+    known = store.get((community.id, event_name))
+    if known is not None and known[0] == community.config_version:
+        return known[1]
+    row = db.session.execute(_ACTIVE_RULE, {"c": community.id, "e": event_name}).first()
+    terms = None if row is None else RuleTerms(*row)
+    store[(community.id, event_name)] = (community.config_version, terms)
+    return terms
 
 
 def _ref(*parts):
@@ -184,10 +210,10 @@ def handle_event(event):
     Runs inside the emitter's transaction: adds rows, never commits, never rolls back."""
     if event.name.startswith(PLUGIN + "."):
         return
-    rule = db.session.execute(_ACTIVE_RULE, {"c": event.community_id, "e": event.name}).scalars().first()
+    community = db.session.get(Community, event.community_id)  # the request's own, already loaded
+    rule = _active_rule(community, event.name)
     if rule is None:
         return
-    community = db.session.get(Community, event.community_id)
     for user_id in dict.fromkeys(event.user_ids or ()):
         _pay_event(community, rule, event, user_id)
 

@@ -526,3 +526,29 @@ def test_refused_hours_can_be_recorded_by_staff_later(world, pts):
     assert r.status == "rejected" and pts.balance(world.resident) == 0
     svc().record_hours(a, world.resident, world.admin, hours="1", content="补登：实际服务一小时")
     assert pts.balance(world.resident) == 1
+
+
+def test_a_rule_changed_in_another_worker_pays_its_new_amount_at_once(world, pts, api, db_url):
+    """Each worker keeps the rules it read, keyed by the content version: a change made through
+    another app instance (another worker or server) on the same database applies to the next event."""
+    from tests.conftest import make_app
+
+    svc().save_rule(world.community, world.admin, "proposal.seconded", 3)
+    p = api(world.mediator).post("/api/v1/c/test/proposals",
+                                 json={"title": "增设单元门禁", "body": "部分单元门禁损坏，建议维修更换。",
+                                       "category": "safety"}).get_json()
+    assert api(world.resident).post(f"/api/v1/c/test/proposals/{p['id']}/second").status_code == 201
+    assert pts.balance(world.resident) == 3
+    other = make_app(db_url, plugins=["points"])
+    with other.app_context():
+        from core.models import Community, User
+
+        svc().save_rule(db.session.get(Community, world.community.id), db.session.get(User, world.admin.id),
+                        "proposal.seconded", 8)
+        db.session.remove()
+    assert api(world.resident2).post(f"/api/v1/c/test/proposals/{p['id']}/second").status_code == 201
+    assert pts.balance(world.resident2) == 8
+    svc().save_rule(world.community, world.admin, "proposal.seconded", 5, active=False)
+    assert api(world.building_head).post(f"/api/v1/c/test/proposals/{p['id']}/second").status_code == 201
+    assert pts.balance(world.building_head) == 0
+    pts.check()
