@@ -17,7 +17,20 @@ from bench import data, inproc, report, server
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 WORKERS = 2
-THREADS = 2  # per worker: on 2 cores more threads only add GIL hand-overs (docs/performance.md)
+
+
+def threads_for(url):
+    """Threads per worker, as docs/deploy.md advises for the database: 2 with SQLite (a writer
+    waiting for the writer lock leaves the core to its worker's other thread), 1 with PostgreSQL
+    (a thread whose answer has arrived could starve for Python's lock behind the other thread's
+    short system calls: single requests stalled for 0.1-1.3 s with 2 threads; docs/performance.md,
+    session 5). BENCH_THREADS_PER_WORKER overrides both, for comparisons."""
+    forced = os.environ.get("BENCH_THREADS_PER_WORKER")
+    if forced:
+        return int(forced)
+    return 2 if url.startswith("sqlite") else 1
+
+
 CURVE = (1_000, 10_000, 100_000)
 
 
@@ -163,9 +176,10 @@ def run_server_phase(url, fx, endpoints, workdir, cfg, log, tag):
     app = data.make_app(url)
     cookies = {ep["cookie_user"]: inproc.session_cookie(app, ep["cookie_user"])
                for ep in endpoints if ep.get("cookie_user")}
-    with server.gunicorn(url, Path(workdir) / f"instance-{tag}", WORKERS, THREADS) as (base, proc, ready):
+    threads = threads_for(url)
+    with server.gunicorn(url, Path(workdir) / f"instance-{tag}", WORKERS, threads) as (base, proc, ready):
         pids = server.worker_pids(proc.pid)
-        log(f"gunicorn: {len(pids)} workers (gthread, {THREADS} threads each) on {base}, "
+        log(f"gunicorn: {len(pids)} workers (gthread, {threads} threads each) on {base}, "
             f"first answer after {ready:.2f} s")
         res = measure_endpoints(base, endpoints, cfg, cookies, log, pids)
         # The reference again at the end: on a shared machine the limit itself drifts during a
@@ -190,7 +204,7 @@ def run_server_phase(url, fx, endpoints, workdir, cfg, log, tag):
                     log(f"  {name} failed: {exc}")
         mem = {pid: server.rss_mb(pid) for pid in server.worker_pids(proc.pid) or pids}
         master_mem = server.rss_mb(proc.pid)
-    info = {"workers": len(pids), "threads": THREADS, "worker_class": "gthread", "ready_s": round(ready, 2),
+    info = {"workers": len(pids), "threads": threads, "worker_class": "gthread", "ready_s": round(ready, 2),
             "worker_rss_mb": [m[0] for m in mem.values()], "worker_peak_rss_mb": [m[1] for m in mem.values()],
             "master_peak_rss_mb": master_mem[1]}
     return res, info, extra
@@ -257,7 +271,7 @@ def main(argv=None):
     curve = [] if args.no_curve else measure_curve(args, cfg, duration, log)
 
     results = report.assemble(args, cfg, fx, endpoints, res, counts, srv, (app_s, wall_s), curve, plugin_results,
-                              WORKERS, THREADS)
+                              WORKERS, threads_for(url))
     results["loadavg"] = {"start": [round(x, 1) for x in load_start], "end": [round(x, 1) for x in os.getloadavg()]}
     results["total_seconds"] = round(time.perf_counter() - t_start, 1)
     RESULTS_DIR.mkdir(exist_ok=True)
