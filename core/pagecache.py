@@ -281,29 +281,38 @@ def _with_token(body):
 
 def per_user(on_hit=None):
     """Keep the pages a logged-in user was shown by a view, for that user alone (a mediator's case
-    list: many rows, reloaded all day). The key is the user, the path with its query string, the
-    language, the session's display choices and the content version, so a write anywhere (a new
-    case, a notification for this user, a change of role) shows on the next request; a page is
-    also renewed after ``PAGE_CACHE_SECONDS`` for what changes with the clock (overdue cases).
+    list: many rows, reloaded all day). The key is the session's user and its session version
+    (Flask-Login's ``_user_id``, ``"<id>:<session_version>"``), the path with its query string,
+    the language, the session's display choices and the content version, so a write anywhere (a
+    new case, a notification for this user, a change of role) shows on the next request; a page
+    is also renewed after ``PAGE_CACHE_SECONDS`` for what changes with the clock (overdue cases).
 
-    The view may set ``g.page_cache_meta`` to something it needs again on a hit; ``on_hit(meta)``
-    runs for every answer from the cache (the case list logs each read of its cases). A page is
-    not kept when the session holds flash messages, when the rendering asked for a real CSRF token
-    (``hidden_tag()``) or wrote to the session, or when the view returned anything but a page."""
+    Put it *outside* the view's login and permission checks: a hit is answered before the user is
+    loaded. It may be, because the page was kept only after those checks passed for this user at
+    this content version, and whatever could make them fail now (a session ended, a password
+    changed, an account deactivated, a membership or role taken away, a setting changed) is a
+    write, which changes the content version and so the key. A miss runs the checks as usual.
+
+    The view may set ``g.page_cache_meta`` to something it needs again on a hit; ``on_hit(meta,
+    user_id)`` runs for every answer from the cache (the case list logs each read of its cases). A
+    page is not kept when the session holds flash messages, when the rendering asked for a real
+    CSRF token (``hidden_tag()``) or wrote to the session, or when the view returned anything but
+    a page."""
 
     def deco(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             app = current_app
+            identity = session.get("_user_id")
             if (not app.config.get("PAGE_CACHE", True) or request.method != "GET" or "_flashes" in session
-                    or not current_user.is_authenticated):
+                    or not isinstance(identity, str)):
                 return view(*args, **kwargs)
             cache = app.extensions["linli.page_cache"]
-            key = ("user", current_user.get_id(), *_key(current_version()))
+            key = ("user", identity, *_key(current_version()))
             item = cache.get(key, app.config.get("PAGE_CACHE_SECONDS", 15))
             if item is not None:
                 if on_hit is not None:
-                    on_hit(item[3])
+                    on_hit(item[3], int(identity.split(":", 1)[0]))
                 resp = app.response_class(_with_token(item[1]), mimetype=item[2])
                 resp.headers["X-Linli-Cache"] = "hit"
                 return resp
@@ -316,7 +325,9 @@ def per_user(on_hit=None):
             if not isinstance(rv, str):
                 return rv
             body = rv.encode()
-            if placeholder and "csrf_token" not in g and not session.modified:
+            # Kept only for the user the checks passed for (not a session whose user failed to load).
+            if (placeholder and "csrf_token" not in g and not session.modified and current_user.is_authenticated
+                    and current_user.get_id() == identity):
                 cache.put(key, body, "text/html", g.pop("page_cache_meta", None))
             return _with_token(body).decode() if placeholder else rv
 

@@ -102,15 +102,15 @@ def _page_number(raw):
 
 
 # ── index, intake ───────────────────────────────────────────────────────────────────────
-def _log_list_read(shown_cases):
+def _log_list_read(shown_cases, user_id):
     if shown_cases:  # a page from the cache is a read of its cases too
-        access.log(g.community, None, current_user, "list")
+        access.log(g.community, None, user_id, "list")
         db.session.commit()
 
 
 @bp.route("/")
+@pagecache.per_user(on_hit=_log_list_read)  # outside member_required: a hit needs no user loaded
 @member_required
-@pagecache.per_user(on_hit=_log_list_read)
 def index():
     community, user = g.community, current_user
     staff = access.is_staff(user, community)
@@ -176,7 +176,7 @@ def index():
     # A list that shows cases is a read of them: logged after rendering, so that the commit does
     # not expire the cases the template is about to show (one reload per case).
     g.page_cache_meta = bool(rows)
-    _log_list_read(bool(rows))
+    _log_list_read(bool(rows), user.id)
     return html
 
 

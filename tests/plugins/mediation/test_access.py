@@ -312,3 +312,30 @@ def test_the_case_list_from_the_cache_is_still_logged_and_shows_new_cases(app, w
     assert fresh.get_data(as_text=True).count("/c/test/mediation/cases/") > first.get_data(as_text=True).count(
         "/c/test/mediation/cases/")
     assert reads(world.mediator) == 3
+
+
+def test_a_cached_case_list_is_not_served_after_the_session_ended_or_the_role_was_taken(app, world, case, login):
+    """A hit is answered before the user is loaded: whatever would fail the checks now must change
+    the key (core.pagecache.per_user)."""
+    from core.models import Membership
+    from core.services import accounts
+    from plugins.mediation.models import MediationAccessLog
+
+    mediator = login(world.mediator)
+    assert mediator.get("/c/test/mediation/").status_code == 200
+    assert mediator.get("/c/test/mediation/").headers.get("X-Linli-Cache") == "hit"
+    # the mediator logs out everywhere (another device): this browser's cookie no longer counts
+    accounts.end_sessions(world.mediator)
+    ended = mediator.get("/c/test/mediation/")
+    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    assert ended.headers.get("X-Linli-Cache") != "hit"
+    # logged in again, cached again; then staff take the mediator role away
+    mediator = login(world.mediator)
+    mediator.get("/c/test/mediation/")
+    assert mediator.get("/c/test/mediation/").headers.get("X-Linli-Cache") == "hit"
+    m = Membership.query.filter_by(user_id=world.mediator.id, community_id=world.community.id).one()
+    accounts.set_roles(m, ["resident"], world.admin)
+    after = mediator.get("/c/test/mediation/")
+    assert after.status_code == 200 and after.headers.get("X-Linli-Cache") != "hit"
+    # every list shown, from the cache or not, was logged for the mediator (the refused one was not)
+    assert MediationAccessLog.query.filter_by(user_id=world.mediator.id, action="list").count() == 5
