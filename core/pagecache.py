@@ -287,11 +287,13 @@ def per_user(on_hit=None):
     new case, a notification for this user, a change of role) shows on the next request; a page
     is also renewed after ``PAGE_CACHE_SECONDS`` for what changes with the clock (overdue cases).
 
-    Put it *outside* the view's login and permission checks: a hit is answered before the user is
-    loaded. It may be, because the page was kept only after those checks passed for this user at
+    A hit is answered like an anonymous visitor's, by ``serve_cached`` before the community, the
+    user or the view's login and permission checks are loaded (so put the decorator outside those
+    checks). It may be, because the page was kept only after the checks passed for this user at
     this content version, and whatever could make them fail now (a session ended, a password
-    changed, an account deactivated, a membership or role taken away, a setting changed) is a
-    write, which changes the content version and so the key. A miss runs the checks as usual.
+    changed, an account deactivated, a membership or role taken away, a module switched off, a
+    setting changed) is a write, which changes the content version and so the key. A miss runs
+    the checks as usual.
 
     The view may set ``g.page_cache_meta`` to something it needs again on a hit; ``on_hit(meta,
     user_id)`` runs for every answer from the cache (the case list logs each read of its cases). A
@@ -307,15 +309,9 @@ def per_user(on_hit=None):
             if (not app.config.get("PAGE_CACHE", True) or request.method != "GET" or "_flashes" in session
                     or not isinstance(identity, str)):
                 return view(*args, **kwargs)
+            # A hit was answered before the community was loaded (serve_cached); here a miss.
             cache = app.extensions["linli.page_cache"]
-            key = ("user", identity, *_key(current_version()))
-            item = cache.get(key, app.config.get("PAGE_CACHE_SECONDS", 15))
-            if item is not None:
-                if on_hit is not None:
-                    on_hit(item[3], int(identity.split(":", 1)[0]))
-                resp = app.response_class(_with_token(item[1]), mimetype=item[2])
-                resp.headers["X-Linli-Cache"] = "hit"
-                return resp
+            key = _user_key(identity, current_version())
             g._page_cache_key = key  # csrf_token() now renders the placeholder
             try:
                 rv = view(*args, **kwargs)
@@ -331,9 +327,30 @@ def per_user(on_hit=None):
                 cache.put(key, body, "text/html", g.pop("page_cache_meta", None))
             return _with_token(body).decode() if placeholder else rv
 
+        wrapped.page_cache_on_hit = on_hit or (lambda _meta, _user_id: None)
         return wrapped
 
     return deco
+
+
+def _user_key(identity, version):
+    return ("user", identity, *_key(version))
+
+
+def _serve_per_user(app, cache, on_hit):
+    """A page of a ``per_user`` view from the cache, answered like an anonymous one: before the
+    community, the user or anything else is loaded (the version alone is read). The view's
+    ``on_hit(meta, user_id)`` runs first (the case list logs the read)."""
+    identity = session.get("_user_id")
+    if request.method != "GET" or "_flashes" in session or not isinstance(identity, str):
+        return
+    item = cache.get(_user_key(identity, current_version()), app.config.get("PAGE_CACHE_SECONDS", 15))
+    if item is None:
+        return
+    on_hit(item[3], int(identity.split(":", 1)[0]))
+    resp = app.response_class(_with_token(item[1]), mimetype=item[2])
+    resp.headers["X-Linli-Cache"] = "hit"
+    abort(resp)
 
 
 def init_app(app):
@@ -349,7 +366,12 @@ def init_app(app):
         # The app's URL preprocessors run first of all, before the community is looked up and
         # the plugins' switches are read: a hit costs the one SELECT of the version. (A
         # preprocessor cannot return a response; abort() with one is Flask's way to answer.)
-        if request.endpoint is None or not app.config.get("PAGE_CACHE", True) or not _eligible(app):
+        if request.endpoint is None or not app.config.get("PAGE_CACHE", True):
+            return
+        on_hit = getattr(app.view_functions.get(request.endpoint), "page_cache_on_hit", None)
+        if on_hit is not None:
+            return _serve_per_user(app, cache, on_hit)
+        if not _eligible(app):
             return
         key = _key(current_version())
         item = cache.get(key, app.config.get("PAGE_CACHE_SECONDS", 15))

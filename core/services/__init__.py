@@ -60,6 +60,23 @@ def insert_row(model, *, if_free=False, **values):
     return attach_row(model, pk, values)
 
 
+def record_now(model, **values):
+    """INSERT one row of a model declared neutral to the page cache (a log) and commit it at once,
+    for a request that has written nothing else (a page served from the cache). On PostgreSQL in
+    a transaction of its own, one round trip (no BEGIN, no COMMIT); on SQLite through the
+    session, whose writers take turns on the writer lock (core/sqlite_writers.py)."""
+    from core.extensions import db
+
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        insert_row(model, **values)
+        db.session.commit()
+        return
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(_insert(model.__table__),
+                                                                     complete_row(model, values))
+
+
 def complete_row(model, values):
     """``values`` for an INSERT of ``model`` with the columns' Python-side defaults filled in."""
     values = dict(values)

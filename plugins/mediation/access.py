@@ -16,7 +16,7 @@ from flask import g, has_request_context, request
 
 from core.extensions import db
 from core.permissions import membership_of
-from core.services import insert_row, settings
+from core.services import insert_row, record_now, settings
 
 FULL, PARTY, REPORTER = "full", "party", "reporter"
 
@@ -74,6 +74,14 @@ def visible_case_ids_query(user, community):
         MediationCase.id.in_(db.session.query(MediationAssignment.case_id).filter_by(user_id=user.id)),
         MediationCase.id.in_(db.session.query(MediationParty.case_id).filter_by(user_id=user.id)),
     ))
+
+
+def log_now(community_id, user_id, action):
+    """Record a read of many cases (a page of the case list served from the cache) at once."""
+    from plugins.mediation.models import MediationAccessLog
+
+    record_now(MediationAccessLog, community_id=community_id, case_id=None, user_id=user_id, action=action,
+               ip=request.remote_addr if has_request_context() else None)
 
 
 def log(community, case, user, action):

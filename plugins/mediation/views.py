@@ -102,10 +102,10 @@ def _page_number(raw):
 
 
 # ── index, intake ───────────────────────────────────────────────────────────────────────
-def _log_list_read(shown_cases, user_id):
+def _log_list_read(meta, user_id):
+    shown_cases, community_id = meta
     if shown_cases:  # a page from the cache is a read of its cases too
-        access.log(g.community, None, user_id, "list")
-        db.session.commit()
+        access.log_now(community_id, user_id, "list")
 
 
 @bp.route("/")
@@ -175,8 +175,8 @@ def index():
                            **{**LABELS, **_translated("STATUSES", "OUTCOMES", "TIERS", "CATEGORIES", "SOURCES")})
     # A list that shows cases is a read of them: logged after rendering, so that the commit does
     # not expire the cases the template is about to show (one reload per case).
-    g.page_cache_meta = bool(rows)
-    _log_list_read(bool(rows), user.id)
+    g.page_cache_meta = (bool(rows), community.id)
+    _log_list_read(g.page_cache_meta, user.id)
     return html
 
 

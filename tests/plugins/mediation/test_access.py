@@ -339,3 +339,9 @@ def test_a_cached_case_list_is_not_served_after_the_session_ended_or_the_role_wa
     assert after.status_code == 200 and after.headers.get("X-Linli-Cache") != "hit"
     # every list shown, from the cache or not, was logged for the mediator (the refused one was not)
     assert MediationAccessLog.query.filter_by(user_id=world.mediator.id, action="list").count() == 5
+    # the module switched off for the community: the cached list is gone with it
+    assert mediator.get("/c/test/mediation/").headers.get("X-Linli-Cache") == "hit"
+    from core.services import plugins as plugin_switches
+
+    plugin_switches.set_enabled(world.community, "mediation", False, actor=world.admin)
+    assert mediator.get("/c/test/mediation/").status_code == 404
