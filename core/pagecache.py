@@ -305,9 +305,8 @@ def per_user(on_hit=None):
         @wraps(view)
         def wrapped(*args, **kwargs):
             app = current_app
-            identity = session.get("_user_id")
-            if (not app.config.get("PAGE_CACHE", True) or request.method != "GET" or "_flashes" in session
-                    or not isinstance(identity, str)):
+            identity = _cacheable_identity()
+            if not app.config.get("PAGE_CACHE", True) or identity is None:
                 return view(*args, **kwargs)
             # A hit was answered before the community was loaded (serve_cached); here a miss.
             cache = app.extensions["linli.page_cache"]
@@ -337,12 +336,21 @@ def _user_key(identity, version):
     return ("user", identity, *_key(version))
 
 
+def _cacheable_identity():
+    """The session's ``_user_id`` when this request may be answered from (or kept in) a user's
+    own cache: a GET, no flash messages waiting, a logged-in session. Otherwise None."""
+    identity = session.get("_user_id")
+    if request.method != "GET" or "_flashes" in session or not isinstance(identity, str):
+        return None
+    return identity
+
+
 def _serve_per_user(app, cache, on_hit):
     """A page of a ``per_user`` view from the cache, answered like an anonymous one: before the
     community, the user or anything else is loaded (the version alone is read). The view's
     ``on_hit(meta, user_id)`` runs first (the case list logs the read)."""
-    identity = session.get("_user_id")
-    if request.method != "GET" or "_flashes" in session or not isinstance(identity, str):
+    identity = _cacheable_identity()
+    if identity is None:
         return
     item = cache.get(_user_key(identity, current_version()), app.config.get("PAGE_CACHE_SECONDS", 15))
     if item is None:
