@@ -25,13 +25,13 @@ translations: $(VENV)/.installed
 
 # Re-extract messages and merge them into the catalogs (then translate the new entries).
 messages: $(VENV)/.installed
-	$(BIN)/pybabel --quiet extract -F babel.cfg $(KEYWORDS) --no-location -o core/translations/messages.pot core templates
-	$(BIN)/pybabel --quiet update --ignore-obsolete --no-fuzzy-matching -i core/translations/messages.pot -d core/translations
+	$(BIN)/pybabel --quiet extract -F babel.cfg $(KEYWORDS) --no-location --no-wrap -o core/translations/messages.pot core templates
+	$(BIN)/pybabel --quiet update --ignore-obsolete --no-fuzzy-matching --no-wrap -i core/translations/messages.pot -d core/translations
 	@for p in $(wildcard plugins/*/); do \
 	  name=$$(basename $$p); \
 	  if [ -d $$p/translations ]; then \
-	    $(BIN)/pybabel --quiet extract -F babel.cfg $(KEYWORDS) --no-location -o $$p/translations/messages.pot $$p && \
-	    $(BIN)/pybabel --quiet update --ignore-obsolete --no-fuzzy-matching -i $$p/translations/messages.pot -d $$p/translations; \
+	    $(BIN)/pybabel --quiet extract -F babel.cfg $(KEYWORDS) --no-location --no-wrap -o $$p/translations/messages.pot $$p && \
+	    $(BIN)/pybabel --quiet update --ignore-obsolete --no-fuzzy-matching --no-wrap -i $$p/translations/messages.pot -d $$p/translations; \
 	  fi; \
 	done
 
