@@ -4,7 +4,7 @@ from flask import current_app
 from core.extensions import db
 from core.models import CommunitySetting
 
-CORE_DEFAULTS = {}
+CORE_DEFAULTS = {"timezone": ""}  # empty: the site's zone (core.dates)
 
 
 def _defaults(module):

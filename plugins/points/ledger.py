@@ -17,7 +17,6 @@ commit: the service that calls them owns the transaction.
 """
 from __future__ import annotations
 
-import calendar
 from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, event, func, insert, select, update
@@ -181,18 +180,9 @@ def _transfer(community_id, kind, source, destination, amount, *, ref=None, rule
     return transfer
 
 
-def add_months(when: datetime, months: int) -> datetime:
-    month = when.month - 1 + months
-    year = when.year + month // 12
-    month = month % 12 + 1
-    day = min(when.day, calendar.monthrange(year, month)[1])
-    return when.replace(year=year, month=month, day=day)
-
-
-def _new_lot(account, transfer, amount, expiry_months):
-    now = transfer.created_at
+def _new_lot(account, transfer, amount, expires_at):
     return insert_row(PointsLot, account_id=account.id, transfer_id=transfer.id, amount=amount, remaining=amount,
-                      earned_at=now, expires_at=add_months(now, expiry_months) if expiry_months else None)
+                      earned_at=transfer.created_at, expires_at=expires_at)
 
 
 def _consume(account_id, amount, transfer_id, first_lot_id=None):
@@ -247,12 +237,13 @@ def _give_back(original_transfer_id, new_transfer_id):
 
 
 # ── what services call ───────────────────────────────────────────────────────────────────
-def credit(community_id, user_id, amount, *, kind="earn", source_kind="ISSUED", expiry_months=0, **kw):
-    """Pay ``amount`` points to a resident from a system account, as a new earning lot."""
+def credit(community_id, user_id, amount, *, kind="earn", source_kind="ISSUED", expires_at=None, **kw):
+    """Pay ``amount`` points to a resident from a system account, as a new earning lot that
+    expires at ``expires_at`` (None: never; the service decides by the community's rule)."""
     account = resident_account(community_id, user_id)
     source = system_account(community_id, source_kind)
     transfer = _transfer(community_id, kind, source, account, amount, **kw)
-    _new_lot(account, transfer, amount, expiry_months)
+    _new_lot(account, transfer, amount, expires_at)
     return transfer
 
 
@@ -271,14 +262,14 @@ def debit(community_id, user_id, amount, *, kind="redeem", destination_kind="STO
     return transfer
 
 
-def reverse(original: PointsTransfer, *, kind="reversal", expiry_months=0, **kw) -> PointsTransfer:
+def reverse(original: PointsTransfer, *, kind="reversal", expires_at=None, **kw) -> PointsTransfer:
     """A transfer in the opposite direction; each transfer is reversed at most once (UNIQUE)."""
     source, destination = original.destination, original.source
     if destination.user_id is not None:  # the original took from a resident: give it back
         transfer = _transfer(original.community_id, kind, source, destination, original.amount,
                              reverses_id=original.id, **kw)
         if original.kind == "expire":  # expired lots would only expire again: a fresh lot
-            _new_lot(destination, transfer, original.amount, expiry_months)
+            _new_lot(destination, transfer, original.amount, expires_at)
         else:
             _give_back(original.id, transfer.id)
         return transfer

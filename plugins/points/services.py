@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core import dates
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
@@ -46,8 +46,10 @@ def setting(community, key):
     return core_settings.get(community, PLUGIN, key)
 
 
-def local_tz():
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+def _expires_at(community):
+    """When points earned now expire under the community's rule (None: never; R27, core.dates)."""
+    months = hours_rule(community)["expiry_months"]
+    return dates.months_after(utcnow(), months, community) if months else None
 
 
 def _int(value, field, message, minimum=None, allow_none=False):
@@ -226,7 +228,7 @@ def _pay_event(community, rule, event, user_id):
                                 ref=ref, points=0, created_at=utcnow()):
         return None  # this event already paid (or was considered for) this resident
     grant = rule.points
-    today = event.created.astimezone(local_tz()).date()
+    today = dates.local_date(event.created, community)
     monthly_key = daily_key = None
     if rule.monthly_cap:
         monthly_key = f"cap:{rule.id}:{user_id}:m:{today:%Y-%m}"
@@ -240,7 +242,7 @@ def _pay_event(community, rule, event, user_id):
     if grant <= 0:
         return None
     transfer = ledger.credit(community.id, user_id, grant, ref=_ref("event", event.name, event.ref, user_id),
-                             rule_id=rule.id, expiry_months=hours_rule(community)["expiry_months"],
+                             rule_id=rule.id, expires_at=_expires_at(community),
                              details={"event": event.name, "rule_points": rule.points,
                                       "capped": grant < rule.points, "data": _small(event.data)})
     db.session.execute(update(PointsAward).where(PointsAward.community_id == community.id,
@@ -300,7 +302,7 @@ def sharing_user_ids(community):
 
 
 # ── volunteer activities ─────────────────────────────────────────────────────────────────
-def _parse_dt(value, field):
+def _parse_dt(community, value, field):
     if isinstance(value, datetime):
         dt = value
     else:
@@ -308,9 +310,7 @@ def _parse_dt(value, field):
             dt = datetime.fromisoformat(str(value).strip())
         except (TypeError, ValueError):
             raise ServiceError("invalid_" + field, _("Give a date and time."), fields={field: _("Give a date and time.")})
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=local_tz())
-    return dt.astimezone(timezone.utc)
+    return dates.from_local(dt, community)
 
 
 def get_activity(community, activity_id) -> PointsActivity:
@@ -334,11 +334,11 @@ def save_activity(community, actor, data, activity=None):
         errors["description"] = _("Use at most 5,000 characters.")
     starts = ends = None
     try:
-        starts = _parse_dt(data.get("starts_at"), "starts_at")
+        starts = _parse_dt(community, data.get("starts_at"), "starts_at")
     except ServiceError as e:
         errors.update(e.fields)
     try:
-        ends = _parse_dt(data.get("ends_at"), "ends_at")
+        ends = _parse_dt(community, data.get("ends_at"), "ends_at")
     except ServiceError as e:
         errors.update(e.fields)
     if starts and ends and ends <= starts:
@@ -348,6 +348,10 @@ def save_activity(community, actor, data, activity=None):
         places = _int(data.get("places"), "places", _("Leave empty or give a whole number of at least 1."), 1, True)
     except ServiceError as e:
         errors.update(e.fields)
+    if (activity is not None and starts and ends and (starts, ends) != (activity.starts_at, activity.ends_at)
+            and PointsRecord.query.filter(PointsRecord.activity_id == activity.id,
+                                          PointsRecord.status != "rejected").first() is not None):
+        errors["starts_at"] = _("Hours are recorded for this activity already: its times can no longer change.")
     if activity is not None and places is not None and places < activity.signups_count:
         errors["places"] = _("%(n)d people have signed up already.", n=activity.signups_count)
     if errors:
@@ -455,7 +459,16 @@ def parse_minutes(hours=None, minutes=None) -> int:
     return value
 
 
-def _record_fields(activity, minutes, content, evaluation, service_date):
+def _record_fields(community, activity, minutes, content, evaluation, service_date):
+    """The claim's content and date, checked against the activity's time window (R26: hours
+    that happened): no more minutes than the activity lasted, a service date inside it."""
+    length = int((activity.ends_at - activity.starts_at).total_seconds() // 60)
+    first, last = dates.local_date(activity.starts_at, community), dates.local_date(activity.ends_at, community)
+    if minutes > length:
+        msg = _("The activity lasted %(hours)s hours (%(start)s – %(end)s); no more can be claimed for it.",
+                hours=_hours(length), start=dates.format_local(activity.starts_at, community),
+                end=dates.format_local(activity.ends_at, community))
+        raise ServiceError("hours_outside_activity", msg, fields={"hours": msg})
     content = (content or "").strip()
     if not 2 <= len(content) <= 500:
         raise ServiceError("invalid_content", _("Describe the service in 2 to 500 characters."),
@@ -465,8 +478,38 @@ def _record_fields(activity, minutes, content, evaluation, service_date):
             service_date = date.fromisoformat(service_date)
         except ValueError:
             raise ServiceError("invalid_date", _("Give a date."), fields={"service_date": _("Give a date.")})
-    service_date = service_date or activity.starts_at.astimezone(local_tz()).date()
+    service_date = service_date or first
+    if not first <= service_date <= last:
+        msg = _("The date must be a day of the activity (%(first)s – %(last)s).", first=first.isoformat(),
+                last=last.isoformat())
+        raise ServiceError("date_outside_activity", msg, fields={"service_date": msg})
     return content, (evaluation or "").strip()[:500] or None, service_date
+
+
+def _check_time_passed(community, activity, user_id, minutes):
+    """A volunteer cannot serve twice at once (R26): over every stretch of time, the hours claimed
+    or verified for activities that lie wholly inside it may not exceed its length (Horn's
+    condition, so one schedule fitting every claim into its activity's window exists). The
+    volunteer's points account is locked first, so two claims at once are checked one after the
+    other."""
+    ledger.lock_account(ledger.resident_account(community.id, user_id).id)
+    rows = db.session.execute(
+        select(PointsActivity.starts_at, PointsActivity.ends_at, PointsRecord.minutes)
+        .join(PointsRecord, PointsRecord.activity_id == PointsActivity.id)
+        .where(PointsRecord.community_id == community.id, PointsRecord.user_id == user_id,
+               PointsRecord.status != "rejected", PointsRecord.activity_id != activity.id,
+               PointsActivity.starts_at < activity.ends_at, PointsActivity.ends_at > activity.starts_at)).all()
+    if not rows:
+        return
+    claims = [(r.starts_at, r.ends_at, r.minutes) for r in rows] + [(activity.starts_at, activity.ends_at, minutes)]
+    points = sorted({t for start, end, _m in claims for t in (start, end)})
+    for i, t1 in enumerate(points):
+        for t2 in points[i + 1:]:
+            inside = sum(m for start, end, m in claims if t1 <= start and end <= t2)
+            if inside * 60 > (t2 - t1).total_seconds():
+                msg = _("These hours overlap hours already claimed for another activity at the same time: "
+                        "together they are more than the time that passed.")
+                _fail(Conflict("hours_overlap", msg, fields={"hours": msg}))
 
 
 def claim_hours(activity, resident, *, hours=None, minutes=None, content="", service_date=None):
@@ -474,7 +517,7 @@ def claim_hours(activity, resident, *, hours=None, minutes=None, content="", ser
     community = db.session.get(Community, activity.community_id)
     try:
         minutes = parse_minutes(hours, minutes)
-        content, _e, service_date = _record_fields(activity, minutes, content, None, service_date)
+        content, _e, service_date = _record_fields(community, activity, minutes, content, None, service_date)
     except ServiceError as err:
         _fail(err)
     s = PointsSignup.query.filter_by(activity_id=activity.id, user_id=resident.id).first()
@@ -482,6 +525,7 @@ def claim_hours(activity, resident, *, hours=None, minutes=None, content="", ser
         _fail(Conflict("not_signed_up", _("Only people who signed up beforehand can report hours.")))
     if activity.starts_at > utcnow():
         _fail(Conflict("not_started", _("Hours can be reported once the activity has started.")))
+    _check_time_passed(community, activity, resident.id, minutes)
     record = PointsRecord(community_id=community.id, signup_id=s.id, activity_id=activity.id, user_id=resident.id,
                           service_date=service_date, minutes=minutes, content=content, status="claimed",
                           recorded_by_id=resident.id)
@@ -507,7 +551,8 @@ def record_hours(activity, volunteer, actor, *, hours=None, minutes=None, conten
                         fields={"user_id": _("Someone other than the volunteer must verify their hours.")}))
     try:
         minutes = parse_minutes(hours, minutes)
-        content, evaluation, service_date = _record_fields(activity, minutes, content, evaluation, service_date)
+        content, evaluation, service_date = _record_fields(community, activity, minutes, content, evaluation,
+                                                           service_date)
     except ServiceError as err:
         _fail(err)
     s = PointsSignup.query.filter_by(activity_id=activity.id, user_id=volunteer.id).first()
@@ -515,6 +560,7 @@ def record_hours(activity, volunteer, actor, *, hours=None, minutes=None, conten
         _fail(Conflict("not_signed_up", _("Only people who signed up beforehand can earn points for it.")))
     if activity.starts_at > utcnow():
         _fail(Conflict("not_started", _("Hours can be recorded once the activity has started.")))
+    _check_time_passed(community, activity, volunteer.id, minutes)
     record = PointsRecord.query.filter_by(signup_id=s.id).first()
     if record is not None and record.status == "verified":
         _fail(Conflict("already_verified", _("These hours are verified already.")))
@@ -561,7 +607,7 @@ def _verify(record, actor, community):
     if points > 0 and _verified(community, record.user_id):
         transfer = ledger.credit(
             community.id, record.user_id, points, ref=_ref("hours", activity.id, record.user_id), actor_id=actor.id,
-            expiry_months=rule["expiry_months"],
+            expires_at=_expires_at(community),
             details={"activity_id": activity.id, "activity": activity.title, "minutes": record.minutes,
                      "per_hour": rule["points_per_hour"], "max_hours": rule["max_hours_per_activity"]})
         db.session.execute(update(PointsRecord).where(PointsRecord.id == record.id)
@@ -610,7 +656,7 @@ def issue_certificate(community, resident, actor):
                              records=snapshot, holder_name=resident.display_name, issued_at=utcnow())
     db.session.add(cert)
     db.session.flush()
-    cert.number = f"{community.slug.upper()[:12]}-{cert.issued_at.astimezone(local_tz()):%Y}-{cert.id:06d}"
+    cert.number = f"{community.slug.upper()[:12]}-{dates.local(cert.issued_at, community):%Y}-{cert.id:06d}"
     audit.record("points.certificate_issued", community=community, obj=cert, actor=actor,
                  on_behalf_of=resident if actor.id != resident.id else None,
                  after={"number": cert.number, "total_minutes": cert.total_minutes})
@@ -676,7 +722,7 @@ def save_item(community, actor, data, item=None):
             window[key] = None
             continue
         try:
-            window[key] = _parse_dt(raw, key)
+            window[key] = _parse_dt(community, raw, key)
         except ServiceError as e:
             errors.update(e.fields)
     if window.get("available_from") and window.get("available_until") and \
@@ -900,7 +946,7 @@ def cancel_order(order, actor, reason=None):
     original = db.session.get(PointsTransfer, order.transfer_id)
     refund = ledger.reverse(original, kind="refund", actor_id=actor.id, reason=(reason or "").strip()[:500] or None,
                             details={"order_id": order.id, "item": item.name},
-                            expiry_months=hours_rule(community)["expiry_months"])
+                            expires_at=_expires_at(community))
     db.session.execute(update(PointsOrder).where(PointsOrder.id == order.id).values(refund_transfer_id=refund.id)
                        .execution_options(synchronize_session=False))
     db.session.expire(order)
@@ -941,7 +987,7 @@ def adjust(community, resident, amount, reason, actor):
         if amount > 0:
             transfer = ledger.credit(community.id, resident.id, amount, kind="adjust", source_kind="ADJUSTMENTS",
                                      actor_id=actor.id, reason=reason,
-                                     expiry_months=hours_rule(community)["expiry_months"])
+                                     expires_at=_expires_at(community))
         else:
             transfer = ledger.debit(community.id, resident.id, -amount, kind="adjust",
                                     destination_kind="ADJUSTMENTS", actor_id=actor.id, reason=reason)
@@ -972,7 +1018,7 @@ def correct(community, transfer, reason, actor):
         _fail(Conflict("already_reversed", _("This transfer was corrected already.")))
     try:
         reversal = ledger.reverse(transfer, actor_id=actor.id, reason=reason, details={"of": transfer.id},
-                                  expiry_months=hours_rule(community)["expiry_months"])
+                                  expires_at=_expires_at(community))
         db.session.flush()
     except ledger.InsufficientPoints:
         _fail(Conflict("insufficient_points", _("The balance cannot go below zero.")))
@@ -1062,7 +1108,7 @@ def resident_accounts(community, q=None):
 
 def monthly(community, months=12, now=None, trim=False):
     """[(\"YYYY-MM\", issued, redeemed)] for the last ``months`` months (local time)."""
-    tz = local_tz()
+    tz = dates.zone(community)
     now = (now or utcnow()).astimezone(tz)
     keys = []
     y, m = now.year, now.month

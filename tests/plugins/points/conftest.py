@@ -29,7 +29,7 @@ def pts(app, world):
         def activity(self, past=True, **kw):
             start = utcnow() - timedelta(days=1) if past else utcnow() + timedelta(days=1)
             data = {"title": "楼道清理", "location": "3号楼", "starts_at": start,
-                    "ends_at": start + timedelta(hours=3)} | kw
+                    "ends_at": start + timedelta(hours=6)} | kw
             return svc.save_activity(world.community, world.staff, data)
 
         def signup_past(self, activity, user):
