@@ -32,6 +32,10 @@ STATE_EVENTS = {"open": "proposal.submitted", "accepted": "proposal.accepted",
                 "withdrawn": "proposal.withdrawn"}
 
 
+# States in which a proposal takes no comments.
+_NO_COMMENTS = ("draft", "withdrawn", "completed", "rejected")
+
+
 def _url(proposal):
     try:
         return url_for("c.proposals.detail", community=proposal.community.slug, proposal_id=proposal.id)
@@ -143,9 +147,15 @@ def update_draft(proposal, actor, data):
         raise Forbidden("forbidden", _("Only the author can edit this draft."))
     fields = _validate(proposal.community, data)
     before = {k: getattr(proposal, k) for k in fields}
-    for k, v in fields.items():
-        setattr(proposal, k, v)
-    proposal.updated_at = utcnow()
+    now = utcnow()
+    # Written only while still a draft: a submission in another tab must not be edited afterwards.
+    edited = db.session.execute(update(Proposal).where(Proposal.id == proposal.id, Proposal.state == "draft")
+                                .values(updated_at=now, **fields).execution_options(synchronize_session=False))
+    if edited.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("not_draft", _("Only drafts can be edited."))
+    for k, v in dict(fields, updated_at=now).items():
+        set_committed_value(proposal, k, v)
     audit.record("proposal.edited", community=proposal.community, obj=proposal, actor=actor,
                  before=before, after=fields)
     db.session.commit()
@@ -225,7 +235,10 @@ def _move(proposal, new_state, actor, reason):
 
 
 def second(proposal, actor, *, on_behalf_of=None, reason=None):
-    """Second (附议) an open proposal; each resident once. Enough seconds move it to coordination."""
+    """Second (附议) an open proposal; each resident once. Enough seconds move it to coordination.
+
+    A second that arrives after the proposal has moved on is refused and nothing is saved, even
+    when the proposal was still open as the request read it (issue 16 §10)."""
     community = proposal.community
     resident = on_behalf_of or actor
     if on_behalf_of is not None:
@@ -250,12 +263,18 @@ def second(proposal, actor, *, on_behalf_of=None, reason=None):
     except IntegrityError:
         db.session.rollback()
         raise Conflict("already_seconded", _("You have already seconded this proposal."))
-    count, state = db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
-                                      .values(seconds_count=Proposal.seconds_count + 1)
-                                      .returning(Proposal.seconds_count, Proposal.state)
-                                      .execution_options(synchronize_session=False)).one()
+    # The state checked above may be stale (another second may have moved it on since): counting
+    # only while the row is open decides acceptance and the move under one lock (the row's on
+    # PostgreSQL, the writer lock on SQLite), so the move happens at exactly the threshold.
+    count = db.session.execute(update(Proposal).where(Proposal.id == proposal.id, Proposal.state == "open")
+                               .values(seconds_count=Proposal.seconds_count + 1)
+                               .returning(Proposal.seconds_count)
+                               .execution_options(synchronize_session=False)).scalar_one_or_none()
+    if count is None:
+        db.session.rollback()  # drops the second inserted above
+        raise Conflict("not_open", _("This proposal is no longer collecting seconds; reload the page."))
     set_committed_value(proposal, "seconds_count", count)
-    set_committed_value(proposal, "state", state)
+    set_committed_value(proposal, "state", "open")
     audit.record("proposal.seconded", community=community, obj=proposal, actor=actor,
                  on_behalf_of=on_behalf_of, reason=reason if on_behalf_of else None)
     emit(community, Event("proposal.seconded", community.id, actor.id, (resident.id,),
@@ -264,7 +283,7 @@ def second(proposal, actor, *, on_behalf_of=None, reason=None):
         notify(proposal.author_id, community, "proposal.seconded",
                N_("%(name)s seconded your proposal “%(title)s”."),
                {"name": resident.display_name, "title": proposal.title}, url=_url(proposal))
-    if proposal.state == "open" and proposal.seconds_count >= community.seconds_threshold:
+    if count >= community.seconds_threshold:
         _move(proposal, "coordinating", None,
               _("%(count)d residents seconded it.", count=proposal.seconds_count))
     commit_keeping_loaded()  # the proposal is up to date: its answer needs no second read
@@ -278,7 +297,7 @@ def comment(proposal, actor, body, *, on_behalf_of=None, reason=None):
     if not 1 <= len(body) <= 5000:
         raise ServiceError("invalid_comment", _("Write a comment of up to 5,000 characters."),
                            fields={"body": _("Write a comment of up to 5,000 characters.")})
-    if proposal.state in ("draft", "withdrawn", "completed", "rejected"):
+    if proposal.state in _NO_COMMENTS:
         raise Conflict("closed", _("This proposal no longer takes comments."))
     author = on_behalf_of or actor
     if on_behalf_of is not None:
@@ -292,9 +311,14 @@ def comment(proposal, actor, body, *, on_behalf_of=None, reason=None):
     c = ProposalComment(proposal_id=proposal.id, author_id=author.id, author_name=author.display_name,
                         acted_by_id=actor.id if on_behalf_of else None, body=body)
     db.session.add(c)
-    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
-                       .values(comments_count=Proposal.comments_count + 1)
-                       .execution_options(synchronize_session=False))
+    # Counted only while the row still takes comments: the state checked above may be stale.
+    counted = db.session.execute(update(Proposal).where(Proposal.id == proposal.id,
+                                                        Proposal.state.notin_(_NO_COMMENTS))
+                                 .values(comments_count=Proposal.comments_count + 1)
+                                 .execution_options(synchronize_session=False))
+    if counted.rowcount != 1:
+        db.session.rollback()  # drops the comment added above
+        raise Conflict("closed", _("This proposal no longer takes comments."))
     db.session.flush()
     audit.record("proposal.commented", community=community, obj=c, actor=actor,
                  on_behalf_of=on_behalf_of, reason=reason if on_behalf_of else None)
