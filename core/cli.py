@@ -501,6 +501,36 @@ def register_cli(app, registry):
     for group in registry.pm.hook.register_cli_commands():
         for cmd in group or ():
             app.cli.add_command(cmd)
+    _check_text_values(app.cli)
+
+
+class _Text(click.ParamType):
+    """A command-line value held to the rules of every text input (core.inputs): one line, no
+    control characters, no lone surrogates (a file name with broken UTF-8 arrives as those)."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        from core.inputs import check_text
+
+        try:
+            return check_text(value, param.name if param else "value")
+        except ServiceError as err:
+            self.fail(str(err.message), param, ctx)
+
+
+def _check_text_values(group):
+    """Every plain text option and argument of ``group``'s commands (the core's and each module's,
+    nested groups included) is checked as text; paths, numbers and choices have their own types."""
+    text = _Text()
+    stack = [group]
+    while stack:
+        cmd = stack.pop()
+        for param in cmd.params:
+            if param.type is click.STRING:
+                param.type = text
+        stack.extend(getattr(cmd, "commands", {}).values())
+
 
 
 def main():

@@ -59,12 +59,13 @@ def init_app(app, registry):
     app.cli.add_command(_LazyDbGroup("db"))
 
     @app.before_request
-    def refuse_nul():
-        # A NUL character ends a string early in SQLite (a search for "\0" would match everything)
-        # and cannot be stored by PostgreSQL: no form or query field may contain one.
-        for values in (request.args, request.form):
-            if any("\x00" in v for vs in values.listvalues() for v in vs):
-                abort(400)
+    def refuse_bad_input():
+        # One check of every query-string and form value before any view reads one (core.inputs):
+        # a NUL would end a string early in SQLite (a search for "\0" matched everything), a lone
+        # surrogate cannot be encoded for the database (a 500), CR/LF in a URL cannot be redirected to.
+        from core.inputs import check_values
+
+        check_values(request.args, request.form)
 
     @app.before_request
     def csrf_protect():
@@ -369,8 +370,17 @@ def _error_pages(app):
             resp.headers["Retry-After"] = "30"
         return resp
 
+    def http_error(e, status):
+        resp = handle(status)
+        # What the exception says about itself stays: a 405's Allow (RFC 9110), a 401's WWW-Authenticate.
+        for name, value in e.get_headers() if hasattr(e, "get_headers") else ():
+            if name.lower() not in ("content-type", "content-length"):
+                resp.headers[name] = value
+        return resp
+
     for status in messages:
-        app.register_error_handler(status, lambda e, s=status: handle(s))
+        app.register_error_handler(status, lambda e, s=status: http_error(e, s))
+
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -405,7 +415,6 @@ def _error_pages(app):
         # language comes from the session), no community menu to build.
         g._login_user = login_manager.anonymous_user()
         g.pop("community", None)
-        g.pop("_token_use", None)  # nor a token's use to record at the end (core.api)
 
     @app.errorhandler(InternalError)
     def db_read_only(e):
@@ -416,5 +425,4 @@ def _error_pages(app):
         db.session.rollback()
         db.engine.dispose()
         app.logger.error("database refuses writes: %s", e)
-        _without_database()  # the write may have been the user's own loading (a token's use)
         return handle(503)

@@ -10,6 +10,7 @@ from core.accounts.forms import (LoginForm, PasswordForm, PreferencesForm, Regis
 from core.errors import ServiceError
 from core.extensions import db, limiter
 from core.forms import apply_error
+from core.inputs import whole_number
 from core.models import (ApiToken, Building, Community, Grid, Household, Membership, Notification,
                          Unit, utcnow)
 from core.permissions import ROLES, can, membership_of, require
@@ -126,7 +127,7 @@ def account():
                 _t, new_token = tokens.create(current_user, token_form.name.data)
                 flash(_("Copy the token now: it will not be shown again."), "success")
             if which == "revoke":
-                tokens.revoke(current_user, int(request.form.get("token_id", 0)))
+                tokens.revoke(current_user, whole_number(request.form.get("token_id"), "token_id", default=0))
                 flash(_("The token was revoked."), "success")
                 return redirect(url_for("auth.account"))
         except ServiceError as err:

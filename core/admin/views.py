@@ -5,14 +5,13 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from core.errors import ServiceError
 from core.extensions import db
-from core.forms import apply_error
+from core.forms import Form, apply_error
 from core.models import AuditEntry, User
 from core.permissions import require
 from core.services import plugins as plugin_svc
@@ -21,7 +20,7 @@ from core.services import structure
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     name = StringField(_l("Community name"), validators=[DataRequired(), Length(max=120)])
     seconds_threshold = IntegerField(_l("Seconds needed to move a proposal to coordination"),
                                      validators=[DataRequired(), NumberRange(min=1, max=10000)])
@@ -101,7 +100,7 @@ def audit():
                            date_from=args.get("from", ""), date_to=args.get("to", ""))
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     reason = StringField(_l("Reason (the request's date and reference)"), validators=[DataRequired(), Length(max=500)])
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
+from core.inputs import check_json, too_deep, whole_number
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 community_api_bp = Blueprint("core", __name__)
@@ -46,10 +47,17 @@ def endpoint(bp, rule, methods=("GET",), *, summary, auth=True, body=None, query
             if auth and not current_user.is_authenticated:
                 return error_response("unauthorized", _("Send a valid token: Authorization: Bearer <token>."),
                                       status=401)
-            if body is not None and request.method in ("POST", "PUT", "PATCH"):
-                if request.get_json(silent=True) is None or not isinstance(request.get_json(silent=True), dict):
+            # Every body sent is checked, whether the route reads one or not: a JSON object within
+            # the limits of core.inputs, or 400 with a stable code before the handler runs.
+            takes_body = body is not None and request.method in ("POST", "PUT", "PATCH")
+            if takes_body or (request.method in ("POST", "PUT", "PATCH", "DELETE") and request.get_data(cache=True)):
+                try:
+                    data = _checked_body()
+                except ServiceError as err:
+                    return error_response(err.code, err.message, err.fields, err.status)
+                if data is None:
                     return error_response("invalid_json", _("Send a JSON object in the request body."), status=400)
-                wrong = _not_text(request.get_json(silent=True), body)
+                wrong = _not_text(data, body) if takes_body else None
                 if wrong:
                     msg = _("Please correct the marked fields.")
                     return error_response("invalid_field", msg, {name: msg for name in wrong}, status=400)
@@ -163,19 +171,32 @@ def _record_token_use_at_end(resp):
 
 def paginate(query, serialize):
     """A page of ``query`` as {"items", "page", "per_page", "total"}; ?page= and ?per_page= capped."""
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(current_app.config["API_MAX_PER_PAGE"], max(1, int(request.args.get("per_page", 20))))
-    except ValueError:
-        raise ServiceError("invalid_page", _("page and per_page must be whole numbers."))
+    page = whole_number(request.args.get("page"), "page", default=1, minimum=1, code="invalid_page")
+    per_page = min(current_app.config["API_MAX_PER_PAGE"],
+                   whole_number(request.args.get("per_page"), "per_page", default=20, minimum=1, code="invalid_page"))
     result = query.paginate(page=page, per_page=per_page, error_out=False)
     return {"items": [serialize(x) for x in result.items], "page": page, "per_page": per_page,
             "total": result.total}
 
 
+def _checked_body():
+    """The request's JSON object, checked once per request by core.inputs.check_json (nesting,
+    control characters, lone surrogates; multi-line fields normalised), or None when the body is
+    not a JSON object. Every handler reads it through ``json_body``; a refused body raises
+    ServiceError (400 ``too_deep`` or ``invalid_text``)."""
+    if "_json_body" not in g:
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:  # nested deeper than the parser's stack: refused like any deep body
+            raise too_deep()
+        g._json_body = check_json(data) if isinstance(data, dict) else None
+    return g._json_body
+
+
 def json_body():
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+    """The request's checked JSON object (``_checked_body``), or {} when it sent none."""
+    data = _checked_body()
+    return data if data is not None else {}
 
 
 def require_api(permission):
@@ -218,8 +239,9 @@ def openapi_document(app):
             params = [{"name": a, "in": "path", "required": True, "schema": _path_schema(rule._converters.get(a))}
                       for a in sorted(rule.arguments)]
             for name, (typ, desc, required) in doc["query"].items():
+                schema = {**_type(typ), "minimum": 1} if name in ("page", "per_page") else _type(typ)
                 params.append({"name": name, "in": "query", "required": required, "description": desc,
-                               "schema": _type(typ)})
+                               "schema": schema})
             if doc["idempotent"]:
                 params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                                "schema": {"type": "string", "maxLength": 100}})

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 from core.api import api_bp, community_api_bp, endpoint, json_body, paginate, require_api
 from core.errors import NotFound, ServiceError
 from core.extensions import db
+from core.inputs import whole_number
 from core.models import (CATEGORIES, SCOPES, STATES, Building, Community, Grid, Household, Membership,
                          Notification, ProposalComment, ProposalTransition, Unit)
 from core.services import accounts
@@ -108,7 +109,7 @@ def buildings():
 def building_create():
     require_api("core.structure.manage")
     data = json_body()
-    grid = db.session.get(Grid, _int(data.get("grid_id")))
+    grid = db.session.get(Grid, _int(data.get("grid_id"), "grid_id"))
     x = structure.add_building(g.community, grid, data.get("name"), current_user)
     return jsonify({"id": x.id, "name": x.name, "grid_id": x.grid_id}), 201
 
@@ -118,8 +119,8 @@ def building_create():
 def unit_create():
     require_api("core.structure.manage")
     data = json_body()
-    x = structure.add_unit(g.community, db.session.get(Building, _int(data.get("building_id"))), data.get("name"),
-                           current_user)
+    building = db.session.get(Building, _int(data.get("building_id"), "building_id"))
+    x = structure.add_unit(g.community, building, data.get("name"), current_user)
     return jsonify({"id": x.id, "name": x.name, "building_id": x.building_id}), 201
 
 
@@ -128,8 +129,9 @@ def unit_create():
 def households():
     require_api("core.members.view")
     q = Household.query.options(joinedload(Household.members)).filter_by(community_id=g.community.id)
-    if request.args.get("building_id"):
-        q = q.join(Unit).filter(Unit.building_id == _int(request.args.get("building_id")))
+    building_id = whole_number(request.args.get("building_id"), "building_id")
+    if building_id is not None:
+        q = q.join(Unit).filter(Unit.building_id == building_id)
     return jsonify(paginate(q.order_by(Household.id), household_json))
 
 
@@ -141,7 +143,7 @@ def households():
 def household_create():
     require_api("core.structure.manage")
     data = json_body()
-    unit = db.session.get(Unit, _int(data.get("unit_id")))
+    unit = db.session.get(Unit, _int(data.get("unit_id"), "unit_id"))
     if isinstance(data.get("floor_area"), float):
         raise ServiceError("invalid_area", _("Send the floor area as a string, e.g. \"89.50\"."),
                            fields={"floor_area": _("Send the floor area as a string, e.g. \"89.50\".")})
@@ -172,8 +174,8 @@ def member_verify(membership_id):
     if m is None or m.community_id != g.community.id:
         raise NotFound("not_found", _("No such member."))
     data = json_body()
-    accounts.verify_resident(m, db.session.get(Household, _int(data.get("household_id"))), data.get("relation"),
-                             current_user, reason=data.get("reason"))
+    household = db.session.get(Household, _int(data.get("household_id"), "household_id"))
+    accounts.verify_resident(m, household, data.get("relation"), current_user, reason=data.get("reason"))
     return jsonify(membership_json(m))
 
 
@@ -246,11 +248,10 @@ def proposal_transition(proposal_id):
     return jsonify(proposal_json(p, full=True))
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+def _int(value, field):
+    """An id sent by the client: a whole number, or 0 (no such object) when absent; anything else is
+    refused with 400 naming ``field`` (core.inputs.whole_number), never read as 0."""
+    return whole_number(value, field, default=0)
 
 
 # ── personal data (PIPL Art. 45 copy, Art. 47 erasure) ───────────────────────────────────

@@ -1,13 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from core.forms import AssistMixin
+from core.forms import AssistMixin, Form
 from core.models import CATEGORIES, SCOPES
 
 
-class ProposalForm(AssistMixin, FlaskForm):
+class ProposalForm(AssistMixin, Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     body = TextAreaField(_l("What should change, and why?"), validators=[DataRequired(), Length(max=20000)],
                          description=_l("You can use Markdown: **bold**, lists with -, links."))
@@ -17,14 +16,14 @@ class ProposalForm(AssistMixin, FlaskForm):
     building_id = SelectField(_l("Building"), coerce=int, validate_choice=False)
 
 
-class CommentForm(AssistMixin, FlaskForm):
+class CommentForm(AssistMixin, Form):
     body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)])
 
 
-class SecondForm(AssistMixin, FlaskForm):
+class SecondForm(AssistMixin, Form):
     pass
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     new_state = SelectField(_l("Move to"), validate_choice=False)
     reason = StringField(_l("Reason (shown in the history)"), validators=[Optional(), Length(max=500)])

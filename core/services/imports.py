@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, NotFound, ServiceError
 from core.extensions import db
+from core.inputs import text_message, text_problem
 from core.models import (Building, Grid, Household, HouseholdMember, ImportBatch, Unit, utcnow)
 from core.services import audit
 from core.services.structure import PHONE_RE, parse_area
@@ -215,6 +216,10 @@ def check_rows(community, table):
         for key, limit in (("grid", 80), ("building", 80), ("unit", 40), ("room", 20), ("name", 80)):
             if len(values.get(key, "")) > limit:
                 errors.append(_("%(column)s is longer than %(n)d characters.", column=HEADINGS[key][0], n=limit))
+        for key, value in values.items():  # the rules of every text input (core.inputs): one line, no controls
+            problem = text_problem(value) if isinstance(value, str) else None
+            if problem:
+                errors.append(text_message(HEADINGS[key][0], problem))
         if values.get("floor_area"):
             try:
                 values["floor_area"] = str(parse_area(values["floor_area"]))

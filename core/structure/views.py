@@ -5,7 +5,6 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import Integer, func, type_coerce
 from sqlalchemy.orm import selectinload
@@ -14,7 +13,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from core.errors import ServiceError
 from core.extensions import db
-from core.forms import apply_error
+from core.forms import Form, apply_error
+from core.inputs import whole_number
 from core.models import Building, Grid, Household, HouseholdMember, ImportBatch, Unit
 from core.permissions import can, require
 from core.services import imports
@@ -23,11 +23,11 @@ from core.services import structure as svc
 bp = Blueprint("structure", __name__, url_prefix="/structure")
 
 
-class NameForm(FlaskForm):
+class NameForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
 
 
-class HouseholdForm(FlaskForm):
+class HouseholdForm(Form):
     unit_id = SelectField(_l("Unit"), coerce=int, validate_choice=False)
     room = StringField(_l("Room"), validators=[DataRequired(), Length(max=20)])
     floor_area = StringField(_l("Floor area (m²)"), validators=[DataRequired(), Length(max=20)])
@@ -37,7 +37,7 @@ class HouseholdForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     relation = SelectField(_l("Relation"), choices=[("owner", _l("Owner")), ("resident", _l("Resident")),
@@ -45,15 +45,8 @@ class MemberForm(FlaskForm):
     is_representative = BooleanField(_l("Household representative (户代表)"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("File (.xlsx or .csv)"))
-
-
-def _int(value):
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _get(model, obj_id):
@@ -90,9 +83,9 @@ def add(kind):
     form = NameForm()
     parent = None
     if kind == "building":
-        parent = db.session.get(Grid, _int(request.form.get("parent_id")))
+        parent = db.session.get(Grid, whole_number(request.form.get("parent_id"), "parent_id", default=0))
     elif kind == "unit":
-        parent = db.session.get(Building, _int(request.form.get("parent_id")))
+        parent = db.session.get(Building, whole_number(request.form.get("parent_id"), "parent_id", default=0))
     back = (url_for("c.structure.building", building_id=parent.id)
             if kind == "unit" and parent is not None and parent.community_id == g.community.id
             else url_for("c.structure.index"))
@@ -166,7 +159,7 @@ def household(household_id=None):
     form = HouseholdForm(obj=h, prefix="h")
     form.unit_id.choices = _unit_choices()
     if h is None and request.method == "GET" and request.args.get("unit"):
-        form.unit_id.data = _int(request.args.get("unit"))
+        form.unit_id.data = whole_number(request.args.get("unit"), "unit")
     member_form = MemberForm(prefix="m")
     if request.method == "POST":
         if not can("core.structure.manage"):
@@ -187,7 +180,8 @@ def household(household_id=None):
                 flash(_("Saved."), "success")
                 return redirect(url_for("c.structure.household", household_id=h.id))
             if which in ("remove", "representative") and h is not None:
-                member = db.session.get(HouseholdMember, _int(request.form.get("member_id")))
+                member_id = whole_number(request.form.get("member_id"), "member_id", default=0)
+                member = db.session.get(HouseholdMember, member_id)
                 if member is None or member.household_id != h.id:
                     abort(404)
                 if which == "remove":

@@ -1,10 +1,10 @@
 """Forms of the mediation pages (phone-first: few fields per form, large inputs)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from core.forms import Form
 from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, COMMITTEE_ROLES, CONSENTS, DOCUMENT_KINDS,
                                       FOLLOWUP_RESULTS, OUTCOMES, PARTY_ROLES, PI_CONSENT_METHODS, SEXES,
                                       SIGN_METHODS, URGENCIES)
@@ -17,7 +17,7 @@ def choices(labels, only=None):
     return [(k, v) for k, v in labels.items() if only is None or k in only]
 
 
-class CaseForm(FlaskForm):
+class CaseForm(Form):
     source = SelectField(_l("How the case came in"))
     source_detail = StringField(_l("Referring body (police station, court, department)"),
                                 validators=[Optional(), Length(max=200)])
@@ -42,7 +42,7 @@ class CaseForm(FlaskForm):
     private_hearing = BooleanField(_l("Hold the mediation in private"), default=True)
 
 
-class PartyForm(FlaskForm):
+class PartyForm(Form):
     role = SelectField(_l("Role"), choices=choices(PARTY_ROLES))
     name = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
@@ -51,7 +51,7 @@ class PartyForm(FlaskForm):
     consent = SelectField(_l("Consent to mediation"), choices=choices(CONSENTS))
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     held_on = DateField(_l("Date"), validators=[DataRequired()])
     held_at = TimeField(_l("Time"), validators=[Optional()])
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
@@ -60,7 +60,7 @@ class SessionForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=20000)])
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(Form):
     form = SelectField(_l("Form"), choices=choices(AGREEMENT_FORMS))
     facts = TextAreaField(_l("Facts, points in dispute and responsibilities"),
                           validators=[DataRequired(), Length(max=20000)])
@@ -73,52 +73,52 @@ class AgreementForm(FlaskForm):
     ob2_due = DateField(_l("By when (2)"), validators=[Optional()])
 
 
-class SignForm(FlaskForm):
+class SignForm(Form):
     who = SelectField(_l("Signature of"))
     method = SelectField(_l("How"), choices=choices(SIGN_METHODS))
 
 
-class FollowupForm(FlaskForm):
+class FollowupForm(Form):
     result = SelectField(_l("What the visit found"), choices=choices(FOLLOWUP_RESULTS))
     findings = TextAreaField(_l("Findings (performance, satisfaction, any lawsuit, signs of escalation)"),
                              validators=[DataRequired(), Length(max=5000)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
-class ReferForm(FlaskForm):
+class ReferForm(Form):
     referred_to = StringField(_l("Referred to"), validators=[DataRequired(), Length(max=200)])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     outcome = SelectField(_l("Outcome"), choices=choices(OUTCOMES, ("resolved", "not_resolved", "withdrawn")))
     reason = StringField(_l("Reason (for not resolved or withdrawn: the other legal options the parties were told of)"),
                          validators=[Optional(), Length(max=500)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     login = SelectField(_l("Mediator"))
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(Form):
     kind = SelectField(_l("Kind of document"), choices=choices(DOCUMENT_KINDS))
     file = FileField(_l("Photo or scan (JPG, PNG or PDF, up to 10 MB)"))
 
 
-class TaskForm(FlaskForm):
+class TaskForm(Form):
     note = StringField(_l("What was done"), validators=[DataRequired(), Length(max=500)])
 
 
-class HolidayForm(FlaskForm):
+class HolidayForm(Form):
     day = DateField(_l("First day"), validators=[DataRequired()])
     until = DateField(_l("Last day (for several days)"), validators=[Optional()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
 
 
-class SlotForm(FlaskForm):
+class SlotForm(Form):
     login = SelectField(_l("Mediator on duty"))
     weekday = SelectField(_l("Day of the week"), choices=WEEKDAYS, coerce=int)
     start_time = TimeField(_l("From"), validators=[DataRequired()])
@@ -128,7 +128,7 @@ class SlotForm(FlaskForm):
     capacity = IntegerField(_l("Visits per date"), default=4, validators=[NumberRange(min=1, max=50)])
 
 
-class CommitteeMemberForm(FlaskForm):
+class CommitteeMemberForm(Form):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
     login = StringField(_l("Account (phone or user name), if registered"), validators=[Optional(), Length(max=40)])
     sex = SelectField(_l("Sex"), choices=choices(SEXES))
@@ -136,6 +136,6 @@ class CommitteeMemberForm(FlaskForm):
     term_start = DateField(_l("Term starts"), validators=[DataRequired()])
 
 
-class PiConsentForm(FlaskForm):
+class PiConsentForm(Form):
     method = SelectField(_l("How consent was given"), choices=choices(PI_CONSENT_METHODS), default="form")
     on = DateField(_l("Date of consent"), validators=[Optional()])

@@ -16,6 +16,7 @@ from core import pagecache
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
+from core.inputs import whole_number
 from core.models import Building, Grid, Membership, User
 from plugins.mediation import access, dates, reports
 from plugins.mediation import services as svc
@@ -547,13 +548,16 @@ def roster():
         action = request.form.get("action")
         try:
             if action == "book":
-                b = svc.book(community, current_user, request.form.get("slot_id"), request.form.get("on_date"))
+                b = svc.book(community, current_user, whole_number(request.form.get("slot_id"), "slot_id", default=0),
+                             request.form.get("on_date"))
                 flash(_("Booked for %(date)s.", date=b.on_date.isoformat()), "success")
             elif action == "cancel":
-                svc.cancel_booking(community, current_user, request.form.get("booking_id"))
+                svc.cancel_booking(community, current_user,
+                                   whole_number(request.form.get("booking_id"), "booking_id", default=0))
                 flash(_("Booking cancelled."), "success")
             elif action == "remove" and staff:
-                svc.remove_slot(community, current_user, int(request.form.get("slot_id") or 0))
+                slot_id = whole_number(request.form.get("slot_id"), "slot_id", default=0)
+                svc.remove_slot(community, current_user, slot_id)
                 flash(_("Duty hours removed."), "success")
             elif action == "add" and staff:
                 if not form.validate():
@@ -595,7 +599,7 @@ def holidays():
     if request.method == "POST":
         try:
             if request.form.get("remove"):
-                svc.remove_holiday(g.community, current_user, int(request.form.get("remove")))
+                svc.remove_holiday(g.community, current_user, whole_number(request.form.get("remove"), "remove"))
                 flash(_("Holiday removed."), "success")
                 return redirect(url_for("c.mediation.holidays"))
             if form.validate():
@@ -668,7 +672,7 @@ def register_export():
 @staff_required
 def access_log():
     q = MediationAccessLog.query.filter_by(community_id=g.community.id)
-    case_id = request.args.get("case", type=int)
+    case_id = whole_number(request.args.get("case"), "case")
     if case_id:
         q = q.filter_by(case_id=case_id)
     page = q.order_by(MediationAccessLog.id.desc()).paginate(per_page=50, max_per_page=200, error_out=False)

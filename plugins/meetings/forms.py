@@ -1,9 +1,9 @@
 """Forms of the meetings pages (the services validate again; these give per-field errors)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from core.forms import Form
 from plugins.meetings.models import QUORUM_RULES
 
 TIMES = [(f"{h:02d}:{m:02d}", f"{h:02d}:{m:02d}") for h in range(6, 23) for m in (0, 15, 30, 45)]
@@ -11,7 +11,7 @@ DURATIONS = [(30, _l("30 minutes")), (60, _l("1 hour")), (90, _l("1½ hours")), 
              (180, _l("3 hours")), (240, _l("4 hours"))]
 
 
-class BodyForm(FlaskForm):
+class BodyForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
                        description=_l("For example 四方联席会议 or 物业联席会."))
     description = TextAreaField(_l("Purpose"), validators=[Optional(), Length(max=5000)])
@@ -24,7 +24,7 @@ class BodyForm(FlaskForm):
                                        validators=[Optional(), NumberRange(min=0, max=60)])
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     title = StringField(_l("Title"), validators=[Optional(), Length(max=160)],
                         description=_l("Leave empty to use the body's name."))
     date = DateField(_l("Date"), validators=[DataRequired()])
@@ -37,6 +37,6 @@ class MeetingForm(FlaskForm):
                                validators=[Optional(), Length(max=300)])
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(Form):
     minutes = TextAreaField(_l("Minutes (纪要)"), validators=[Optional(), Length(max=50000)],
                             description=_l("Markdown: time, place, attendees, topics, discussion, decisions."))

@@ -10,6 +10,7 @@ from flask_login import current_user
 from core.api import endpoint, json_body, paginate, require_api
 from core.errors import NotFound, ServiceError
 from core.extensions import db
+from core.inputs import whole_number
 from core.models import User
 from core.permissions import can, membership_of
 from plugins.points import ledger
@@ -25,15 +26,8 @@ def iso(dt):
     return dt.isoformat() if dt else None
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _user(user_id, field="user_id"):
-    user = db.session.get(User, _int(user_id) or 0)
+    user = db.session.get(User, whole_number(user_id, field, default=0))
     if user is None or membership_of(user, g.community) is None:
         raise ServiceError("invalid_resident", _("That person is not a member of this community."),
                            fields={field: _("Not a member of this community.")})
@@ -50,7 +44,7 @@ def _for(data, permission):
     Acting for someone else needs ``permission``, checked before the id is looked up: the answer
     must not tell a caller without it whether a user id belongs to a member of this community."""
     named = data.get("user_id")
-    if not named or _int(named) == current_user.id:
+    if not named or whole_number(named, "user_id") == current_user.id:
         return current_user
     require_api(permission)
     return _user(named)
@@ -136,9 +130,10 @@ def account(user_id):
 def adjustment():
     require_api("points.accounts.adjust")  # before the user id is looked up (no membership oracle)
     data = json_body()
-    t = svc.adjust(g.community, _user(data.get("user_id")), data.get("amount"), data.get("reason"), current_user)
+    user = _user(data.get("user_id"))
+    t = svc.adjust(g.community, user, data.get("amount"), data.get("reason"), current_user)
     return jsonify({"transfer_id": t.id, "amount": t.amount, "kind": t.kind,
-                    "balance": ledger.balance_of(g.community.id, _int(data.get("user_id")))}), 201
+                    "balance": ledger.balance_of(g.community.id, user.id)}), 201
 
 
 @endpoint(api_bp, "/transfers/<int:transfer_id>/correct", ["POST"], summary="Reverse a mistaken transfer (staff)",

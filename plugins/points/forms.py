@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateField, DateTimeLocalField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from core.forms import Form
 from plugins.points.models import ITEM_KINDS
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(Form):
     title = StringField(_l("What"), validators=[DataRequired(), Length(max=120)])
     location = StringField(_l("Where"), validators=[DataRequired(), Length(max=200)])
     starts_at = DateTimeLocalField(_l("Starts"), validators=[DataRequired()], format="%Y-%m-%dT%H:%M")
@@ -18,7 +18,7 @@ class ActivityForm(FlaskForm):
     description = TextAreaField(_l("Details"), validators=[Optional(), Length(max=5000)])
 
 
-class HoursForm(FlaskForm):
+class HoursForm(Form):
     user_id = SelectField(_l("Volunteer"), coerce=int, validate_choice=False)
     hours = StringField(_l("Hours served"), validators=[DataRequired(), Length(max=10)],
                         description=_l("For example 1.5 for an hour and a half."))
@@ -27,13 +27,13 @@ class HoursForm(FlaskForm):
     evaluation = StringField(_l("Evaluation"), validators=[Optional(), Length(max=500)])
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(Form):
     hours = StringField(_l("Hours served"), validators=[DataRequired(), Length(max=10)],
                         description=_l("For example 1.5 for an hour and a half."))
     content = StringField(_l("What you did"), validators=[DataRequired(), Length(max=500)])
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(_l("Kind"), choices=list(ITEM_KINDS.items()))
     price = IntegerField(_l("Price in points"), validators=[DataRequired(), NumberRange(min=1)])
@@ -49,27 +49,27 @@ class ItemForm(FlaskForm):
     picture = FileField(_l("Picture (JPEG, PNG or WebP, at most 2 MB)"))
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(Form):
     amount = IntegerField(_l("Points (+ to add, − to take away)"), validators=[DataRequired()])
     reason = StringField(_l("Reason (required, kept in the audit log)"), validators=[DataRequired(), Length(max=500)])
 
 
-class RedeemForm(FlaskForm):
+class RedeemForm(Form):
     quantity = IntegerField(_l("Quantity"), default=1, validators=[DataRequired(), NumberRange(min=1, max=99)])
 
 
-class CounterRedeemForm(FlaskForm):
+class CounterRedeemForm(Form):
     resident = StringField(_l("Resident (phone or user name)"), validators=[DataRequired(), Length(max=40)])
     item_id = SelectField(_l("Item"), coerce=int, validate_choice=False)
     quantity = IntegerField(_l("Quantity"), default=1, validators=[DataRequired(), NumberRange(min=1, max=99)])
     reason = StringField(_l("Why you are acting for them"), validators=[DataRequired(), Length(max=200)])
 
 
-class HandoverForm(FlaskForm):
+class HandoverForm(Form):
     code = StringField(_l("Pickup code"), validators=[DataRequired(), Length(max=20)])
 
 
-class HoursRuleForm(FlaskForm):
+class HoursRuleForm(Form):
     points_per_hour = IntegerField(_l("Points per verified hour"), validators=[DataRequired(), NumberRange(1, 100)])
     max_hours_per_activity = IntegerField(_l("Most hours credited per activity"),
                                           validators=[DataRequired(), NumberRange(1, 24)])
@@ -79,5 +79,5 @@ class HoursRuleForm(FlaskForm):
                                validators=[Optional(), NumberRange(0, 10_000_000)])
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     share = BooleanField(_l("Others may see my name and hours as a volunteer"))

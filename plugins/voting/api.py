@@ -9,6 +9,7 @@ from flask_login import current_user
 from core.api import endpoint, json_body, paginate, require_api
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.extensions import db
+from core.inputs import whole_number
 from core.models import Proposal
 from core.permissions import can
 from plugins.voting import services
@@ -107,7 +108,7 @@ def ballot_create():
     data = json_body()
     proposal = None
     if data.get("proposal_id") is not None:
-        proposal = db.session.get(Proposal, services._int(data.get("proposal_id")) or 0)
+        proposal = db.session.get(Proposal, whole_number(data.get("proposal_id"), "proposal_id", default=0))
         if proposal is None or proposal.community_id != g.community.id:
             raise NotFound("not_found", _("No such proposal."))
     b = services.create(g.community, current_user, data, proposal=proposal, open_now=bool(data.get("open")))

@@ -1,15 +1,15 @@
 """Forms of the voting pages."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from core.forms import Form
 from plugins.voting.labels import (MATTER_LABELS, METHOD_LABELS, PAPER_RULE_LABELS, QUORUM_LABELS, RULE_LABELS,
                                    SCOPE_LABELS, UNIT_LABELS)
 
 
-class BallotForm(FlaskForm):
+class BallotForm(Form):
     title = StringField(_l("Question or title"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Explanation for voters"), validators=[Optional(), Length(max=5000)])
     method = SelectField(_l("Voting method"), choices=list(METHOD_LABELS.items()), default="majority")
@@ -38,7 +38,7 @@ class EditBallotForm(BallotForm):
     open_now = None
 
 
-class PaperForm(FlaskForm):
+class PaperForm(Form):
     voter_id = SelectField(_l("Voter (from the published electorate)"), coerce=int, validators=[DataRequired()])
     witness = StringField(_l("Witness"), validators=[Optional(), Length(max=80)])
     spoiled = BooleanField(_l("The sheet is spoiled (unclear or invalid)"))
@@ -47,7 +47,7 @@ class PaperForm(FlaskForm):
     proxy_id = SelectField(_l("Cast by the voter's proxy (委托代理人)"), coerce=int, default=0)
 
 
-class ProxyForm(FlaskForm):
+class ProxyForm(Form):
     voter_id = SelectField(_l("Voter who gives the proxy (from the published electorate)"), coerce=int,
                            validators=[DataRequired()])
     proxy_user_id = SelectField(_l("Proxy: a verified member of the community"), coerce=int, default=0)
@@ -60,7 +60,7 @@ class ProxyForm(FlaskForm):
     scan = FileField(_l("Scan or photo of the signed authorisation (optional)"))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     auto_open = BooleanField(_l("Open a ballot by itself when a proposal reaches the voting stage"))
     default_unit = SelectField(_l("Who votes on proposals"), choices=list(UNIT_LABELS.items()))
     default_rule = SelectField(_l("Majority rule"), choices=list(RULE_LABELS.items()))

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
+from core.inputs import whole_number
 from core.models import Building, Grid, Membership, Proposal, User, utcnow
 from core.permissions import can, require
 from plugins.voting import labels, services
@@ -89,7 +90,7 @@ def _fill(form):
 def new():
     community = g.community
     proposal = None
-    pid = request.values.get("proposal_id", type=int)
+    pid = whole_number(request.values.get("proposal_id"), "proposal_id")
     if pid:
         proposal = db.session.get(Proposal, pid)
         if proposal is None or proposal.community_id != community.id:
@@ -288,8 +289,8 @@ def paper(ballot_id):
     active = services.proxies_of(ballot).filter(Proxy.revoked_at.is_(None)).all()
     form.proxy_id.choices = [(0, _("No: the voter in person"))] + [
         (p.id, f"{p.ref} · {p.name} → {services.voter_name(p.voter)}") for p in active]
-    if request.method == "GET" and request.args.get("voter_id", type=int):
-        form.voter_id.data = request.args.get("voter_id", type=int)
+    if request.method == "GET" and request.args.get("voter_id"):
+        form.voter_id.data = whole_number(request.args.get("voter_id"), "voter_id")
     if form.validate_on_submit():
         photo = None
         f = form.photo.data

@@ -203,7 +203,9 @@ def test_list_filters_and_search(world, client):
     assert "飞线" in page and "僵尸车" not in page
     page = client.get("/c/test/proposals/?q=%25").get_data(as_text=True)  # a literal %, not a wildcard
     assert "100%" in page and "僵尸车" not in page
-    assert client.get("/c/test/proposals/?q=' OR 1=1 --&state=bogus&page=abc").status_code == 200
+    assert client.get("/c/test/proposals/?q=' OR 1=1 --&state=bogus").status_code == 200
+    refused = client.get("/c/test/proposals/?page=abc")  # a page that is no number is refused, not read as 1
+    assert refused.status_code == 400 and "“page”" in refused.get_data(as_text=True)
 
 
 def test_list_is_paginated(world, client):

@@ -179,7 +179,7 @@ def test_building_needs_a_grid(world, as_user):
     for parent in ("", "abc", "999999"):
         r = as_user(world.staff).post("/c/test/structure/add/building", data={"name": "无网格楼", "parent_id": parent},
                                       follow_redirects=True)
-        assert r.status_code == 200
+        assert r.status_code == (400 if parent == "abc" else 200)  # an id that is no number is refused
         assert "Saved." not in page(r)
     assert counts() == before
 
@@ -336,7 +336,8 @@ def test_a_bad_edit_changes_nothing(world, as_user):
 
 def test_new_household_page_with_a_bad_unit_parameter(world, as_user):
     c = as_user(world.staff)
-    assert c.get("/c/test/structure/households/new?unit=abc").status_code == 200
+    r = c.get("/c/test/structure/households/new?unit=abc")
+    assert r.status_code == 400 and "“unit” must be a whole number." in r.get_data(as_text=True)
     assert c.get(f"/c/test/structure/households/new?unit={world.unit.id}").status_code == 200
     assert c.get("/c/test/structure/households/999999").status_code == 404
 
@@ -399,7 +400,8 @@ def test_register_actions_on_another_households_member_are_404(world, as_user):
     c = as_user(world.staff)
     url = f"/c/test/structure/households/{world.households[0].id}"
     assert c.post(url, data={"form": "remove", "member_id": str(other.id)}).status_code == 404
-    assert c.post(url, data={"form": "remove", "member_id": "abc"}).status_code == 404
+    r = c.post(url, data={"form": "remove", "member_id": "abc"})
+    assert "“member_id” must be a whole number." in r.get_data(as_text=True)
     assert db.session.get(HouseholdMember, other.id) is not None
 
 

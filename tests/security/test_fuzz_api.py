@@ -7,6 +7,8 @@ Every answer must be below 500 and match the document (status, content type, the
 Path parameters are pinned to real objects of the test community (from the access-matrix
 declarations), so the generated bodies and queries reach the handlers instead of a 404. The run is
 bounded and derandomized: the same requests every time, well under a minute."""
+import json
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -91,3 +93,66 @@ def test_fuzzed_api_requests_never_fail_with_5xx_and_match_the_openapi_document(
     assert not problems, "\n\n".join(problems)
     # the requests reached the handlers: some were carried out, some refused as invalid
     assert statuses.get(200, 0) + statuses.get(201, 0) > 100 and statuses.get(400, 0) > 50, statuses
+
+
+def _operations(doc, methods):
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if method in methods:
+                yield path, method, op
+
+
+def _fill(path, values, op):
+    """``path`` with its parameters pinned: a real object's id, or an enum's first value."""
+    enums = {p["name"]: p["schema"]["enum"][0] for p in op.get("parameters", []) if "enum" in p["schema"]}
+    for name, value in {**enums, **values}.items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
+@pytest.mark.plugins(*INSTALLED)
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": False, "PROPAGATE_EXCEPTIONS": False}])
+def test_every_api_body_nested_too_deep_or_with_a_lone_surrogate_is_refused_and_stores_nothing(app, world):
+    """Issue 16, item 11: a deeply nested body answered 500 on 71 routes and a lone surrogate
+    ("\\ud800" in a JSON string) on 25. Every route that takes a body, as a staff administrator with
+    every path parameter pinned to a real object: 400 ``too_deep`` or ``invalid_text``, and not one
+    row changed. Every declared query parameter with a control character: 400 ``invalid_text``."""
+    from core.services import tokens
+    from tests.security.test_attacks import fingerprint
+
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    values = pinned_values(world)
+    headers = {"Authorization": f"Bearer {tokens.create(world.admin, 'fuzz')[1]}", "Content-Type": "application/json"}
+    client = app.test_client()
+    before, sent, problems = fingerprint(), 0, []
+
+    def expect(method, url, body, code):
+        nonlocal sent
+        r = client.open(url, method=method.upper(), data=body, headers=headers)
+        sent += 1
+        got = (r.get_json(silent=True) or {}).get("error", {}).get("code")
+        if r.status_code != 400 or got != code:
+            problems.append(f"{method.upper()} {url} {body[:60]!r}: {r.status_code} {got}")
+
+    with_body = list(_operations(doc, ("post", "put", "patch", "delete")))
+    assert len([op for _p, _m, op in with_body if "requestBody" in op]) > 60
+    for path, method, op in with_body:
+        url = _fill(path, values, op)
+        props = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get(
+            "properties", {})
+        strings = [n for n, s in props.items() if "string" in s["type"]] or ["note"]
+        for depth in (21, 100_000):
+            expect(method, url, '{"x": ' + "[" * depth + "]" * depth + "}", "too_deep")
+        expect(method, url, "{" + ", ".join(f'"{n}": "a\\ud800"' for n in strings) + "}", "invalid_text")
+        expect(method, url, json.dumps({"note\ud800": 1}), "invalid_text")
+        expect(method, url, json.dumps({n: "a\udc00" for n in props} | {"x": [{"y": "\udfff"}]}), "invalid_text")
+    for path, method, op in _operations(doc, ("get",)):
+        for param in op.get("parameters", []):
+            if param["in"] == "query":
+                r = client.get(_fill(path, values, op), query_string={param["name"]: "a\x1bb"}, headers=headers)
+                sent += 1
+                if r.status_code != 400 or r.get_json()["error"]["code"] != "invalid_text":
+                    problems.append(f"GET {path}?{param['name']}: {r.status_code}")
+    add("fuzzed API requests", sent)
+    assert not problems, "\n".join(problems)
+    assert fingerprint() == before
