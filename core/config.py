@@ -5,6 +5,7 @@
 of app servers configured only by environment variables."""
 import logging
 import os
+from datetime import timedelta
 
 # name: (config key(s), parser, what it is) -- docs/deploy.md lists the same table.
 TRUE = {"1", "true", "yes", "on"}
@@ -52,6 +53,17 @@ def _megabytes(name, raw):
     return value * 1024 * 1024
 
 
+MAX_REMEMBER_DAYS = 30
+
+
+def _days(name, raw):
+    """A whole number of days from 1 to MAX_REMEMBER_DAYS, as a timedelta."""
+    value = _whole(name, raw, MAX_REMEMBER_DAYS, " of days")
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r}: expected at least 1 (day)")
+    return timedelta(days=value)
+
+
 def _log_level(name, raw):
     value = raw.strip().upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -81,6 +93,9 @@ ENVIRONMENT = {
     "LINLI_LOG_LEVEL": (("LINLI_LOG_LEVEL",), _log_level),
     "LINLI_MAX_UPLOAD_MB": (("MAX_CONTENT_LENGTH",), _megabytes),
     "LINLI_RATELIMIT_LOGIN": (("RATELIMIT_LOGIN",), _text),
+    "LINLI_LOGIN_LOCK": (("LOGIN_LOCK",), _text),
+    "LINLI_LOGIN_ACCOUNT_LIMIT": (("LOGIN_ACCOUNT_LIMIT",), _text),
+    "LINLI_REMEMBER_DAYS": (("REMEMBER_COOKIE_DURATION",), _days),
     "LINLI_TRACE_HOOKS": (("LINLI_TRACE_HOOKS",), _bool),
     "LINLI_DB_PING_AFTER": (("LINLI_DB_PING_AFTER",), _seconds),
 }
@@ -101,8 +116,41 @@ def from_env(environ=None):
     return settings
 
 
+def parse_limit(name, value):
+    """``value`` of setting ``name`` ("5 per 15 minutes") as (count, seconds); ValueError if bad."""
+    from limits import parse
+
+    try:
+        item = parse(value) if isinstance(value, str) else None
+    except ValueError:
+        item = None
+    if item is None or item.amount < 1:
+        raise ValueError(f"{name}={value!r}: expected a number of failures per time, e.g. '5 per 15 minutes'")
+    return item.amount, item.get_expiry()
+
+
+def check_security_settings(config):
+    """Refuse, at start-up, security settings that would be unsafe or cannot be read: a
+    remember-me cookie longer than MAX_REMEMBER_DAYS, unreadable failed-login limits."""
+    duration = config.get("REMEMBER_COOKIE_DURATION")
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool):
+        duration = timedelta(seconds=duration)
+    if not isinstance(duration, timedelta) or not timedelta(0) < duration <= timedelta(days=MAX_REMEMBER_DAYS):
+        raise ConfigError(f"REMEMBER_COOKIE_DURATION={config.get('REMEMBER_COOKIE_DURATION')!r}: the "
+                          f"remember-me cookie may last at most {MAX_REMEMBER_DAYS} days (a timedelta or "
+                          f"seconds; LINLI_REMEMBER_DAYS=1..{MAX_REMEMBER_DAYS})")
+    config["REMEMBER_COOKIE_DURATION"] = duration
+    for name in ("LOGIN_LOCK", "LOGIN_ACCOUNT_LIMIT"):
+        try:
+            parse_limit(name, config.get(name))
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+
+
 def apply_runtime(app):
-    """Wire the settings that act on the WSGI app itself: the reverse-proxy fix and the log level."""
+    """Wire the settings that act on the WSGI app itself: the reverse-proxy fix and the log level.
+    Unsafe security settings are refused first (``check_security_settings``)."""
+    check_security_settings(app.config)
     count = app.config.get("LINLI_PROXY_COUNT") or 0
     if count:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -146,7 +194,13 @@ class Defaults:
     # CSRF is checked by the app for every page form; the token-only API is exempt (core.web).
     WTF_CSRF_CHECK_DEFAULT = False
     RATELIMIT_STORAGE_URI = "memory://"  # redis://host:6379/0 with several app servers
-    RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"  # sign-in attempts per address, any account
+    # Failed sign-ins, counted in the database (core/services/login_limits.py): an address is
+    # refused for an account after LOGIN_LOCK failures; after LOGIN_ACCOUNT_LIMIT failures from
+    # all addresses, only addresses that have not failed may still try the account.
+    LOGIN_LOCK = "5 per 15 minutes"
+    LOGIN_ACCOUNT_LIMIT = "50 per hour"
+    REMEMBER_COOKIE_DURATION = timedelta(days=MAX_REMEMBER_DAYS)  # at most that (refused at start-up)
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     API_MAX_PER_PAGE = 100
     PER_PAGE = 20

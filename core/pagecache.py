@@ -29,6 +29,9 @@ for the API, JSON) answer, a request that wrote anything (even an access log, wh
 version), and any page whose rendering asked for a real CSRF token itself (a form rendered with
 ``hidden_tag()``) or wrote to the session.
 
+Headers: such a page is sent with ``Cache-Control: private, no-cache`` and the token-less API's
+JSON with ``no-cache`` (``public_cache_control``); every other answer gets ``no-store`` (core.web).
+
 Settings: ``PAGE_CACHE`` (default True), ``PAGE_CACHE_SECONDS`` (15), ``PAGE_CACHE_BYTES`` (8 MB of
 pages per worker, least recently used dropped first).
 
@@ -261,6 +264,17 @@ def _key(version):
 
 
 _NOT_KEPT = {"Content-Type", "Content-Length", "Set-Cookie", "Vary"}
+
+
+def public_cache_control(resp):
+    """The Cache-Control header of an answer every visitor gets alike (an anonymous visitor's
+    community page, the API without a token: what this cache may answer), or None for anything
+    else, which core.web marks "no-store". A page holds the visitor's own CSRF token, so only the
+    visitor's browser may keep it ("private"); and any write may change it, so it is asked for
+    again each time ("no-cache"). The token-less API's JSON is the same for everyone."""
+    if resp.status_code != 200 or not _eligible(current_app):
+        return None
+    return "no-cache" if _is_api() else "private, no-cache"
 
 
 def csrf_token():

@@ -84,6 +84,7 @@ def init_app(app, registry):
     _register_blueprints(app, registry)
     _template_setup(app, registry)
     _security_headers(app)
+    _cache_control(app)
     _error_pages(app)
 
     from core.cli import register_cli
@@ -334,6 +335,25 @@ def _security_headers(app):
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return resp
+
+
+def _cache_control(app):
+    from core import pagecache
+
+    @app.after_request
+    def cache_control(resp):
+        # Nothing made for one person (a signed-in user's page, an API answer to a token, the
+        # login form, a download) may be kept by the browser or a proxy: "no-store", unless the
+        # view chose to let a file be kept (a max-age) or to forbid it itself. What every visitor
+        # gets alike (core/pagecache.py) has the page cache's own header.
+        if request.endpoint == "static":
+            return resp
+        public = pagecache.public_cache_control(resp)
+        if public is not None:
+            resp.headers.setdefault("Cache-Control", public)
+        elif not resp.cache_control.no_store and not (resp.cache_control.max_age or 0) > 0:
+            resp.headers["Cache-Control"] = "no-store"
         return resp
 
 

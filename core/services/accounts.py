@@ -146,14 +146,29 @@ def join(community, user):
     return membership
 
 
-def authenticate(login, password):
-    """The user for these credentials, or None (in constant-ish time)."""
+def authenticate(login, password, address=None):
+    """The user for these credentials, or None (in constant-ish time).
+
+    With ``address`` (the client's), failed attempts are counted per account and address and the
+    attempt is refused with ``login_limits.LoginLocked`` (429) while that pair is locked; a
+    stranger's failures never stop the owner signing in from elsewhere (core/services/login_limits.py)."""
+    from core.services import login_limits
+
     user = find_user(login)
+    key = None
+    if address is not None:
+        key = (login_limits.account_key(user, login), login_limits.address_key(address))
+        had_failures = login_limits.check(*key)
     if user is None or not user.is_active:
         check_password_hash(_dummy_hash(), password or "")
-        return None
-    if not check_password_hash(user.password_hash, password or ""):
-        return None
+        user = None
+    elif not check_password_hash(user.password_hash, password or ""):
+        user = None
+    if key is not None:
+        if user is None:
+            login_limits.record_failure(*key)
+        elif had_failures:
+            login_limits.forget(*key)
     return user
 
 

@@ -9,6 +9,7 @@ from core.extensions import db
 from core.forms import apply_error
 from core.models import STATES, Proposal, utcnow
 from core.permissions import can
+from core.urls import safe_next
 from plugins.meetings import services as svc
 from plugins.meetings.forms import BodyForm, MeetingForm, MinutesForm
 from plugins.meetings.models import (ACTION_STATUSES, AGENDA_KINDS, ATTENDANCE, BADGE, MEETING_STATUSES,
@@ -480,7 +481,4 @@ def action_update(action_id):
     item = svc.get_action(g.community, action_id)
     data = {k: v for k, v in request.form.items() if k != "csrf_token" and k != "next"}
     _try(svc.update_action, item, current_user, data, success=_("The action item was updated."))
-    nxt = request.form.get("next") or ""
-    if nxt.startswith("/") and not nxt.startswith("//"):
-        return redirect(nxt)
-    return _back("c.meetings.body", body_id=item.body_id)
+    return redirect(safe_next(request.form.get("next"), url_for("c.meetings.body", body_id=item.body_id)))

@@ -14,6 +14,7 @@ from core.forms import apply_error
 from core.models import User, utcnow
 from core.permissions import can, membership_of, require
 from core.services import accounts as core_accounts
+from core.urls import safe_referrer
 from plugins.points import ledger
 from plugins.points import services as svc
 from plugins.points.forms import (ActivityForm, AdjustForm, ClaimForm, ConsentForm, CounterRedeemForm,
@@ -421,7 +422,7 @@ def certificate_issue():
         cert = svc.issue_certificate(g.community, resident, current_user)
     except ServiceError as err:
         apply_error(None, err)
-        return redirect(request.referrer or url_for("c.points.volunteering"))
+        return redirect(safe_referrer(url_for("c.points.volunteering")))
     return redirect(url_for("c.points.certificate", number=cert.number))
 
 

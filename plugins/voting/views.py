@@ -11,6 +11,7 @@ from core.forms import apply_error
 from core.inputs import whole_number
 from core.models import Building, Grid, Membership, Proposal, User, utcnow
 from core.permissions import can, require
+from core.urls import safe_next
 from plugins.voting import labels, services
 from plugins.voting.forms import BallotForm, EditBallotForm, PaperForm, ProxyForm, SettingsForm
 from plugins.voting.models import Ballot, Entry, PaperScan, Proxy, Voter
@@ -231,10 +232,7 @@ def vote(ballot_id):
         apply_error(None, err)
     else:
         flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=entry.receipt), "success")
-    target = request.form.get("next")
-    if target and target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+    return redirect(safe_next(request.form.get("next"), url_for("c.voting.detail", ballot_id=ballot.id)))
 
 
 @bp.route("/<int:ballot_id>/open", methods=["POST"])

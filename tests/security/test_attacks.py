@@ -477,7 +477,8 @@ def test_password_change_follows_the_same_rules(app, world, login):
 
 
 # ── login rate limiting ─────────────────────────────────────────────────────────────────
-@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "5 per minute"}])
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "5 per minute",
+                                         "LOGIN_ACCOUNT_LIMIT": "5 per minute"}])
 def test_login_is_rate_limited_per_account_and_per_address(app, world):
     def attempt(login_name, password, addr):
         c = app.test_client()
@@ -486,7 +487,8 @@ def test_login_is_rate_limited_per_account_and_per_address(app, world):
 
     # guessing one account's password from many addresses
     assert [attempt("resident", f"guess-{i}-xx", f"10.0.0.{i}") for i in range(5)] == [200] * 5
-    assert attempt("resident", PASSWORD, "10.0.1.1") == 429  # even the right password, for now
+    assert attempt("resident", PASSWORD, "10.0.0.1") == 429  # even the right password, from those addresses
+    assert attempt("resident", PASSWORD, "10.0.1.1") == 302  # but the owner, elsewhere, is not locked out
     assert attempt("resident2", PASSWORD, "10.0.1.2") == 302  # other accounts are not locked out
     # one address trying many accounts
     assert [attempt(f"nobody{i}", "whatever-pw", "10.9.9.9") for i in range(5)] == [200] * 5
