@@ -724,7 +724,7 @@ def record_followup(fu, actor, result, findings, when=None):
 
 # ── outcome ─────────────────────────────────────────────────────────────────────────────
 def _close(case, actor, outcome, reason):
-    case.status, case.outcome, case.closed_at = "closed", outcome, utcnow()
+    _set_status(case, "open", status="closed", outcome=outcome, closed_at=utcnow())
     _history(case, "closed", actor, reason)
     _audit("case.closed", case, actor)
     _notify_users(case, _party_user_ids(case) + _mediator_ids(case),
@@ -733,6 +733,20 @@ def _close(case, actor, outcome, reason):
         emit(case.community, Event("mediation.case_resolved", case.community_id, getattr(actor, "id", None),
                                    tuple(sorted(set(_mediator_ids(case)))), f"mediation:case:{case.id}:resolved",
                                    {"case_id": case.id}))
+
+
+def _set_status(case, expected, **values):
+    """Write the case's new status only if it still has ``expected``: the status checked on the
+    loaded case may be stale (another request closed or re-opened it meanwhile)."""
+    done = db.session.execute(db.update(MediationCase).where(MediationCase.id == case.id,
+                                                             MediationCase.status == expected)
+                              .values(**values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        db.session.rollback()
+        if expected == "open":
+            raise Conflict("case_closed", _("This case is closed already."))
+        raise Conflict("case_open", _("This case is open."))
+    db.session.expire(case, list(values))
 
 
 def close(case, actor, outcome, reason=None):
@@ -768,7 +782,7 @@ def reopen(case, actor, reason, now_agreeing=()):
     for p in case.parties:
         if p.id in agreeing:
             p.consent, p.consent_at = "agreed", utcnow()
-    case.status, case.outcome, case.closed_at = "open", None, None
+    _set_status(case, "closed", status="open", outcome=None, closed_at=None)
     _history(case, "reopened", actor, reason)
     _audit("case.reopened", case, actor)
     db.session.commit()

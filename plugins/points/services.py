@@ -410,12 +410,17 @@ def signup(activity, resident, actor=None, reason=None):
     except IntegrityError:
         db.session.rollback()
         _fail(Conflict("already_signed_up", _("You have signed up for this activity already.")))
+    # Places and cancellation are checked again in the write: the activity read above may be stale.
     result = db.session.execute(
-        update(PointsActivity).where(PointsActivity.id == activity.id,
+        update(PointsActivity).where(PointsActivity.id == activity.id, PointsActivity.cancelled_at.is_(None),
                                      (PointsActivity.places.is_(None)) |
                                      (PointsActivity.signups_count < PointsActivity.places))
         .values(signups_count=PointsActivity.signups_count + 1).execution_options(synchronize_session=False))
     if result.rowcount != 1:
+        db.session.rollback()
+        if db.session.execute(select(PointsActivity.cancelled_at)
+                              .where(PointsActivity.id == activity.id)).scalar() is not None:
+            _fail(Conflict("activity_cancelled", _("This activity was cancelled.")))
         _fail(Conflict("activity_full", _("All places are taken.")))
     db.session.expire(activity, ["signups_count"])
     audit.record("points.signed_up", community=community, obj=row, actor=actor,

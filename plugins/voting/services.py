@@ -578,6 +578,13 @@ def open_ballot(ballot, actor, *, commit=True, system=False):
     problem = window_problem(community, ballot.unit, ballot.opens_at, ballot.closes_at)
     if problem:
         raise Conflict("window_out_of_bounds", problem)
+    # The ballot's row lock, still a draft: a second click opening it meanwhile is refused
+    # instead of writing a second electorate.
+    locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "draft")
+                                .values(state=Ballot.state).execution_options(synchronize_session=False))
+    if locked.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("not_draft", _("Only a ballot in preparation can be opened."))
     roll = build_roll(ballot)
     if not roll:
         raise Conflict("empty_electorate", _("Nobody is in this ballot's electorate: check the households and their registers."))
@@ -1156,8 +1163,14 @@ def cancel(ballot, actor, reason, *, system=False, commit=True):
     if not (reason or "").strip():
         raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
     before = ballot.state
-    ballot.state = "cancelled"
-    ballot.closed_at = utcnow()
+    # Only from the state read above: a ballot closed meanwhile keeps its count.
+    done = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == before)
+                              .values(state="cancelled", closed_at=utcnow())
+                              .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("not_open", _("This ballot is not open."))
+    db.session.expire(ballot, ["state", "closed_at"])
     audit.record("voting.ballot_cancelled", community=ballot.community, obj=ballot, actor=actor, reason=reason,
                  before={"state": before}, after={"state": "cancelled"})
     if commit:
