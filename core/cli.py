@@ -230,11 +230,12 @@ def residents_group():
 @click.option("--dry-run", is_flag=True, help=_l("Only check the file; exits with 1 if a row has errors."))
 @with_appcontext
 def residents_import(file, community, skip_bad_rows, dry_run):
+    from core import spreadsheets
     from core.services import imports
 
     c = _community(community)
     try:
-        data = Path(file).read_bytes()
+        data = spreadsheets.read_bounded(file)
     except OSError as err:
         _fail(_("Cannot read %(path)s: %(error)s", path=file, error=err.strerror or err))
     try:

@@ -53,6 +53,19 @@ def _megabytes(name, raw):
     return value * 1024 * 1024
 
 
+def _limit(high, unit):
+    def parse(name, raw):
+        value = _whole(name, raw, high, unit)
+        if value < 1:
+            raise ConfigError(f"{name}={raw!r}: expected at least 1")
+        return value
+    return parse
+
+
+_rows = _limit(1000000, " of rows")
+_columns = _limit(16384, " of columns")  # Excel's widest sheet
+
+
 MAX_REMEMBER_DAYS = 30
 
 
@@ -92,6 +105,9 @@ ENVIRONMENT = {
     "LINLI_PLUGINS": (("LINLI_PLUGINS",), _plugins),
     "LINLI_LOG_LEVEL": (("LINLI_LOG_LEVEL",), _log_level),
     "LINLI_MAX_UPLOAD_MB": (("MAX_CONTENT_LENGTH",), _megabytes),
+    "LINLI_IMPORT_MAX_ROWS": (("LINLI_IMPORT_MAX_ROWS",), _rows),
+    "LINLI_IMPORT_MAX_COLUMNS": (("LINLI_IMPORT_MAX_COLUMNS",), _columns),
+    "LINLI_IMPORT_MAX_UNPACKED_MB": (("LINLI_IMPORT_MAX_UNPACKED",), _megabytes),
     "LINLI_RATELIMIT_LOGIN": (("RATELIMIT_LOGIN",), _text),
     "LINLI_LOGIN_LOCK": (("LOGIN_LOCK",), _text),
     "LINLI_LOGIN_ACCOUNT_LIMIT": (("LOGIN_ACCOUNT_LIMIT",), _text),
@@ -202,5 +218,10 @@ class Defaults:
     LOGIN_ACCOUNT_LIMIT = "50 per hour"
     REMEMBER_COOKIE_DURATION = timedelta(days=MAX_REMEMBER_DAYS)  # at most that (refused at start-up)
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # What one household sheet may hold (core.spreadsheets): data rows, columns, and bytes of data
+    # (a .csv's size, a .xlsx's once unpacked). Checked before and while reading, not after.
+    LINLI_IMPORT_MAX_ROWS = 20000
+    LINLI_IMPORT_MAX_COLUMNS = 50
+    LINLI_IMPORT_MAX_UNPACKED = 20 * 1024 * 1024
     API_MAX_PER_PAGE = 100
     PER_PAGE = 20

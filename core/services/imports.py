@@ -4,11 +4,8 @@ A file is first previewed: every row is checked and every problem reported with 
 Nothing is written until the user confirms, and a file with errors is imported only if the user
 explicitly chooses to import just the good rows. Importing the same file again adds nothing twice:
 grids, buildings, units and rooms are matched by name, people by household, name and phone."""
-import csv
-import io
 import re
 import secrets
-import warnings
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from core import spreadsheets
 from core.errors import Conflict, NotFound, ServiceError
 from core.extensions import db
 from core.inputs import text_message, text_problem
@@ -23,7 +21,6 @@ from core.models import (Building, Grid, Household, HouseholdMember, ImportBatch
 from core.services import audit
 from core.services.structure import PHONE_RE, parse_area
 
-MAX_ROWS = 50000  # data rows per file
 BATCH_LIFETIME = timedelta(days=2)  # how long a preview can be confirmed
 HEADER_SEARCH = 10  # offices often put a title row or two above the column headings
 # Accepted column headings (Simplified, Traditional, English, and common office variants). The
@@ -71,88 +68,10 @@ def _heading_key(text):
     return _HEADING_INDEX.get(_normalise_heading(text))
 
 
-def _cell_text(value):
-    """One spreadsheet cell as text. Numbers are read as Excel shows them, to its 15 significant
-    digits: 89.5 stays 89.5, and float noise such as 89.50000000000001 (a formula's result) is read
-    as 89.5, never rounded to two places behind the user's back; whole numbers lose the '.0'
-    (room 101, phone 13800138000)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return format(value, ".15g")
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-def _too_many():
-    return ServiceError("too_many_rows", _("At most %(n)d rows per file. Split the file and import the parts one by one.",
-                                           n=MAX_ROWS),
-                        fields={"file": _("At most %(n)d rows per file.", n=MAX_ROWS)})
-
-
-def _unreadable(message):
-    return ServiceError("unreadable_file", message, fields={"file": _("Unreadable file.")})
-
-
-def _collect(rows_iter):
-    """Rows as lists of stripped strings, refusing more than the row limit."""
-    rows, filled = [], 0
-    for raw in rows_iter:
-        row = [_cell_text(v).strip() for v in raw]
-        if any(row):
-            filled += 1
-            if filled > MAX_ROWS + 1:  # the heading row and MAX_ROWS data rows
-                raise _too_many()
-        rows.append(row)
-    while rows and not any(rows[-1]):
-        rows.pop()
-    return rows
-
-
 def read_table(filename: str, data: bytes):
-    """Rows of a .xlsx or .csv file as lists of strings (CSV in UTF-8 or GBK, as Excel saves it)."""
-    name = (filename or "").strip().lower()
-    if name.endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # e.g. unsupported extensions in files saved by WPS
-                wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-                try:
-                    ws = wb.worksheets[0]
-                    ws.reset_dimensions()  # some programs write a wrong sheet size
-                    return _collect(ws.iter_rows(values_only=True))
-                finally:
-                    wb.close()
-        except ServiceError:
-            raise
-        except Exception:
-            raise _unreadable(_("This .xlsx file cannot be read. Save it again from Excel and retry."))
-    if name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise _unreadable(_("The CSV file is neither UTF-8 nor GBK."))
-        first = text.split("\n", 1)[0]
-        delimiter = max(",\t;", key=first.count) if first else ","
-        try:
-            return _collect(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        except csv.Error:
-            raise _unreadable(_("This CSV file cannot be read. Save it again from Excel as CSV and retry."))
-    if name.endswith(".xls") or name.endswith(".et"):
-        raise ServiceError("bad_file_type", _("Old Excel files (.xls) cannot be read. Save the file as .xlsx and retry."),
-                           fields={"file": _("Upload an .xlsx or .csv file.")})
-    raise ServiceError("bad_file_type", _("Upload an .xlsx or .csv file."), fields={"file": _("Upload an .xlsx or .csv file.")})
+    """Rows of a .xlsx or .csv file as lists of strings, within the configured limits
+    (``core.spreadsheets.read_table``: sizes, rows and columns are checked before and while reading)."""
+    return spreadsheets.read_table(filename, data)
 
 
 def _find_header(table):
@@ -191,8 +110,9 @@ def check_rows(community, table):
             raise ServiceError("duplicate_column", _("The column %(name)s appears twice.", name=HEADINGS[key][0]),
                                fields={"file": _("The column %(name)s appears twice.", name=HEADINGS[key][0])})
         seen_cols.add(key)
-    if sum(1 for r in table[start + 1:] if any(r)) > MAX_ROWS:
-        raise _too_many()
+    max_rows = spreadsheets.limit("LINLI_IMPORT_MAX_ROWS")
+    if sum(1 for r in table[start + 1:] if any(r)) > max_rows:
+        raise spreadsheets.too_many_rows(max_rows)
 
     db_buildings = {b.name: b for b in Building.query.filter_by(community_id=community.id)}
     grid_names = {g.id: g.name for g in Grid.query.filter_by(community_id=community.id)}
@@ -447,21 +367,10 @@ EXPORT_KEYS = ("grid", "building", "unit", "room", "floor_area", "area_source", 
 
 
 def export_xlsx(community) -> bytes:
-    """The households and their register as .xlsx, with the same columns the import reads."""
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet(_("Households")[:31])
-
-    def cell(value):
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula, even if a name starts with "="
-        elif isinstance(value, Decimal):
-            c.number_format = "0.00"
-        return c
-
+    """The households and their register as .xlsx, with the same columns the import reads. Names
+    are written as text (never a formula) whatever they hold (``core.spreadsheets``)."""
+    book = spreadsheets.Workbook()
+    ws = book.create_sheet(_("Households"))
     ws.append([HEADINGS[k][0] for k in EXPORT_KEYS])
     rows = (db.session.query(Household, Unit, Building, Grid)
             .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
@@ -478,7 +387,5 @@ def export_xlsx(community) -> bytes:
         for m in members.get(h.id) or [None]:
             person = ["", "", "", ""] if m is None else [m.name, m.phone or "", rel.get(m.relation, ""),
                                                          "是" if m.is_representative else ""]
-            ws.append([cell(x) for x in base + person])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+            ws.append(base + person)
+    return book.save()

@@ -2,7 +2,6 @@
 
 Neither holds sensitive fields: no party, description, location or notes, only case numbers,
 codes and dates (案件登记簿 without personal data)."""
-import io
 from collections import Counter
 from statistics import median
 
@@ -10,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
+from core import spreadsheets
 from plugins.mediation import dates
 from plugins.mediation.models import (CATEGORIES, OUTCOMES, SOURCES, STATUSES, TIERS, MediationAgreement,
                                       MediationCase)
@@ -115,14 +115,9 @@ def register_rows(community, today=None):
 
 def register_xlsx(community):
     """The register as .xlsx bytes, with translated column titles."""
-    from openpyxl import Workbook  # imported when a register is exported, not at start-up
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "register"
+    wb = spreadsheets.Workbook()  # grid names are written as text, never formulas
+    ws = wb.create_sheet("register")
     ws.append([str(REGISTER_HEADERS[k]) for k in REGISTER_COLUMNS])
     for r in register_rows(community):
         ws.append([r[k] for k in REGISTER_COLUMNS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return wb.save()

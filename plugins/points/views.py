@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
+from core import spreadsheets
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.forms import apply_error
@@ -716,23 +717,20 @@ def reports():
 @bp.route("/reports.xlsx")
 @require("points.reports.view")
 def reports_xlsx():
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("Per month")[:31]
+    wb = spreadsheets.Workbook()  # names are written as text, never formulas
+    ws = wb.create_sheet(_("Per month"))
     ws.append([_("Month"), _("Issued"), _("Redeemed")])
     for row in svc.monthly(g.community):
         ws.append(list(row))
-    ws = wb.create_sheet(_("Top volunteers")[:31])
+    ws = wb.create_sheet(_("Top volunteers"))
     ws.append([_("Name"), _("Hours"), _("Activities")])
     for user, minutes, count in svc.top_volunteers(g.community, 50):
         ws.append([user.display_name, float(svc.hours_text(minutes)), count])
-    ws = wb.create_sheet(_("Stock")[:31])
+    ws = wb.create_sheet(_("Stock"))
     ws.append([_("Item"), _("Price"), _("Stock"), _("Alert at"), _("Withdrawn")])
     for it in PointsItem.query.filter_by(community_id=g.community.id).order_by(PointsItem.name):
         ws.append([it.name, it.price, it.stock, it.low_stock, _("yes") if it.withdrawn_at else ""])
-    ws = wb.create_sheet(_("Orders")[:31])
+    ws = wb.create_sheet(_("Orders"))
     ws.append([_("Order"), _("Date"), _("Item"), _("Quantity"), _("Points"), _("Status")])
     for o in PointsOrder.query.filter_by(community_id=g.community.id).order_by(PointsOrder.id):
         ws.append([o.id, o.created_at.astimezone(svc.local_tz()).strftime("%Y-%m-%d %H:%M"), o.item.name,

@@ -202,8 +202,8 @@ def test_no_file_chosen(world, staff):
     assert r.status_code == 200 and "Choose a file." in page(r)
 
 
-def test_row_limit(world, staff, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+def test_row_limit(world, staff, app):
+    app.config["LINLI_IMPORT_MAX_ROWS"] = 3
     rows = [HEAD] + [["第二网格", "5号楼", "1单元", str(100 + i), "50"] for i in range(4)]
     r = upload(staff, "大.csv", csv_bytes(rows))
     assert "At most 3 rows per file." in page(r)
@@ -212,6 +212,18 @@ def test_row_limit(world, staff, monkeypatch):
     assert ImportBatch.query.count() == 0
     r = upload(staff, "刚好.csv", csv_bytes(rows[:4]))
     assert "3 rows are ready; 0 rows have errors." in page(r)
+
+
+def test_a_csv_quoted_against_formulas_imports_the_names_as_they_were(world, staff):
+    """Exports (ours and many other systems') put an apostrophe before a cell that starts like a
+    formula; importing such a file gives back the name itself."""
+    rows = [HEAD, ["第二网格", "5号楼", "1单元", "101", "50", "", "", "'=1+1", "", "", ""],
+            ["第二网格", "5号楼", "1单元", "101", "50", "", "", "'-2", "", "", ""],
+            ["第二网格", "5号楼", "1单元", "101", "50", "", "", "'李", "", "", ""]]
+    r = upload(staff, "quoted.csv", csv_bytes(rows))
+    staff.post("/c/test/structure/import", data={"token": token(r)})
+    names = ["=1+1", "-2", "'李", "'=1+1", "'-2"]
+    assert {m.name for m in HouseholdMember.query.filter(HouseholdMember.name.in_(names))} == {"=1+1", "-2", "'李"}
 
 
 # --- checking rows -----------------------------------------------------------------------------
