@@ -435,6 +435,7 @@ def _error_pages(app):
         # language comes from the session), no community menu to build.
         g._login_user = login_manager.anonymous_user()
         g.pop("community", None)
+        g.pop("_token_use", None)  # nor a token's use to record at the end (core.api)
 
     @app.errorhandler(InternalError)
     def db_read_only(e):
@@ -445,4 +446,5 @@ def _error_pages(app):
         db.session.rollback()
         db.engine.dispose()
         app.logger.error("database refuses writes: %s", e)
+        _without_database()  # the write may have been the user's own loading (a token's use)
         return handle(503)
