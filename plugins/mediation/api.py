@@ -12,8 +12,8 @@ from core.extensions import db
 from plugins.mediation import access, dates, reports
 from plugins.mediation import services as svc
 from plugins.mediation.models import (CATEGORIES, SOURCES, STATUSES, TIERS, MediationAccessLog, MediationAgreement,
-                                      MediationCase, MediationFollowup, MediationHistory, MediationHoliday,
-                                      MediationObligation, MediationRosterSlot, MediationSession)
+                                      MediationCase, MediationExtension, MediationFollowup, MediationHistory,
+                                      MediationHoliday, MediationObligation, MediationRosterSlot, MediationSession)
 
 api_bp = Blueprint("mediation_api", __name__, url_prefix="/mediation")
 TAG = "mediation"
@@ -54,6 +54,12 @@ def agreement_json(ag, level):
            "obligations": [{"id": o.id, "party_id": o.party_id, "description": o.description, "due_on": iso(o.due_on)}
                            for o in MediationObligation.query.filter_by(agreement_id=ag.id)],
            "copies": len(ag.case.parties) + 1}
+    if ag.effective_on is not None:  # R19: the application for judicial confirmation is joint
+        status = svc.confirmation_status(ag)
+        out["confirmation"] = {"joint": status["joint"]}
+        if level == access.FULL:
+            out["confirmation"].update({"agreed_party_ids": [p.id for p in status["agreed"]],
+                                        "missing_party_ids": [p.id for p in status["missing"]]})
     if level == access.FULL:
         out.update({"facts": ag.facts, "signed_party_ids": [s.party_id for s in ag.signatures],
                     "mediator_signed": ag.mediator_signed_at is not None, "seal_applied": ag.seal_applied_at is not None,
@@ -75,7 +81,8 @@ def case_json(c, level, full=False):
                  "overdue": dates.is_overdue(c, today), "days_open": dates.days_open(c, today),
                  "grid_id": c.grid_id, "building_id": c.building_id,
                  "mediators": [{"id": a.user_id, "display_name": a.user.display_name} for a in c.assignments],
-                 "for_joint_meeting": c.for_joint_meeting, "closed_at": iso(c.closed_at)})
+                 "for_joint_meeting": c.for_joint_meeting, "closed_at": iso(c.closed_at),
+                 "time_limit": iso(dates.target_date(c)), "extended_until": iso(c.extended_until)})
     if full:
         data.update({
             "description": c.description, "location": c.location, "source_detail": c.source_detail,
@@ -83,8 +90,17 @@ def case_json(c, level, full=False):
             "voluntary_statement": c.voluntary_statement, "private_hearing": c.private_hearing,
             "parties": [{"id": p.id, "role": p.role, "name": p.name, "phone": p.phone, "address": p.address,
                          "user_id": p.user_id, "consent": p.consent, "pi_consent_on": iso(p.pi_consent_on),
-                         "pi_consent_method": p.pi_consent_method, "pi_consent_by_id": p.pi_consent_by_id}
+                         "pi_consent_method": p.pi_consent_method, "pi_consent_by_id": p.pi_consent_by_id,
+                         "stop_requested_at": iso(p.stop_requested_at),
+                         "private_requested_at": iso(p.private_requested_at)}
                         for p in c.parties],
+            "agreement_needs": [code for code, _m in svc.agreement_blockers(c)] if c.status == "open" else [],
+            "file": [] if c.purged_at else [{"item": i["item"], "state": i["state"], "detail": str(i["detail"])}
+                                            for i in svc.case_file(c)],
+            "extensions": [{"until": iso(e.until), "reason": e.reason,
+                            "party_ids": [x.party_id for x in e.consents],
+                            "consented_on": iso(e.consents[0].consented_on) if e.consents else None}
+                           for e in MediationExtension.query.filter_by(case_id=c.id).order_by(MediationExtension.id)],
             "purged_at": iso(c.purged_at),
             "sessions": [session_json(s) for s in
                          MediationSession.query.filter_by(case_id=c.id).order_by(MediationSession.held_at)],
@@ -193,6 +209,20 @@ def party_pi_consent(case_id, party_id):
                                                            d.get("on")))
 
 
+@endpoint(api_bp, "/cases/<int:case_id>/parties/<int:party_id>/request", ["POST"],
+          summary="A party asks to stop the mediation (closes the case) or for a private hearing (R16); "
+                  "the case's mediators or the party themselves", tag=TAG,
+          body={"kind": ("string", "stop | private", True)})
+def party_request(case_id, party_id):
+    c, level = _case(case_id, need="party", action=None)
+    party = next((p for p in c.parties if p.id == party_id), None)
+    if party is None or (level != access.FULL and party.user_id != current_user.id):
+        raise NotFound("not_found", _("No such party."))
+    svc.party_request(c, party, current_user, json_body().get("kind"))
+    c = db.session.get(MediationCase, c.id)
+    return jsonify(case_json(c, level, full=True))
+
+
 @endpoint(api_bp, "/cases/<int:case_id>/pi-consent-paper", ["POST"],
           summary="Record that every remaining party consented on paper (R22)", tag=TAG,
           body={"on": ("string", "YYYY-MM-DD, default today", False)})
@@ -246,6 +276,16 @@ def case_reopen(case_id):
                                                 else ()))
 
 
+@endpoint(api_bp, "/cases/<int:case_id>/extensions", ["POST"],
+          summary="Extend the one-month time limit with every party's consent (R20)", tag=TAG,
+          body={"until": ("string", "YYYY-MM-DD, the new last day", True), "reason": ("string", "why", True),
+                "party_ids": ("array", "every party who consented (all who have not refused)", True),
+                "on": ("string", "YYYY-MM-DD they consented, default today", False)})
+def case_extend(case_id):
+    return _do(case_id, lambda c, d: svc.extend(c, current_user, d.get("until"), d.get("party_ids"), d.get("reason"),
+                                                d.get("on")), 201)
+
+
 @endpoint(api_bp, "/cases/<int:case_id>/joint-meeting", ["POST"], summary="Hand the case to the joint meeting",
           tag=TAG, body={"flag": ("boolean", "offer (true) or withdraw (false)", True)})
 def case_joint(case_id):
@@ -285,6 +325,39 @@ def agreement_sign(case_id, agreement_id):
         if ag is None:
             raise NotFound("not_found", _("No such agreement."))
         svc.sign(ag, current_user, str(d.get("who")), d.get("method") or "signature")
+    return _do(case_id, run)
+
+
+@endpoint(api_bp, "/cases/<int:case_id>/agreements/<int:agreement_id>/confirmation", ["POST"],
+          summary="Record parties' agreement to apply jointly for judicial confirmation (R19)", tag=TAG,
+          body={"party_ids": ("array", "the parties who agree", True),
+                "on": ("string", "YYYY-MM-DD, default today", False)})
+def agreement_confirmation(case_id, agreement_id):
+    def run(c, d):
+        ag = MediationAgreement.query.filter_by(id=agreement_id, case_id=c.id).first()
+        if ag is None:
+            raise NotFound("not_found", _("No such agreement."))
+        svc.record_confirmation(ag, current_user, d.get("party_ids"), d.get("on"))
+    return _do(case_id, run)
+
+
+@endpoint(api_bp, "/cases/<int:case_id>/followups", ["POST"], summary="Schedule a further follow-up visit",
+          tag=TAG, body={"due_on": ("string", "YYYY-MM-DD (community time zone)", True),
+                         "obligation_id": ("integer", "the obligation it is about", False)})
+def followup_add(case_id):
+    return _do(case_id, lambda c, d: svc.schedule_followup(c, current_user, d.get("due_on"), d.get("obligation_id")),
+               201)
+
+
+@endpoint(api_bp, "/cases/<int:case_id>/followups/<int:followup_id>/date", ["POST"],
+          summary="Move a follow-up visit not made yet to another day", tag=TAG,
+          body={"due_on": ("string", "YYYY-MM-DD (community time zone)", True)})
+def followup_date(case_id, followup_id):
+    def run(c, d):
+        fu = MediationFollowup.query.filter_by(id=followup_id, case_id=c.id).first()
+        if fu is None:
+            raise NotFound("not_found", _("No such follow-up visit."))
+        svc.reschedule_followup(fu, current_user, d.get("due_on"))
     return _do(case_id, run)
 
 

@@ -65,9 +65,15 @@ def add_month(day: date) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def target_date(case) -> date:
+    """R20: the last day of the time limit: one month from the opening date (若干规定 Art. 33),
+    or the later day every party consented to (``extended_until``)."""
+    return case.extended_until or add_month(local_date(case.community, case.opened_at))
+
+
 def is_overdue(case, today_: date) -> bool:
-    """R20: an open case past one month from its opening date (若干规定 Art. 33)."""
-    return case.status == "open" and today_ > add_month(local_date(case.community, case.opened_at))
+    """R20: an open case past its time limit (one month, or as extended with the parties' consent)."""
+    return case.status == "open" and today_ > target_date(case)
 
 
 def days_open(case, today_: date) -> int:

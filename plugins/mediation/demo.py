@@ -1,5 +1,7 @@
 """Demo content: a noise dispute from the grid worker's report to a follow-up visit, a few other
-cases, the mediators' duty roster with the weekly 道德门诊, and the holiday calendar."""
+cases, the mediators' duty roster with the weekly 道德门诊, and the holiday calendar. Every
+agreement is recorded as the rules require it: the notice of rights, every party's consent to
+mediation and to processing their personal information, and a session first (R16–R18)."""
 from datetime import time, timedelta
 
 from core.extensions import db
@@ -54,6 +56,8 @@ def load(community, users):
     for f in MediationFollowup.query.filter_by(case_id=noise.id):
         f.due_on = max(f.obligation.due_on, ag.effective_on) + timedelta(days=3)
     db.session.commit()
+    # R19: the applicant wants judicial confirmation; the respondent has not said yet.
+    svc.record_confirmation(ag, mediator, [party_a.id])
 
     # 2. A water leak applied for online by a resident, still at grid tier and over a month old.
     leak = svc.open_case(community, c, {

@@ -139,3 +139,22 @@ class CommitteeMemberForm(Form):
 class PiConsentForm(Form):
     method = SelectField(_l("How consent was given"), choices=choices(PI_CONSENT_METHODS), default="form")
     on = DateField(_l("Date of consent"), validators=[Optional()])
+
+
+class ExtensionForm(Form):
+    until = DateField(_l("Extend the time limit to"), validators=[DataRequired()])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    on = DateField(_l("Date the parties consented"), validators=[Optional()])
+
+
+class ConfirmationForm(Form):
+    on = DateField(_l("Date they agreed"), validators=[Optional()])
+
+
+class VisitForm(Form):
+    due_on = DateField(_l("Date of the visit"), validators=[DataRequired()])
+    obligation_id = SelectField(_l("About"), coerce=int, validate_choice=False)
+
+
+class VisitDateForm(Form):
+    due_on = DateField(_l("New date"), validators=[DataRequired()])

@@ -23,6 +23,7 @@ CATEGORIES = {
     "pets": _l("Pets"),
     "shared_space": _l("Shared space"),
     "family": _l("Family"),
+    "privacy": _l("Neighbours' private matters"),
     "property": _l("Property management"),
     "other": _l("Other"),
 }
@@ -40,7 +41,11 @@ OUTCOMES = {
     "referred": _l("Referred"),
     "withdrawn": _l("Withdrawn"),
     "refused": _l("Refused by a party"),
+    "stopped": _l("Stopped at a party's request"),
 }
+# Heard in private only: family matters and neighbours' private matters (若干规定 Art. 29, R22).
+PRIVATE_CATEGORIES = ("family", "privacy")
+PARTY_REQUESTS = {"stop": _l("Stop the mediation"), "private": _l("Hold the mediation in private")}
 PARTY_ROLES = {"applicant": _l("Applicant"), "respondent": _l("Respondent"), "other": _l("Other party")}
 CONSENTS = {"pending": _l("Not yet asked"), "agreed": _l("Agrees to mediation"), "refused": _l("Refuses mediation")}
 AGREEMENT_FORMS = {"written": _l("Written agreement"), "oral": _l("Oral agreement")}
@@ -79,6 +84,11 @@ HISTORY_KINDS = {
     "agreement": _l("Agreement recorded"),
     "effective": _l("Agreement took effect"),
     "pi_consent": _l("Consent to processing personal information recorded"),
+    "stopped": _l("A party asked to stop the mediation"),
+    "private": _l("A party asked for a private hearing"),
+    "extended": _l("Time limit extended with every party's consent"),
+    "confirmation": _l("Agreement to apply for judicial confirmation recorded"),
+    "followup": _l("Follow-up visit scheduled"),
 }
 PI_CONSENT_METHODS = {  # R22: separate consent to processing sensitive personal information (PIPL Art. 29)
     "form": _l("Recorded in the system"),
@@ -92,6 +102,7 @@ ACCESS_ACTIONS = {
     "list": _l("Listed cases"),
     "download": _l("Downloaded a document"),
     "print": _l("Printed the agreement"),
+    "print_file": _l("Printed the case file"),
     "stats": _l("Read the statistics"),
     "export": _l("Exported the register"),
     "api_view": _l("Read the case (API)"),
@@ -132,6 +143,8 @@ class MediationCase(db.Model):
     closed_at = db.Column(UTCDateTime)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     purged_at = db.Column(UTCDateTime)  # R22: personal details erased after the retention period
+    # R20: the one-month target moved with every party's consent (mediation_extension); None: not extended
+    extended_until = db.Column(db.Date)
 
     community = db.relationship("Community")
     grid = db.relationship("Grid")
@@ -164,6 +177,9 @@ class MediationParty(db.Model):
     pi_consent_on = db.Column(db.Date)
     pi_consent_method = db.Column(db.String(10))
     pi_consent_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    # R16 (Art. 23): the party asked, at any time, to stop the mediation or to be heard in private
+    stop_requested_at = db.Column(UTCDateTime)
+    private_requested_at = db.Column(UTCDateTime)
 
     case = db.relationship("MediationCase", back_populates="parties")
     user = db.relationship("User", foreign_keys=[user_id])
@@ -258,6 +274,8 @@ class MediationAgreement(db.Model):
                                  order_by="MediationSignature.id")
     obligations = db.relationship("MediationObligation", back_populates="agreement", cascade="all, delete-orphan",
                                   order_by="MediationObligation.id")
+    confirmations = db.relationship("MediationConfirmation", back_populates="agreement",
+                                    cascade="all, delete-orphan", order_by="MediationConfirmation.id")
 
 
 class MediationSignature(db.Model):
@@ -274,6 +292,57 @@ class MediationSignature(db.Model):
     recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
 
     agreement = db.relationship("MediationAgreement", back_populates="signatures")
+    party = db.relationship("MediationParty")
+
+
+class MediationConfirmation(db.Model):
+    """A party's agreement to apply jointly to a court for judicial confirmation of the agreement
+    (R19: the application needs every party; 人民调解法 Art. 33)."""
+
+    __tablename__ = "mediation_confirmation"
+    __table_args__ = (UniqueConstraint("agreement_id", "party_id"),)
+    id = db.Column(db.Integer, primary_key=True)
+    agreement_id = db.Column(db.Integer, db.ForeignKey("mediation_agreement.id", ondelete="CASCADE"), nullable=False,
+                             index=True)
+    party_id = db.Column(db.Integer, db.ForeignKey("mediation_party.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    agreed_on = db.Column(db.Date, nullable=False)  # in the community's time zone
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    agreement = db.relationship("MediationAgreement", back_populates="confirmations")
+    party = db.relationship("MediationParty")
+
+
+class MediationExtension(db.Model):
+    """The one-month target extended to ``until`` with every party's consent (R20)."""
+
+    __tablename__ = "mediation_extension"
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("mediation_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    until = db.Column(db.Date, nullable=False)
+    reason = db.Column(db.String(500))
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    recorded_by = db.relationship("User")
+    consents = db.relationship("MediationExtensionConsent", back_populates="extension", cascade="all, delete-orphan",
+                               order_by="MediationExtensionConsent.id")
+
+
+class MediationExtensionConsent(db.Model):
+    """One party's consent to an extension, and the day it was given."""
+
+    __tablename__ = "mediation_extension_consent"
+    __table_args__ = (UniqueConstraint("extension_id", "party_id"),)
+    id = db.Column(db.Integer, primary_key=True)
+    extension_id = db.Column(db.Integer, db.ForeignKey("mediation_extension.id", ondelete="CASCADE"), nullable=False,
+                             index=True)
+    party_id = db.Column(db.Integer, db.ForeignKey("mediation_party.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    consented_on = db.Column(db.Date, nullable=False)
+
+    extension = db.relationship("MediationExtension", back_populates="consents")
     party = db.relationship("MediationParty")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
@@ -20,10 +21,11 @@ from core.services import accounts, audit, settings
 from core.services.notifications import N_, notify
 from plugins.mediation import access, dates
 from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, COMMITTEE_ROLES, CONSENTS, DOCUMENT_KINDS,
-                                      FOLLOWUP_RESULTS, OUTCOMES, PARTY_ROLES, PI_CONSENT_METHODS, SEXES,
-                                      SIGN_METHODS, SOURCES, TIER_ORDER, URGENCIES, MediationAgreement,
-                                      MediationAssignment, MediationBooking, MediationCase,
-                                      MediationCommitteeMember, MediationDocument, MediationFollowup,
+                                      FOLLOWUP_RESULTS, OUTCOMES, PARTY_REQUESTS, PARTY_ROLES, PI_CONSENT_METHODS,
+                                      PRIVATE_CATEGORIES, SEXES, SIGN_METHODS, SOURCES, TIER_ORDER, URGENCIES,
+                                      MediationAgreement, MediationAssignment, MediationBooking, MediationCase,
+                                      MediationCommitteeMember, MediationConfirmation, MediationDocument,
+                                      MediationExtension, MediationExtensionConsent, MediationFollowup,
                                       MediationHistory, MediationHoliday, MediationObligation, MediationParty,
                                       MediationRosterSlot, MediationSession, MediationSignature, MediationTask)
 
@@ -71,6 +73,24 @@ def _int(value):
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _ids(values):
+    """Whole numbers from a list (or one value) of ids; None for anything else."""
+    if values is None or values == "":
+        return set()
+    items = values if isinstance(values, (list, tuple, set)) else [values]
+    ids = {_int(x) for x in items}
+    return None if None in ids else ids
+
+
+def _names(parties):
+    return pgettext("list of names", ", ").join(p.name for p in parties)
+
+
+def _live(case):
+    """The parties who have not refused mediation."""
+    return [p for p in case.parties if p.consent != "refused"]
 
 
 def staff_users(community):
@@ -207,6 +227,10 @@ def open_case(community, actor, data, when=None):
     urgency = data.get("urgency") or "normal"
     if urgency not in URGENCIES:
         errors["urgency"] = _("Unknown value.")
+    private_hearing = data.get("private_hearing", True) is not False
+    if category in PRIVATE_CATEGORIES and not private_hearing:
+        errors["private_hearing"] = _("Family disputes and neighbours' private matters are mediated in private; "
+                                      "they cannot be held in public.")
     grid = building = None
     if _int(data.get("grid_id")):
         grid = db.session.get(Grid, _int(data.get("grid_id")))
@@ -238,7 +262,7 @@ def open_case(community, actor, data, when=None):
         location=_text(data.get("location"), 200) or None, urgency=urgency,
         tier="community" if source in STAFF_SOURCES else "grid",
         rights_notified=bool(data.get("rights_notified")), voluntary_statement=bool(data.get("voluntary_statement")),
-        private_hearing=data.get("private_hearing", True) is not False,
+        private_hearing=private_hearing,
         reported_by_id=getattr(actor, "id", None), opened_at=now, updated_at=now)
     case.community = community
     db.session.add(case)
@@ -308,6 +332,38 @@ def set_consent(case, party, actor, consent):
     _audit("party.consent", case, actor, party)
     if consent == "refused":
         _close(case, actor, "refused", None)
+    db.session.commit()
+
+
+def party_request(case, party, actor, kind):
+    """R16 (人民调解法 Art. 23): a party may ask at any time to stop the mediation (``stop``) or
+    for it to be held in private (``private``). Recorded by the case's mediators, or by the party
+    themselves when they have an account. A stop closes the case (outcome ``stopped``; it opens
+    again only with the party's new consent, like a refusal); a private hearing binds every later
+    session. Once an agreement is in effect the mediation is over and there is nothing to stop."""
+    if party is None or party.case_id != case.id:
+        raise NotFound("not_found", _("No such party."))
+    if actor is not None and access.level(actor, case) != access.FULL and party.user_id != actor.id:
+        raise NotFound("not_found", _("No such party."))
+    if kind not in PARTY_REQUESTS:
+        _invalid({"kind": _("Choose what the party asks for.")})
+    require_open(case)
+    now = utcnow()
+    if kind == "stop":
+        ag = current_agreement(case)
+        if ag is not None and ag.effective_on is not None:
+            raise Conflict("agreement_in_effect",
+                           _("The agreement is in effect: the mediation is over and the agreement binds the parties."))
+        party.stop_requested_at, party.consent, party.consent_at = now, "refused", now
+        _history(case, "stopped", actor)
+        _audit("party.stop", case, actor, party)
+        _close(case, actor, "stopped", None)
+    else:
+        if party.private_requested_at is not None:
+            raise Conflict("already_requested", _("This party's request for a private hearing is recorded already."))
+        party.private_requested_at, case.private_hearing = now, True
+        _history(case, "private", actor)
+        _audit("party.private", case, actor, party)
     db.session.commit()
 
 
@@ -481,7 +537,10 @@ def add_session(case, actor, data):
         elif day > dates.today(community):
             errors["held_on"] = _("Record sessions that took place; this date is in the future.")
     public = bool(data.get("public"))
-    if public and case.private_hearing:
+    if public and case.category in PRIVATE_CATEGORIES:
+        errors["public"] = _("Family disputes and neighbours' private matters are mediated in private; "
+                             "they cannot be held in public.")
+    elif public and case.private_hearing:
         errors["public"] = _("A party asked for a private hearing; the session cannot be public.")
     if errors:
         _invalid(errors)
@@ -555,6 +614,40 @@ def current_agreement(case):
     return MediationAgreement.query.filter_by(case_id=case.id).order_by(MediationAgreement.id.desc()).first()
 
 
+def agreement_blockers(case):
+    """What must be recorded before an agreement may be drafted, signed or take effect, as
+    [(code, message)]: the notice of rights (若干规定 Art. 30), every party's voluntary consent
+    with none refusing (人民调解法 Art. 17), every party's separate consent to processing their
+    personal information (PIPL Art. 29) and at least one session, at which an oral agreement is
+    recorded by the mediator (Art. 28). Empty when nothing is missing."""
+    out = []
+    if not case.rights_notified:
+        out.append(("rights", _("the notice of the parties' rights and duties")))
+    refused = [p for p in case.parties if p.consent == "refused"]
+    if refused:
+        out.append(("refused", _("%(names)s refused mediation", names=_names(refused))))
+    pending = [p for p in _live(case) if p.consent != "agreed"]
+    if pending:
+        out.append(("consent", _("the consent to mediation of %(names)s", names=_names(pending))))
+    missing = pi_consent_missing(case)
+    if missing:
+        out.append(("pi_consent", _("the consent of %(names)s to processing their personal information",
+                                    names=_names(missing))))
+    if MediationSession.query.filter_by(case_id=case.id).first() is None:
+        out.append(("session", _("a mediation session")))
+    return out
+
+
+def require_agreement_preconditions(case):
+    blockers = agreement_blockers(case)
+    if blockers:
+        raise Conflict("agreement_preconditions",
+                       _("An agreement can be drafted, signed or take effect only once everything it needs is "
+                         "recorded. Missing: %(missing)s.",
+                         missing=pgettext("list of reasons", "; ").join(m for _code, m in blockers)),
+                       fields={code: m for code, m in blockers})
+
+
 def record_agreement(case, actor, data):
     """A written or oral agreement with obligations (who performs what by when). A written one
     takes effect once every party, the mediator and the committee seal are recorded (R18); an
@@ -568,6 +661,7 @@ def record_agreement(case, actor, data):
     pending = current_agreement(case)
     if pending is not None and pending.effective_on is None:
         raise Conflict("agreement_pending", _("An agreement is waiting for signatures already."))
+    require_agreement_preconditions(case)
     errors = {}
     form = data.get("form") or "written"
     if form not in AGREEMENT_FORMS:
@@ -635,6 +729,7 @@ def sign(ag, actor, who, method="signature"):
     require_open(case)
     if ag.effective_on is not None:
         raise Conflict("already_effective", _("The agreement is in effect already."))
+    require_agreement_preconditions(case)
     if who == "mediator":
         if actor is not None and not access.is_assigned(actor, case) and not access.is_staff(actor, case.community):
             raise Forbidden("forbidden", _("Only a mediator may sign as the mediator."))
@@ -680,7 +775,116 @@ def confirmation_deadline(ag):
     return dates.deadline_for(ag.case.community, ag.effective_on)
 
 
+def confirmation_status(ag):
+    """R19: who agreed to apply jointly for judicial confirmation, who has not yet, and whether the
+    application is joint (every party who has not refused mediation agreed)."""
+    agreed_ids = {c.party_id for c in ag.confirmations}
+    live = _live(ag.case)
+    agreed = [p for p in live if p.id in agreed_ids]
+    missing = [p for p in live if p.id not in agreed_ids]
+    return {"agreed": agreed, "missing": missing, "joint": bool(agreed) and not missing,
+            "on": {c.party_id: c.agreed_on for c in ag.confirmations}}
+
+
+def record_confirmation(ag, actor, party_ids, on=None):
+    """R19: record that the parties ``party_ids`` agree to apply jointly to a court for judicial
+    confirmation (人民调解法 Art. 33), on ``on`` (default today, community time). Only for an
+    agreement in effect, within its 30-day period; a party's agreement is recorded once."""
+    case = ag.case
+    require_full(actor, case)
+    if ag.effective_on is None:
+        raise Conflict("not_effective", _("The agreement is not in effect yet."))
+    errors = {}
+    today = dates.today(case.community)
+    day = _date(on, "on", errors) if on else today
+    if "on" not in errors:
+        if day > today:
+            errors["on"] = _("This date is in the future.")
+        elif day < ag.effective_on:
+            errors["on"] = _("The date is before the agreement took effect (%(date)s).",
+                             date=ag.effective_on.isoformat())
+    ids = _ids(party_ids)
+    live = {p.id: p for p in _live(case)}
+    if not ids:
+        errors["party_ids"] = _("Choose the parties who agree to apply.")
+    elif not ids <= set(live):
+        errors["party_ids"] = _("Choose a party of this case.")
+    if errors:
+        _invalid(errors)
+    deadline = confirmation_deadline(ag)
+    if day > deadline:
+        raise Conflict("deadline_passed", _("The 30 days for applying for judicial confirmation ended on %(date)s.",
+                                            date=deadline.isoformat()))
+    if ids & {c.party_id for c in ag.confirmations}:
+        raise Conflict("already_recorded", _("This party's agreement to apply is recorded already."))
+    for pid in sorted(ids):
+        ag.confirmations.append(MediationConfirmation(party_id=pid, agreed_on=day,
+                                                      recorded_by_id=getattr(actor, "id", None)))
+    db.session.flush()
+    _history(case, "confirmation", actor)
+    _audit("agreement.confirmation", case, actor, ag)
+    db.session.commit()
+    return confirmation_status(ag)
+
+
 # ── follow-up ───────────────────────────────────────────────────────────────────────────
+FOLLOWUP_HORIZON_DAYS = 366  # a visit is planned within a year
+
+
+def _visit_day(case, value, errors):
+    day = _date(value, "due_on", errors)
+    if "due_on" in errors:
+        return None
+    today = dates.today(case.community)
+    if day < today:
+        errors["due_on"] = _("The date is in the past.")
+    elif day > today + timedelta(days=FOLLOWUP_HORIZON_DAYS):
+        errors["due_on"] = _("Choose a day within a year.")
+    return day
+
+
+def schedule_followup(case, actor, due_on, obligation_id=None):
+    """R20: the mediator adds a further follow-up visit on a day they choose (community time),
+    optionally about one obligation of the agreement in effect. The visits scheduled when the
+    agreement took effect stay as they are."""
+    require_full(actor, case)
+    ag = current_agreement(case)
+    if ag is None or ag.effective_on is None:
+        raise Conflict("no_agreement", _("Follow-up visits are scheduled once an agreement is in effect."))
+    errors = {}
+    day = _visit_day(case, due_on, errors)
+    ob_id = _int(obligation_id) if obligation_id not in (None, "", 0, "0") else None
+    if obligation_id not in (None, "", 0, "0") and (
+            ob_id is None or MediationObligation.query.filter_by(id=ob_id, agreement_id=ag.id).first() is None):
+        errors["obligation_id"] = _("Choose an obligation of the agreement in effect.")
+    if errors:
+        _invalid(errors)
+    fu = MediationFollowup(case_id=case.id, obligation_id=ob_id, due_on=day)
+    db.session.add(fu)
+    db.session.flush()
+    _history(case, "followup", actor)
+    _audit("followup.scheduled", case, actor, fu)
+    db.session.commit()
+    return fu
+
+
+def reschedule_followup(fu, actor, due_on):
+    """R20: the mediator moves a visit not made yet to another day they choose."""
+    case = db.session.get(MediationCase, fu.case_id)
+    require_full(actor, case)
+    if fu.done_at is not None:
+        raise Conflict("followup_done", _("This follow-up visit is recorded already."))
+    errors = {}
+    day = _visit_day(case, due_on, errors)
+    if errors:
+        _invalid(errors, errors["due_on"])  # one field: its message is the whole answer
+    fu.due_on = day
+    _history(case, "followup", actor)
+    _audit("followup.scheduled", case, actor, fu)
+    db.session.commit()
+    return fu
+
+
 def record_followup(fu, actor, result, findings, when=None):
     """Record a follow-up visit. Non-performance: first the party is urged and another visit is
     scheduled; if it still is not performed, they are told of their right to sue (R20, Art. 31–32)."""
@@ -722,6 +926,118 @@ def record_followup(fu, actor, result, findings, when=None):
     db.session.commit()
 
 
+# ── time limit (R20) ────────────────────────────────────────────────────────────────────
+def extend(case, actor, until, party_ids, reason, on=None):
+    """R20: move the one-month target (若干规定 Art. 33) to ``until`` (community time), only with
+    the consent of every party who has not refused mediation (``party_ids``), given on ``on``
+    (default today). The new day is after the current target and today, and within a year of
+    the opening. The overdue flags then count from it (``dates.target_date``)."""
+    require_full(actor, case)
+    require_open(case)
+    errors = {}
+    community = case.community
+    today = dates.today(community)
+    opened_on = dates.local_date(community, case.opened_at)
+    day = _date(until, "until", errors)
+    if "until" not in errors:
+        target = dates.target_date(case)
+        if day <= max(target, today):
+            errors["until"] = _("Choose a day after the current time limit (%(date)s) and after today.",
+                                date=target.isoformat())
+        elif day > add_years(opened_on, 1):
+            errors["until"] = _("Choose a day within a year of the case's opening.")
+    consented_on = _date(on, "on", errors) if on else today
+    if "on" not in errors and consented_on > today:
+        errors["on"] = _("This date is in the future.")
+    elif "on" not in errors and consented_on < opened_on:
+        errors["on"] = _("The date is before the case was opened.")
+    reason = _text(reason, 500)
+    if not reason:
+        errors["reason"] = _("Give a reason.")
+    ids = _ids(party_ids)
+    live = _live(case)
+    if ids is None or not ids <= {p.id for p in live}:
+        errors["party_ids"] = _("Choose a party of this case.")
+    if errors:
+        _invalid(errors)
+    missing = [p for p in live if p.id not in ids]
+    if missing:
+        raise Conflict("extension_consent_missing",
+                       _("The time limit can be extended only with every party's consent. "
+                         "Not recorded for: %(names)s.", names=_names(missing)),
+                       fields={"party_ids": _("Consent missing.")})
+    ext = MediationExtension(case_id=case.id, until=day, reason=reason, recorded_by_id=getattr(actor, "id", None))
+    ext.consents = [MediationExtensionConsent(party_id=p.id, consented_on=consented_on) for p in live]
+    db.session.add(ext)
+    case.extended_until = day
+    db.session.flush()
+    _history(case, "extended", actor, reason)
+    _audit("case.extended", case, actor, ext)
+    db.session.commit()
+    return ext
+
+
+# ── the case file (R17) ─────────────────────────────────────────────────────────────────
+FILE_ITEMS = ("application", "rights_notice", "id_proof", "record", "agreement")
+
+
+def case_file(case):
+    """R17: the documents and records a case file needs (application or intake form, notice of
+    rights, proof of identity, mediation record, agreement), each ``present``, ``missing`` or
+    ``not_needed`` (an agreement, for a case closed without one), with what stands for it."""
+    community = case.community
+    kinds = {k for (k,) in db.session.query(MediationDocument.kind).filter_by(case_id=case.id)}
+    sessions = MediationSession.query.filter_by(case_id=case.id).count()
+    ag = current_agreement(case)
+    uploaded = _("A scan is on file.")
+    items = {}
+    items["application"] = ("present", uploaded if "application" in kinds else _(
+        "Registered in the system on %(date)s.", date=dates.local_date(community, case.opened_at).isoformat()))
+    if case.rights_notified:
+        items["rights_notice"] = ("present", _("Recorded in the system."))
+    elif "rights_notice" in kinds:
+        items["rights_notice"] = ("present", uploaded)
+    else:
+        items["rights_notice"] = ("missing", _("Record that the parties were told their rights and duties, or "
+                                               "upload the signed notice."))
+    unverified = [p for p in _live(case) if not _identity_known(p, community)]
+    if "id_proof" in kinds:
+        items["id_proof"] = ("present", uploaded)
+    elif _live(case) and not unverified:
+        items["id_proof"] = ("present", _("Every party is a resident whose identity the office verified."))
+    else:
+        items["id_proof"] = ("missing", _("Upload proof of identity of %(names)s.", names=_names(unverified))
+                             if unverified else _("Upload proof of identity of the parties."))
+    if sessions:
+        items["record"] = ("present", ngettext("%(num)d session recorded.", "%(num)d sessions recorded.", sessions))
+    elif "record" in kinds:
+        items["record"] = ("present", uploaded)
+    else:
+        items["record"] = ("missing", _("No session is recorded yet."))
+    if ag is not None and ag.effective_on is not None:
+        items["agreement"] = ("present", _("Oral agreement recorded by the mediator; in effect since %(date)s.",
+                                           date=ag.effective_on.isoformat()) if ag.form == "oral" else
+                              _("Written agreement in effect since %(date)s.", date=ag.effective_on.isoformat()))
+    elif "agreement" in kinds:
+        items["agreement"] = ("present", uploaded)
+    elif case.status == "closed" and case.outcome != "resolved":
+        items["agreement"] = ("not_needed", _("Not needed: the case was closed without an agreement."))
+    else:
+        items["agreement"] = ("missing", _("The agreement is waiting for signatures.") if ag is not None
+                              else _("No agreement yet."))
+    labels = {**DOCUMENT_KINDS, "agreement": _("Mediation agreement")}  # oral ones are not signed
+    return [{"item": key, "label": str(labels[key]), "state": items[key][0], "detail": items[key][1]}
+            for key in FILE_ITEMS]
+
+
+def _identity_known(party, community):
+    """A party with an account whose membership the office verified (linked to a household)."""
+    if party.user is None:
+        return False
+    m = access.membership_of(party.user, community)
+    return m is not None and m.is_verified
+
+
 # ── outcome ─────────────────────────────────────────────────────────────────────────────
 def _close(case, actor, outcome, reason):
     _set_status(case, "open", status="closed", outcome=outcome, closed_at=utcnow())
@@ -753,7 +1069,7 @@ def close(case, actor, outcome, reason=None):
     require_full(actor, case)
     if case.status != "open":
         raise Conflict("case_closed", _("This case is closed already."))
-    if outcome not in OUTCOMES or outcome in ("refused", "referred"):
+    if outcome not in OUTCOMES or outcome in ("refused", "referred", "stopped"):  # each has its own action
         _invalid({"outcome": _("Choose an outcome.")})
     reason = _text(reason, 500)
     if outcome == "resolved":
@@ -1078,6 +1394,10 @@ def anonymise_case(case, community, actor, dry_run=False):
     db.session.flush()
     for ag in agreements:  # obligations and signatures go with it
         db.session.delete(ag)
+    db.session.flush()
+    for ext in MediationExtension.query.filter_by(case_id=case.id):  # the day stays, who consented goes
+        ext.reason = None
+        ext.consents.clear()
     db.session.flush()
     case.parties.clear()
     for h in MediationHistory.query.filter_by(case_id=case.id):

@@ -21,15 +21,16 @@ from core.models import Building, Grid, Membership, User
 from plugins.mediation import access, dates, reports
 from plugins.mediation import services as svc
 from plugins.mediation.forms import (AgreementForm, AssignForm, CaseForm, CloseForm, CommitteeMemberForm,
-                                     DocumentForm, FollowupForm,
+                                     ConfirmationForm, DocumentForm, ExtensionForm, FollowupForm, VisitDateForm,
+                                     VisitForm,
                                      HolidayForm, PartyForm, PiConsentForm, ReasonForm, ReferForm, SessionForm, SignForm, SlotForm,
                                      TaskForm, WEEKDAYS, choices)
 from plugins.mediation.models import (ACCESS_ACTIONS, AGREEMENT_FORMS, CATEGORIES, COMMITTEE_ROLES, CONSENTS,
-                                      PI_CONSENT_METHODS, SEXES, DOCUMENT_KINDS, FOLLOWUP_ACTIONS,
+                                      PI_CONSENT_METHODS, PRIVATE_CATEGORIES, SEXES, DOCUMENT_KINDS, FOLLOWUP_ACTIONS,
                                       FOLLOWUP_RESULTS, HISTORY_KINDS, OUTCOMES, PARTY_ROLES, SIGN_METHODS, SOURCES,
                                       STATUSES, TIERS, URGENCIES, MediationAccessLog, MediationAgreement,
                                       MediationAssignment, MediationBooking, MediationCase, MediationDocument, MediationFollowup,
-                                      MediationHistory, MediationHoliday, MediationObligation,
+                                      MediationExtension, MediationHistory, MediationHoliday, MediationObligation,
                                       MediationRosterSlot, MediationSession, MediationTask)
 
 bp = Blueprint("mediation", __name__, url_prefix="/mediation", static_folder="static",
@@ -250,6 +251,8 @@ def _case_context(case):
                opened_on=dates.local_date(community, case.opened_at),
                deadline=svc.confirmation_deadline(ag) if ag and ag.effective_on else None,
                missing=svc.missing_signatures(ag) if ag else [],
+               confirmation=svc.confirmation_status(ag) if ag and ag.effective_on else None,
+               time_limit=dates.target_date(case),
                obligations=MediationObligation.query.filter_by(agreement_id=ag.id).all() if ag else [],
                history=MediationHistory.query.filter_by(case_id=case.id).order_by(MediationHistory.id).all(),
                **LABELS)
@@ -275,6 +278,14 @@ def _full_forms(case, ctx, **override):
         reason_form=override.get("reason_form") or ReasonForm(prefix="rs"),
         pi_consent_form=override.get("pi_consent_form") or PiConsentForm(prefix="pc"),
         pi_missing=svc.pi_consent_missing(case),
+        blockers=svc.agreement_blockers(case) if case.status == "open" else [],
+        case_file=svc.case_file(case) if not case.purged_at else [],
+        extension_form=override.get("extension_form") or ExtensionForm(prefix="ex"),
+        extensions=MediationExtension.query.filter_by(case_id=case.id).order_by(MediationExtension.id).all(),
+        confirmation_form=override.get("confirmation_form") or ConfirmationForm(prefix="cf"),
+        visit_form=_visit_form(override.get("visit_form"), ctx["obligations"]),
+        visit_date_form=VisitDateForm(prefix="vd"),
+        private_category=case.category in PRIVATE_CATEGORIES,
         refer_form=override.get("refer_form") or ReferForm(prefix="rf"),
         close_form=override.get("close_form") or CloseForm(prefix="cl"),
         document_form=override.get("document_form") or DocumentForm(prefix="dc"), task_form=TaskForm(prefix="tk"),
@@ -287,6 +298,12 @@ def _full_forms(case, ctx, **override):
         local=lambda dt: dates.local(g.community, dt),
         signed_ids={s.party_id: s for s in ag.signatures} if ag else {},
     )
+
+
+def _visit_form(form, obligations):
+    form = form or VisitForm(prefix="vs")
+    form.obligation_id.choices = [(0, "—")] + [(o.id, f"{o.party.name}: {o.description}") for o in obligations]
+    return form
 
 
 def _render_case(case, level, status=200, **override):
@@ -371,6 +388,53 @@ def pi_consent_paper(case_id):
     """R22: the mediator records that every remaining party consented on a paper form."""
     return _action(case_id, lambda c, f: svc.record_pi_consent(c, current_user, None, "paper", f.on.data),
                    _("Consent recorded."), PiConsentForm, "pi_consent_form", "pc")
+
+
+@bp.route("/cases/<int:case_id>/parties/<int:party_id>/request", methods=["POST"])
+@member_required
+def party_request(case_id, party_id):
+    """A party asks to stop the mediation or to be heard in private (``kind``), in person through
+    their own page, or as recorded by the case's mediators."""
+    c, level = _load(case_id)
+    party = next((p for p in c.parties if p.id == party_id), None)
+    if party is None or (level != access.FULL and party.user_id != current_user.id):
+        abort(404)
+    kind = request.form.get("kind")
+    try:
+        svc.party_request(c, party, current_user, kind)
+    except ServiceError as err:
+        db.session.rollback()
+        c, level = _load(case_id)
+        apply_error(None, err)
+        return _render_case(c, level, err.status)
+    flash(_("Recorded. The mediation is stopped and the case is closed.") if kind == "stop"
+          else _("Recorded. The mediation will be held in private."), "success")
+    return _back(c)
+
+
+@bp.route("/cases/<int:case_id>/extend", methods=["POST"])
+@member_required
+def extend(case_id):
+    return _action(case_id, lambda c, f: svc.extend(c, current_user, f.until.data, request.form.getlist("ext_party"),
+                                                    f.reason.data, f.on.data),
+                   _("The time limit is extended."), ExtensionForm, "extension_form", "ex")
+
+
+@bp.route("/cases/<int:case_id>/file")
+@member_required
+def case_file(case_id):
+    """The case file's cover and checklist of required documents, for printing (R17)."""
+    c, _lvl = _load(case_id, access.FULL)
+    ag = svc.current_agreement(c)
+    html = render_template(
+        "mediation/case_file.html", case=c, items=svc.case_file(c) if not c.purged_at else [],
+        opened_on=dates.local_date(g.community, c.opened_at), closed_on=dates.local_date(g.community, c.closed_at),
+        agreement=ag, today=_today(), local=lambda dt: dates.local(g.community, dt),
+        sessions=MediationSession.query.filter_by(case_id=c.id).order_by(MediationSession.held_at).all(),
+        documents=MediationDocument.query.filter_by(case_id=c.id).order_by(MediationDocument.id).all(), **LABELS)
+    access.log(g.community, c, current_user, "print_file")
+    db.session.commit()
+    return html
 
 
 @bp.route("/cases/<int:case_id>/assign", methods=["POST"])
@@ -492,6 +556,31 @@ def sign(case_id, agreement_id):
         ag = MediationAgreement.query.filter_by(id=agreement_id, case_id=c.id).first_or_404()
         svc.sign(ag, current_user, request.form.get("sg-who"), request.form.get("sg-method") or "signature")
     return _action(case_id, run, _("Signature recorded."))
+
+
+@bp.route("/cases/<int:case_id>/agreements/<int:agreement_id>/confirmation", methods=["POST"])
+@member_required
+def confirmation(case_id, agreement_id):
+    def run(c, f):
+        ag = MediationAgreement.query.filter_by(id=agreement_id, case_id=c.id).first_or_404()
+        svc.record_confirmation(ag, current_user, request.form.getlist("cf_party"), f.on.data)
+    return _action(case_id, run, _("Recorded."), ConfirmationForm, "confirmation_form", "cf")
+
+
+@bp.route("/cases/<int:case_id>/followups/new", methods=["POST"])
+@member_required
+def add_followup(case_id):
+    return _action(case_id, lambda c, f: svc.schedule_followup(c, current_user, f.due_on.data, f.obligation_id.data),
+                   _("Follow-up visit scheduled."), VisitForm, "visit_form", "vs")
+
+
+@bp.route("/cases/<int:case_id>/followups/<int:followup_id>/date", methods=["POST"])
+@member_required
+def followup_date(case_id, followup_id):
+    def run(c, f):
+        fu = MediationFollowup.query.filter_by(id=followup_id, case_id=c.id).first_or_404()
+        svc.reschedule_followup(fu, current_user, f.due_on.data)
+    return _action(case_id, run, _("The visit's date is changed."), VisitDateForm, None, "vd")
 
 
 @bp.route("/cases/<int:case_id>/followups/<int:followup_id>", methods=["POST"])

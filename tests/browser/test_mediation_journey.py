@@ -1,5 +1,6 @@
 """The mediation journey in a real browser: a grid worker reports a neighbours' dispute from a
-phone → the mediator escalates it and takes it on → records a session → records the agreement and
+phone → the mediator escalates it and takes it on → an agreement is refused before the parties'
+consent → records their consent and a session → records the agreement and
 its signatures → the follow-up visit comes due (the test moves its date) and is recorded → the case
 is closed, and the applicant sees what was agreed."""
 import itertools
@@ -14,6 +15,9 @@ NEEDS_PLUGIN = "mediation"
 _serial = itertools.count(1)
 PAIRS = [("resident1", "resident2"), ("resident3", "resident4"), ("resident5", "loudongzhang"),
          ("resident2", "resident3")]
+REFUSAL = {"zh_Hans": "调解协议须在前提条件齐备后方可制作、签署或生效。尚缺：",
+           "zh_Hant": "調解協議須在前提條件齊備後方可製作、簽署或生效。尚缺：",
+           "en": "An agreement can be drafted, signed or take effect only once everything it needs is recorded. Missing:"}
 
 
 def fill_form(form, values):
@@ -63,6 +67,27 @@ def test_report_escalate_session_agreement_followup(people, site, locale, viewpo
 
     act("/escalate", {"rs-reason": "网格调解未果"})
     act("/assign", {"as-login": "tiaojieyuan"})
+
+    # No agreement before consent (R16): the page says what is missing, and nothing is saved.
+    missing = mediator.page.locator("main #agreement-needs").inner_text()
+    early = mediator.page.locator('main form[action$="/agreements"]')
+    mediator.reveal(early)
+    fill_form(early, {"ag-form": "oral", "ag-facts": "夜间练琴影响楼下休息", "ag-terms": "晚上九点后不练琴"})
+    mediator.submit(early.locator('button[type="submit"]'), expect_status=409)
+    refusal = mediator.page.locator(".flash-error").inner_text()
+    assert REFUSAL[locale] in refusal, refusal
+    for line in missing.splitlines()[1:]:  # each precondition the page listed is named in the refusal
+        assert line.strip() in refusal, (line, refusal)
+    with sqlite3.connect(site.db_path) as db:
+        assert db.execute("SELECT count(*) FROM mediation_agreement WHERE case_id = ?",
+                          (int(m.group(1)),)).fetchone() == (0,)
+    mediator.go(case)
+    # R16: each party's voluntary consent to mediation
+    for i in range(mediator.page.locator('main form[action*="/consent"]:not([action*="pi-consent"])').count()):
+        f = mediator.page.locator('main form[action*="/consent"]:not([action*="pi-consent"])').nth(i)
+        f.locator('select[name="consent"]').select_option("agreed")
+        mediator.submit(f.locator('button[type="submit"]'))
+        mediator.expect_no_error_flash()
     # R22: the parties' separate consent to processing their personal data comes before any session
     act("/pi-consent-paper", {"pc-on": local_date()})
     act("/sessions", {"ss-held_on": local_date(), "ss-held_at": "19:00", "ss-place": "社区调解室",

@@ -28,6 +28,8 @@ def url_args(world):
     svc.escalate(case, world.mediator, "网格调解未果")
     svc.assign(case, world.mediator, world.mediator)
     svc.flag_violence(case, world.mediator)
+    svc.add_session(case, world.mediator, {"held_on": svc.dates.today(world.community), "place": "调解室",
+                                           "attendees": "双方"})  # the last precondition of an agreement
     ag = svc.record_agreement(case, world.mediator, {"form": "written", "facts": "噪音", "terms": "十点后安静"})
     for who in [str(p.id) for p in case.parties] + ["mediator", "seal"]:
         svc.sign(ag, world.mediator, who)
@@ -96,6 +98,13 @@ ACCESS = {
     "c.mediation.reopen": case_staff(CONFLICT),    # the case is open
     "c.mediation.pi_consent": case_staff(CONFLICT),        # R22 consent recorded at intake already
     "c.mediation.pi_consent_paper": case_staff(CONFLICT),  # no party is missing it
+    # a party's own request (stop, private hearing): who works the case, and the party themselves
+    "c.mediation.party_request": members(GONE, mediator=INVALID, resident=INVALID),
+    "c.mediation.extend": case_staff(INVALID),
+    "c.mediation.confirmation": case_staff(INVALID),
+    "c.mediation.add_followup": case_staff(INVALID),
+    "c.mediation.followup_date": case_staff(INVALID),
+    "c.mediation.case_file": case_staff(OK),
     # mediation staff pages
     "c.mediation.stats": staff_page(),
     "c.mediation.register_export": staff_page(),
@@ -124,6 +133,11 @@ ACCESS = {
     "api_c.mediation_api.case_reopen": case_staff(CONFLICT),
     "api_c.mediation_api.party_pi_consent": case_staff(CONFLICT),
     "api_c.mediation_api.case_pi_consent_paper": case_staff(CONFLICT),
+    "api_c.mediation_api.party_request": members(GONE, mediator=INVALID, resident=INVALID),
+    "api_c.mediation_api.case_extend": case_staff(INVALID),
+    "api_c.mediation_api.agreement_confirmation": case_staff(INVALID),
+    "api_c.mediation_api.followup_add": case_staff(INVALID),
+    "api_c.mediation_api.followup_date": case_staff(INVALID),
     "GET api_c.mediation_api.committee": staff_page(),
     "POST api_c.mediation_api.committee_add": staff_page(INVALID),
     "api_c.mediation_api.committee_end": staff_page(CONFLICT),  # the membership has ended already

@@ -27,3 +27,19 @@ def case(app, world):
     svc.escalate(c, world.mediator, "网格调解未果")
     svc.assign(c, world.mediator, world.mediator)
     return c
+
+
+def hold_session(case, mediator, **data):
+    """Record a session today: with the notice of rights, every party's consent to mediation and
+    to processing their personal information, the last precondition of an agreement (R16–R17)."""
+    from plugins.mediation import services as svc
+
+    return svc.add_session(case, mediator, {"held_on": svc.dates.today(case.community), "held_at": "10:00",
+                                            "place": "社区调解室", "attendees": "双方当事人、调解员", **data})
+
+
+@pytest.fixture
+def ready_case(case, world):
+    """The fixture's case with a session recorded: an agreement may now be drafted."""
+    hold_session(case, world.mediator)
+    return case

@@ -5,7 +5,7 @@ anonymously; fail on any leak of case contents, and on any change made by someon
 The routes are read from the app's URL map, so a new page or endpoint is walked automatically."""
 import io
 import re
-from datetime import time
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -14,11 +14,14 @@ from tests.plugins.mediation.conftest import SECRET
 
 pytestmark = pytest.mark.plugins("mediation")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+SOON = (date.today() + timedelta(days=40)).isoformat()  # past the one-month target, within a year
 
 
 @pytest.fixture
-def full_case(app, world, case):
-    """The case with every part: a task, a document, an effective agreement, a follow-up, a slot."""
+def full_case(app, world, ready_case):
+    """The case with every part: a session, a task, a document, an effective agreement, a
+    follow-up, a slot."""
+    case = ready_case
     from plugins.mediation import services as svc
     from plugins.mediation.models import MediationFollowup, MediationTask
 
@@ -69,6 +72,11 @@ FORMS = {
     "committee": {"cm-name": "新委员", "cm-sex": "female", "cm-role": "member", "cm-term_start": "2026-01-01"},
     "pi_consent": {"pc-method": "paper"}, "pi_consent_paper": {},
     "roster": {"action": "remove", "slot_id": "SLOT"},
+    "party_request": {"kind": "private"},
+    "extend": {"ex-until": SOON, "ex-reason": "双方同意延期", "ext_party": ["1", "2"]},
+    "confirmation": {"cf_party": ["1", "2"]},
+    "add_followup": {"vs-due_on": SOON, "vs-obligation_id": "0"},
+    "followup_date": {"vd-due_on": SOON},
 }
 
 
@@ -77,13 +85,17 @@ def _snapshot():
 
     counts = tuple(cls.query.count() for cls in (
         m.MediationParty, m.MediationAssignment, m.MediationHistory, m.MediationSession, m.MediationDocument,
-        m.MediationAgreement, m.MediationSignature, m.MediationFollowup, m.MediationHoliday, m.MediationBooking))
+        m.MediationAgreement, m.MediationSignature, m.MediationFollowup, m.MediationHoliday, m.MediationBooking,
+        m.MediationExtension, m.MediationConfirmation))
+    visits = tuple((f.id, f.due_on) for f in m.MediationFollowup.query.order_by(m.MediationFollowup.id))
     committee = tuple((x.id, x.active) for x in m.MediationCommitteeMember.query.order_by(m.MediationCommitteeMember.id))
     c = m.MediationCase.query.one()
     t = m.MediationTask.query.one()
     slots = tuple((s.id, s.active) for s in m.MediationRosterSlot.query.order_by(m.MediationRosterSlot.id))
     return counts + (c.status, c.tier, c.for_joint_meeting, c.rights_notified, t.done_at, slots,
-                     tuple((p.consent, p.pi_consent_on, p.pi_consent_method) for p in c.parties), committee)
+                     c.private_hearing, c.extended_until, visits,
+                     tuple((p.consent, p.pi_consent_on, p.pi_consent_method, p.stop_requested_at,
+                            p.private_requested_at) for p in c.parties), committee)
 
 
 def _personas(world):
@@ -125,6 +137,8 @@ def test_pages_leak_nothing_and_refuse_changes(app, world, full_case, login):
                     continue  # any member may apply; checked in test_rules
                 if short == "roster" and name not in ("outsider", "superadmin", "anonymous"):
                     continue  # members book clinic hours here; removing a slot is checked by the snapshot
+                if short == "party_request" and name == "party":
+                    continue  # a party may ask for a private hearing themselves (test_consent_gates)
                 r = client.post(url, data=data)
                 assert r.status_code in (302, 403, 404), (name, url, r.status_code)
                 if r.status_code == 302:
@@ -159,7 +173,10 @@ def test_api_leaks_nothing_and_refuses_changes(app, world, full_case, api):
               "session_add": {"held_on": "2000-01-01", "place": "x", "attendees": "y"},
               "agreement_add": {"form": "oral", "facts": "f", "terms": "t"},
               "committee_add": {"name": "新委员", "sex": "female", "term_start": "2026-01-01"},
-              "party_pi_consent": {"method": "paper"}}
+              "party_pi_consent": {"method": "paper"}, "party_request": {"kind": "private"},
+              "case_extend": {"until": SOON, "reason": "延期", "party_ids": [1, 2]},
+              "agreement_confirmation": {"party_ids": [1, 2]}, "followup_add": {"due_on": SOON},
+              "followup_date": {"due_on": SOON}}
     for name, user in _personas(world).items():
         client = api(user)
         for rule, method in routes:
@@ -173,6 +190,8 @@ def test_api_leaks_nothing_and_refuses_changes(app, world, full_case, api):
             else:
                 if short in ("case_create", "roster_book") and name not in ("outsider", "superadmin", "anonymous"):
                     continue
+                if short == "party_request" and name == "party":
+                    continue  # a party may ask for a private hearing themselves (test_consent_gates)
                 r = client.post(url, json=bodies.get(short, {}))
                 assert r.status_code in (401, 403, 404), (name, url, r.status_code)
                 assert SECRET.encode() not in r.get_data()
@@ -343,5 +362,5 @@ def test_a_cached_case_list_is_not_served_after_the_session_ended_or_the_role_wa
     assert mediator.get("/c/test/mediation/").headers.get("X-Linli-Cache") == "hit"
     from core.services import plugins as plugin_switches
 
-    plugin_switches.set_enabled(world.community, "mediation", False, actor=world.admin)
+    plugin_switches.set_enabled(world.community, "mediation", False, actor=world.admin, confirm=True)  # cases open
     assert mediator.get("/c/test/mediation/").status_code == 404

@@ -49,9 +49,16 @@ def test_whole_case_through_the_api(app, world, api):
     assert m.post(f"/api/v1/c/test/mediation/cases/{cid}/pi-consent-paper", json={}).status_code == 409
     assert m.post(f"/api/v1/c/test/mediation/cases/{cid}/sessions",
                   json={"held_on": today, "place": "调解室", "attendees": "双方"}).status_code == 201
-    r = m.post(f"/api/v1/c/test/mediation/cases/{cid}/agreements",
-               json={"form": "written", "facts": "堆物", "terms": "三日内清理",
-                     "obligations": [{"party_id": case["parties"][1]["id"], "description": "清理", "due_on": today}]})
+    agreement = {"form": "written", "facts": "堆物", "terms": "三日内清理",
+                 "obligations": [{"party_id": case["parties"][1]["id"], "description": "清理", "due_on": today}]}
+    # R16: nobody has agreed to mediation yet
+    r = m.post(f"/api/v1/c/test/mediation/cases/{cid}/agreements", json=agreement)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "agreement_preconditions"
+    assert set(r.get_json()["error"]["fields"]) == {"consent"}
+    for p in case["parties"]:
+        r = m.post(f"/api/v1/c/test/mediation/cases/{cid}/parties/{p['id']}/consent", json={"consent": "agreed"})
+        assert r.status_code == 200
+    r = m.post(f"/api/v1/c/test/mediation/cases/{cid}/agreements", json=agreement)
     assert r.status_code == 201
     ag = r.get_json()["agreement"]
     assert ag["effective_on"] is None and set(ag["missing"]) >= {"mediator", "seal"}

@@ -47,7 +47,8 @@ def test_one_month_target_on_month_ends(day, expected):
 
 
 @pytest.mark.plugins("mediation")
-def test_case_page_and_api_show_the_deadline_from_the_holiday_calendar(app, world, case, login, api):
+def test_case_page_and_api_show_the_deadline_from_the_holiday_calendar(app, world, ready_case, login, api):
+    case = ready_case
     from plugins.mediation import services as svc
 
     svc.add_holidays(world.community, world.mediator, "2026-10-01", "2026-10-07", "国庆节")

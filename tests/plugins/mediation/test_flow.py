@@ -64,10 +64,16 @@ def test_noise_dispute_from_report_to_follow_up(app, world, login, monkeypatch):
         assert r.status_code == 302, r.get_data(as_text=True)[:3000]
     parties = case.parties
     due = _today(world) - timedelta(days=3)
-    r = m.post(f"{url}/agreements", data={
+    agreement = {
         "ag-form": "written", "ag-facts": "夜间噪音", "ag-terms": "晚十点后不练琴",
         "ag-ob1_party": parties[1].id, "ag-ob1_text": "加装静音垫", "ag-ob1_due": due.isoformat(),
-        "ag-ob2_party": 0})
+        "ag-ob2_party": 0}
+    # R16: the grid worker's report named the parties; neither has agreed to mediation yet
+    r = m.post(f"{url}/agreements", data=agreement)
+    assert r.status_code == 409 and "尚缺" in r.get_data(as_text=True)
+    for p in parties:
+        assert m.post(f"{url}/parties/{p.id}/consent", data={"consent": "agreed"}).status_code == 302
+    r = m.post(f"{url}/agreements", data=agreement)
     assert r.status_code == 302, r.get_data(as_text=True)[:3000]
     for who in (parties[0].id, parties[1].id, "mediator", "seal"):
         assert m.post(f"{url}/agreements/1/sign", data={"sg-who": str(who), "sg-method": "fingerprint"}).status_code == 302
@@ -116,6 +122,13 @@ def test_demo_data_tells_the_story(app):
     assert MediationRosterSlot.query.filter_by(title="道德门诊").count() == 1
     assert MediationHoliday.query.filter_by(community_id=community.id).count() == 15
     assert MediationBooking.query.count() == 0
+    # every agreement of the demo was reached as the rules require (R16–R18)
+    from plugins.mediation import services as svc
+
+    agreed = [c for c in MediationCase.query.filter_by(community_id=community.id) if svc.current_agreement(c)]
+    assert len(agreed) == 2 and all(svc.agreement_blockers(c) == [] for c in agreed)
+    assert all(c.outcome == "resolved" for c in MediationCase.query.filter_by(status="closed"))
+    assert svc.confirmation_status(svc.current_agreement(noise))["joint"] is False
 
 
 def test_demo_noise_case_is_seen_by_its_mediator_and_parties_only(app):

@@ -122,8 +122,9 @@ def test_an_explicit_refusal_stops_mediation(app, world, login):
     assert (c.status, c.outcome) == ("closed", "refused")
 
 
-def test_agreement_takes_effect_only_when_everyone_has_signed(app, world, case, login):
+def test_agreement_takes_effect_only_when_everyone_has_signed(app, world, ready_case, login):
     """R18: all parties, the mediator and the committee seal; then follow-ups are scheduled."""
+    case = ready_case
     from plugins.mediation import services as svc
     from plugins.mediation.models import MediationFollowup
 
@@ -146,7 +147,8 @@ def test_agreement_takes_effect_only_when_everyone_has_signed(app, world, case, 
     assert [f.due_on for f in MediationFollowup.query] == [today + timedelta(days=13)]
 
 
-def test_oral_agreement_is_effective_when_reached_and_resolving_needs_one(app, world, case):
+def test_oral_agreement_is_effective_when_reached_and_resolving_needs_one(app, world, ready_case):
+    case = ready_case
     from plugins.mediation import services as svc
 
     with pytest.raises(ServiceError) as e:
@@ -158,9 +160,10 @@ def test_oral_agreement_is_effective_when_reached_and_resolving_needs_one(app, w
     assert case.outcome == "resolved"
 
 
-def test_non_performance_leads_to_urging_then_the_right_to_sue(app, world, case):
+def test_non_performance_leads_to_urging_then_the_right_to_sue(app, world, ready_case):
     """R20: the first visit that finds non-performance urges and schedules another; the second
     tells the parties they may sue (Art. 31–32)."""
+    case = ready_case
     from core.models import Notification
     from core.services.notifications import render
     from plugins.mediation import services as svc

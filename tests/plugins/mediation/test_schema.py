@@ -53,10 +53,10 @@ def test_migrations_match_the_models(tmp_path):
 def test_every_message_is_translated(lang):
     pot = _read(PLUGIN_DIR / "translations" / "messages.pot")
     po = _read(PLUGIN_DIR / "translations" / lang / "LC_MESSAGES" / "messages.po")
-    wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in pot if m.id}
+    wanted = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in pot if m.id}
     missing = []
-    for msgid in wanted:
-        m = po.get(msgid)
+    for msgid, context in wanted:  # a message with a context (pgettext) is found only with it
+        m = po.get(msgid, context=context)
         strings = [m.string] if m is not None and isinstance(m.string, str) else list(m.string or []) if m else []
         if m is None or not all(strings) or m.fuzzy:
             missing.append(msgid)
