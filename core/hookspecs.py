@@ -135,9 +135,19 @@ def personal_data_export(user, community):
 @hookspec
 def personal_data_erase(user, community, actor):
     """Erase or anonymise this module's personal data about ``user`` in ``community`` (PIPL Art.
-    47), called before the core anonymises the account (``user.display_name`` and ``user.phone``
-    are still readable). Delete what the law lets go; keep records that must be kept (ballots,
-    ledger entries, case files) with the person's name and contact details replaced by
-    ``core.services.personal_data.anonymous_label(user)``. Amounts and counts never change.
+    47), called before the core anonymises the account (``user.display_name``, ``user.phone`` and
+    ``core.services.personal_data.own_names(user)`` are still readable). Delete what the law lets
+    go; keep records that must be kept (ballots, ledger entries, case files) with the person's
+    name and contact details replaced by ``core.services.personal_data.anonymous_label(user)``.
+
+    Find the rows by key, never by searching text: rows linked to ``user.id`` or to an id of one of
+    the person's own records (a register entry, a delegate seat), and in them only the columns
+    that hold the person's name, phone or address (a name copied into such a row may be compared
+    with ``own_names`` where the row can name someone else). Never touch other people's rows,
+    hashes, tokens, timestamps, ballot chains or published files. What other people wrote that
+    mentions the person (minutes, notes, comments) is not rewritten: the controller handles the
+    request by the records it holds about the person, and staff can edit a specific record on
+    request. Name fields in audit entries about the module's own rows of the person go through
+    ``core.services.personal_data.erase_audit_fields``. Amounts and counts never change.
     Must be idempotent: a second call finds nothing more to change. Add rows, do not commit.
     Return ``{"module": "<plugin name>", "<what>": <count>, ...}`` (counts of rows changed)."""

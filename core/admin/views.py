@@ -115,15 +115,24 @@ def erase_member(membership_id):
     if m is None or m.community_id != g.community.id:
         abort(404)
     form = EraseForm()
+    status, refused = 200, None
     if form.validate_on_submit():
         try:
             summary = personal_data.erase(m.user, current_user._get_current_object(), form.reason.data)
         except ServiceError as err:
-            apply_error(form, err)
+            if err.fields:
+                apply_error(form, err)
+            else:  # not allowed: said on the page, in place of the form
+                status, refused = (err.status if err.status != 400 else 200), err.message
         else:
             flash(_("The personal data of this account was erased; it is now shown as %(label)s.",
                     label=summary["anonymous_id"]) if summary["changed"]
                   else _("Nothing more to erase: this account was erased already."), "success")
             return redirect(url_for("c.community.members"))
+    if refused is None:  # who may not erase this account is told before filling in the form
+        try:
+            personal_data.check_may_erase(m.user, current_user._get_current_object())
+        except ServiceError as err:
+            refused = err.message
     return render_template("admin/erase.html", form=form, member=m, erased=personal_data.is_erased(m.user),
-                           history=personal_data.erasures(m.user))
+                           history=personal_data.erasures(m.user), refused=refused), status

@@ -269,7 +269,8 @@ def personal_data_export():
 
 
 @endpoint(community_api_bp, "/members/<int:membership_id>/erase", ["POST"],
-          summary="Erase a member's personal data on request (PIPL Art. 47; staff of every community they belong to)",
+          summary="Erase a member's personal data on request (PIPL Art. 47; staff of every community they belong to; "
+                  "a staff member or administrator only by a community administrator; never the last administrator)",
           body={"reason": ("string", "the request's date and reference", True)})
 def member_erase(membership_id):
     from core.services import personal_data

@@ -13,11 +13,23 @@ and every enabled module's section (hook ``personal_data_export``).
   the register, with the name replaced by the anonymous id and no phone number;
 * proposals and comments stay (they are the community's deliberation record) under the
   anonymous id; seconds stay (counts do not change); notifications and stored API answers go;
+* in the audit log, the name recorded for the person when someone acted for them, and the name
+  fields of entries about the person's own account, memberships and register entries;
 * each enabled module erases or anonymises its own records (hook ``personal_data_erase``):
   ballots keep every vote and weight, ledgers every amount, case files their facts — each under
-  the anonymous id;
-* finally the person's name and phone number are replaced by the anonymous id wherever they still
-  appear as text (free text, the audit log, import files kept for review).
+  the anonymous id.
+
+Everything is found by key (the account's id, or the id of a record of the person's), never by
+searching text: a name is not unique, and a search for "00" or "的" would rewrite other people's
+rows, password hashes, tokens and ballot chains. So what other people wrote that mentions the
+person (a comment, minutes, a session note, a notification to someone else) is not rewritten;
+PIPL lets the controller handle a request by the records it holds about the person, and staff
+can edit a specific record if the person asks. Hashes, tokens of other people, timestamps and
+published ballot files are never touched.
+
+Who may erase (``check_may_erase``): a site administrator, or staff of every community the person
+belongs to; an account that holds staff or admin in one of them only a community admin there (or
+a site administrator); and nobody the last active admin of a community.
 
 The anonymous id is derived from the account id with the secret key, so it is the same every
 time (a second run changes nothing) and cannot be traced back without the key. Every erasure is
@@ -29,15 +41,15 @@ import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import JSON, String, Text, func, select, update
+from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
-from core.errors import Forbidden, ServiceError
+from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db
 from core.models import (ApiToken, Community, Household, HouseholdMember, Membership, Notification,
-                         Proposal, ProposalComment, ProposalSecond, utcnow)
+                         Proposal, ProposalComment, ProposalSecond, User, utcnow)
 from core.models.audit import AuditEntry, IdempotentRequest
-from core.permissions import can
+from core.permissions import STAFF_ROLES, can
 from core.services import audit
 
 FORMAT = "linli-personal-data/1"
@@ -138,17 +150,92 @@ def export_json(user):
 
 # ── Art. 47: erasure ────────────────────────────────────────────────────────────────────────
 def check_may_erase(user, actor):
-    """Raise unless ``actor`` may erase ``user``: a site administrator, or staff/admin of every
-    community the person belongs to."""
-    if actor is None:  # the command line (an operator on the server)
-        return
-    if actor.id == user.id:
+    """Raise unless ``actor`` may erase ``user`` (None: the command line, an operator on the
+    server). A site administrator, or staff of every community the person belongs to; where the
+    person holds staff or admin, only an admin of that community (erasure ends the account, so a
+    staff member could otherwise remove their own admin); never a community's last active admin."""
+    _check_may_erase(user, actor, lock=False)
+
+
+def _check_may_erase(user, actor, lock):
+    if actor is not None and actor.id == user.id:
         raise ServiceError("erase_self", _("You cannot erase your own account here; ask the community office."))
-    if actor.is_superadmin:
+    memberships = (Membership.query.filter_by(user_id=user.id).order_by(Membership.community_id).all())
+    if actor is not None and not actor.is_superadmin:
+        if not memberships or not all(can("core.members.manage", m.community, user=actor) for m in memberships):
+            raise Forbidden("forbidden",
+                            _("Only the staff of every community this person belongs to can erase their data."))
+        for m in memberships:
+            if m.has_role(*STAFF_ROLES):
+                mine = Membership.query.filter_by(user_id=actor.id, community_id=m.community_id).first()
+                if mine is None or not mine.has_role("admin"):
+                    raise Forbidden("erase_staff", _("Only a community administrator can erase the personal "
+                                                     "data of a community staff member or administrator."))
+    if not user.is_active_account:  # erased already: no longer anyone's admin
         return
-    communities = _communities(user)
-    if not communities or not all(can("core.members.manage", c, user=actor) for c in communities):
-        raise Forbidden("forbidden", _("Only the staff of every community this person belongs to can erase their data."))
+    for m in memberships:
+        if m.has_role("admin") and not _other_admins(m.community_id, user.id, lock):
+            raise Conflict("last_admin", _("This is the last administrator of %(community)s: make someone "
+                                           "else administrator first.", community=m.community.name))
+
+
+def _other_admins(community_id, user_id, lock):
+    """The ids of the community's other active admins. With ``lock`` the community's row is
+    locked first (a no-op UPDATE, until the transaction ends): two admins erasing each other at
+    once take turns, and the second then reads the first erased (PostgreSQL: a row lock, each
+    statement reads what is committed; SQLite: the one writer lock)."""
+    if lock:
+        db.session.execute(update(Community).where(Community.id == community_id)
+                           .values(config_version=Community.config_version))
+    stmt = (select(User.id).join(Membership, Membership.user_id == User.id)
+            .where(Membership.community_id == community_id, Membership.roles.like("%admin%"),
+                   User.is_active_account.is_(True)).order_by(User.id))
+    return [uid for (uid,) in db.session.execute(stmt) if uid != user_id]
+
+
+def own_names(user):
+    """The person's names as stored in their own rows: the account's display name and the names
+    on their household register entries. A module compares a name it copied into a row keyed to
+    the person against these (equality, never a text search) where the row may name someone else
+    (a household's roll entry names its representative)."""
+    names = {user.display_name}
+    names |= {n for (n,) in db.session.query(HouseholdMember.name).filter(HouseholdMember.user_id == user.id)}
+    return {n for n in names if n}
+
+
+def erase_audit_fields(user, object_type, object_ids, fields, owner_field=None):
+    """In audit entries about ``object_type`` rows ``object_ids`` (records of the person's own,
+    found by key), replace the values under ``fields`` of ``before``/``after`` with the anonymous
+    id (a field whose name contains "phone" is emptied). With ``owner_field``, only in a dict
+    whose ``owner_field`` holds the person's id. Nothing else in the entry changes. Returns how
+    many entries changed."""
+    label = anonymous_label(user)
+    ids = sorted({str(i) for i in object_ids})
+    changed = 0
+    for start in range(0, len(ids), 500):
+        rows = db.session.execute(select(AuditEntry.id, AuditEntry.before, AuditEntry.after).where(
+            AuditEntry.object_type == object_type, AuditEntry.object_id.in_(ids[start:start + 500]))).all()
+        for entry_id, before, after in rows:
+            values = {}
+            for column, data in (("before", before), ("after", after)):
+                new = _without_name(data, fields, owner_field, user.id, label)
+                if new is not None:
+                    values[column] = new
+            if values:
+                db.session.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(values))
+                changed += 1
+    return changed
+
+
+def _without_name(data, fields, owner_field, user_id, label):
+    """A copy of ``data`` with the person's name fields replaced, or None if nothing changes."""
+    if not isinstance(data, dict) or (owner_field is not None and data.get(owner_field) != user_id):
+        return None
+    new = dict(data)
+    for field in fields:
+        if new.get(field) is not None:
+            new[field] = None if "phone" in field else label
+    return new if new != data else None
 
 
 def erase(user, actor, reason):
@@ -163,11 +250,18 @@ def erase(user, actor, reason):
                            fields={"reason": _("Too long.")})
     if user.is_superadmin:
         raise ServiceError("erase_admin", _("A site administrator's account cannot be erased; remove the administrator right first."))
-    check_may_erase(user, actor)
+    try:
+        _check_may_erase(user, actor, lock=True)
+    except ServiceError:
+        db.session.rollback()  # release the locks
+        raise
     label = anonymous_label(user)
     already = is_erased(user)
-    names = _identifying_strings(user)
+    names = own_names(user) | {label}
+    entry_ids = [i for (i,) in db.session.query(HouseholdMember.id).filter(HouseholdMember.user_id == user.id)]
+    membership_ids = [i for (i,) in db.session.query(Membership.id).filter(Membership.user_id == user.id)]
     summary = {"modules": {}}
+    # The modules first: they may read the person's names (to match copies in their own rows).
     for community in _communities(user):
         for part in _registry().hooks_for(community).personal_data_erase(user=user, community=community, actor=actor):
             if part:
@@ -190,6 +284,16 @@ def erase(user, actor, reason):
     core["notifications"] = Notification.query.filter_by(user_id=user.id).delete(synchronize_session=False)
     core["api_tokens"] = ApiToken.query.filter_by(user_id=user.id).delete(synchronize_session=False)
     IdempotentRequest.query.filter_by(user_id=user.id).delete(synchronize_session=False)
+    # The audit log: the name written down when someone acted for the person (only where it is one
+    # of their own names: a household's roll entry may name its representative), and the name
+    # fields of entries about their account, memberships and register entries.
+    core["audit_entries"] = AuditEntry.query.filter(
+        AuditEntry.on_behalf_of_id == user.id, AuditEntry.on_behalf_of_name.in_(names - {label})).update(
+        {"on_behalf_of_name": label}, synchronize_session=False) if names - {label} else 0
+    core["audit_entries"] += erase_audit_fields(user, "user", [user.id], ("username", "login", "display_name",
+                                                                          "name", "phone"))
+    core["audit_entries"] += erase_audit_fields(user, "membership", membership_ids, ("login", "display_name"))
+    core["audit_entries"] += erase_audit_fields(user, "household_member", entry_ids, ("name", "phone"))
     if not already:
         user.username, user.phone, user.display_name, user.locale = label, None, label, None
         user.password_hash = generate_password_hash(secrets.token_urlsafe(32), method="pbkdf2:sha256:1000")
@@ -197,7 +301,6 @@ def erase(user, actor, reason):
         user.session_version = (user.session_version or 1) + 1
         core["account"] = 1
     db.session.flush()
-    core["text_mentions"] = scrub_text(names, label) if names else 0
     changed = sum(core.values()) + sum(v for counts in summary["modules"].values() for v in counts.values())
     summary["changed"] = changed
     summary["anonymous_id"] = label
@@ -207,55 +310,6 @@ def erase(user, actor, reason):
                             "repeat": already})
     db.session.commit()
     return summary
-
-
-def _identifying_strings(user):
-    """The person's name(s) and phone number(s) as stored, longest first (a short name inside a
-    longer one is replaced after it). One-character names are left alone (they match everywhere)."""
-    values = {user.display_name, user.phone}
-    for r in HouseholdMember.query.filter_by(user_id=user.id):
-        values |= {r.name, r.phone}
-    label = anonymous_label(user)
-    return sorted((v for v in values if v and len(v) >= 2 and v != label), key=lambda v: (-len(v), v))
-
-
-def _replace(value, names, label):
-    if isinstance(value, str):
-        for name in names:
-            value = value.replace(name, label)
-        return value
-    if isinstance(value, list):
-        return [_replace(v, names, label) for v in value]
-    if isinstance(value, dict):
-        return {_replace(k, names, label): _replace(v, names, label) for k, v in value.items()}
-    return value
-
-
-def scrub_text(names, label):
-    """Replace each of ``names`` by ``label`` in every text and JSON column of every table.
-    Returns how many rows changed."""
-    changed = 0
-    for table in db.metadata.sorted_tables:
-        pk = list(table.primary_key.columns)
-        if not pk:
-            continue
-        for column in table.columns:
-            if isinstance(column.type, (String, Text)) and not column.primary_key:
-                for name in names:
-                    result = db.session.execute(
-                        update(table).where(column.contains(name, autoescape=True))
-                        .values({column.name: func.replace(column, name, label)}))
-                    changed += result.rowcount or 0
-            elif isinstance(column.type, JSON):
-                # JSON may be stored with \\u escapes: compare decoded values, in Python.
-                for row in db.session.execute(select(*pk, column).where(column.isnot(None))):
-                    value = row[-1]
-                    new = _replace(value, names, label)
-                    if new != value:
-                        db.session.execute(update(table).where(*[c == v for c, v in zip(pk, row[:-1])])
-                                           .values({column.name: new}))
-                        changed += 1
-    return changed
 
 
 def erasures(user):

@@ -1,15 +1,17 @@
 """Personal data hooks of the mediation module (PIPL Art. 45 copy, Art. 47 erasure).
 
-Rule: case files are legal records (人民调解法; R22). For an erasure request:
+Rule: case files are legal records (人民调解法; R22) kept for the retention period, and they are
+also the other parties' records. For an erasure request, in every case the person is a party to,
+open or closed, their own party record keeps its role and consent state, with the name replaced
+by the anonymous id and no phone or address (the mediators still see that this party exists).
+The rest of the case file — the other parties, the description, session notes, the agreement —
+is not touched: it is the other parties' record too, written by the mediators, and it goes with
+the whole case at the end of the retention period (``linli mediation purge``). Staff can edit a
+specific record if the person asks.
 
-* a closed case the person is a party to is anonymised at once exactly as the retention purge
-  does (``services.anonymise_case``: parties, free text, sessions, agreements, documents go; the
-  case row stays for the statistics);
-* in a case still open, the person's party record keeps its role and consent state, with the name
-  replaced by the anonymous id and no phone or address (the mediators still see that this party
-  exists);
-* cases they reported or worked on as mediator keep their statistics; their name anywhere in the
-  case text is replaced by the core.
+Found by key (core/services/personal_data.py): ``mediation_party`` rows linked to the account
+(``user_id``): name, phone, address; ``mediation_committee_member.name`` where the person is on the
+committee (``user_id``). Cases they reported or worked on as mediator keep their statistics.
 
 The copy contains the person's own party records and the case numbers, categories and states of
 their cases, never another party's details."""
@@ -45,28 +47,22 @@ def personal_data_export(user, community):
 
 @hookimpl
 def personal_data_erase(user, community, actor):
-    from sqlalchemy import event
-
-    from core.extensions import db
     from core.services.personal_data import anonymous_label
-    from plugins.mediation.models import MediationCase, MediationParty
-    from plugins.mediation.services import anonymise_case
+    from plugins.mediation.models import MediationCase, MediationCommitteeMember, MediationParty
 
     label = anonymous_label(user)
-    cases = (MediationCase.query.join(MediationParty, MediationParty.case_id == MediationCase.id)
-             .filter(MediationCase.community_id == community.id, MediationParty.user_id == user.id)
-             .distinct().order_by(MediationCase.id).all())
-    closed, parties, files = 0, 0, []
-    for case in cases:
-        if case.status == "closed":
-            _counts, case_files = anonymise_case(case, community, actor)
-            files += case_files
-            closed += 1
-            continue
-        for p in case.parties:
-            if p.user_id == user.id and (p.name != label or p.phone is not None or p.address is not None):
-                p.name, p.phone, p.address = label, None, None
-                parties += 1
-    if files:  # the files go once the erasure is committed (a failed commit keeps them with their rows)
-        event.listen(db.session(), "after_commit", lambda s: [f.unlink(missing_ok=True) for f in files], once=True)
-    return {"module": "mediation", "closed_cases_anonymised": closed, "parties": parties}
+    cases = _ids(MediationCase.query.with_entities(MediationCase.id).filter_by(community_id=community.id))
+    parties = 0
+    if cases:
+        parties = MediationParty.query.filter(
+            MediationParty.case_id.in_(cases), MediationParty.user_id == user.id,
+            (MediationParty.name != label) | MediationParty.phone.isnot(None) | MediationParty.address.isnot(None),
+        ).update({"name": label, "phone": None, "address": None}, synchronize_session=False)
+    committee = MediationCommitteeMember.query.filter(
+        MediationCommitteeMember.community_id == community.id, MediationCommitteeMember.user_id == user.id,
+        MediationCommitteeMember.name != label).update({"name": label}, synchronize_session=False)
+    return {"module": "mediation", "parties": parties, "committee": committee}
+
+
+def _ids(query):
+    return [i for (i,) in query]

@@ -3,7 +3,12 @@
 Rule: the ledger is append-only and its amounts are kept (R25): the person's account stays with
 its balance, entries and lots, and is shown under the anonymous id (the core anonymises the
 account it belongs to). Volunteer records keep their minutes and dates. The person's sharing
-choice (points_profile) is deleted."""
+choice (points_profile) is deleted.
+
+Found by key (core/services/personal_data.py): ``points_profile`` rows of the account (deleted);
+``points_certificate.holder_name`` of the person's certificates (``user_id``), replaced by the
+anonymous id (the certificate keeps its number, hours and records). Ledger transfers, their
+details and staff's written reasons are not rewritten (R25: append-only)."""
 from core.hookspecs import hookimpl
 
 
@@ -48,8 +53,13 @@ def personal_data_export(user, community):
 
 @hookimpl
 def personal_data_erase(user, community, actor):
-    from plugins.points.models import PointsProfile
+    from core.services.personal_data import anonymous_label
+    from plugins.points.models import PointsCertificate, PointsProfile
 
+    label = anonymous_label(user)
     deleted = PointsProfile.query.filter_by(community_id=community.id, user_id=user.id).delete(
         synchronize_session=False)
-    return {"module": "points", "profiles": deleted}
+    certificates = PointsCertificate.query.filter(
+        PointsCertificate.community_id == community.id, PointsCertificate.user_id == user.id,
+        PointsCertificate.holder_name != label).update({"holder_name": label}, synchronize_session=False)
+    return {"module": "points", "profiles": deleted, "certificates": certificates}

@@ -3,7 +3,19 @@
 Rule: a ballot is a legal record (Civil Code Art. 278 counts owners by area and head). Erasure
 keeps every roll entry and every counted ballot with its weight; the person's name on the roll is
 replaced by the anonymous id. How someone voted is never exported (secret ballots are secret even
-to the voter's own copy; the receipt checks it)."""
+to the voter's own copy; the receipt checks it).
+
+Found by key, column by column (core/services/personal_data.py):
+
+* ``voting_voter.name``: on the person's own roll entries — keyed ``person:user:<id>`` or
+  ``owner:user:<id>``, keyed by the name and phone of one of their register entries (made before
+  the entry was linked to the account; that key is replaced too), or a household's entry in one
+  of their households that carries one of their own names. A household entry the person only
+  votes for (its representative is someone else) keeps the representative's name;
+* ``voting_proxy.name`` where the person is the proxy (``user_id``); the names in audit entries
+  about those proxies;
+* never the ballot, its manifest, its entries, their hashes or times, or a witness's name typed
+  by staff: the exported file and its closing hash stay the same."""
 from core.hookspecs import hookimpl
 
 
@@ -24,13 +36,40 @@ def personal_data_export(user, community):
 
 @hookimpl
 def personal_data_erase(user, community, actor):
-    from core.services.personal_data import anonymous_label
-    from plugins.voting.models import Ballot, Voter
+    from core.models import HouseholdMember
+    from core.services.personal_data import anonymous_label, erase_audit_fields, own_names
+    from plugins.voting.models import Ballot, Proxy, Voter
 
     label = anonymous_label(user)
     ballots = [b for (b,) in Ballot.query.with_entities(Ballot.id).filter_by(community_id=community.id)]
+    if not ballots:
+        return {"module": "voting", "roll_entries": 0, "proxies": 0}
+    names = own_names(user)
+    entries = HouseholdMember.query.filter_by(user_id=user.id).all()
+    own_keys = {f"{kind}:user:{user.id}" for kind in ("person", "owner")}
+    # Keys made from a register entry before it was linked to the account (core's person_key).
+    by_name = {f"{kind}:name:{e.name}|{e.phone or ''}" for e in entries for kind in ("person", "owner")}
+    households = {f"household:{e.household_id}" for e in entries}
     changed = 0
-    if ballots:
-        changed = Voter.query.filter(Voter.ballot_id.in_(ballots), Voter.user_id == user.id,
-                                     Voter.name != label).update({"name": label}, synchronize_session=False)
-    return {"module": "voting", "roll_entries": changed}
+    rows = Voter.query.filter(Voter.ballot_id.in_(ballots),
+                              Voter.key.in_(own_keys | by_name | households) | (Voter.user_id == user.id)).all()
+    for v in rows:
+        mine = v.key in own_keys or v.key in by_name or (v.key in households and v.name in names)
+        if not mine:  # the person votes for a roll entry in someone else's name
+            continue
+        values = {}
+        if v.name != label:
+            values["name"] = label
+        if v.key in by_name:  # the key held the name and phone; keep it unique on the ballot
+            values["key"] = f"{v.key.split(':', 1)[0]}:{label}:{v.id}"[:120]
+        if values:
+            Voter.query.filter_by(id=v.id).update(values, synchronize_session=False)
+            changed += 1
+    proxies = [p for (p,) in Proxy.query.with_entities(Proxy.id).filter(Proxy.ballot_id.in_(ballots),
+                                                                         Proxy.user_id == user.id)]
+    held = 0
+    if proxies:
+        held = Proxy.query.filter(Proxy.id.in_(proxies), Proxy.name != label).update({"name": label},
+                                                                                     synchronize_session=False)
+        held += erase_audit_fields(user, "voting_proxy", proxies, ("proxy_name",), owner_field="proxy_user_id")
+    return {"module": "voting", "roll_entries": changed, "proxies": held}

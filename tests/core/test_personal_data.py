@@ -1,6 +1,7 @@
 """Personal data (PIPL Art. 45 copy, Art. 47 erasure): the copy holds the person's data and no one
-else's; erasure leaves their name and phone nowhere, keeps amounts and counts, ends the account,
-and is idempotent; a disabled module takes no part."""
+else's; erasure leaves their name and phone in none of their own records, keeps amounts and
+counts, ends the account, and is idempotent; a disabled module takes no part. What others wrote
+about the person is not searched and rewritten (tests/security/test_erasure.py)."""
 import json
 
 import pytest
@@ -16,6 +17,12 @@ pytestmark = pytest.mark.plugins(*INSTALLED)
 PHONE = "13912345678"
 NAME = "陈阿姨"
 OTHERS = ["刘大爷", "杨女士", "黄先生", "吴奶奶", "赵楼长", "孙网格员", "周调解员"]
+
+
+def written_by_others(*names):
+    """Where the demo has other people write these names as free text, which erasure leaves: the
+    mediator's list of who attended a session."""
+    return [("mediation_session", "attendees", n) for n in names] if "mediation" in INSTALLED else []
 
 
 @pytest.fixture
@@ -128,7 +135,7 @@ def test_erasure_leaves_no_trace_keeps_amounts_and_is_idempotent(demo, client):
     staff = User.query.filter_by(username="staff").one()
     summary = personal_data.erase(user, staff, "居民书面申请，2026-11-22，编号 PIPL-1")
     assert summary["changed"] > 0
-    assert text_hits(NAME, PHONE) == []
+    assert text_hits(NAME, PHONE) == written_by_others(NAME)
     assert totals() == before
     user = db.session.get(User, uid)
     assert user.display_name == summary["anonymous_id"] and not user.is_active
@@ -198,7 +205,7 @@ def test_pages_api_and_command_line(demo, app, login, api, tmp_path):
     label = r.json["anonymous_id"]
     result = app.test_cli_runner().invoke(args=["residents", "erase", label, "--reason", "重复"])
     assert result.exit_code == 0, result.output
-    assert text_hits(NAME, PHONE) == []
+    assert text_hits(NAME, PHONE) == written_by_others(NAME)
 
 
 def test_admin_page_erases(demo, app):
@@ -212,7 +219,7 @@ def test_admin_page_erases(demo, app):
     r = staff.post(f"/c/demo/admin/members/{m.id}/erase", data={"reason": "书面申请"})
     assert r.status_code == 302
     db.session.rollback()  # a fresh read (requests ran in their own sessions)
-    assert text_hits("刘大爷") == []
+    assert text_hits("刘大爷") == written_by_others("刘大爷")
     resident = login_demo(app, "resident3")
     assert resident.get(f"/c/demo/admin/members/{m.id}/erase").status_code == 403
 

@@ -23,7 +23,7 @@ def test_statement_exported_then_amounts_kept(world, pts):
     before = (sorted(db.session.query(PointsAccount.id, PointsAccount.balance).all()),
               db.session.query(func.count(PointsEntry.id), func.sum(PointsEntry.amount)).one())
     summary = personal_data.erase(world.resident, world.staff, "书面申请")
-    assert summary["modules"]["points"] == {"profiles": 1}
+    assert summary["modules"]["points"] == {"profiles": 1, "certificates": 0}
     after = (sorted(db.session.query(PointsAccount.id, PointsAccount.balance).all()),
              db.session.query(func.count(PointsEntry.id), func.sum(PointsEntry.amount)).one())
     assert after == before
