@@ -131,12 +131,15 @@ def plugins_list(as_json=False, community=None):
         click.echo("  " + _("communities: %(states)s", states=states or "—"))
 
 
-def _toggle(plugin, community, enabled):
+def _toggle(plugin, community, enabled, confirm=False):
     from core.services.plugins import set_enabled
 
     try:
-        set_enabled(_community(community), plugin, enabled)
+        set_enabled(_community(community), plugin, enabled, confirm=confirm)
     except ServiceError as err:
+        if err.code == "open_business":
+            _fail("\n".join([str(err.message)] + [f"  {i['label']}: {i['count']}" for i in err.details]
+                             + [_("Run it again with --yes to switch it off all the same.")]))
         _service_fail(err)
     click.echo(_("%(plugin)s is now on in %(community)s.", plugin=plugin, community=community) if enabled
                else _("%(plugin)s is now off in %(community)s.", plugin=plugin, community=community))
@@ -153,9 +156,10 @@ def plugins_enable(plugin, community):
 @plugins_group.command("disable", help=_l("Disable a module for a community (its data is kept)."))
 @click.argument("plugin")
 @click.option("--community", required=True, help=_l("Short name of the community."))
+@click.option("--yes", is_flag=True, help=_l("Switch it off even though people have business open in it."))
 @with_appcontext
-def plugins_disable(plugin, community):
-    _toggle(plugin, community, False)
+def plugins_disable(plugin, community, yes=False):
+    _toggle(plugin, community, False, confirm=yes)
 
 
 @click.group("users", help=_l("Manage accounts."))

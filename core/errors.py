@@ -6,11 +6,12 @@ class ServiceError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message, fields=None, status: int | None = None):
+    def __init__(self, code: str, message, fields=None, status: int | None = None, details=None):
         super().__init__(str(message))
         self.code = code
         self.message = message
         self.fields = fields or {}
+        self.details = details  # JSON-serialisable specifics (e.g. what is still open), or None
         if status is not None:
             self.status = status
 

@@ -58,6 +58,14 @@ def on_plugin_disabled(community, actor):
     """This plugin was just disabled for ``community``; its data is kept."""
 
 
+@hookspec
+def open_business(community):
+    """What people still have open in this plugin for ``community``: a list of
+    ``{"key": str, "label": str, "count": int}`` (``label`` translated, e.g. "Orders not yet
+    collected"), or None. Asked, on this plugin only, before an admin switches it off, so that
+    the admin sees who would be stranded and confirms. Read only: never write here."""
+
+
 # ── community-scoped ─────────────────────────────────────────────────────────────────────
 @hookspec
 def nav_items(community, user):

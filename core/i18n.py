@@ -3,7 +3,7 @@ import os
 from decimal import Decimal
 
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 # Babel knows zh_Hans_CN / zh_Hant_TW; our catalog folders use the short script names.
@@ -39,10 +39,22 @@ def select_locale():
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def select_timezone():
+    """Pages show times in the community's zone (core.dates), the site's outside a community."""
+    from core.dates import zone
+
+    return zone().key
+
+
 def fmt_datetime(value, fmt="medium"):
     if value is None:
         return ""
     return format_datetime(value, fmt)
+
+
+def fmt_date(value, fmt="medium"):
+    """A calendar date (a ``date``, not a moment) in the locale's format."""
+    return format_date(value, fmt) if value is not None else ""
 
 
 def fmt_area(value):

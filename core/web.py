@@ -4,7 +4,7 @@ import sqlite3
 
 import click
 
-from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, has_request_context, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam, event, select
@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 
 from core import CORE_DIR, sqlite_writers  # noqa: F401  (SQLite writers queue per process)
 from core.extensions import babel, csrf, db, limiter, login_manager
-from core.i18n import LOCALE_NAMES, fmt_area, fmt_datetime, fmt_number, html_lang, select_locale
+from core.i18n import (LOCALE_NAMES, fmt_area, fmt_date, fmt_datetime, fmt_number, html_lang, select_locale,
+                       select_timezone)
 from core.plugins import load_community
 
 
@@ -48,7 +49,7 @@ def init_app(app, registry):
 
     translation_dirs = [str(CORE_DIR / "translations")] + [str(p) for _n, p in registry.resource_dirs("translations")]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     app.config.setdefault("ALEMBIC", {})
     app.config["ALEMBIC"]["script_location"] = str(CORE_DIR / "migrations")
@@ -164,6 +165,8 @@ def _load_user(app):
 
     @login_manager.user_loader
     def load(user_id):
+        if has_request_context() and request.path.startswith("/api/"):
+            return None  # the API knows bearer tokens only, never a browser's session
         try:
             uid, version = (int(x) for x in user_id.split(":"))
         except ValueError:
@@ -276,6 +279,7 @@ def _template_setup(app, registry):
     from jinja2 import ChoiceLoader, FileSystemLoader
 
     from core.permissions import ROLE_LABELS, can, membership_of
+    from core.services.notifications import module_off as notification_module_off
     from core.services.notifications import render as render_notification
     from core.services.notifications import unread_count
 
@@ -316,10 +320,11 @@ def _template_setup(app, registry):
     app.jinja_env.globals.update(
         nav=nav, nav_url=nav_url, nav_active=nav_active, can=can, current_membership=current_membership,
         LOCALE_NAMES=LOCALE_NAMES, ROLE_LABELS=ROLE_LABELS, html_lang=html_lang,
-        render_notification=render_notification, unread_count=unread_count,
+        render_notification=render_notification, notification_module_off=notification_module_off,
+        unread_count=unread_count,
     )
     app.jinja_env.filters.update(
-        markdown=render_markdown, datetime=fmt_datetime, area=fmt_area, number=fmt_number,
+        markdown=render_markdown, datetime=fmt_datetime, date=fmt_date, area=fmt_area, number=fmt_number,
     )
 
 
@@ -401,7 +406,6 @@ def _error_pages(app):
     for status in messages:
         app.register_error_handler(status, lambda e, s=status: http_error(e, s))
 
-
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         return handle(400, _("The form expired or was sent from elsewhere. Please reload the page and try again."))
@@ -411,7 +415,7 @@ def _error_pages(app):
         db.session.rollback()
         if _wants_json():
             return error_response(e.code, str(e.message), fields={k: str(v) for k, v in e.fields.items()},
-                                  status=e.status)
+                                  status=e.status, details=e.details)
         return render_template("error.html", status=e.status, message=e.message), e.status
 
     from sqlalchemy.exc import DataError, InternalError, OperationalError

@@ -1,5 +1,5 @@
 """Community administration: modules, settings, audit log."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from core import dates
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import Form, apply_error
@@ -26,6 +27,8 @@ class SettingsForm(Form):
                                      validators=[DataRequired(), NumberRange(min=1, max=10000)])
     default_locale = SelectField(_l("Default language"),
                                  choices=[("zh_Hans", "简体中文"), ("zh_Hant", "繁體中文"), ("en", "English")])
+    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in dates.ZONES],
+                           description=_l("Dates, deadlines and expiry are counted in this zone."))
 
 
 @bp.route("/modules", methods=["GET", "POST"])
@@ -35,8 +38,13 @@ def modules():
     if request.method == "POST":
         name = request.form.get("plugin", "")
         enable = request.form.get("enabled") == "1"
+        confirmed = request.form.get("confirm") == "1"
+        if not enable and not confirmed and name in registry.manifests and registry.is_enabled(g.community, name):
+            # Switching off asks first and shows what people still have open in the module.
+            return render_template("admin/module_off.html", name=name, manifest=registry.manifests[name],
+                                   items=plugin_svc.open_business(g.community, name))
         try:
-            plugin_svc.set_enabled(g.community, name, enable, actor=current_user)
+            plugin_svc.set_enabled(g.community, name, enable, actor=current_user, confirm=confirmed)
         except ServiceError as err:
             apply_error(None, err)
         else:
@@ -53,11 +61,13 @@ def modules():
 @require("core.settings.manage")
 def settings():
     form = SettingsForm(obj=g.community)
+    if request.method == "GET":
+        form.timezone.data = dates.zone(g.community).key
     if form.validate_on_submit():
         try:
             structure.update_community(g.community, current_user, name=form.name.data,
                                        seconds_threshold=form.seconds_threshold.data,
-                                       default_locale=form.default_locale.data)
+                                       default_locale=form.default_locale.data, timezone=form.timezone.data)
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -71,8 +81,7 @@ def _date(value, end=False):
         d = datetime.strptime(value, "%Y-%m-%d").date()
     except (TypeError, ValueError):
         return None
-    stamp = datetime.combine(d, time.min, tzinfo=timezone(timedelta(hours=8)))
-    return stamp + timedelta(days=1) if end else stamp
+    return dates.start_of_day(d + timedelta(days=1) if end else d, g.community)
 
 
 @bp.route("/audit")

@@ -19,8 +19,11 @@ api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 community_api_bp = Blueprint("core", __name__)
 
 
-def error_response(code, message, fields=None, status=400):
-    resp = jsonify({"error": {"code": code, "message": str(message), "fields": fields or {}}})
+def error_response(code, message, fields=None, status=400, details=None):
+    body = {"code": code, "message": str(message), "fields": fields or {}}
+    if details is not None:
+        body["details"] = details
+    resp = jsonify({"error": body})
     resp.status_code = status
     return resp
 
@@ -107,7 +110,8 @@ def _idempotent(view, args, kwargs):
         resp = current_app.make_response(view(*args, **kwargs))
     except ServiceError as err:
         db.session.rollback()
-        resp = error_response(err.code, str(err.message), {k: str(v) for k, v in err.fields.items()}, err.status)
+        resp = error_response(err.code, str(err.message), {k: str(v) for k, v in err.fields.items()}, err.status,
+                              getattr(err, "details", None))
     row = db.session.get(IdempotentRequest, row_id)
     row.status, row.response = resp.status_code, resp.get_json()
     db.session.commit()

@@ -61,9 +61,43 @@ def me():
 @endpoint(api_bp, "/notifications", summary="Your notifications, newest first",
           query={"page": ("integer", "page number", False), "per_page": ("integer", "items per page (≤100)", False)})
 def notifications():
+    from core.services.notifications import module_off
+
+    def one(n):
+        off = module_off(n)
+        return {"id": n.id, "kind": n.kind, "text": render_note(n), "url": None if off else n.url,
+                "module_off": bool(off), "read": n.read_at is not None, "created_at": iso(n.created_at)}
+
     q = Notification.query.filter_by(user_id=current_user.id).order_by(Notification.id.desc())
-    return jsonify(paginate(q, lambda n: {"id": n.id, "kind": n.kind, "text": render_note(n), "url": n.url,
-                                         "read": n.read_at is not None, "created_at": iso(n.created_at)}))
+    return jsonify(paginate(q, one))
+
+
+@endpoint(community_api_bp, "/modules", summary="Installed modules, whether each is on, and what is open in it (admin)")
+def modules():
+    from flask import current_app
+
+    from core.services import plugins as plugin_svc
+
+    require_api("core.plugins.manage")
+    registry = current_app.extensions["linli.plugins"]
+    return jsonify({"items": [{"name": n, "label": str(registry.manifests[n].label),
+                               "enabled": registry.is_enabled(g.community, n),
+                               "open": plugin_svc.open_business(g.community, n)} for n in registry.names]})
+
+
+@endpoint(community_api_bp, "/modules/<name>", ["PUT"], summary="Switch a module on or off (admin)",
+          body={"enabled": ("boolean", "true: on, false: off", True),
+                "confirm": ("boolean", "switch off even though people have business open in it", False)})
+def module_set(name):
+    from core.services import plugins as plugin_svc
+
+    require_api("core.plugins.manage")
+    data = json_body()
+    enabled, confirm = data.get("enabled"), data.get("confirm", False)
+    if not isinstance(enabled, bool) or not isinstance(confirm, bool):
+        raise ServiceError("invalid_field", _("Give true or false."), fields={"enabled": _("Give true or false.")})
+    plugin_svc.set_enabled(g.community, name, enabled, actor=current_user, confirm=confirm)
+    return jsonify({"name": name, "enabled": enabled})
 
 
 @endpoint(api_bp, "/communities", summary="Communities hosted here", auth=False)

@@ -1,5 +1,5 @@
 """In-app notifications, with a hook for other channels."""
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import gettext
 
 from core.extensions import db
@@ -34,3 +34,20 @@ def render(note: Notification) -> str:
 
 def unread_count(user) -> int:
     return Notification.query.filter_by(user_id=user.id, read_at=None).count()
+
+
+def module_off(note: Notification):
+    """The label of the module a notification comes from when that module is now switched off in
+    its community (its link would lead nowhere), else None."""
+    registry = current_app.extensions["linli.plugins"]
+    name = (note.kind or "").split(".", 1)[0]
+    if name not in registry.modules or note.community_id is None:
+        return None
+    cache = g.setdefault("_notification_modules", {}) if has_app_context() else {}
+    key = (note.community_id, name)
+    if key not in cache:
+        from core.models import Community
+
+        community = db.session.get(Community, note.community_id)
+        cache[key] = community is not None and not registry.is_enabled(community, name)
+    return registry.manifests[name].label if cache[key] else None

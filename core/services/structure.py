@@ -51,8 +51,14 @@ def create_community(slug, name, *, street=None, default_locale="zh_Hans", secon
     return community
 
 
-def update_community(community, actor, *, name, seconds_threshold, default_locale):
+def update_community(community, actor, *, name, seconds_threshold, default_locale, timezone=None):
+    """Name, seconds threshold, default language and (when given) the time zone of ``community``."""
+    from core import dates
+    from core.services import settings
+
     errors = {}
+    if timezone is not None and timezone not in dates.ZONES:
+        errors["timezone"] = _("Choose a time zone from the list.")
     name = (name or "").strip()
     if not 1 <= len(name) <= 120:
         errors["name"] = _("Give a name of up to 120 characters.")
@@ -67,6 +73,9 @@ def update_community(community, actor, *, name, seconds_threshold, default_local
     community.name, community.seconds_threshold, community.default_locale = name, seconds_threshold, default_locale
     audit.record("community.updated", community=community, obj=community, actor=actor, before=before,
                  after={"name": name, "seconds_threshold": seconds_threshold, "default_locale": default_locale})
+    if timezone is not None and timezone != settings.get(community, "core", "timezone"):
+        settings.set(community, "core", "timezone", timezone, actor=actor)
+        dates.forget_zone(community)
     db.session.commit()
 
 

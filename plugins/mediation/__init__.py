@@ -141,4 +141,15 @@ def load_demo_data(community, users):
     load(community, users)
 
 
+@hookimpl
+def open_business(community):
+    """Cases still open (asked before switching off): the parties could no longer follow them."""
+    from core.extensions import db
+    from plugins.mediation.models import MediationCase
+
+    cases = db.session.query(MediationCase.id).filter(MediationCase.community_id == community.id,
+                                                      MediationCase.status != "closed").count()
+    return [{"key": "open_cases", "label": _l("Cases not yet closed"), "count": cases}]
+
+
 from plugins.mediation.personal_data import personal_data_erase, personal_data_export  # noqa: E402,F401  (PIPL hooks)

@@ -102,4 +102,19 @@ def on_proposal_transition(proposal, old_state, new_state, actor, reason):
         drop_withdrawn(proposal)
 
 
+@hookimpl
+def open_business(community):
+    """Meetings still to come and action items not done (asked before switching off)."""
+    from core.extensions import db
+    from core.models import utcnow
+    from plugins.meetings.models import ActionItem, Meeting
+
+    meetings = (db.session.query(Meeting.id).filter(Meeting.community_id == community.id,
+                                                    Meeting.status == "scheduled", Meeting.ends_at > utcnow()).count())
+    actions = (db.session.query(ActionItem.id).filter(ActionItem.community_id == community.id,
+                                                      ActionItem.status != "done").count())
+    return [{"key": "meetings_to_come", "label": _l("Meetings still to come"), "count": meetings},
+            {"key": "open_actions", "label": _l("Action items not yet done"), "count": actions}]
+
+
 from plugins.meetings.personal_data import personal_data_erase, personal_data_export  # noqa: E402,F401  (PIPL hooks)

@@ -17,6 +17,8 @@ manifest = PluginManifest(
         "max_hours_per_activity": 2,   # R26: at most 2 hours credited per activity
         "expiry_months": 0,            # R27: 0 = never (金昌); N = each earning lot expires after N months
         "max_balance": 0,              # R25: flag accounts holding more than this (0 = no limit)
+        "certificate_head": "",        # 办法: the issuer's responsible person, printed on certificates
+        "certificate_contact": "",     # 办法: the issuer's contact, printed on certificates
     },
 )
 
@@ -111,6 +113,18 @@ def load_demo_data(community, users):
     from plugins.points.demo import load
 
     load(community, users)
+
+
+@hookimpl
+def open_business(community):
+    """Orders waiting to be collected and hours waiting for verification (asked before switching off)."""
+    from core.extensions import db
+    from plugins.points.models import PointsOrder, PointsRecord
+
+    orders = db.session.query(PointsOrder.id).filter_by(community_id=community.id, status="reserved").count()
+    claims = db.session.query(PointsRecord.id).filter_by(community_id=community.id, status="claimed").count()
+    return [{"key": "orders_to_collect", "label": _l("Orders not yet collected"), "count": orders},
+            {"key": "hours_to_verify", "label": _l("Volunteer hours waiting for verification"), "count": claims}]
 
 
 from plugins.points.personal_data import personal_data_erase, personal_data_export  # noqa: E402,F401  (PIPL hooks)

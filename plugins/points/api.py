@@ -7,6 +7,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import identity
 from core.api import endpoint, json_body, paginate, require_api
 from core.errors import NotFound, ServiceError
 from core.extensions import db
@@ -396,6 +397,15 @@ def hours_rule_save():
     return jsonify(svc.hours_rule(g.community))
 
 
+@endpoint(api_bp, "/rules/certificate", ["PUT"], tag=TAG, idempotent=True,
+          summary="Set the responsible person and contact printed on certificates (admin)",
+          body={"head": ("string", "the issuer's responsible person", False),
+                "contact": ("string", "the issuer's contact telephone", False)})
+def certificate_issuer_save():
+    data = json_body()
+    return jsonify(svc.save_certificate_issuer(g.community, current_user, data.get("head"), data.get("contact")))
+
+
 @endpoint(api_bp, "/reports/monthly", summary="Points issued and redeemed per month (staff)", tag=TAG)
 def report_monthly():
     require_api("points.reports.view")
@@ -445,14 +455,44 @@ def consent():
     return jsonify({"share_volunteering": p.share_volunteering})
 
 
+def _identity_json(p):
+    return {"id_type": p.id_type if p else None, "id_number": identity.masked(p.id_number) if p else "",
+            "volunteer_number": p.volunteer_number if p else None}
+
+
+@endpoint(api_bp, "/volunteer-identity", summary="Your identity document for certificates (number masked)", tag=TAG)
+def volunteer_identity():
+    _member()
+    return jsonify(_identity_json(svc.profile(g.community, current_user)))
+
+
+@endpoint(api_bp, "/volunteer-identity", ["PUT"], summary="Set or remove your identity document for certificates",
+          tag=TAG, body={"id_type": ("string", "resident_id, hk_macao, taiwan, foreign_permanent or passport; "
+                                               "empty removes", False),
+                         "id_number": ("string", "the document's number", False),
+                         "volunteer_number": ("string", "your national volunteer number, if any", False)})
+def volunteer_identity_set():
+    _member()
+    data = json_body()
+    p = svc.set_volunteer_identity(g.community, current_user, data.get("id_type"), data.get("id_number"),
+                                   data.get("volunteer_number"))
+    return jsonify(_identity_json(p))
+
+
 @endpoint(api_bp, "/certificates", ["POST"], summary="Issue a volunteer-service certificate (staff: for user_id)",
-          tag=TAG, body={"user_id": ("integer", "staff: the resident", False)})
+          tag=TAG, body={"user_id": ("integer", "staff: the resident", False),
+                         "id_type": ("string", "staff issuing in person: the document shown to them", False),
+                         "id_number": ("string", "staff issuing in person: its number", False)})
 def certificate_issue():
     _member()
     data = json_body() if request.get_json(silent=True) is not None else {}
     resident = _for(data, "points.certificates.issue")
-    c = svc.issue_certificate(g.community, resident, current_user)
+    c = svc.issue_certificate(g.community, resident, current_user, id_type=data.get("id_type"),
+                              id_number=data.get("id_number"))
     return jsonify({"number": c.number, "holder": c.holder_name, "total_minutes": c.total_minutes,
+                    "id_type": c.holder_id_type, "id_number": identity.masked(c.holder_id_number),
+                    "volunteer_number": c.volunteer_number, "issuer": c.issuer_name, "issuer_head": c.issuer_head,
+                    "issuer_contact": c.issuer_contact, "handler": c.handler_name,
                     "issued_at": iso(c.issued_at), "records": c.records,
                     "url": url_for("c.points.certificate", number=c.number)}), 201
 

@@ -81,3 +81,16 @@ class HoursRuleForm(Form):
 
 class ConsentForm(Form):
     share = BooleanField(_l("Others may see my name and hours as a volunteer"))
+
+
+class VolunteerIdentityForm(Form):
+    """The identity document a certificate carries; given by the volunteer for that purpose."""
+    id_type = SelectField(_l("Identity document"), choices=[])
+    id_number = StringField(_l("Document number"), validators=[Optional(), Length(max=40)])
+    volunteer_number = StringField(_l("Volunteer number (national volunteer system, if you have one)"),
+                                   validators=[Optional(), Length(max=40)])
+
+
+class CertificateIssuerForm(Form):
+    head = StringField(_l("Responsible person"), validators=[Optional(), Length(max=80)])
+    contact = StringField(_l("Contact (telephone)"), validators=[Optional(), Length(max=80)])

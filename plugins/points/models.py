@@ -205,6 +205,11 @@ class PointsProfile(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
     share_volunteering = db.Column(db.Boolean, nullable=False, default=False)
     changed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # What a volunteer-service certificate carries (志愿服务记录与证明出具办法): given by the
+    # volunteer for that purpose only; shown masked anywhere but on their own certificate.
+    id_type = db.Column(db.String(20))
+    id_number = db.Column(db.String(40))
+    volunteer_number = db.Column(db.String(40))
 
 
 class PointsActivity(db.Model):
@@ -300,6 +305,14 @@ class PointsCertificate(db.Model):
     # A snapshot of the records it certifies: [{date, activity, content, minutes, verifier}].
     records = db.Column(db.JSON, nullable=False)
     holder_name = db.Column(db.String(80), nullable=False)
+    holder_id_type = db.Column(db.String(20))
+    holder_id_number = db.Column(db.String(40))
+    volunteer_number = db.Column(db.String(40))
+    # The issuer as the 办法 asks: organisation, responsible person, handler and contact.
+    issuer_name = db.Column(db.String(200))
+    issuer_head = db.Column(db.String(80))
+    issuer_contact = db.Column(db.String(80))
+    handler_name = db.Column(db.String(80))
 
     user = db.relationship("User", foreign_keys=[user_id])
     issued_by = db.relationship("User", foreign_keys=[issued_by_id])

@@ -7,7 +7,8 @@ choice (points_profile) is deleted.
 
 Found by key (core/services/personal_data.py): ``points_profile`` rows of the account (deleted);
 ``points_certificate.holder_name`` of the person's certificates (``user_id``), replaced by the
-anonymous id (the certificate keeps its number, hours and records). Ledger transfers, their
+anonymous id, and their identity document and volunteer number cleared (the certificate keeps
+its number, hours and records). Ledger transfers, their
 details and staff's written reasons are not rewritten (R25: append-only)."""
 from core.hookspecs import hookimpl
 
@@ -48,6 +49,9 @@ def personal_data_export(user, community):
                                "evaluation": r.evaluation, "status": r.status} for r in records],
         "awards": [{"event": a.event_name, "ref": a.ref, "points": a.points} for a in awards],
         "share_volunteering": bool(profile and profile.share_volunteering),
+        "identity_document": ({"type": profile.id_type, "number": profile.id_number,
+                               "volunteer_number": profile.volunteer_number}
+                              if profile is not None and (profile.id_number or profile.volunteer_number) else None),
     }
 
 
@@ -61,5 +65,8 @@ def personal_data_erase(user, community, actor):
         synchronize_session=False)
     certificates = PointsCertificate.query.filter(
         PointsCertificate.community_id == community.id, PointsCertificate.user_id == user.id,
-        PointsCertificate.holder_name != label).update({"holder_name": label}, synchronize_session=False)
+        (PointsCertificate.holder_name != label) | PointsCertificate.holder_id_number.isnot(None)
+        | PointsCertificate.volunteer_number.isnot(None)).update(
+        {"holder_name": label, "holder_id_type": None, "holder_id_number": None, "volunteer_number": None},
+        synchronize_session=False)
     return {"module": "points", "profiles": deleted, "certificates": certificates}

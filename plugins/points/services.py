@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core import dates
+from core import dates, identity
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
@@ -294,6 +294,69 @@ def set_consent(community, user, share: bool):
                  before={"share_volunteering": before}, after={"share_volunteering": bool(share)})
     db.session.commit()
     return p
+
+
+def _own_profile(community, user):
+    p = profile(community, user)
+    if p is None:
+        p = PointsProfile(community_id=community.id, user_id=user.id)
+        db.session.add(p)
+    return p
+
+
+def set_volunteer_identity(community, user, id_type, id_number, volunteer_number=None):
+    """The volunteer's identity document and volunteer number, printed on their certificates
+    (志愿服务记录与证明出具办法). Given by the volunteer for that purpose only (PIPL Art. 14, 17);
+    empty values remove them. The audit log keeps only the masked number."""
+    try:
+        id_type, id_number = identity.normalise(id_type, id_number)
+        volunteer_number = _volunteer_number(volunteer_number)
+    except ServiceError as err:
+        _fail(err)
+    p = _own_profile(community, user)
+    before = {"id_type": p.id_type, "id_number": identity.masked(p.id_number), "volunteer_number": p.volunteer_number}
+    p.id_type, p.id_number, p.volunteer_number = id_type, id_number, volunteer_number
+    p.changed_at = utcnow()
+    db.session.flush()
+    audit.record("points.volunteer_identity_changed", community=community, obj=p, actor=user, before=before,
+                 after={"id_type": id_type, "id_number": identity.masked(id_number),
+                        "volunteer_number": volunteer_number})
+    db.session.commit()
+    return p
+
+
+def _volunteer_number(value):
+    """A volunteer number from the national volunteer system (optional): letters, digits, dashes."""
+    value = "".join(value.split()) if isinstance(value, str) else value
+    if not value:
+        return None
+    if not (isinstance(value, str) and len(value) <= 40 and value.isascii() and value.replace("-", "").isalnum()):
+        msg = _("A volunteer number has at most 40 letters, digits or dashes.")
+        raise ServiceError("invalid_volunteer_number", msg, fields={"volunteer_number": msg})
+    return value
+
+
+def certificate_issuer(community):
+    return {"head": setting(community, "certificate_head") or "", "contact": setting(community, "certificate_contact") or ""}
+
+
+def save_certificate_issuer(community, actor, head, contact):
+    """The responsible person and contact printed on certificates (办法: the issuer's details)."""
+    _require("points.rules.manage", community, actor)
+    errors = {k: _("Give text.") for k, v in (("head", head), ("contact", contact))
+              if v is not None and not isinstance(v, str)}
+    head = head.strip() if isinstance(head, str) else ""
+    contact = contact.strip() if isinstance(contact, str) else ""
+    if len(head) > 80:
+        errors["head"] = _("Use at most 80 characters.")
+    if len(contact) > 80:
+        errors["contact"] = _("Use at most 80 characters.")
+    if errors:
+        _fail(ServiceError("invalid_issuer", _("Please correct the marked fields."), fields=errors))
+    core_settings.set(community, PLUGIN, "certificate_head", head, actor=actor)
+    core_settings.set(community, PLUGIN, "certificate_contact", contact, actor=actor)
+    db.session.commit()
+    return certificate_issuer(community)
 
 
 def sharing_user_ids(community):
@@ -646,19 +709,40 @@ def records_of(community, user):
             .order_by(PointsRecord.service_date.desc(), PointsRecord.id.desc()).all())
 
 
-def issue_certificate(community, resident, actor):
-    """A numbered volunteer-service certificate of the verified records (free of charge, R23)."""
+def issue_certificate(community, resident, actor, id_type=None, id_number=None):
+    """A numbered volunteer-service certificate of the verified records (free of charge, R23).
+
+    It carries what 志愿服务记录与证明出具办法 asks: the volunteer's name, identity document
+    type and number (when given: on their profile, or shown to the staff member issuing it in
+    person, then kept on this certificate only), volunteer number, hours and content, the issuer
+    with its responsible person, handler and contact, the certificate number and date. A
+    volunteer without a national volunteer number gets the community's (``<SLUG>-V<id>``)."""
     if actor.id != resident.id:
         _require("points.certificates.issue", community, actor)
+    try:
+        given_type, given_number = identity.normalise(id_type, id_number)
+    except ServiceError as err:
+        _fail(err)
     records = [r for r in records_of(community, resident) if r.status == "verified"]
     if not records:
         _fail(ServiceError("no_records", _("There are no verified volunteer hours to certify yet.")))
+    p = _own_profile(community, resident)
+    db.session.flush()
+    if not p.volunteer_number:
+        p.volunteer_number = f"{community.slug.upper()[:12]}-V{p.id:06d}"
+    doc_type, doc_number = (given_type, given_number) if given_number else (p.id_type, p.id_number)
+    issuer = certificate_issuer(community)
     snapshot = [{"date": r.service_date.isoformat(), "activity": r.activity.title, "content": r.content,
                  "minutes": r.minutes, "evaluation": r.evaluation or "",
                  "verifier": r.verified_by.display_name if r.verified_by else ""} for r in records]
     cert = PointsCertificate(community_id=community.id, number="pending-" + secrets.token_hex(8),
                              user_id=resident.id, issued_by_id=actor.id, total_minutes=sum(r.minutes for r in records),
-                             records=snapshot, holder_name=resident.display_name, issued_at=utcnow())
+                             records=snapshot, holder_name=resident.display_name, issued_at=utcnow(),
+                             holder_id_type=doc_type, holder_id_number=doc_number,
+                             volunteer_number=p.volunteer_number,
+                             issuer_name=" · ".join(x for x in (community.street, community.name) if x),
+                             issuer_head=issuer["head"] or None, issuer_contact=issuer["contact"] or None,
+                             handler_name=actor.display_name if actor.id != resident.id else None)
     db.session.add(cert)
     db.session.flush()
     cert.number = f"{community.slug.upper()[:12]}-{dates.local(cert.issued_at, community):%Y}-{cert.id:06d}"

@@ -1,6 +1,5 @@
 """Pages of the points module: my points, the store, volunteering, the counter, rules, reports."""
 import io
-from datetime import timezone
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file,
                    url_for)
@@ -8,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
+from core import dates, identity
 from core import spreadsheets
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
@@ -18,8 +18,9 @@ from core.services import accounts as core_accounts
 from core.urls import safe_referrer
 from plugins.points import ledger
 from plugins.points import services as svc
-from plugins.points.forms import (ActivityForm, AdjustForm, ClaimForm, ConsentForm, CounterRedeemForm,
-                                  HandoverForm, HoursForm, HoursRuleForm, ItemForm, RedeemForm)
+from plugins.points.forms import (ActivityForm, AdjustForm, CertificateIssuerForm, ClaimForm, ConsentForm,
+                                  CounterRedeemForm, HandoverForm, HoursForm, HoursRuleForm, ItemForm, RedeemForm,
+                                  VolunteerIdentityForm)
 from plugins.points.models import (ITEM_KINDS, ORDER_STATES, RECORD_STATES, TRANSFER_KINDS, PointsActivity,
                                    PointsCertificate, PointsItem, PointsOrder, PointsRecord, PointsSignup,
                                    PointsTransfer)
@@ -47,15 +48,11 @@ def _member_or_404():
 
 def _local(dt):
     """An aware UTC datetime from a naive local one typed into a form."""
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=svc.local_tz())
-    return dt.astimezone(timezone.utc)
+    return dates.from_local(dt, g.community)
 
 
 def _to_form(dt):
-    return dt.astimezone(svc.local_tz()).replace(tzinfo=None) if dt else None
+    return dates.local(dt, g.community).replace(tzinfo=None) if dt else None
 
 
 def _resident_by_login(login, field="resident"):
@@ -411,7 +408,34 @@ def volunteering():
              .order_by(PointsCertificate.id.desc()).all())
     verified = sum(r.minutes for r in records if r.status == "verified")
     return render_template("points/volunteering.html", records=records, certs=certs, form=form,
-                           verified_minutes=verified)
+                           verified_minutes=verified, identity_form=_identity_form(),
+                           profile=svc.profile(g.community, current_user), masked=identity.masked,
+                           id_label=identity.type_label)
+
+
+def _identity_form(formdata=None):
+    form = VolunteerIdentityForm(formdata=formdata)
+    form.id_type.choices = [("", _("None"))] + [(k, str(v)) for k, v in identity.ID_TYPES.items()]
+    return form
+
+
+@bp.route("/volunteering/identity", methods=["POST"])
+@login_required
+def volunteer_identity():
+    """The volunteer's own identity document for certificates (shown back masked)."""
+    _member_or_404()
+    form = _identity_form(request.form)
+    if form.validate_on_submit():
+        try:
+            svc.set_volunteer_identity(g.community, current_user, form.id_type.data, form.id_number.data,
+                                       form.volunteer_number.data)
+        except ServiceError as err:
+            apply_error(None, err)
+        else:
+            flash(_("Saved. Your certificates will carry this document."), "success")
+    else:
+        flash(_("Please correct the marked fields."), "error")
+    return redirect(url_for("c.points.volunteering") + "#identity")
 
 
 @bp.route("/certificates", methods=["POST"])
@@ -420,7 +444,8 @@ def certificate_issue():
     _member_or_404()
     try:
         resident = _named_resident(request.form.get("resident"), "points.certificates.issue")
-        cert = svc.issue_certificate(g.community, resident, current_user)
+        cert = svc.issue_certificate(g.community, resident, current_user, id_type=request.form.get("id_type"),
+                                     id_number=request.form.get("id_number"))
     except ServiceError as err:
         apply_error(None, err)
         return redirect(safe_referrer(url_for("c.points.volunteering")))
@@ -437,7 +462,8 @@ def certificate(number):
 
     m = Membership.query.filter_by(user_id=cert.user_id, community_id=g.community.id).first()
     return render_template("points/certificate.html", cert=cert, community=g.community,
-                           household=m.household.label if m is not None and m.household is not None else None)
+                           household=m.household.label if m is not None and m.household is not None else None,
+                           id_label=identity.type_label)
 
 
 # ── staff: catalogue ────────────────────────────────────────────────────────────────────
@@ -648,7 +674,25 @@ def rules():
                      "rule": existing.pop(name, None)})
     for name, rule in existing.items():  # rules for events of modules no longer installed
         rows.append({"name": name, "label": name, "owner": None, "enabled": False, "rule": rule})
-    return render_template("points/rules.html", form=form, rows=rows)
+    issuer = svc.certificate_issuer(g.community)
+    return render_template("points/rules.html", form=form, rows=rows,
+                           issuer_form=CertificateIssuerForm(data=issuer))
+
+
+@bp.route("/rules/certificate", methods=["POST"])
+@require("points.rules.manage")
+def certificate_issuer():
+    form = CertificateIssuerForm()
+    if form.validate_on_submit():
+        try:
+            svc.save_certificate_issuer(g.community, current_user, form.head.data, form.contact.data)
+        except ServiceError as err:
+            apply_error(None, err)
+        else:
+            flash(_("Saved."), "success")
+    else:
+        flash(_("Please correct the marked fields."), "error")
+    return redirect(url_for("c.points.rules") + "#certificate")
 
 
 @bp.route("/rules/event", methods=["POST"])
@@ -733,7 +777,7 @@ def reports_xlsx():
     ws = wb.create_sheet(_("Orders"))
     ws.append([_("Order"), _("Date"), _("Item"), _("Quantity"), _("Points"), _("Status")])
     for o in PointsOrder.query.filter_by(community_id=g.community.id).order_by(PointsOrder.id):
-        ws.append([o.id, o.created_at.astimezone(svc.local_tz()).strftime("%Y-%m-%d %H:%M"), o.item.name,
+        ws.append([o.id, dates.format_local(o.created_at, g.community), o.item.name,
                    o.quantity, o.total, str(ORDER_STATES.get(o.status, o.status))])
     buf = io.BytesIO()
     wb.save(buf)

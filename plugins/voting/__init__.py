@@ -167,4 +167,16 @@ def load_demo_data(community, users):
     load(community, users)
 
 
+@hookimpl
+def open_business(community):
+    """Ballots open for voting or announced (asked before switching off)."""
+    from core.extensions import db
+    from plugins.voting.models import Ballot
+
+    q = db.session.query(Ballot.id).filter(Ballot.community_id == community.id)
+    return [{"key": "open_ballots", "label": _l("Ballots open for voting"), "count": q.filter(Ballot.state == "open").count()},
+            {"key": "announced_ballots", "label": _l("Ballots announced, voting not yet open"),
+             "count": q.filter(Ballot.state == "draft", Ballot.notice_published_at.isnot(None)).count()}]
+
+
 from plugins.voting.personal_data import personal_data_erase, personal_data_export  # noqa: E402,F401  (PIPL hooks)

@@ -4,6 +4,7 @@ staff to enter paper ballots)."""
 import random
 from datetime import timedelta
 
+from core import dates
 from core.extensions import db
 from core.models import Proposal, utcnow
 from plugins.voting import services
@@ -80,8 +81,8 @@ def load(community, users):
     for v in waiting:
         services.record_proxy(b, staff, {"voter_id": v.id, "proxy_name": "王阿姨（3号楼邻居）",
                                          "instructions": "同意", "witness": "李社工"}, commit=False)
-    # An owners' ballot announced today: its notice is up, voting opens in 15 days.
-    opens = utcnow() + timedelta(days=15, hours=1)
+    # An owners' ballot announced today: its notice is up 15 whole days, voting opens the day after at 9:00.
+    opens = dates.start_of_day(dates.today(community) + timedelta(days=16), community) + timedelta(hours=9)
     b = services.create(community, staff, {
         "title": "更换小区门禁系统（业主共同决定）", "unit": "owners", "matter_class": "ordinary",
         "opens_at": opens, "closes_at": opens + timedelta(days=10),

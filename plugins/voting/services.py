@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from core import dates
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
@@ -102,12 +103,9 @@ def checked_photo(photo, field="photo"):
     return kind, data
 
 
-def local_date(dt):
-    """A date for messages, in the community's time zone (Asia/Shanghai by default)."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+def local_date(dt, community=None):
+    """A date and time for messages, in the community's time zone (core.dates)."""
+    return dates.format_local(dt, community)
 
 
 def iso(dt):
@@ -216,8 +214,8 @@ def _int(value):
 
 
 def _parse_time(value, field, errors):
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, datetime):  # a naive time is the community's local time, as typed in a form
+        return dates.from_local(value)
     if not value:
         return None
     try:
@@ -225,11 +223,7 @@ def _parse_time(value, field, errors):
     except ValueError:
         errors[field] = _("Give a date and time such as 2026-12-01T18:00+08:00.")
         return None
-    if dt.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
-        dt = dt.replace(tzinfo=ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")))
-    return dt.astimezone(timezone.utc)
+    return dates.from_local(dt)
 
 
 def _validate(community, data, proposal):
@@ -345,6 +339,18 @@ def window_problem(community, unit, opens_at, closes_at):
     return None
 
 
+def earliest_opening(community, published, days):
+    """When voting may open at the earliest after a notice published at ``published`` (R8).
+
+    The notice must be up ``days`` whole days in the community's calendar before the day voting
+    opens: the day it is published is not counted (Civil Code Art. 201) and the period ends at
+    24:00 of its last day (Art. 203). A notice put up at 01:00 on 2 December for a 15-day period
+    lets voting open from 00:00 on 18 December, local time, whatever the hour in UTC."""
+    if not days:
+        return published
+    return dates.start_of_day(dates.local_date(published, community) + timedelta(days=days + 1), community)
+
+
 def notice_minimum(community, ballot):
     """Days of notice the ballot needs before voting opens (R8): owners' ballots 15, or 7 for a
     temporary meeting; other ballots none unless the community sets ``notice_days_other``."""
@@ -368,11 +374,11 @@ def publish_notice(ballot, actor, *, temporary=None, at=None, commit=True, syste
         ballot.temporary = bool(temporary) and ballot.unit == "owners"
     at = at or utcnow()
     days = notice_minimum(community, ballot)
-    earliest = at + timedelta(days=days)
+    earliest = earliest_opening(community, at, days)
     if ballot.opens_at < earliest:
         db.session.rollback()
         msg = _("Voting may open on %(date)s at the earliest, %(n)d days after the notice is published: "
-                "move the opening time before publishing.", date=local_date(earliest), n=days)
+                "move the opening time before publishing.", date=local_date(earliest, community), n=days)
         raise ServiceError("notice_too_short", msg, fields={"opens_at": msg})
     ballot.notice_published_at = at
     ballot.notice_days = days
@@ -387,7 +393,7 @@ def publish_notice(ballot, actor, *, temporary=None, at=None, commit=True, syste
              if m.has_role("staff", "admin")]
     for uid in sorted(set(staff)):
         notify(uid, community, "voting.notice", N_("Notice published: “%(title)s”, voting opens %(opens)s."),
-               {"title": ballot.title, "opens": local_date(ballot.opens_at)}, url=_ballot_url(ballot))
+               {"title": ballot.title, "opens": local_date(ballot.opens_at, community)}, url=_ballot_url(ballot))
     if commit:
         db.session.commit()
     return ballot
@@ -628,16 +634,17 @@ def check_notice(ballot, now=None):
     days = ballot.notice_days if published is not None else notice_minimum(ballot.community, ballot)
     if not days:
         return
+    community = ballot.community
     if published is None:
-        earliest = (now or utcnow()) + timedelta(days=days)
+        earliest = earliest_opening(community, now or utcnow(), days)
         raise Conflict("notice_required", _(
             "Publish the notice with the full agenda first: voting may open %(n)d days after it, on %(date)s "
-            "at the earliest.", n=days, date=local_date(earliest)))
-    earliest = published + timedelta(days=days)
+            "at the earliest.", n=days, date=local_date(earliest, community)))
+    earliest = earliest_opening(community, published, days)
     if ballot.opens_at < earliest:
         raise Conflict("notice_too_short", _(
             "Voting may open on %(date)s at the earliest, %(n)d days after the notice was published.",
-            date=local_date(earliest), n=days))
+            date=local_date(earliest, community), n=days))
 
 
 def _ballot_url(ballot):
@@ -966,6 +973,9 @@ def record_proxy(ballot, actor, data, *, scan=None, commit=True):
     if user_id is not None and user_id == voter.user_id:
         msg = _("A voter cannot be their own proxy.")
         raise ServiceError("own_proxy", msg, fields={"proxy_user_id": msg})
+    if user_id is not None and user_id == actor.id:  # a right to vote for others: someone else records it
+        msg = _("You cannot record a proxy that you hold: another staff member or grid worker must record it.")
+        raise Forbidden("own_proxy_record", msg, fields={"proxy_user_id": msg})
     witness = " ".join(str(data.get("witness") or "").split())
     if not witness or len(witness) > 80:
         msg = _("Name the witness or the person who took the signed authorisation.")

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from core import dates
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
@@ -174,11 +175,8 @@ def edit(ballot_id):
         form.matter_class.data = ballot.matter_class or ""
         form.grid_id.data = ballot.grid_id or 0
         form.building_id.data = ballot.building_id or 0
-        from zoneinfo import ZoneInfo
-
-        tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-        form.opens_at.data = ballot.opens_at.astimezone(tz).replace(tzinfo=None)
-        form.closes_at.data = ballot.closes_at.astimezone(tz).replace(tzinfo=None)
+        form.opens_at.data = dates.local(ballot.opens_at, g.community).replace(tzinfo=None)
+        form.closes_at.data = dates.local(ballot.closes_at, g.community).replace(tzinfo=None)
     if form.validate_on_submit():
         keys = ("title", "description", "method", "options", "max_choices", "unit", "matter_class", "rule",
                 "quorum", "secret", "opens_at", "closes_at", "paper_rule", "temporary")
@@ -205,8 +203,9 @@ def notice(ballot_id):
         temporary = bool(request.form.get("temporary")) if "temporary_shown" in request.form else None
         services.publish_notice(ballot, current_user, temporary=temporary)
         flash(_("The notice is published. Voting may open on %(date)s at the earliest.",
-                date=services.local_date(ballot.notice_published_at
-                                         + services.timedelta(days=ballot.notice_days or 0))), "success")
+                date=services.local_date(services.earliest_opening(g.community, ballot.notice_published_at,
+                                                                   ballot.notice_days or 0), g.community)),
+              "success")
     except ServiceError as err:
         apply_error(None, err)
     return redirect(url_for("c.voting.detail", ballot_id=ballot.id))

@@ -36,6 +36,7 @@ def build_recorder():
     rec = types.ModuleType("recorder")
     rec.manifest = PluginManifest(name="recorder", label="Recorder")
     rec.calls = []
+    rec.open_count = 0
     bp = Blueprint("recorder", __name__, url_prefix="/recorder")
     bp.add_url_rule("/", "index", lambda: "recorder page")
     api_bp = Blueprint("recorder_api", __name__, url_prefix="/recorder")
@@ -78,6 +79,11 @@ def build_recorder():
     @impl
     def on_plugin_disabled(community, actor):
         rec.calls.append(("disabled", community.slug))
+
+    @impl
+    def open_business(community):
+        return [{"key": "open_things", "label": "Open things", "count": rec.open_count},
+                {"key": "closed_things", "label": "Closed things", "count": 0}]
 
     @impl
     def nav_items(community, user):
@@ -204,6 +210,23 @@ def test_hook_on_plugin_disabled(rworld, rec, client):
     assert ("disabled", "test") in rec.calls
     assert client.get("/c/test/recorder/").status_code == 404
     assert client.get("/api/v1/c/test/recorder/ping").status_code == 404
+
+
+def test_hook_open_business(rworld, rec, runner):
+    from core.errors import Conflict
+    from core.services.plugins import open_business
+
+    rec.open_count = 2
+    assert open_business(rworld.community, "recorder") == [{"key": "open_things", "label": "Open things", "count": 2}]
+    with pytest.raises(Conflict) as e:
+        set_enabled(rworld.community, "recorder", False, rworld.admin)
+    assert e.value.code == "open_business" and e.value.details[0]["count"] == 2
+    assert ("disabled", "test") not in rec.calls
+    result = runner.invoke(args=["plugins", "disable", "recorder", "--community", "test"])
+    assert result.exit_code != 0 and "Open things: 2" in result.output
+    set_enabled(rworld.community, "recorder", False, rworld.admin, confirm=True)
+    assert ("disabled", "test") in rec.calls
+    assert open_business(rworld.community, "recorder") == []  # off: nothing asked
 
 
 def test_hook_nav_items(rworld, login):

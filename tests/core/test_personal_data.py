@@ -120,7 +120,7 @@ def test_a_disabled_module_is_left_out(demo):
     with_all = personal_data.export(user)["communities"][0]["modules"]
     assert with_all, "the demo gives resident1 data in at least one module"
     name = sorted(with_all)[0]
-    set_enabled(demo, name, False)
+    set_enabled(demo, name, False, confirm=True)  # the demo has business open in every module
     assert name not in personal_data.export(user)["communities"][0]["modules"]
     summary = personal_data.erase(user, None, "申请 2026-11-22 第1号")
     assert name not in summary["modules"]

@@ -114,7 +114,8 @@ def owned(uid):
         own("mediation_party", None, lambda t: t.c.user_id == uid, {"name", "phone", "address"})
         own("mediation_committee_member", None, lambda t: t.c.user_id == uid, {"name"})
     if "points" in INSTALLED:
-        own("points_certificate", None, lambda t: t.c.user_id == uid, {"holder_name"})
+        own("points_certificate", None, lambda t: t.c.user_id == uid,
+            {"holder_name", "holder_id_type", "holder_id_number", "volunteer_number"})
         own("points_profile", None, lambda t: t.c.user_id == uid, None)
     for e in AuditEntry.query:
         cols = set()

@@ -6,6 +6,7 @@ from io import BytesIO
 
 import pytest
 
+from core import dates
 from core.extensions import db
 from core.models import AuditEntry, Notification, utcnow
 from core.services import settings as settings_svc
@@ -41,7 +42,7 @@ def test_owners_ballot_cannot_open_before_its_notice_and_names_the_earliest_date
     r = api(world.staff).post(f"{BALLOTS}/{b.id}/open")
     err = r.get_json()["error"]
     assert r.status_code == 409 and err["code"] == "notice_required"
-    earliest = services.local_date(utcnow() + timedelta(days=15))[:10]
+    earliest = (dates.today(world.community) + timedelta(days=16)).isoformat()  # 15 whole days, then voting
     assert earliest in err["message"] and "15 days" in err["message"]
     # Publishing the notice now is refused too: voting would open 3 days later, not 15.
     r = api(world.staff).post(f"{BALLOTS}/{b.id}/notice", json={})
@@ -415,3 +416,17 @@ def test_proxy_scans_and_paper_photos_go_through_the_api_both_ways(world, estate
     entry_id = Entry.query.filter_by(ballot_id=b.id, voter_id=head.id).one().id
     photo = api(world.staff).get(f"{paper}/{entry_id}/photo")
     assert photo.status_code == 200 and photo.data == PNG
+
+
+@pytest.mark.parametrize("hour", [0, 1, 7, 23])
+def test_notice_days_are_whole_days_of_the_community_calendar(world, hour):
+    """A notice put up at any hour of 2 December (Beijing) for 15 days lets voting open from
+    00:00 on 18 December: the day it went up is not counted, nor is the hour in UTC (Art. 201)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    bj = ZoneInfo("Asia/Shanghai")
+    published = datetime(2026, 12, 2, hour, 30, tzinfo=bj)
+    earliest = services.earliest_opening(world.community, published, 15)
+    assert earliest.astimezone(bj) == datetime(2026, 12, 18, 0, 0, tzinfo=bj)
+    assert services.earliest_opening(world.community, published, 0) == published
