@@ -173,13 +173,40 @@ def users_group():
 @click.password_option(help=_l("The password (asked for if not given)."))
 @with_appcontext
 def create_admin(login, name, password):
-    from core.services.accounts import create_user
+    from core.services.accounts import create_site_admin
 
     try:
-        user = create_user(login, password, name or login, is_superadmin=True)
+        user = create_site_admin(login, password, name or login)
     except ServiceError as err:
         _service_fail(err)
     click.echo(_("Created administrator %(login)s.", login=user.login_name))
+
+
+@users_group.command("roles", help=_l("Set a member's roles in a community (the operator's act, audited)."))
+@click.argument("login")
+@click.argument("roles", nargs=-1, required=True)
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@click.option("--building", default=None, help=_l("The building of a building head (its name)."))
+@click.option("--grid", default=None, help=_l("The grid of a grid worker (its name)."))
+@with_appcontext
+def users_roles(login, roles, community, building, grid):
+    from core.models import Building, Grid, Membership
+    from core.permissions import ROLE_LABELS
+    from core.services.accounts import set_roles
+
+    c, user = _community(community), _user(login)
+    m = Membership.query.filter_by(user_id=user.id, community_id=c.id).first()
+    if m is None:
+        _fail(_("%(login)s is not a member of %(name)s.", login=login, name=c.name))
+    b = Building.query.filter_by(community_id=c.id, name=building).first() if building else None
+    gr = Grid.query.filter_by(community_id=c.id, name=grid).first() if grid else None
+    if (building and b is None) or (grid and gr is None):
+        _fail(_("No such building or grid in %(name)s.", name=c.name))
+    try:
+        set_roles(m, list(roles), None, building=b or m.building, grid=gr or m.grid)
+    except ServiceError as err:
+        _service_fail(err)
+    click.echo(", ".join(str(ROLE_LABELS[r]) for r in m.role_list))
 
 
 @click.group("tokens", help=_l("Manage API tokens."))

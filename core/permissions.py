@@ -21,6 +21,11 @@ ROLE_LABELS = {
     "admin": _l("Community admin"),
 }
 STAFF_ROLES = ("staff", "admin")
+# Roles that open more than a staff member's own rights (the mediator reads confidential mediation
+# cases, plugins/mediation/access.py): only a community admin or a site administrator gives or
+# takes them away (core.roles.grant_staff). admin_granted_roles() adds any role that a module's
+# permission gives without giving it to staff.
+ADMIN_GRANTED_ROLES = ("mediator", "staff", "admin")
 
 
 @dataclass(frozen=True)
@@ -97,3 +102,28 @@ def require(permission: str):
         return wrapped
 
     return deco
+
+
+def admin_granted_roles() -> tuple[str, ...]:
+    """The roles only a community admin or a site administrator may give or take away:
+    ADMIN_GRANTED_ROLES and every role holding a declared permission that staff do not hold by
+    default (a module's confidential right), so a new module's right cannot be handed out by staff."""
+    registry = current_app.extensions["linli.plugins"]
+    beyond_staff = {r for p in registry.permissions.values() if "staff" not in p.default_roles
+                    for r in p.default_roles}
+    chosen = set(ADMIN_GRANTED_ROLES) | beyond_staff
+    return tuple(r for r in ROLES if r in chosen)
+
+
+def grantable_roles(actor, community) -> tuple[str, ...]:
+    """The roles ``actor`` may give or take away in ``community``: every role for a community
+    admin or a site administrator (core.roles.grant_staff); the resident-level ones for other
+    staff (core.members.manage); none for anyone else. ``actor`` None is the operator at the
+    command line, who may grant every role."""
+    if actor is None or can("core.roles.grant_staff", community, user=actor):
+        return ROLES
+    if can("core.members.manage", community, user=actor):
+        admin_only = set(admin_granted_roles())
+        return tuple(r for r in ROLES if r not in admin_only)
+    return ()
+

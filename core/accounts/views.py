@@ -7,13 +7,13 @@ from sqlalchemy.orm import joinedload
 
 from core.accounts.forms import (LoginForm, PasswordForm, PreferencesForm, RegisterForm, RolesForm,
                                  TokenForm, VerifyForm)
-from core.errors import ServiceError
+from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db, limiter
 from core.forms import apply_error
 from core.inputs import whole_number
 from core.models import (ApiToken, Building, Community, Grid, Household, Membership, Notification,
                          Unit, utcnow)
-from core.permissions import ROLES, can, membership_of, require
+from core.permissions import ROLES, can, grantable_roles, membership_of, require
 from core.services import accounts, tokens
 from core.services.login_limits import LoginLocked
 from core.urls import safe_next
@@ -248,6 +248,8 @@ def member(membership_id):
         (b.id, b.name) for b in Building.query.filter_by(community_id=community.id).order_by(Building.name)]
     roles_form.grid_id.choices = [(0, "—")] + [
         (gr.id, gr.name) for gr in Grid.query.filter_by(community_id=community.id).order_by(Grid.name)]
+    grantable = grantable_roles(current_user, community)
+    status = 200
     if request.method == "POST":
         if not can("core.members.manage"):
             abort(403)
@@ -264,19 +266,23 @@ def member(membership_id):
                 flash(_("Verification withdrawn."), "success")
                 return redirect(url_for("c.community.member", membership_id=membership.id))
             if which == "roles" and roles_form.validate_on_submit():
-                roles = request.form.getlist("roles")
-                grants_staff = bool({"staff", "admin"} & (set(roles) ^ set(membership.role_list)))
-                if grants_staff and not can("core.roles.grant_staff"):
-                    abort(403)
+                # The form offers only the roles this user may give; the others the member holds
+                # are kept. A role sent that was not offered reaches the service, which refuses it.
+                kept = [r for r in membership.role_list if r not in grantable]
+                roles = request.form.getlist("roles") + kept
                 building = db.session.get(Building, roles_form.building_id.data or 0)
                 grid = db.session.get(Grid, roles_form.grid_id.data or 0)
-                accounts.set_roles(membership, roles, current_user, building=building, grid=grid)
+                accounts.set_roles(membership, roles, current_user._get_current_object(), building=building, grid=grid)
                 flash(_("Roles saved."), "success")
                 return redirect(url_for("c.community.member", membership_id=membership.id))
         except ServiceError as err:
+            db.session.rollback()
             apply_error({"verify": verify_form, "roles": roles_form}.get(which), err)
+            if isinstance(err, (Forbidden, Conflict)):
+                status = err.status
     return render_template("community/member.html", m=membership, verify_form=verify_form,
-                           roles_form=roles_form, roles=ROLES)
+                           roles_form=roles_form, roles=ROLES, grantable=grantable,
+                           own=membership.user_id == current_user.id), status
 
 
 @bp.route("/account/personal-data")

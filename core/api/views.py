@@ -46,7 +46,8 @@ def household_json(h):
 
 def membership_json(m):
     return {"id": m.id, "user": user_json(m.user), "roles": m.role_list, "household_id": m.household_id,
-            "verified": m.is_verified, "verified_at": iso(m.verified_at)}
+            "verified": m.is_verified, "verified_at": iso(m.verified_at), "building_id": m.building_id,
+            "grid_id": m.grid_id}
 
 
 # ── account ─────────────────────────────────────────────────────────────────────────────
@@ -199,17 +200,39 @@ def members():
     return jsonify(paginate(q.order_by(Membership.id), membership_json))
 
 
+def _member(membership_id):
+    """A membership of this community, or 404."""
+    m = db.session.get(Membership, membership_id)
+    if m is None or m.community_id != g.community.id:
+        raise NotFound("not_found", _("No such member."))
+    return m
+
+
 @endpoint(community_api_bp, "/members/<int:membership_id>/verify", ["POST"], summary="Verify a resident (staff)",
           body={"household_id": ("integer", "household", True), "relation": ("string", "owner | resident | tenant", True),
                 "reason": ("string", "how it was checked", False)})
 def member_verify(membership_id):
     require_api("core.members.manage")
-    m = db.session.get(Membership, membership_id)
-    if m is None or m.community_id != g.community.id:
-        raise NotFound("not_found", _("No such member."))
+    m = _member(membership_id)
     data = json_body()
     household = db.session.get(Household, _int(data.get("household_id"), "household_id"))
     accounts.verify_resident(m, household, data.get("relation"), current_user, reason=data.get("reason"))
+    return jsonify(membership_json(m))
+
+
+@endpoint(community_api_bp, "/members/<int:membership_id>/roles", ["POST"],
+          summary="Set a member's roles (staff: resident-level roles; a community admin: every role; never one's own)",
+          body={"roles": ("array", "every role the member is to hold: resident, building_head, grid_worker, "
+                                   "mediator, staff, admin", True),
+                "building_id": ("integer", "the building of a building head", False),
+                "grid_id": ("integer", "the grid of a grid worker", False)})
+def member_roles(membership_id):
+    require_api("core.members.manage")
+    m = _member(membership_id)
+    data = json_body()
+    building = db.session.get(Building, _int(data.get("building_id"), "building_id"))
+    grid = db.session.get(Grid, _int(data.get("grid_id"), "grid_id"))
+    accounts.set_roles(m, data.get("roles"), current_user._get_current_object(), building=building, grid=grid)
     return jsonify(membership_json(m))
 
 
@@ -310,8 +333,6 @@ def member_erase(membership_id):
     from core.services import personal_data
 
     require_api("core.members.manage")
-    m = db.session.get(Membership, membership_id)
-    if m is None or m.community_id != g.community.id:
-        raise NotFound("not_found", _("No such member."))
+    m = _member(membership_id)
     summary = personal_data.erase(m.user, current_user._get_current_object(), json_body().get("reason"))
     return jsonify(summary)

@@ -115,6 +115,15 @@ def create_user(login, password, display_name, locale=None, is_superadmin=False,
     return user
 
 
+def create_site_admin(login, password, display_name):
+    """A site administrator (every community's rights), made only by the operator at the command
+    line (``linli users create-admin``): audited with no actor, like every act of the operator."""
+    user = create_user(login, password, display_name, is_superadmin=True, commit=False)
+    audit.record("account.site_admin_created", obj=user, actor=None, after={"is_superadmin": True})
+    db.session.commit()
+    return user
+
+
 def register(community, login, password, display_name, locale=None):
     """A resident registers in ``community``: a new account with an unverified membership."""
     from core.events import Event, emit
@@ -221,6 +230,10 @@ def verify_resident(membership, household, relation, actor, reason=None):
     if relation not in RELATIONS:
         raise ServiceError("invalid_relation", _("Choose owner, resident or tenant."),
                            fields={"relation": _("Choose owner, resident or tenant.")})
+    if actor is not None and actor.id == membership.user_id:  # a vote and its weight: someone else's check
+        from core.errors import Forbidden
+
+        raise Forbidden("own_verification", _("You cannot verify your own residence: another staff member must do it."))
     before = {"household_id": membership.household_id, "verified": membership.is_verified}
     user = membership.user
     member = None
@@ -268,10 +281,27 @@ def unverify(membership, actor, reason):
 
 
 def set_roles(membership, roles, actor, building=None, grid=None):
-    """Give a member their roles; only admins may grant staff or admin (checked by the caller)."""
-    from core.permissions import ROLES
+    """Give a member their roles (the whole list); shared by the member page, the API and the
+    command line.
 
-    roles = [r for r in roles if r]
+    A role is always someone else's act: nobody changes their own roles. A community admin or a
+    site administrator gives and takes away every role; other staff only the resident-level ones
+    (permissions.grantable_roles): the mediator role (confidential mediation cases), staff and
+    admin, and any role a module's permission opens beyond staff, need an admin. The last
+    community admin keeps the role. ``actor`` None is the operator at the command line. Every
+    change is audited with the roles and places before and after."""
+    from core.errors import Forbidden
+    from core.permissions import ROLES, grantable_roles
+
+    community = membership.community
+    if actor is not None and actor.id == membership.user_id:
+        raise Forbidden("own_roles",
+                        _("You cannot change your own roles; ask another staff member or a community administrator."))
+    if actor is not None and not grantable_roles(actor, community):
+        raise Forbidden("forbidden", _("You do not have permission to do this."))
+    if not isinstance(roles, (list, tuple, set)) or not all(isinstance(r, str) for r in roles):
+        roles = [None]  # not a list of role names: refused below like an unknown role
+    roles = [r for r in roles if r != ""]
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise ServiceError("invalid_roles", _("Choose at least one known role."),
@@ -285,11 +315,54 @@ def set_roles(membership, roles, actor, building=None, grid=None):
     for place in (building, grid):
         if place is not None and place.community_id != membership.community_id:
             raise ServiceError("invalid_place", _("Choose a place in this community."))
-    before = {"roles": membership.role_list}
-    membership.set_roles(roles)
-    membership.building_id = building.id if building is not None and "building_head" in roles else None
-    membership.grid_id = grid.id if grid is not None and "grid_worker" in roles else None
-    audit.record("membership.roles_changed", community=membership.community, obj=membership, actor=actor,
-                 before=before, after={"roles": membership.role_list})
+    before = _roles_state(membership)
+    new_roles = [r for r in ROLES if r in set(roles)]
+    after = {"roles": new_roles,
+             "building_id": building.id if building is not None and "building_head" in roles else None,
+             "grid_id": grid.id if grid is not None and "grid_worker" in roles else None}
+    if after == before:
+        return membership
+    changed = set(before["roles"]) ^ set(new_roles)
+    refused = sorted(changed - set(grantable_roles(actor, community)), key=ROLES.index)
+    if refused:
+        from core.permissions import ROLE_LABELS
+
+        raise Forbidden("admin_only_role", _("Only a community administrator can give or take away the role %(roles)s.",
+                                             roles=", ".join(str(ROLE_LABELS[r]) for r in refused)),
+                        fields={"roles": _("Only a community administrator can change this role.")})
+    if "admin" in before["roles"] and "admin" not in new_roles:
+        _lock_roles_of(community)
+        others = db.session.query(Membership.roles).filter(
+            Membership.community_id == community.id, Membership.id != membership.id,
+            Membership.roles.like("%admin%")).all()
+        if not any("admin" in held.split(",") for (held,) in others):
+            db.session.rollback()
+            raise Conflict("last_admin",
+                           _("This is the community's last administrator: make someone else administrator first."),
+                           fields={"roles": _("The community needs an administrator.")})
+    membership.set_roles(new_roles)
+    membership.building_id, membership.grid_id = after["building_id"], after["grid_id"]
+    audit.record("membership.roles_changed", community=community, obj=membership, actor=actor,
+                 before=before, after=after)
     db.session.commit()
     return membership
+
+
+def _roles_state(membership):
+    return {"roles": membership.role_list, "building_id": membership.building_id, "grid_id": membership.grid_id}
+
+
+def _lock_roles_of(community):
+    """Take the community's row lock before counting its admins, so that two admins taking the
+    role from each other at the same moment cannot leave it with none (FOR UPDATE on PostgreSQL;
+    on SQLite the first write of a transaction takes the database's write lock)."""
+    from sqlalchemy import select, update
+
+    from core.models import Community
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Community.id).where(Community.id == community.id).with_for_update())
+    else:
+        db.session.execute(update(Community).where(Community.id == community.id)
+                           .values(config_version=Community.config_version)
+                           .execution_options(synchronize_session=False))

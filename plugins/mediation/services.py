@@ -1237,14 +1237,27 @@ def cancel_booking(community, user, booking_id):
 
 # ── settings ────────────────────────────────────────────────────────────────────────────
 def set_staff(community, actor, user, add=True):
-    """Grant or take back mediation-staff access for a member without the mediator role."""
-    if actor is not None and not (access.is_staff(actor, community) or getattr(actor, "is_superadmin", False)):
-        raise Forbidden("forbidden", _("Only mediation staff may do this."))
+    """Grant or take back mediation-staff access (every case of the community) for a member
+    without the mediator role. Like the mediator role it opens confidential cases, so only a
+    community admin or a site administrator gives or takes it (core.roles.grant_staff), and never
+    for themselves; ``actor`` None is the operator at the command line. Audited with the list
+    before and after (setting.changed) and the member concerned."""
+    from core.permissions import can
+
+    if actor is not None and not can("core.roles.grant_staff", community, user=actor):
+        raise Forbidden("forbidden", _("Only a community administrator can give or take away mediation-staff access."))
     if user is None or not access.is_member(user, community):
         _invalid({"login": _("No member of this community has that phone number or user name.")})
+    if actor is not None and user.id == actor.id:
+        raise Forbidden("own_access", _("You cannot give or take away your own access: another administrator must do it."))
     ids = set(settings.get(community, "mediation", "staff_user_ids") or [])
+    if (user.id in ids) == bool(add):
+        return
     ids = ids | {user.id} if add else ids - {user.id}
     settings.set(community, "mediation", "staff_user_ids", sorted(ids), actor=actor)
+    audit.record("mediation.staff_granted" if add else "mediation.staff_removed", community=community, actor=actor,
+                 object_type="user", object_id=str(user.id), before={"mediation_staff": not add},
+                 after={"mediation_staff": bool(add)})
     db.session.commit()
     access.forget(community)
 

@@ -245,6 +245,11 @@ def add_delegate(body, actor, data):
         user = find_user(login)
         if user is None or membership_of(user, community) is None:
             errors["login"] = _("No member of this community has that phone number or user name.")
+        elif user.id == getattr(actor, "id", None):
+            # A delegate's account reads the body's minutes before they are published and
+            # approves them for its organisation: a right someone else gives.
+            msg = _("You cannot make yourself a delegate: another staff member must add you.")
+            raise Forbidden("own_delegate", msg, fields={"login": msg})
     name = (data.get("name") or "").strip() or (user.display_name if user else "")
     if not 1 <= len(name) <= 80:
         errors["name"] = _("Give the person's name.")

@@ -102,5 +102,6 @@ ACCESS = {
     "api_c.core.unit_create": only(STAFF, INVALID),
     "api_c.core.household_create": only(STAFF, INVALID),
     "api_c.core.member_verify": only(STAFF, INVALID),
+    "api_c.core.member_roles": only(STAFF, INVALID),  # no roles given: nothing changed
     "api_c.core.member_erase": only(STAFF, INVALID),  # no reason given: nothing erased
 }

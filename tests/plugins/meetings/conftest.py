@@ -28,7 +28,7 @@ def body(world):
         b, world.staff, {"org_id": org.id, "name": name, "login": login, "role": role})
     add(orgs[0], "王书记", "admin")
     add(orgs[0], "刘委员", None, "substitute")
-    add(orgs[1], "李社工", "staff")
+    svc.add_delegate(b, world.admin, {"org_id": orgs[1].id, "name": "李社工", "login": "staff"})  # not by themselves
     add(orgs[1], "赵楼长", "buildinghead", "substitute")
     add(orgs[2], "张经理")
     add(orgs[2], "钱主管", "resident2", "substitute")
