@@ -15,7 +15,6 @@ manifest = PluginManifest(
     label=_l("Dispute mediation (矛盾调解)"),
     description=_l("Confidential dispute cases from grid report to follow-up visit: tiers, mediators, sessions, agreements, deadlines and statistics."),
     settings_defaults={
-        "timezone": "Asia/Shanghai",  # dates and deadlines are counted in the community's time zone
         "weekends_are_holidays": False,  # R19: count Saturdays and Sundays as 法定休假日 too
         "followup_delay_days": 3,  # follow-up visit this many days after a performance date
         "urge_days": 7,  # after urging a party, visit again this many days later

@@ -1,10 +1,8 @@
 """Dates in the community's time zone: R19 confirmation deadline, R20 one-month target."""
 import calendar
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import g, has_app_context
-
+from core import dates as core_dates
 from core.models.types import utcnow
 from core.services import settings
 
@@ -12,11 +10,8 @@ CONFIRMATION_DAYS = 30  # People's Mediation Law Art. 33
 
 
 def tz(community):
-    """The community's time zone (read once per request or command)."""
-    cache = g.setdefault("_mediation_tz", {}) if has_app_context() else {}
-    if community.id not in cache:
-        cache[community.id] = ZoneInfo(settings.get(community, "mediation", "timezone"))
-    return cache[community.id]
+    """The community's time zone: the core's setting (core.dates), the one calendar of every module."""
+    return core_dates.zone(community)
 
 
 def today(community, now=None) -> date:

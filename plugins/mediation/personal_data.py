@@ -37,7 +37,11 @@ def personal_data_export(user, community):
     return {
         "module": "mediation",
         "cases_as_party": [{"case": number, "category": category, "status": status, "role": p.role, "name": p.name,
-                            "phone": p.phone, "address": p.address, "consent": p.consent}
+                            "phone": p.phone, "address": p.address, "consent": p.consent,
+                            "consent_at": _iso(p.consent_at),
+                            "personal_data_consent_on": _iso(p.pi_consent_on),
+                            "asked_to_stop_at": _iso(p.stop_requested_at),
+                            "asked_for_private_hearing_at": _iso(p.private_requested_at)}
                            for p, number, category, status in parties],
         "cases_reported": [{"case": c.number, "category": c.category, "status": c.status,
                             "reported_at": _iso(c.created_at) if hasattr(c, "created_at") else None}

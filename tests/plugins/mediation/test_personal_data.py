@@ -17,6 +17,18 @@ def test_party_record_exported_without_the_other_party(world, case):
     assert party["role"] == "applicant" and party["phone"] == "13900001111" and party["name"] == "居民甲"
     text = str(section)
     assert SECRET not in text and "居民乙" not in text
+    assert party["asked_for_private_hearing_at"] is None
+
+
+def test_the_copy_holds_the_partys_own_requests(world, case):
+    from plugins.mediation import services
+
+    mine = next(p for p in case.parties if p.user_id == world.resident.id)
+    services.party_request(case, mine, world.resident, "private")
+    db.session.commit()
+    [section] = personal_data.export(world.resident)["communities"]
+    [party] = section["modules"]["mediation"]["cases_as_party"]
+    assert party["asked_for_private_hearing_at"] is not None and party["asked_to_stop_at"] is None
 
 
 def test_open_case_keeps_the_party_under_the_anonymous_id(world, case):
