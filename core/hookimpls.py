@@ -18,7 +18,7 @@ def register_permissions():
         Permission("core.structure.manage", _l("Manage grids, buildings and households"), STAFF),
         Permission("core.members.manage", _l("Verify residents and manage members"), STAFF),
         Permission("core.members.view", _l("See the member list"), ("building_head", "grid_worker", "staff", "admin")),
-        Permission("core.roles.grant_staff", _l("Grant staff and admin roles"), ("admin",)),
+        Permission("core.roles.grant_staff", _l("Grant the staff, admin and mediator roles"), ("admin",)),
         Permission("core.plugins.manage", _l("Enable and disable modules"), ("admin",)),
         Permission("core.settings.manage", _l("Change community settings"), ("admin",)),
         Permission("core.audit.view", _l("Read the audit log"), STAFF),

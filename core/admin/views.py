@@ -60,9 +60,7 @@ def modules():
 @bp.route("/settings", methods=["GET", "POST"])
 @require("core.settings.manage")
 def settings():
-    form = SettingsForm(obj=g.community)
-    if request.method == "GET":
-        form.timezone.data = dates.zone(g.community).key
+    form = SettingsForm(obj=g.community, timezone=dates.zone(g.community).key)
     if form.validate_on_submit():
         try:
             structure.update_community(g.community, current_user, name=form.name.data,

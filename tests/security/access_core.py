@@ -14,7 +14,7 @@ def url_args(world):
     membership = Membership.query.filter_by(user_id=world.resident.id, community_id=world.community.id).one()
     return {"proposal_id": draft.id, "membership_id": membership.id, "household_id": world.households[0].id,
             "building_id": world.building.id, "kind": "building", "obj_id": world.building.id,
-            "filename": "linli.css"}
+            "filename": "linli.css", "name": "recorder-none"}
 
 
 # Who may see the member list, the structure and the households (core.members.view).
@@ -94,6 +94,8 @@ ACCESS = {
     "api_c.core.proposal_second": only(("resident",), {409}, denied=GONE) | {"staff": DENIED, "admin": DENIED},
     "api_c.core.proposal_transition": only(("resident", "staff", "admin"), {409}, denied=GONE),
     "api_c.core.buildings": only(LISTERS, OK),
+    "api_c.core.modules": only(("admin",), OK),
+    "api_c.core.module_set": only(("admin",), INVALID),  # no "enabled" given: nothing switched
     "api_c.core.grids": only(LISTERS, OK),
     "api_c.core.households": only(LISTERS, OK),
     "api_c.core.members": only(LISTERS, OK),

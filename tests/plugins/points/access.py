@@ -108,12 +108,17 @@ ACCESS = {
     "api_c.points_api.report_monthly": only(STAFF, OK),
     "api_c.points_api.rule_save": only(ADMIN, INVALID),
     "api_c.points_api.hours_rule_save": only(ADMIN, OK),  # {} keeps every value
+    "api_c.points_api.certificate_issuer_save": only(ADMIN, OK),  # {} : no responsible person or contact
+    "GET api_c.points_api.volunteer_identity": members(OK),
+    "PUT api_c.points_api.volunteer_identity_set": members(OK),  # {} : no document kept
     # ── pages (anonymous: the login page, written 401) ──────────────────────────────────────
     "c.points.index": members(OK),
     "c.points.statement": members(OK),
     "c.points.orders": members(OK),
     "GET c.points.volunteering": members(OK),
     "POST c.points.volunteering": members(REDIRECT),  # consent saved (not shared)
+    "c.points.volunteer_identity": members(REDIRECT),  # back to the page with the form's message
+    "c.points.certificate_issuer": only(ADMIN, REDIRECT),
     "c.points.certificate_issue": members(REDIRECT),  # to the certificate, or back: nothing to certify
     "c.points.certificate": own(OK),
     # activities: public; members sign up, withdraw and report hours (answers: redirect back with a message)
