@@ -585,11 +585,11 @@ def open_ballot(ballot, actor, *, commit=True, system=False):
     if problem:
         raise Conflict("window_out_of_bounds", problem)
     # The ballot's row lock, still a draft: a second click opening it meanwhile is refused
-    # instead of writing a second electorate.
+    # instead of writing a second electorate. Nothing is written yet, and the caller's transaction
+    # (a proposal's move, which opens its ballot) is left to the caller.
     locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "draft")
                                 .values(state=Ballot.state).execution_options(synchronize_session=False))
     if locked.rowcount != 1:
-        db.session.rollback()
         raise Conflict("not_draft", _("Only a ballot in preparation can be opened."))
     roll = build_roll(ballot)
     if not roll:
