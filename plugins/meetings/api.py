@@ -2,6 +2,7 @@
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from core.api import endpoint, json_body, paginate
 from core.errors import Forbidden, ServiceError
@@ -34,7 +35,8 @@ def local_iso(dt):
 
 def body_json(b, full=False):
     data = {"id": b.id, "name": b.name, "description": b.description, "quorum_rule": b.quorum_rule,
-            "quorum_number": b.quorum_number, "topic_deadline_days": b.topic_deadline_days}
+            "quorum_number": b.quorum_number, "decision_rule": b.decision_rule,
+            "topic_deadline_days": b.topic_deadline_days}
     if full:
         orgs, turn = svc.rotation(b)
         delegates = Delegate.query.filter_by(body_id=b.id, active=True).order_by(Delegate.id).all()
@@ -61,12 +63,13 @@ def meeting_json(m, full=False):
         data["attendance"] = [attendance_json(a) for a in Attendance.query.filter_by(meeting_id=m.id)
                               .order_by(Attendance.id)]
         data["quorum"] = svc.quorum(m)
-        data["resolutions"] = [resolution_json(r) for r in Resolution.query.filter_by(meeting_id=m.id)
-                               .order_by(Resolution.id)]
+        resolutions = Resolution.query.filter_by(meeting_id=m.id).order_by(Resolution.id).all()
+        rescinded = _rescinded_by([r.id for r in resolutions])
+        data["resolutions"] = [resolution_json(r, rescinded.get(r.id)) for r in resolutions]
         data["action_items"] = [action_json(a) for a in ActionItem.query.filter_by(meeting_id=m.id)
                                 .order_by(ActionItem.id)]
-        data["minutes_approvals"] = [{"org_id": a.org_id, "user_id": a.user_id, "approved_at": iso(a.approved_at)}
-                                     for a in MinutesApproval.query.filter_by(meeting_id=m.id)
+        data["minutes_approvals"] = [approval_json(a) for a in MinutesApproval.query
+                                     .options(joinedload(MinutesApproval.delegate)).filter_by(meeting_id=m.id)
                                      .order_by(MinutesApproval.id)]
         data["minutes"] = m.minutes if svc.can_see_minutes(m, current_user) else None
     return data
@@ -82,10 +85,28 @@ def attendance_json(a):
             "substitute_id": a.substitute_id, "recorded_at": iso(a.recorded_at)}
 
 
-def resolution_json(r):
+def resolution_json(r, rescinded_by=None):
+    """``counted`` false: no show of hands, the chair declared the result. ``rule``: what the motion
+    needed of the votes cast. ``rescinded_by_id``: the decided motion that rescinded it, if any."""
     return {"id": r.id, "agenda_item_id": r.agenda_item_id, "outcome": r.outcome, "text": r.text,
             "votes_for": r.votes_for, "votes_against": r.votes_against, "votes_abstain": r.votes_abstain,
+            "counted": r.counted, "declared_by_chair": not r.counted, "rule": r.rule,
+            "rescinds_id": r.rescinds_id, "notice_given": r.notice_given, "rescinded_by_id": rescinded_by,
             "proposal_id": r.proposal_id, "proposal_to": r.proposal_to, "created_at": iso(r.created_at)}
+
+
+def _rescinded_by(ids):
+    if not ids:
+        return {}
+    return dict(Resolution.query.with_entities(Resolution.rescinds_id, Resolution.id)
+                .filter(Resolution.rescinds_id.in_(ids), Resolution.outcome == "decided"))
+
+
+def approval_json(a):
+    """``user_id``: the account that recorded it; ``on_behalf``: staff recorded the named delegate's
+    approval for them, with ``reason``."""
+    return {"org_id": a.org_id, "delegate_id": a.delegate_id, "delegate_name": a.delegate.name if a.delegate else None,
+            "user_id": a.user_id, "on_behalf": a.on_behalf, "reason": a.reason, "approved_at": iso(a.approved_at)}
 
 
 def action_json(a, today=None):
@@ -108,12 +129,17 @@ def bodies():
     return jsonify(paginate(q, body_json))
 
 
-@endpoint(api_bp, "/bodies", ["POST"], summary="Set up a meeting body (staff)", tag=TAG, body={
-    "name": ("string", "name", True), "description": ("string", "purpose", False),
-    "orgs": ("array", "member organisations in chair-rotation order", False),
+BODY_SETTINGS = {
+    "description": ("string", "purpose", False),
     "quorum_rule": ("string", "majority | all_orgs | number", False),
     "quorum_number": ("integer", "delegates needed for the rule 'number'", False),
-    "topic_deadline_days": ("integer", "topics due this many days before a meeting", False)})
+    "decision_rule": ("string", "majority | two_thirds (of the votes cast, when hands are counted)", False),
+    "topic_deadline_days": ("integer", "topics due this many days before a meeting", False)}
+
+
+@endpoint(api_bp, "/bodies", ["POST"], summary="Set up a meeting body (staff)", tag=TAG, body={
+    "name": ("string", "name", True), "orgs": ("array", "member organisations in chair-rotation order", False),
+    **BODY_SETTINGS})
 def body_create():
     data = json_body()
     if not isinstance(data.get("orgs", []), list):
@@ -126,6 +152,13 @@ def body_create():
           auth=False, tag=TAG)
 def body_get(body_id):
     return jsonify(body_json(svc.get_body(g.community, body_id), full=True))
+
+
+@endpoint(api_bp, "/bodies/<int:body_id>", ["PUT"], summary="Change a body's settings (staff; fields not sent are kept)",
+          tag=TAG, body={"name": ("string", "name", False), **BODY_SETTINGS})
+def body_update(body_id):
+    body = svc.update_body(svc.get_body(g.community, body_id), current_user, json_body())
+    return jsonify(body_json(body, full=True))
 
 
 @endpoint(api_bp, "/bodies/<int:body_id>/organisations", ["POST"], summary="Add a member organisation (staff)",
@@ -263,6 +296,8 @@ def attendance_create(meeting_id):
                 "votes_for": ("integer", "show of hands", False), "votes_against": ("integer", "show of hands", False),
                 "votes_abstain": ("integer", "show of hands", False),
                 "proposal_to": ("string", "move the proposal to this stage", False),
+                "rescinds_id": ("integer", "a motion to rescind this earlier decision of the body", False),
+                "notice_given": ("boolean", "notice of the motion to rescind was given in advance", False),
                 "actions": ("array", "action items: title, owner_org_id, owner_name, owner_login, due_date", False)})
 def resolution_create(meeting_id, item_id):
     meeting = _meeting(meeting_id)
@@ -281,7 +316,9 @@ def minutes_save(meeting_id):
 
 @endpoint(api_bp, "/<int:meeting_id>/minutes/<any(submit, reopen, approve, publish):action>", ["POST"], tag=TAG,
           summary="Minutes workflow: submit for review, reopen, approve for an organisation, publish",
-          body={"org_id": ("integer", "organisation approving (approve)", False)})
+          body={"org_id": ("integer", "organisation approving (approve)", False),
+                "delegate_id": ("integer", "staff: the delegate whose approval is recorded for them (approve)", False),
+                "reason": ("string", "staff: why the approval is recorded for the delegate (approve)", False)})
 def minutes_step(meeting_id, action):
     meeting = _meeting(meeting_id)
     if action == "submit":
@@ -289,7 +326,8 @@ def minutes_step(meeting_id, action):
     elif action == "reopen":
         svc.reopen_minutes(meeting, current_user)
     elif action == "approve":
-        svc.approve_minutes(meeting, current_user, json_body().get("org_id"))
+        data = json_body()
+        svc.approve_minutes(meeting, current_user, data.get("org_id"), data.get("delegate_id"), data.get("reason"))
     else:
         svc.publish_minutes(meeting, current_user)
     return jsonify(meeting_json(meeting, full=True))

@@ -44,7 +44,7 @@ def _load(community, users):
     now = utcnow()
     body = Body(community_id=community.id, name="四方联席会议",
                 description="社区党委、居民委员会、物业公司、社区警务室共同协商小区重大事务，每月召开一次，轮值主席。",
-                quorum_rule="all_orgs", topic_deadline_days=3, rotation_index=0)
+                quorum_rule="all_orgs", decision_rule="majority", topic_deadline_days=3, rotation_index=0)
     db.session.add(body)
     db.session.flush()
     orgs, delegates = [], {}
@@ -75,7 +75,13 @@ def _load(community, users):
             if d.role == "delegate":
                 db.session.add(Attendance(meeting_id=past.id, delegate_id=d.id, status="present",
                                           recorded_by_id=users["staff"].id, recorded_at=start))
-        db.session.add(MinutesApproval(meeting_id=past.id, org_id=org.id, user_id=users["staff"].id,
+        # Each organisation's delegate approved: with their own account, or, for those without
+        # one, staff recorded the approval for them with the reason.
+        d = next(d for d in delegates[org.id] if d.role == "delegate")
+        own = d.user_id is not None
+        db.session.add(MinutesApproval(meeting_id=past.id, org_id=org.id, delegate_id=d.id,
+                                       user_id=d.user_id if own else users["staff"].id, on_behalf=not own,
+                                       reason=None if own else f"{d.name}在纸质纪要上签字确认",
                                        approved_at=start + timedelta(days=3)))
     items = [("free", "东门僵尸车清理"), ("free", "楼道飞线充电隐患")]
     resolutions = []
@@ -86,7 +92,8 @@ def _load(community, users):
         db.session.flush()
         text = ("物业公司两周内完成东门僵尸车清理，派出所协助联系车主。" if pos == 0
                 else "居委会牵头调查集中充电桩选址，下次会议汇报。")
-        res = Resolution(meeting_id=past.id, agenda_item_id=item.id, outcome="decided", text=text,
+        # Four delegates present, all four for: within those present and a majority (R28).
+        res = Resolution(meeting_id=past.id, agenda_item_id=item.id, outcome="decided", text=text, rule="majority",
                          votes_for=4, votes_against=0, votes_abstain=0, recorded_by_id=users["staff"].id,
                          created_at=start + timedelta(hours=1))
         db.session.add(res)

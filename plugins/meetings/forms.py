@@ -4,7 +4,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.forms import Form
-from plugins.meetings.models import QUORUM_RULES
+from plugins.meetings.models import DECISION_RULES, QUORUM_RULES
 
 TIMES = [(f"{h:02d}:{m:02d}", f"{h:02d}:{m:02d}") for h in range(6, 23) for m in (0, 15, 30, 45)]
 DURATIONS = [(30, _l("30 minutes")), (60, _l("1 hour")), (90, _l("1½ hours")), (120, _l("2 hours")),
@@ -20,6 +20,9 @@ class BodyForm(Form):
     quorum_rule = SelectField(_l("Quorum"), choices=list(QUORUM_RULES.items()))
     quorum_number = IntegerField(_l("Delegates needed (for a fixed number)"),
                                  validators=[Optional(), NumberRange(min=1, max=1000)])
+    decision_rule = SelectField(_l("Decisions need, when hands are counted"), choices=list(DECISION_RULES.items()),
+                                default="majority",
+                                description=_l("Abstentions are not counted as votes cast."))
     topic_deadline_days = IntegerField(_l("Topics due this many days before a meeting"), default=3,
                                        validators=[Optional(), NumberRange(min=0, max=60)])
 

@@ -1,6 +1,6 @@
 """Tables of the meetings module (联席会议). Foreign keys only to core tables or our own."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false, text
 
 from core.extensions import db
 from core.models.types import UTCDateTime, utcnow
@@ -9,6 +9,11 @@ QUORUM_RULES = {
     "majority": _l("A majority of the delegates present"),
     "all_orgs": _l("Every member organisation present"),
     "number": _l("A fixed number of delegates present"),
+}
+# What a decision of the body needs, of the votes cast (abstentions are not votes cast; R28).
+DECISION_RULES = {
+    "majority": _l("A simple majority of the votes cast"),
+    "two_thirds": _l("Two thirds of the votes cast"),
 }
 MEETING_STATUSES = {
     "scheduled": _l("Scheduled"),
@@ -60,6 +65,7 @@ class Body(db.Model):
         UniqueConstraint("community_id", "name"),
         CheckConstraint("quorum_number IS NULL OR quorum_number > 0", name="quorum_pos"),
         CheckConstraint("topic_deadline_days >= 0", name="deadline_nonneg"),
+        CheckConstraint("decision_rule IN ('majority', 'two_thirds')", name="decision_rule"),
     )
     id = db.Column(db.Integer, primary_key=True)
     community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -67,6 +73,8 @@ class Body(db.Model):
     description = db.Column(db.Text, nullable=False, default="")
     quorum_rule = db.Column(db.String(10), nullable=False, default="majority")
     quorum_number = db.Column(db.Integer)
+    # What its decisions need when hands are counted (R28): a simple majority or two thirds of the votes cast.
+    decision_rule = db.Column(db.String(12), nullable=False, default="majority", server_default="majority")
     # Topics must reach the body this many days before a meeting (R32).
     topic_deadline_days = db.Column(db.Integer, nullable=False, default=3)
     # Position in the chair rotation (轮值主席) of the next meeting.
@@ -81,6 +89,10 @@ class Body(db.Model):
         if self.quorum_rule == "number":
             return _l("At least %(n)d delegates present", n=self.quorum_number or 0)
         return QUORUM_RULES[self.quorum_rule]
+
+    @property
+    def decision_label(self):
+        return DECISION_RULES[self.decision_rule]
 
 
 class Org(db.Model):
@@ -219,7 +231,11 @@ class Attendance(db.Model):
 
 
 class MinutesApproval(db.Model):
-    """An organisation's approval of a meeting's minutes; once per organisation."""
+    """An organisation's approval of a meeting's minutes; once per organisation.
+
+    ``delegate_id`` is the organisation's delegate (or substitute) who approved and ``user_id`` the
+    account that recorded it: the delegate's own, or, when ``on_behalf`` is set, a staff member's,
+    who then gave a ``reason``. Rows from before delegates were named may have no delegate."""
 
     __tablename__ = "meetings_minutes_approval"
     __table_args__ = (UniqueConstraint("meeting_id", "org_id"),)
@@ -228,14 +244,23 @@ class MinutesApproval(db.Model):
                            index=True)
     org_id = db.Column(db.Integer, db.ForeignKey("meetings_org.id", ondelete="CASCADE"), nullable=False)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    delegate_id = db.Column(db.Integer, db.ForeignKey("meetings_delegate.id"))  # delegates are deactivated, not deleted
+    on_behalf = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
+    reason = db.Column(db.String(300))
     approved_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     org = db.relationship("Org")
     user = db.relationship("User")
+    delegate = db.relationship("Delegate")
 
 
 class Resolution(db.Model):
-    """The outcome of one agenda item (decided, deferred, rejected), with optional hand counts."""
+    """The outcome of one agenda item (decided, deferred, rejected), with optional hand counts.
+
+    ``rule`` is what the motion needed when it was put (R28): the body's rule, or two thirds for a
+    motion to rescind without notice. A motion to rescind names the decision it rescinds
+    (``rescinds_id``); a decision is rescinded once at most, which the partial unique index keeps
+    under concurrent requests."""
 
     __tablename__ = "meetings_resolution"
     __table_args__ = (
@@ -243,6 +268,9 @@ class Resolution(db.Model):
         CheckConstraint("votes_for IS NULL OR votes_for >= 0", name="for_nonneg"),
         CheckConstraint("votes_against IS NULL OR votes_against >= 0", name="against_nonneg"),
         CheckConstraint("votes_abstain IS NULL OR votes_abstain >= 0", name="abstain_nonneg"),
+        CheckConstraint("rule IN ('majority', 'two_thirds')", name="rule"),
+        Index("ix_meetings_resolution_rescinded_once", "rescinds_id", unique=True,
+              sqlite_where=text("outcome = 'decided'"), postgresql_where=text("outcome = 'decided'")),
     )
     id = db.Column(db.Integer, primary_key=True)
     meeting_id = db.Column(db.Integer, db.ForeignKey("meetings_meeting.id", ondelete="CASCADE"), nullable=False,
@@ -256,15 +284,30 @@ class Resolution(db.Model):
     votes_abstain = db.Column(db.Integer)
     proposal_id = db.Column(db.Integer, db.ForeignKey("proposal.id", ondelete="SET NULL"), index=True)
     proposal_to = db.Column(db.String(15))  # the stage the resolution moved the proposal to
+    rule = db.Column(db.String(12), nullable=False, default="majority", server_default="majority")
+    # No ON DELETE action: a decision that a later one rescinded stays while that one exists (and
+    # SQLite does not reflect actions of a column added later; see the migration).
+    rescinds_id = db.Column(db.Integer, db.ForeignKey("meetings_resolution.id"))
+    notice_given = db.Column(db.Boolean, nullable=False, default=False, server_default=false())  # of a motion to rescind
     recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     agenda_item = db.relationship("AgendaItem")
     meeting = db.relationship("Meeting")
+    rescinds = db.relationship("Resolution", remote_side=[id])
 
     @property
     def outcome_label(self):
         return OUTCOMES[self.outcome]
+
+    @property
+    def counted(self):
+        """Whether hands were counted; without a count the chair's declaration stands."""
+        return any(v is not None for v in (self.votes_for, self.votes_against, self.votes_abstain))
+
+    @property
+    def rule_label(self):
+        return DECISION_RULES[self.rule]
 
 
 class ActionItem(db.Model):

@@ -4,6 +4,7 @@ Each function checks the actor's rights, validates everything before it writes, 
 commits or raises a ServiceError with nothing saved."""
 import uuid
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
@@ -18,8 +19,9 @@ from core.models import Proposal, utcnow
 from core.permissions import can, membership_of
 from core.services import audit
 from core.services.notifications import N_, notify
-from plugins.meetings.models import (ACTION_STATUSES, ATTENDANCE, OUTCOMES, QUORUM_RULES, ActionItem, AgendaItem,
-                                     Attendance, Body, Delegate, Meeting, MinutesApproval, Org, Resolution)
+from plugins.meetings.models import (ACTION_STATUSES, ATTENDANCE, DECISION_RULES, OUTCOMES, QUORUM_RULES, ActionItem,
+                                     AgendaItem, Attendance, Body, Delegate, Meeting, MinutesApproval, Org,
+                                     Resolution)
 
 MANAGE = "meetings.meetings.manage"
 BODIES = "meetings.bodies.manage"
@@ -91,6 +93,17 @@ def _bump(meeting):
     meeting.updated_at = utcnow()
 
 
+def _bump_body(body):
+    """A change every meeting of the body shows in calendars (its attendees, its name): SEQUENCE + 1
+    on each, in one UPDATE (R33). Every event of the body's feed lists the current delegates."""
+    db.session.execute(update(Meeting).where(Meeting.body_id == body.id)
+                       .values(sequence=Meeting.sequence + 1, updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    for m in db.session.identity_map.values():
+        if isinstance(m, Meeting) and m.body_id == body.id:
+            db.session.expire(m, ["sequence", "updated_at"])
+
+
 # ── look-ups ────────────────────────────────────────────────────────────────────────────
 def get_body(community, body_id) -> Body:
     body = db.session.get(Body, _int(body_id) or 0)
@@ -151,6 +164,7 @@ def _body_fields(data, community, body=None):
     errors = {}
     name = (data.get("name") or "").strip()
     rule = data.get("quorum_rule") or "majority"
+    decision = data.get("decision_rule") or "majority"
     number = _int(data.get("quorum_number")) if data.get("quorum_number") not in (None, "") else None
     days = data.get("topic_deadline_days")
     days = 3 if days in (None, "") else _int(days)
@@ -161,6 +175,8 @@ def _body_fields(data, community, body=None):
         errors["name"] = _("This community already has a body with that name.")
     if rule not in QUORUM_RULES:
         errors["quorum_rule"] = _("Choose a quorum rule.")
+    if decision not in DECISION_RULES:
+        errors["decision_rule"] = _("Choose a simple majority or two thirds of the votes cast.")
     if rule == "number" and (number is None or number < 1):
         errors["quorum_number"] = _("Give the number of delegates needed (at least 1).")
     if days is None or not 0 <= days <= 60:
@@ -169,7 +185,7 @@ def _body_fields(data, community, body=None):
         _invalid(errors)
     return {"name": name, "description": (data.get("description") or "").strip()[:5000],
             "quorum_rule": rule, "quorum_number": number if rule == "number" else None,
-            "topic_deadline_days": days}
+            "decision_rule": decision, "topic_deadline_days": days}
 
 
 def create_body(community, actor, data):
@@ -193,12 +209,21 @@ def create_body(community, actor, data):
 
 
 def update_body(body, actor, data):
+    """Change a body's settings; fields not in ``data`` are kept. A new name shows in every
+    meeting's calendar entry, so their SEQUENCE goes up (R33)."""
     community = _community_of(body)
     _need(BODIES, community, actor)
-    fields = _body_fields(data, community, body)
+    current = {k: getattr(body, k) for k in ("name", "description", "quorum_rule", "quorum_number",
+                                             "decision_rule", "topic_deadline_days")}
+    fields = _body_fields({**current, **{k: v for k, v in data.items() if k in current}}, community, body)
     before = {k: getattr(body, k) for k in fields}
+    if before == fields:
+        return body
+    renamed = fields["name"] != body.name
     for k, v in fields.items():
         setattr(body, k, v)
+    if renamed:
+        _bump_body(body)
     audit.record("meetings.body.edited", community=community, obj=body, actor=actor, before=before, after=fields)
     db.session.commit()
     return body
@@ -258,6 +283,8 @@ def add_delegate(body, actor, data):
     d = Delegate(body_id=body.id, org_id=org.id, name=name, role=role, user_id=user.id if user else None)
     db.session.add(d)
     db.session.flush()
+    if role == "delegate":
+        _bump_body(body)  # a new attendee of every meeting's calendar entry (substitutes are not listed)
     audit.record("meetings.delegate.added", community=community, obj=d, actor=actor,
                  after={"org": org.name, "name": name, "role": role, "user_id": d.user_id})
     db.session.commit()
@@ -270,7 +297,11 @@ def remove_delegate(body, actor, delegate_id):
     d = db.session.get(Delegate, _int(delegate_id) or 0)
     if d is None or d.body_id != body.id:
         raise NotFound("not_found", _("No such delegate."))
+    if not d.active:
+        return d
     d.active = False
+    if d.role == "delegate":
+        _bump_body(body)  # one attendee fewer in every meeting's calendar entry
     audit.record("meetings.delegate.removed", community=community, obj=d, actor=actor, before={"name": d.name})
     db.session.commit()
     return d
@@ -693,6 +724,83 @@ def _set_status(meeting, status):
 
 
 # ── resolutions and action items ────────────────────────────────────────────────────────
+def carried(rule, votes_for, votes_against) -> bool:
+    """Whether a motion with these votes meets ``rule``, in exact arithmetic (R28; RONR §44):
+    ``majority`` more than half of the votes cast, ``two_thirds`` at least two thirds of them.
+    Abstentions are not votes cast; when no vote is cast the motion is not carried."""
+    cast = votes_for + votes_against
+    if cast <= 0:
+        return False
+    share = Fraction(votes_for, cast)
+    return share >= Fraction(2, 3) if rule == "two_thirds" else share > Fraction(1, 2)
+
+
+def motion_rule(body, rescind=False, notice=False) -> str:
+    """What a motion needs (R28): the body's own rule (a simple majority unless it set two thirds);
+    a motion to rescind without prior notice two thirds, with notice the body's rule (RONR §35)."""
+    if rescind and not notice:
+        return "two_thirds"
+    return body.decision_rule or "majority"
+
+
+def _check_votes(outcome, rule, counts, present, rescind=False, notice=False):
+    """A recorded outcome must agree with its show of hands (R28). Hands counted can never be
+    more than the delegates present, substitutes included; a count not given is taken as none.
+    Counts on a deferral are the vote to defer, which a simple majority carries (RONR §14)."""
+    yes, no, abstain = (counts.get(k) or 0 for k in ("votes_for", "votes_against", "votes_abstain"))
+    if yes + no + abstain > present:
+        msg = _("The show of hands adds up to %(n)d, more than the number of delegates present "
+                "(%(present)d, substitutes included).", n=yes + no + abstain, present=present)
+        raise ServiceError("votes_exceed_present", msg,
+                           fields={k: msg for k, v in counts.items() if v is not None})
+    msg = None
+    if outcome == "deferred":
+        if not carried("majority", yes, no):
+            msg = _("With %(yes)d for and %(no)d against, the vote to defer does not have a simple majority "
+                    "of the votes cast.", yes=yes, no=no)
+    elif outcome == "decided" and not carried(rule, yes, no):
+        if rescind and not notice:
+            msg = _("A motion to rescind without prior notice needs two thirds of the votes cast: with %(yes)d "
+                    "for and %(no)d against it cannot be recorded as decided.", yes=yes, no=no)
+        elif rule == "two_thirds":
+            msg = _("With %(yes)d for and %(no)d against, the motion does not have two thirds of the votes "
+                    "cast, so it cannot be recorded as decided.", yes=yes, no=no)
+        else:
+            msg = _("With %(yes)d for and %(no)d against, the motion does not have a simple majority of the "
+                    "votes cast, so it cannot be recorded as decided.", yes=yes, no=no)
+    elif outcome == "rejected" and carried(rule, yes, no):
+        if rule == "two_thirds":
+            msg = _("With %(yes)d for and %(no)d against, the motion has two thirds of the votes cast, so it "
+                    "cannot be recorded as rejected.", yes=yes, no=no)
+        else:
+            msg = _("With %(yes)d for and %(no)d against, the motion has a simple majority of the votes cast, "
+                    "so it cannot be recorded as rejected.", yes=yes, no=no)
+    if msg:
+        raise ServiceError("outcome_contradicts_votes", msg, fields={"outcome": msg})
+
+
+def _flag(value, name, errors):
+    if value in (None, "", False, 0, "0", "false", "off", "no"):
+        return False
+    if value in (True, 1, "1", "true", "on", "yes"):
+        return True
+    errors[name] = _("Answer yes or no.")
+    return False
+
+
+def rescindable(meeting):
+    """Decisions of the meeting's body that a motion to rescind could name: decided and not
+    rescinded already, latest first (one query)."""
+    from sqlalchemy.orm import aliased, joinedload
+
+    later = aliased(Resolution)
+    return (Resolution.query.options(joinedload(Resolution.agenda_item), joinedload(Resolution.meeting))
+            .join(Meeting, Meeting.id == Resolution.meeting_id)
+            .outerjoin(later, db.and_(later.rescinds_id == Resolution.id, later.outcome == "decided"))
+            .filter(Meeting.body_id == meeting.body_id, Resolution.outcome == "decided", later.id.is_(None))
+            .order_by(Meeting.starts_at.desc(), Resolution.id.desc()).limit(100).all())
+
+
 def _count(value, name, errors):
     if value in (None, ""):
         return None
@@ -733,7 +841,10 @@ def _owner(body, data, errors, prefix=""):
 
 
 def record_resolution(item, actor, data):
-    """The resolution on one agenda item. Needs quorum (R29). A decision creates its action items
+    """The resolution on one agenda item. Needs quorum (R29). A show of hands must agree with the
+    outcome under the motion's rule (R28, ``_check_votes``); without one the chair's declaration
+    stands. ``rescinds_id`` makes it a motion to rescind an earlier decision of the body, with
+    ``notice_given`` when notice was given in advance. A decision creates its action items
     (``actions``: title, owner, due date) or at least one to be completed; a resolution on a
     proposal may move it on (``proposal_to``) through the core's transition service."""
     from core.services import proposals as proposal_svc
@@ -769,6 +880,17 @@ def record_resolution(item, actor, data):
             errors["proposal_to"] = _("Only a decision can move the proposal on.")
     if item.kind == "overdue" and item.action_item is not None and not (item.action_item.explanation or "").strip():
         errors["explanation"] = _("The responsible party must first explain why this item is overdue.")
+    rescinds = None
+    if data.get("rescinds_id") not in (None, "", 0, "0"):
+        rescinds = db.session.get(Resolution, _int(data.get("rescinds_id")) or 0)
+        if rescinds is None or rescinds.outcome != "decided" or rescinds.meeting.body_id != meeting.body_id:
+            errors["rescinds_id"] = _("Choose a decision of this body to rescind.")
+            rescinds = None
+        elif Resolution.query.filter_by(rescinds_id=rescinds.id, outcome="decided").first():
+            errors["rescinds_id"] = _("That decision has been rescinded already.")
+    notice = _flag(data.get("notice_given"), "notice_given", errors)
+    if notice and rescinds is None and "rescinds_id" not in errors:
+        errors["notice_given"] = _("Notice matters only for a motion to rescind: choose the decision it rescinds.")
     actions = []
     if outcome == "decided":
         raw = data.get("actions") or []
@@ -785,15 +907,23 @@ def record_resolution(item, actor, data):
         if not actions and item.kind not in ("minutes", "overdue"):
             actions.append((text[:300], None, None, None, None))  # to be completed: owner and due date
     if errors:
-        _invalid(errors, errors.get("explanation") or errors.get("proposal_to"))
+        _invalid(errors, errors.get("explanation") or errors.get("proposal_to") or errors.get("rescinds_id")
+                 or errors.get("notice_given"))
+    rule = motion_rule(meeting.body, rescinds is not None, notice)
+    if any(v is not None for v in counts.values()):
+        _check_votes(outcome, rule, counts, q["present"], rescind=rescinds is not None, notice=notice)
     res = Resolution(meeting_id=meeting.id, agenda_item_id=item.id, outcome=outcome, text=text,
-                     proposal_id=proposal.id if proposal else None, proposal_to=target,
+                     proposal_id=proposal.id if proposal else None, proposal_to=target, rule=rule,
+                     rescinds_id=rescinds.id if rescinds else None, notice_given=notice,
                      recorded_by_id=actor.id, **counts)
     db.session.add(res)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
+        if rescinds is not None and not Resolution.query.filter_by(agenda_item_id=item.id).first():
+            raise Conflict("already_rescinded", _("That decision has been rescinded already."),
+                           fields={"rescinds_id": _("That decision has been rescinded already.")})
         raise Conflict("duplicate_resolution", _("This agenda item already has a resolution."))
     for title, org, user, name, due in actions:
         db.session.add(ActionItem(community_id=community.id, body_id=meeting.body_id, meeting_id=meeting.id,
@@ -803,11 +933,13 @@ def record_resolution(item, actor, data):
             notify(user.id, community, "meetings.action", N_("You are responsible for “%(title)s”."),
                    {"title": title}, url=_url("c.meetings.meeting", community, meeting_id=meeting.id))
     audit.record("meetings.resolution", community=community, obj=res, actor=actor,
-                 after={"item": item.title, "outcome": outcome, "text": text, "proposal_to": target, **counts})
+                 after={"item": item.title, "outcome": outcome, "text": text, "proposal_to": target, "rule": rule,
+                        "counted": res.counted, "present": q["present"], "rescinds_id": res.rescinds_id,
+                        "notice_given": notice, **counts})
     users = tuple(u for u in _present_users(meeting))
     emit(community, Event("resolution.adopted", community.id, actor.id, users, f"resolution:{res.id}",
                           {"meeting_id": meeting.id, "resolution_id": res.id, "outcome": outcome,
-                           "proposal_id": res.proposal_id, "proposal_to": target}))
+                           "proposal_id": res.proposal_id, "proposal_to": target, "rescinds_id": res.rescinds_id}))
     if target:
         # Commits everything together; a veto or a stale state rolls it all back.
         try:
@@ -982,34 +1114,73 @@ def approval_orgs(meeting):
     return [o for o in Org.query.filter_by(body_id=meeting.body_id).order_by(Org.position, Org.id) if o.id in ids]
 
 
-def approve_minutes(meeting, actor, org_id=None):
-    """One organisation approves the minutes: its delegate (or substitute) with an account, or staff
-    recording it for them. Each organisation once; when all have approved, the minutes are approved."""
+def approve_minutes(meeting, actor, org_id=None, delegate_id=None, reason=None):
+    """One organisation approves the minutes, once (R32): its own delegate (or substitute) with
+    their account. Staff (``meetings.minutes.write``) may record a named delegate's approval on
+    that delegate's behalf (``delegate_id``) with a ``reason`` (for example a signature on paper):
+    audited as an act for them and shown as such, never as the staff member's own approval.
+    When every organisation has approved, the minutes are approved."""
     community = meeting.community
-    if not (can(MINUTES, community, user=actor) or is_delegate(actor, meeting.body)):
+    staff = can(MINUTES, community, user=actor)
+    if not (staff or is_delegate(actor, meeting.body)):
         raise Forbidden("forbidden", _("You do not have permission to do this."))
     if meeting.minutes_state in ("approved", "published"):
         raise Conflict("already_approved", _("These minutes are approved already."))
     if meeting.minutes_state != "review":
         raise Conflict("not_in_review", _("The minutes are not in review."))
     orgs = approval_orgs(meeting)
-    mine = [d.org_id for d in Delegate.query.filter_by(body_id=meeting.body_id, user_id=actor.id, active=True)]
-    org_id = _int(org_id) or (mine[0] if len(set(mine)) == 1 else None)
+    mine = {}
+    for d in (Delegate.query.filter_by(body_id=meeting.body_id, user_id=actor.id, active=True)
+              .order_by(Delegate.role, Delegate.id)):
+        mine.setdefault(d.org_id, d)
+    org_id = _int(org_id) or (next(iter(mine)) if len(mine) == 1 else None)
     org = next((o for o in orgs if o.id == org_id), None)
     if org is None:
         _invalid({"org_id": _("Choose the organisation you approve for.")})
-    if org.id not in mine and not can(MINUTES, community, user=actor):
-        raise Forbidden("forbidden", _("Only a delegate of %(org)s can approve for it.", org=org.name))
     if MinutesApproval.query.filter_by(meeting_id=meeting.id, org_id=org.id).first():
         raise Conflict("already_approved", _("%(org)s has approved these minutes already.", org=org.name))
-    db.session.add(MinutesApproval(meeting_id=meeting.id, org_id=org.id, user_id=actor.id))
+    named = None
+    if delegate_id not in (None, "", 0, "0"):
+        named = db.session.get(Delegate, _int(delegate_id) or 0)
+        if named is None or named.org_id != org.id or not named.active:
+            _invalid({"delegate_id": _("Choose a delegate or substitute of %(org)s.", org=org.name)})
+        if named.user_id == actor.id:
+            named = None  # naming oneself is one's own approval
+    reason = (reason or "").strip() if isinstance(reason, str) or reason is None else None
+    if named is None:
+        own = mine.get(org.id)
+        if own is None:
+            if not staff:
+                raise Forbidden("forbidden", _("Only a delegate of %(org)s can approve for it.", org=org.name))
+            msg = _("Only a delegate of %(org)s can approve for it. To record a delegate's approval for them, "
+                    "choose the delegate and say why.", org=org.name)
+            raise ServiceError("delegate_required", msg,
+                               fields={"delegate_id": _("Choose the delegate whose approval you record."),
+                                       "reason": _("Say why you record it for them.")})
+        approval = MinutesApproval(meeting_id=meeting.id, org_id=org.id, user_id=actor.id, delegate_id=own.id,
+                                   on_behalf=False)
+        who, reason = own, None
+    else:
+        if not staff:
+            raise Forbidden("forbidden", _("Only staff can record an approval for a delegate."))
+        if reason is None or not 2 <= len(reason) <= 300:
+            msg = _("Say why you record the approval for them (2 to 300 characters), for example "
+                    "“signed the paper minutes”.")
+            raise ServiceError("invalid", msg, fields={"reason": msg})
+        approval = MinutesApproval(meeting_id=meeting.id, org_id=org.id, user_id=actor.id, delegate_id=named.id,
+                                   on_behalf=True, reason=reason)
+        who = named
+    db.session.add(approval)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise Conflict("already_approved", _("%(org)s has approved these minutes already.", org=org.name))
     audit.record("meetings.minutes.approved", community=community, obj=meeting, actor=actor,
-                 after={"org": org.name})
+                 on_behalf_of=who.user_id if approval.on_behalf else None,
+                 on_behalf_of_name=who.name if approval.on_behalf else None,
+                 after={"org": org.name, "delegate_id": who.id, "on_behalf": approval.on_behalf},
+                 reason=reason)
     done = {a.org_id for a in MinutesApproval.query.filter_by(meeting_id=meeting.id)}
     if all(o.id in done for o in orgs):
         _minutes_move(meeting, "review", "approved")

@@ -7,13 +7,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
+from core.inputs import whole_number
 from core.models import STATES, Proposal, utcnow
 from core.permissions import can
 from core.urls import safe_next
 from plugins.meetings import services as svc
 from plugins.meetings.forms import BodyForm, MeetingForm, MinutesForm
-from plugins.meetings.models import (ACTION_STATUSES, AGENDA_KINDS, ATTENDANCE, BADGE, MEETING_STATUSES,
-                                     MINUTES_STATES, OUTCOMES, QUORUM_RULES, ActionItem, AgendaItem, Attendance,
+from plugins.meetings.models import (ACTION_STATUSES, AGENDA_KINDS, ATTENDANCE, BADGE, DECISION_RULES,
+                                     MEETING_STATUSES, MINUTES_STATES, OUTCOMES, QUORUM_RULES, ActionItem, AgendaItem, Attendance,
                                      Body, Delegate, Meeting, MinutesApproval, Org, Resolution)
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -40,7 +41,7 @@ def meeting_when_time(value):
 def constants():
     return {"BADGE": BADGE, "OUTCOMES": OUTCOMES, "ATTENDANCE": ATTENDANCE, "ACTION_STATUSES": ACTION_STATUSES,
             "MINUTES_STATES": MINUTES_STATES, "MEETING_STATUSES": MEETING_STATUSES, "AGENDA_KINDS": AGENDA_KINDS,
-            "QUORUM_RULES": QUORUM_RULES, "STATES": STATES}
+            "QUORUM_RULES": QUORUM_RULES, "DECISION_RULES": DECISION_RULES, "STATES": STATES}
 
 
 def _back(endpoint, **kw):
@@ -103,8 +104,9 @@ def index():
 
 def _body_data(form):
     return {"name": form.name.data, "description": form.description.data, "quorum_rule": form.quorum_rule.data,
-            "quorum_number": form.quorum_number.data, "topic_deadline_days": form.topic_deadline_days.data,
-            "orgs": (form.orgs.data or "").splitlines()}
+            "quorum_number": form.quorum_number.data, "decision_rule": form.decision_rule.data,
+            "topic_deadline_days": form.topic_deadline_days.data,
+            "orgs": (form.orgs.data or "").splitlines() if form.orgs else []}
 
 
 @bp.route("/bodies/new", methods=["GET", "POST"])
@@ -135,9 +137,9 @@ def body_edit(body_id):
     del form.orgs
     if form.validate_on_submit():
         try:
-            svc.update_body(body, current_user, {
-                "name": form.name.data, "description": form.description.data, "quorum_rule": form.quorum_rule.data,
-                "quorum_number": form.quorum_number.data, "topic_deadline_days": form.topic_deadline_days.data})
+            data = _body_data(form)
+            del data["orgs"]
+            svc.update_body(body, current_user, data)
         except ServiceError as err:
             db.session.rollback()
             apply_error(form, err)
@@ -283,13 +285,16 @@ def meeting(meeting_id):
     residents = [a for a in attendance if a.delegate_id is None]
     agenda = (AgendaItem.query.options(joinedload(AgendaItem.proposal), joinedload(AgendaItem.action_item))
               .filter_by(meeting_id=meeting.id).order_by(AgendaItem.position, AgendaItem.id).all())
-    resolutions = {r.agenda_item_id: r for r in Resolution.query.filter_by(meeting_id=meeting.id)}
+    resolutions = {r.agenda_item_id: r for r in Resolution.query.options(
+        joinedload(Resolution.rescinds).joinedload(Resolution.meeting)).filter_by(meeting_id=meeting.id)}
     actions = {}
     for a in (ActionItem.query.options(joinedload(ActionItem.owner_org), joinedload(ActionItem.owner_user))
               .filter_by(meeting_id=meeting.id).order_by(ActionItem.id)):
         actions.setdefault(a.resolution_id, []).append(a)
     approvals = {a.org_id: a for a in
-                 MinutesApproval.query.options(joinedload(MinutesApproval.user)).filter_by(meeting_id=meeting.id)}
+                 MinutesApproval.query.options(joinedload(MinutesApproval.user), joinedload(MinutesApproval.delegate))
+                 .filter_by(meeting_id=meeting.id)}
+    rescinded_by = _rescinded_by(resolutions.values())
     approval_org_ids = {d.org_id for d in delegates if d.role == "delegate"}
     quorum = svc.quorum(meeting, delegates, attendance)
     can_manage = can(svc.MANAGE)
@@ -305,6 +310,9 @@ def meeting(meeting_id):
                                                                "implementing")))
                      .order_by(Proposal.updated_at.desc()).limit(100).all())
         proposals = [p for p in proposals if f"proposal:{p.id}" not in on_agenda]
+    rescindable = []
+    if can_manage and meeting.status in ("scheduled", "held") and len(resolutions) < len(agenda):
+        rescindable = svc.rescindable(meeting)
     from core.services.proposals import TRANSITIONS
 
     return render_template(
@@ -314,7 +322,17 @@ def meeting(meeting_id):
         can_manage=can_manage, can_minutes=can_minutes, can_actions=can(svc.ACTIONS),
         can_topics=current_user.is_authenticated and can(svc.TOPICS), my_orgs=my_orgs, show_minutes=show_minutes,
         candidates=candidates, proposals=proposals, TRANSITIONS=TRANSITIONS, now=utcnow(),
+        rescindable=rescindable, rescinded_by=rescinded_by,
         today=svc.local_today(), org_names={o.id: o.name for o in orgs})
+
+
+def _rescinded_by(resolutions):
+    """{resolution id: the decided motion (with its meeting) that rescinded it}, in one query."""
+    ids = [r.id for r in resolutions if r.outcome == "decided"]
+    if not ids:
+        return {}
+    return {r.rescinds_id: r for r in Resolution.query.options(joinedload(Resolution.meeting))
+            .filter(Resolution.rescinds_id.in_(ids), Resolution.outcome == "decided")}
 
 
 @bp.route("/<int:meeting_id>/invite.ics")
@@ -385,7 +403,8 @@ def resolution(meeting_id, item_id):
     meeting = svc.get_meeting(g.community, meeting_id)
     item = svc.get_item(meeting, item_id)
     f = request.form
-    data = {k: f.get(k) for k in ("outcome", "text", "votes_for", "votes_against", "votes_abstain", "proposal_to")}
+    data = {k: f.get(k) for k in ("outcome", "text", "votes_for", "votes_against", "votes_abstain", "proposal_to",
+                                  "rescinds_id", "notice_given")}
     data["actions"] = [{"title": f.get("action_title"), "owner_org_id": f.get("owner_org_id"),
                         "owner_name": f.get("owner_name"), "owner_login": f.get("owner_login"),
                         "due_date": f.get("due_date")}]
@@ -449,8 +468,10 @@ def minutes_action(meeting_id, action):
     elif action == "reopen":
         _try(svc.reopen_minutes, meeting, current_user, success=_("The minutes are a draft again."))
     elif action == "approve":
-        _try(svc.approve_minutes, meeting, current_user, request.form.get("org_id"),
-             success=_("Your approval was recorded."))
+        on_behalf = bool(request.form.get("delegate_id"))
+        _try(svc.approve_minutes, meeting, current_user, whole_number(request.form.get("org_id"), "org_id"),
+             whole_number(request.form.get("delegate_id"), "delegate_id"), request.form.get("reason"),
+             success=_("The approval was recorded for the delegate.") if on_behalf else _("Your approval was recorded."))
     else:
         _try(svc.publish_minutes, meeting, current_user, success=_("The minutes are published."))
     return redirect(url_for("c.meetings.meeting", meeting_id=meeting.id) + "#minutes")
@@ -465,13 +486,16 @@ def minutes_print(meeting_id):
                                            joinedload(Attendance.substitute), joinedload(Attendance.user))
                   .filter_by(meeting_id=meeting.id).order_by(Attendance.id).all())
     agenda = AgendaItem.query.filter_by(meeting_id=meeting.id).order_by(AgendaItem.position, AgendaItem.id).all()
-    resolutions = {r.agenda_item_id: r for r in Resolution.query.filter_by(meeting_id=meeting.id)}
+    resolutions = {r.agenda_item_id: r for r in Resolution.query.options(
+        joinedload(Resolution.rescinds).joinedload(Resolution.meeting)).filter_by(meeting_id=meeting.id)}
     actions = (ActionItem.query.options(joinedload(ActionItem.owner_org), joinedload(ActionItem.owner_user))
                .filter_by(meeting_id=meeting.id).order_by(ActionItem.id).all())
-    approvals = (MinutesApproval.query.options(joinedload(MinutesApproval.org), joinedload(MinutesApproval.user))
+    approvals = (MinutesApproval.query.options(joinedload(MinutesApproval.org), joinedload(MinutesApproval.user),
+                                               joinedload(MinutesApproval.delegate))
                  .filter_by(meeting_id=meeting.id).order_by(MinutesApproval.id).all())
     return render_template("meetings/minutes_print.html", meeting=meeting, attendance=attendance, agenda=agenda,
-                           resolutions=resolutions, actions=actions, approvals=approvals, now=utcnow())
+                           resolutions=resolutions, actions=actions, approvals=approvals, now=utcnow(),
+                           rescinded_by=_rescinded_by(resolutions.values()))
 
 
 # ── action items ────────────────────────────────────────────────────────────────────────

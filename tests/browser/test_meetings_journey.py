@@ -1,7 +1,10 @@
 """The meetings journey in a real browser: staff schedule a joint meeting (the delegates are
 invited) → put a proposal and a topic on the agenda → record attendance → record a resolution with
-an action item → close the meeting → write the minutes → each organisation approves → published,
-and a resident reads them."""
+an action item (a show of hands that contradicts the outcome is refused first) → close the meeting
+→ write the minutes → each organisation's own delegate approves: staff member 李社工 for the
+residents' committee, 王书记 (admin) for the party committee, and staff record the approvals of
+张经理 and 孙警官, who have no account, for them with a reason → published, and a resident reads
+them and the printed page names each delegate."""
 import itertools
 import re
 from datetime import timedelta
@@ -12,6 +15,8 @@ from tests.browser.conftest import MODULE_RUNS, local_date, run_ids
 
 NEEDS_PLUGIN = "meetings"
 _serial = itertools.count(1)
+RECORDED_FOR_THEM = {"zh_Hans": "代为登记", "zh_Hant": "代為登記", "en": "recorded for them by"}
+NO_MAJORITY = {"zh_Hans": "不能记为通过", "zh_Hant": "不能記為通過", "en": "cannot be recorded as decided"}
 
 
 @pytest.mark.parametrize("locale,viewport,js", MODULE_RUNS, ids=run_ids(MODULE_RUNS))
@@ -53,7 +58,15 @@ def test_invitation_agenda_attendance_resolution_minutes(people, site, locale, v
     staff.submit(attendance.locator('button[type="submit"]'))
     staff.expect_no_error_flash()
 
-    res = staff.reveal(staff.page.locator('main form[action*="/resolution"]:has([name="action_title"])').first)
+    resolution = 'main form[action*="/resolution"]:has([name="action_title"])'
+    res = staff.reveal(staff.page.locator(resolution).first)
+    res.locator('[name="outcome"]').select_option("decided")
+    res.locator('[name="text"]').fill("物业于两周内清理楼道堆物，居委会张贴通知。")
+    res.locator('[name="votes_for"]').fill("1")
+    res.locator('[name="votes_against"]').fill("3")
+    staff.submit(res.locator('button[type="submit"]'))
+    assert NO_MAJORITY[locale] in staff.flash(), staff.flash()  # 1 for, 3 against is no decision
+    res = staff.reveal(staff.page.locator(resolution).first)
     res.locator('[name="outcome"]').select_option("decided")
     res.locator('[name="text"]').fill("物业于两周内清理楼道堆物，居委会张贴通知。")
     res.locator('[name="votes_for"]').fill("4")
@@ -74,12 +87,28 @@ def test_invitation_agenda_attendance_resolution_minutes(people, site, locale, v
     staff.submit(minutes.locator('button[name="action"][value="submit"]'))
     staff.expect_no_error_flash()
     staff.go(meeting)
-    for _ in range(8):
-        approve = staff.page.locator('main form[action$="/minutes/approve"]')
-        if not approve.count():
-            break
-        staff.submit(staff.reveal(approve.first).locator('button[type="submit"]'))
+    # Staff approve for the residents' committee only, where 李社工 is the delegate ...
+    own = staff.page.locator('main form[action$="/minutes/approve"]:not(:has([name="delegate_id"]))')
+    assert own.count() == 1
+    staff.submit(own.locator('button[type="submit"]'))
+    staff.expect_no_error_flash()
+    # ... and record the approvals of 张经理 and 孙警官, who have no account, naming them.
+    for name in ("张经理", "孙警官"):
+        form = staff.page.locator('main form[action$="/minutes/approve"]:has([name="delegate_id"])') \
+            .filter(has=staff.page.locator(f'option:text-is("{name}")')).first
+        staff.reveal(form)
+        form.locator('[name="delegate_id"]').select_option(label=name)
+        form.locator('[name="reason"]').fill(f"{name}已在纸质纪要上签字")
+        staff.submit(form.locator('button[type="submit"]'))
         staff.expect_no_error_flash()
+    chair = people(**kw)
+    chair.login("admin")  # 王书记, the party committee's delegate
+    chair.go(meeting)
+    mine = chair.page.locator('main form[action$="/minutes/approve"]:not(:has([name="delegate_id"]))')
+    assert mine.count() == 1
+    chair.submit(mine.locator('button[type="submit"]'))
+    chair.expect_no_error_flash()
+    staff.go(meeting)
     staff.submit(staff.reveal(staff.page.locator('main form[action$="/minutes/publish"]')).locator('button[type="submit"]'))
     staff.expect_no_error_flash()
 
@@ -88,3 +117,7 @@ def test_invitation_agenda_attendance_resolution_minutes(people, site, locale, v
     resident.go(meeting)
     assert "物业两周内清理楼道堆物" in resident.page.locator("#minutes").inner_text()
     resident.go(meeting + "/minutes/print")
+    printed = resident.page.locator("main").inner_text()
+    for name in ("王书记", "李社工", "张经理", "孙警官"):
+        assert name in printed
+    assert printed.count(RECORDED_FOR_THEM[locale]) == 2, printed

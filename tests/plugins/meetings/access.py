@@ -74,6 +74,7 @@ ACCESS = {
     "api_c.meetings_api.body_actions": public(),
     "api_c.meetings_api.meeting_get": public(),
     "api_c.meetings_api.body_create": only(STAFF, INVALID),
+    "api_c.meetings_api.body_update": only(STAFF, OK),  # nothing to change
     "api_c.meetings_api.org_create": only(STAFF, INVALID),
     "api_c.meetings_api.delegate_create": only(STAFF, INVALID),
     "api_c.meetings_api.meeting_create": only(STAFF, INVALID),

@@ -54,11 +54,17 @@ def test_a_meeting_through_the_api(world, api):
     assert staff.post(f"{url}/minutes/submit", json={}).json["minutes_state"] == "review"
     anon = api(None)
     assert anon.get(url).json["minutes"] is None
-    for org_id in ids:
-        r = staff.post(f"{url}/minutes/approve", json={"org_id": org_id})
-        assert r.status_code == 200
+    # Each organisation's own delegate approves: staff only for the residents' committee they sit on.
+    r = staff.post(f"{url}/minutes/approve", json={"org_id": ids[1]})
+    assert r.status_code == 400 and r.json["error"]["code"] == "delegate_required"
+    for who, org_id in ((staff, ids[0]), (api(world.resident), ids[1]), (api(world.resident2), ids[2])):
+        r = who.post(f"{url}/minutes/approve", json={"org_id": org_id})
+        assert r.status_code == 200, r.json
     r = staff.post(f"{url}/minutes/approve", json={"org_id": ids[0]})
     assert r.status_code == 409 and r.json["error"]["code"] == "already_approved"
+    approvals = anon.get(url).json["minutes_approvals"]
+    assert [(a["org_id"], a["user_id"], a["on_behalf"]) for a in approvals] == [
+        (ids[0], world.staff.id, False), (ids[1], world.resident.id, False), (ids[2], world.resident2.id, False)]
     assert staff.post(f"{url}/minutes/publish", json={}).json["minutes_state"] == "published"
     full = anon.get(url).json
     assert full["minutes"].startswith("## 决定") and full["quorum"]["met"] is True

@@ -7,7 +7,7 @@ import pytest
 from core.extensions import db
 from core.models import Notification, Proposal
 from core.services import proposals
-from plugins.meetings.models import ActionItem, AgendaItem, Meeting
+from plugins.meetings.models import ActionItem, AgendaItem, Meeting, MinutesApproval
 from tests.plugins.meetings import helper_plugin
 from tests.plugins.meetings.conftest import delegates, future, orgs
 
@@ -76,18 +76,30 @@ def test_staff_run_a_meeting_from_invitation_to_published_minutes(world, body, l
     assert r.status_code == 302
     resident = login(world.resident)
     assert "增设充电桩交表决" not in resident.get(url).data.decode()
-    for org in orgs(body):
-        assert staff.post(f"{url}/minutes/approve", data={"org_id": org.id}).status_code == 302
+    # Each organisation's delegate approves with their own account; 张经理 has none, so staff record
+    # his approval for him, naming him and saying why.
+    party, committee, company, police = orgs(body)
+    assert staff.post(f"{url}/minutes/approve", data={"org_id": committee.id}).status_code == 302
+    assert login(world.admin).post(f"{url}/minutes/approve", data={"org_id": party.id}).status_code == 302
+    assert login(world.grid_worker).post(f"{url}/minutes/approve", data={}).status_code == 302
+    staff.post(f"{url}/minutes/approve", data={"org_id": company.id, "delegate_id": ds["张经理"].id,
+                                                 "reason": "张经理在纸质纪要上签字"})
     # Approving twice is refused and changes nothing.
-    staff.post(f"{url}/minutes/approve", data={"org_id": orgs(body)[0].id})
+    staff.post(f"{url}/minutes/approve", data={"org_id": party.id, "delegate_id": ds["王书记"].id, "reason": "再来"})
     db.session.expire_all()
     assert db.session.get(Meeting, meeting.id).minutes_state == "approved"
+    assert MinutesApproval.query.count() == 4
     staff.post(f"{url}/minutes/publish")
     page = resident.get(url).data.decode()
     assert "增设充电桩交表决" in page
     printable = resident.get(f"{url}/minutes/print")
     assert printable.status_code == 200 and "print-page" in printable.data.decode()
-    assert "<script" not in printable.data.decode()
+    text = printable.data.decode()
+    assert "<script" not in text
+    approved_by = text[text.index("确认单位"):]
+    for name in ("王书记", "李社工", "张经理", "孙警官"):
+        assert name in approved_by
+    assert approved_by.count("社工代为登记") == 1 and "由社工代为登记：张经理在纸质纪要上签字" in approved_by
 
 
 def test_next_meeting_confirms_previous_minutes_and_chair_rotates(world, body, login):

@@ -7,7 +7,7 @@ from core.extensions import db
 from plugins.meetings import services as svc
 from plugins.meetings.models import AgendaItem, Delegate, Meeting, MinutesApproval
 from tests.plugins.meetings import helper_plugin
-from tests.plugins.meetings.conftest import delegates, orgs, quorate, schedule
+from tests.plugins.meetings.conftest import approve_all, delegates, orgs, quorate, schedule
 
 pytestmark = pytest.mark.plugins("meetings", helper_plugin)
 BASE = "/api/v1/c/test/meetings"
@@ -31,7 +31,7 @@ def test_minutes_back_to_draft_withdraws_approvals(world, body, login):
     svc.close(m, world.staff)
     svc.save_minutes(m, world.staff, "## 决定\n- 一")
     svc.submit_minutes(m, world.staff)
-    svc.approve_minutes(m, world.staff, orgs(body)[0].id)
+    svc.approve_minutes(m, world.staff, orgs(body)[1].id)  # 李社工, the residents' committee's delegate
     login(world.staff).post(f"/c/test/meetings/{m.id}/minutes/reopen")
     db.session.expire_all()
     assert db.session.get(Meeting, m.id).minutes_state == "draft"
@@ -69,8 +69,7 @@ def test_index_lists_bodies_meetings_and_published_minutes(world, body, client):
     svc.close(m, world.staff)
     svc.save_minutes(m, world.staff, "纪要正文")
     svc.submit_minutes(m, world.staff)
-    for org in orgs(body):
-        svc.approve_minutes(m, world.staff, org.id)
+    approve_all(m, world)
     svc.publish_minutes(m, world.staff)
     upcoming = schedule(body, world.staff, days=30)
     page = client.get("/c/test/meetings/").data.decode()

@@ -7,7 +7,7 @@ from core.extensions import db
 from core.services import proposals
 from plugins.meetings import services as svc
 from plugins.meetings.models import Body, Meeting, Org
-from tests.plugins.meetings.conftest import future, orgs, quorate, schedule
+from tests.plugins.meetings.conftest import approve_all, future, quorate, schedule
 
 pytestmark = pytest.mark.plugins("meetings")
 
@@ -109,8 +109,7 @@ def test_minutes_are_private_until_published(world, body, login, client):
     page = login(world.grid_worker).get(f"/c/test/meetings/{m.id}").data.decode()
     assert "机密草稿" in page and "<script>alert" not in page
     svc.submit_minutes(m, world.staff)
-    for org in orgs(body):
-        svc.approve_minutes(m, world.staff, org.id)
+    approve_all(m, world)
     svc.publish_minutes(m, world.staff)
     r = client.get(f"/c/test/meetings/{m.id}/minutes/print")
     assert r.status_code == 200 and "机密草稿" in r.data.decode() and "<script>alert" not in r.data.decode()

@@ -197,8 +197,10 @@ def test_minutes_approved_twice_and_out_of_order(world, body, login):
     assert e.value.code == "already_approved"
     with pytest.raises(Conflict):
         svc.publish_minutes(m, world.staff)  # not every organisation has approved
-    for org in orgs(body)[:3]:
-        svc.approve_minutes(m, world.staff, org.id)
+    svc.approve_minutes(m, world.admin)
+    svc.approve_minutes(m, world.staff)
+    zhang = delegates(body)["张经理"]
+    svc.approve_minutes(m, world.staff, zhang.org_id, zhang.id, "在纸质纪要上签字")
     assert m.minutes_state == "approved"
     with pytest.raises(Conflict) as e:
         svc.approve_minutes(m, world.staff, orgs(body)[0].id)
@@ -236,7 +238,10 @@ def test_a_disabled_module_shows_nothing(world, body, client):
 
     m = schedule(body, world.staff)
     assert "/c/test/meetings/" in client.get("/c/test/").data.decode()
-    set_enabled(world.community, "meetings", False)
+    with pytest.raises(Conflict) as e:  # a meeting still to come: the admin must confirm
+        set_enabled(world.community, "meetings", False)
+    assert e.value.code == "open_business"
+    set_enabled(world.community, "meetings", False, confirm=True)
     assert client.get("/c/test/meetings/").status_code == 404
     assert client.get(f"/c/test/meetings/{m.id}/invite.ics").status_code == 404
     assert client.get(f"/api/v1/c/test/meetings/{m.id}").status_code == 404
