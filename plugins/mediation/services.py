@@ -16,6 +16,7 @@ from flask_babel import ngettext, pgettext
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
+from core.inputs import whole_number
 from core.models import Building, Grid, Membership, utcnow
 from core.services import accounts, audit, settings
 from core.services.notifications import N_, notify
@@ -68,15 +69,14 @@ def _time(value, field, errors):
         return None
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def _int(value, field="id"):
+    """A whole number from input; None when absent. Anything else is refused (400), never taken
+    for absent (core.inputs.whole_number)."""
+    return whole_number(value, field)
 
 
 def _ids(values):
-    """Whole numbers from a list (or one value) of ids; None for anything else."""
+    """Whole numbers from a list (or one value) of ids; None when one is empty (absent)."""
     if values is None or values == "":
         return set()
     items = values if isinstance(values, (list, tuple, set)) else [values]
@@ -232,12 +232,12 @@ def open_case(community, actor, data, when=None):
         errors["private_hearing"] = _("Family disputes and neighbours' private matters are mediated in private; "
                                       "they cannot be held in public.")
     grid = building = None
-    if _int(data.get("grid_id")):
-        grid = db.session.get(Grid, _int(data.get("grid_id")))
+    if _int(data.get("grid_id"), "grid_id"):
+        grid = db.session.get(Grid, _int(data.get("grid_id"), "grid_id"))
         if grid is None or grid.community_id != community.id:
             errors["grid_id"] = _("Unknown value.")
-    if _int(data.get("building_id")):
-        building = db.session.get(Building, _int(data.get("building_id")))
+    if _int(data.get("building_id"), "building_id"):
+        building = db.session.get(Building, _int(data.get("building_id"), "building_id"))
         if building is None or building.community_id != community.id:
             errors["building_id"] = _("Unknown value.")
         elif grid is None:
@@ -682,7 +682,7 @@ def record_agreement(case, actor, data):
         desc = _text(ob.get("description"), 500)
         if not desc and not ob.get("due_on"):
             continue
-        pid = _int(ob.get("party_id"))
+        pid = _int(ob.get("party_id"), "party_id")
         if pid not in party_ids:
             errors[f"obligations.{i}.party_id"] = _("Choose a party of this case.")
         if not desc:
@@ -1153,7 +1153,7 @@ def add_slot(community, actor, data):
     user = data.get("user") or _resolve_user(community, data.get("login"), "login", errors)
     if user is None and "login" not in errors:
         errors["login"] = _("Enter the mediator's phone number or user name.")
-    weekday = _int(data.get("weekday"))
+    weekday = _int(data.get("weekday"), "weekday")
     if weekday is None or not 0 <= weekday <= 6:
         errors["weekday"] = _("Choose a day of the week.")
     start = _time(data.get("start_time"), "start_time", errors)
@@ -1165,7 +1165,7 @@ def add_slot(community, actor, data):
         errors["place"] = _("Where?")
     if not title:
         errors["title"] = _("Give the duty hours a name, e.g. 道德门诊.")
-    capacity = _int(data.get("capacity") or 4)
+    capacity = _int(data.get("capacity") or 4, "capacity")
     if capacity is None or not 1 <= capacity <= 50:
         errors["capacity"] = _("Enter a whole number from 1 to 50.")
     if errors:
@@ -1205,7 +1205,7 @@ def book(community, user, slot_id, on_date):
     """A resident books a clinic hour (their name only: what it is about stays for the visit)."""
     if user is None or not access.is_member(user, community):
         raise Forbidden("forbidden", _("Join this community to book a visit."))
-    slot = MediationRosterSlot.query.filter_by(id=_int(slot_id), community_id=community.id, active=True).first()
+    slot = MediationRosterSlot.query.filter_by(id=_int(slot_id, "slot_id"), community_id=community.id, active=True).first()
     if slot is None:
         raise NotFound("not_found", _("No such duty hours."))
     errors = {}
@@ -1228,7 +1228,7 @@ def book(community, user, slot_id, on_date):
 
 
 def cancel_booking(community, user, booking_id):
-    b = MediationBooking.query.filter_by(id=_int(booking_id), user_id=getattr(user, "id", None)).first()
+    b = MediationBooking.query.filter_by(id=_int(booking_id, "booking_id"), user_id=getattr(user, "id", None)).first()
     if b is None or b.slot.community_id != community.id:
         raise NotFound("not_found", _("No such booking."))
     db.session.delete(b)
@@ -1352,7 +1352,7 @@ def add_committee_member(community, actor, data):
 def end_committee_member(community, actor, member_id, on=None):
     """End a membership (term over, resigned, removed); the row stays for the record."""
     require_staff(actor, community)
-    m = MediationCommitteeMember.query.filter_by(id=_int(member_id), community_id=community.id).first()
+    m = MediationCommitteeMember.query.filter_by(id=_int(member_id, "member_id"), community_id=community.id).first()
     if m is None:
         raise NotFound("not_found", _("No such committee member."))
     if not m.active:

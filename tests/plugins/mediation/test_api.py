@@ -85,3 +85,15 @@ def test_bad_json_and_unknown_filters(app, world, api):
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_json"
     r = m.get("/api/v1/c/test/mediation/cases?status=bogus")
     assert r.status_code == 400 and "status" in r.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("field,value", [("grid_id", "abc"), ("building_id", "1.5"), ("grid_id", True)])
+def test_an_id_that_is_no_whole_number_is_refused_not_ignored(app, world, api, field, value):
+    """A grid or building that is not a whole number is refused (400), never taken as none given."""
+    from plugins.mediation.models import MediationCase
+
+    body = {"source": "grid_report", "category": "parking", "description": "占用消防通道停车",
+            "parties": [{"role": "respondent", "name": "车主"}], field: value}
+    r = api(world.grid_worker).post("/api/v1/c/test/mediation/cases", json=body)
+    assert r.status_code == 400 and field in r.get_json()["error"]["fields"]
+    assert MediationCase.query.count() == 0
