@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import current_app, g
 from flask.cli import FlaskGroup, with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,6 +31,7 @@ def _community(slug):
     community = Community.query.filter_by(slug=slug).first()
     if community is None:
         _fail(_("No community with the short name %(slug)s.", slug=slug))
+    g.community = community  # dates are read in its time zone (core.dates)
     return community
 
 

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import click
+from flask import g
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +16,7 @@ def _community(slug):
     c = Community.query.filter_by(slug=slug).first()
     if c is None:
         raise click.ClickException(_("No community with the short name %(slug)s.", slug=slug))
+    g.community = c  # dates are read in its time zone (core.dates)
     return c
 
 

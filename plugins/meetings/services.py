@@ -5,13 +5,13 @@ commits or raises a ServiceError with nothing saved."""
 import uuid
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from core import dates
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
@@ -32,17 +32,18 @@ CLOSED_PROPOSAL_STATES = ("draft", "withdrawn")
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
-def tz():
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+def tz(community=None):
+    """The community's time zone (core.dates; the request's community when none is given)."""
+    return dates.zone(community)
 
 
-def local_today() -> date:
-    return utcnow().astimezone(tz()).date()
+def local_today(community=None) -> date:
+    return dates.today(community)
 
 
-def local_str(dt) -> str:
+def local_str(dt, community=None) -> str:
     """A language-neutral local time for notifications (stored with the message)."""
-    return dt.astimezone(tz()).strftime("%Y-%m-%d %H:%M")
+    return dates.format_local(dt, community)
 
 
 def parse_local(day, time_str):
@@ -155,7 +156,7 @@ def can_see_minutes(meeting, user) -> bool:
 
 
 def is_overdue(item, today=None) -> bool:
-    today = today or local_today()
+    today = today or local_today(item.community if hasattr(item, "community") else None)
     return item.status != "done" and item.due_date is not None and item.due_date < today
 
 
@@ -380,10 +381,10 @@ def schedule(body, actor, data):
     if previous is not None:
         db.session.add(AgendaItem(
             meeting_id=meeting.id, position=pos, kind="minutes", ref=f"minutes:{previous.id}",
-            title=_("Confirm the minutes of the meeting of %(date)s", date=local_str(previous.starts_at)[:10]),
+            title=_("Confirm the minutes of the meeting of %(date)s", date=local_str(previous.starts_at, community)[:10]),
             url=_url("c.meetings.meeting", community, meeting_id=previous.id)))
         pos += 1
-    today = local_today()
+    today = local_today(community)
     for item in (ActionItem.query.filter(ActionItem.body_id == body.id, ActionItem.status != "done",
                                          ActionItem.due_date < today).order_by(ActionItem.due_date, ActionItem.id)):
         _carry(meeting, item, pos)
@@ -1004,7 +1005,7 @@ def update_action(item, actor, data):
 def mark_overdue(community, actor=None, today=None):
     """Announce action items past their due date, once each (idempotent): ``action_item.overdue``,
     a notification to the owner, and the item carried onto the body's next scheduled meeting."""
-    today = today or local_today()
+    today = today or local_today(community)
     items = (ActionItem.query.filter(ActionItem.community_id == community.id, ActionItem.status != "done",
                                      ActionItem.due_date < today, ActionItem.overdue_at.is_(None))
              .order_by(ActionItem.id).all())

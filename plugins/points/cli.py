@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 import click
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask.cli import with_appcontext
@@ -15,6 +16,7 @@ def _community(slug):
     community = Community.query.filter_by(slug=slug).first()
     if community is None:
         raise click.ClickException(_("No community with the short name %(slug)s.", slug=slug))
+    g.community = community  # dates are read in its time zone (core.dates)
     return community
 
 
