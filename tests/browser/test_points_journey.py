@@ -52,6 +52,14 @@ def test_activity_hours_points_redeem_pickup(people, site, locale, viewport, js)
     volunteer.submit(volunteer.page.locator('main form[action$="/signup"] button[type="submit"]').first)
     volunteer.expect_no_error_flash()
     claim = volunteer.page.locator('main form[action$="/claim"]')
+    # More hours than the activity lasts (3 hours) are refused with the activity's times; nothing saved.
+    claim.locator('[name="hours"]').fill("5")
+    claim.locator('[name="content"]').fill("清理了三层楼道的杂物")
+    volunteer.submit(claim.locator('button[type="submit"]'))
+    refusal = " ".join(volunteer.page.locator(".flash-error, .has-error .error").all_inner_texts())
+    assert any(w in refusal for w in ("no more can be claimed", "不能超过活动时长", "不能超過活動時長")), refusal
+    claim = volunteer.page.locator('main form[action$="/claim"]')
+    assert claim.count() == 1  # still nothing reported: the form is offered again
     claim.locator('[name="hours"]').fill("2")
     claim.locator('[name="content"]').fill("清理了三层楼道的杂物")
     volunteer.submit(claim.locator('button[type="submit"]'))
