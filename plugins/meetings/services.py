@@ -15,6 +15,7 @@ from core import dates
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
+from core.inputs import whole_number
 from core.models import Proposal, utcnow
 from core.permissions import can, membership_of
 from core.services import audit
@@ -65,6 +66,12 @@ def parse_iso(value):
     return dt if dt.tzinfo else dt.replace(tzinfo=tz())
 
 
+def _id(value, field):
+    """An id from input; None when absent. Anything else is refused (400 naming ``field``), never
+    taken as none given (core.inputs.whole_number)."""
+    return whole_number(value, field)
+
+
 def _int(value):
     try:
         return int(value)
@@ -107,28 +114,28 @@ def _bump_body(body):
 
 # ── look-ups ────────────────────────────────────────────────────────────────────────────
 def get_body(community, body_id) -> Body:
-    body = db.session.get(Body, _int(body_id) or 0)
+    body = db.session.get(Body, _id(body_id, "body_id") or 0)
     if body is None or body.community_id != community.id:
         raise NotFound("not_found", _("No such meeting body."))
     return body
 
 
 def get_meeting(community, meeting_id) -> Meeting:
-    meeting = db.session.get(Meeting, _int(meeting_id) or 0)
+    meeting = db.session.get(Meeting, _id(meeting_id, "meeting_id") or 0)
     if meeting is None or meeting.community_id != community.id:
         raise NotFound("not_found", _("No such meeting."))
     return meeting
 
 
 def get_item(meeting, item_id) -> AgendaItem:
-    item = db.session.get(AgendaItem, _int(item_id) or 0)
+    item = db.session.get(AgendaItem, _id(item_id, "item_id") or 0)
     if item is None or item.meeting_id != meeting.id:
         raise NotFound("not_found", _("No such agenda item."))
     return item
 
 
 def get_action(community, action_id) -> ActionItem:
-    item = db.session.get(ActionItem, _int(action_id) or 0)
+    item = db.session.get(ActionItem, _id(action_id, "action_id") or 0)
     if item is None or item.community_id != community.id:
         raise NotFound("not_found", _("No such action item."))
     return item
@@ -257,7 +264,7 @@ def add_delegate(body, actor, data):
     community = _community_of(body)
     _need(BODIES, community, actor)
     errors = {}
-    org = db.session.get(Org, _int(data.get("org_id")) or 0)
+    org = db.session.get(Org, _id(data.get("org_id"), "org_id") or 0)
     if org is None or org.body_id != body.id:
         errors["org_id"] = _("Choose an organisation of this body.")
     role = data.get("role") or "delegate"
@@ -295,7 +302,7 @@ def add_delegate(body, actor, data):
 def remove_delegate(body, actor, delegate_id):
     community = _community_of(body)
     _need(BODIES, community, actor)
-    d = db.session.get(Delegate, _int(delegate_id) or 0)
+    d = db.session.get(Delegate, _id(delegate_id, "delegate_id") or 0)
     if d is None or d.body_id != body.id:
         raise NotFound("not_found", _("No such delegate."))
     if not d.active:
@@ -358,7 +365,7 @@ def schedule(body, actor, data):
     if not orgs:
         _invalid({"chair_org_id": _("Add the member organisations first.")},
                  _("This body has no member organisations yet."))
-    chair_id = _int(data.get("chair_org_id")) or turn.id
+    chair_id = _id(data.get("chair_org_id"), "chair_org_id") or turn.id
     chair = next((o for o in orgs if o.id == chair_id), None)
     reason = (data.get("chair_reason") or "").strip()[:300] or None
     if chair is None:
@@ -489,7 +496,7 @@ def add_agenda_item(meeting, actor, data):
     description = (data.get("description") or "").strip()
     fields = {"kind": kind, "description": description[:5000], "submitted_by_id": actor.id}
     if kind == "proposal":
-        proposal = db.session.get(Proposal, _int(data.get("proposal_id")) or 0)
+        proposal = db.session.get(Proposal, _id(data.get("proposal_id"), "proposal_id") or 0)
         if proposal is None or proposal.community_id != community.id:
             _invalid({"proposal_id": _("Choose a proposal of this community.")})
         if proposal.state in CLOSED_PROPOSAL_STATES:
@@ -575,14 +582,14 @@ def record_attendance_many(meeting, actor, rows):
 
 def _attendance_row(meeting, actor, delegate_id, status, substitute_id, race_ok=True):
     community = meeting.community
-    delegate = db.session.get(Delegate, _int(delegate_id) or 0)
+    delegate = db.session.get(Delegate, _id(delegate_id, "delegate_id") or 0)
     if delegate is None or delegate.body_id != meeting.body_id or delegate.role != "delegate":
         _invalid({"delegate_id": _("Choose a delegate of this body.")})
     if status not in ATTENDANCE:
         _invalid({"status": _("Choose present, absent, excused or substitute.")})
     sub = None
     if status == "substitute":
-        sub = db.session.get(Delegate, _int(substitute_id) or 0)
+        sub = db.session.get(Delegate, _id(substitute_id, "substitute_id") or 0)
         if sub is None or sub.body_id != meeting.body_id or sub.org_id != delegate.org_id \
                 or sub.role != "substitute" or not sub.active:
             _invalid({"substitute_id": _("The substitute must be a registered substitute of the same organisation.")},
@@ -826,7 +833,7 @@ def _due(value, errors, name="due_date"):
 def _owner(body, data, errors, prefix=""):
     org = None
     if data.get("owner_org_id") not in (None, "", 0, "0"):
-        org = db.session.get(Org, _int(data.get("owner_org_id")) or 0)
+        org = db.session.get(Org, _id(data.get("owner_org_id"), "owner_org_id") or 0)
         if org is None or org.body_id != body.id:
             errors[prefix + "owner_org_id"] = _("Choose an organisation of this body.")
     user = None
@@ -883,7 +890,7 @@ def record_resolution(item, actor, data):
         errors["explanation"] = _("The responsible party must first explain why this item is overdue.")
     rescinds = None
     if data.get("rescinds_id") not in (None, "", 0, "0"):
-        rescinds = db.session.get(Resolution, _int(data.get("rescinds_id")) or 0)
+        rescinds = db.session.get(Resolution, _id(data.get("rescinds_id"), "rescinds_id") or 0)
         if rescinds is None or rescinds.outcome != "decided" or rescinds.meeting.body_id != meeting.body_id:
             errors["rescinds_id"] = _("Choose a decision of this body to rescind.")
             rescinds = None
@@ -1134,7 +1141,7 @@ def approve_minutes(meeting, actor, org_id=None, delegate_id=None, reason=None):
     for d in (Delegate.query.filter_by(body_id=meeting.body_id, user_id=actor.id, active=True)
               .order_by(Delegate.role, Delegate.id)):
         mine.setdefault(d.org_id, d)
-    org_id = _int(org_id) or (next(iter(mine)) if len(mine) == 1 else None)
+    org_id = _id(org_id, "org_id") or (next(iter(mine)) if len(mine) == 1 else None)
     org = next((o for o in orgs if o.id == org_id), None)
     if org is None:
         _invalid({"org_id": _("Choose the organisation you approve for.")})
@@ -1142,7 +1149,7 @@ def approve_minutes(meeting, actor, org_id=None, delegate_id=None, reason=None):
         raise Conflict("already_approved", _("%(org)s has approved these minutes already.", org=org.name))
     named = None
     if delegate_id not in (None, "", 0, "0"):
-        named = db.session.get(Delegate, _int(delegate_id) or 0)
+        named = db.session.get(Delegate, _id(delegate_id, "delegate_id") or 0)
         if named is None or named.org_id != org.id or not named.active:
             _invalid({"delegate_id": _("Choose a delegate or substitute of %(org)s.", org=org.name)})
         if named.user_id == actor.id:

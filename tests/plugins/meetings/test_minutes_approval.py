@@ -149,3 +149,13 @@ def test_the_api_names_the_delegate(world, body, review, api):
             approvals[party.id]["user_id"]) == ("王书记", False, world.admin.id)
     r = staff.post(url, json={"org_id": company.id, "delegate_id": ds["钱主管"].id, "reason": "再签一次"})
     assert r.status_code == 409 and r.json["error"]["code"] == "already_approved"
+
+
+def test_an_organisation_that_is_no_whole_number_is_refused_not_taken_for_ones_own(world, body, review):
+    """A delegate of one organisation sending ``org_id: "abc"`` is refused: it is never read as
+    "none given" and so as their own organisation."""
+    before = _approvals()
+    with pytest.raises(ServiceError) as e:
+        svc.approve_minutes(review, world.grid_worker, "abc")
+    assert e.value.code == "invalid_parameter" and "org_id" in e.value.fields
+    assert _approvals() == before

@@ -190,9 +190,11 @@ def test_what_a_motion_to_rescind_may_name(world, body):
     council_body = db.session.get(Body, mine.meeting.body_id)
     _m, items = sitting(council_body, world, days=20, topics=2)
     deferred = svc.record_resolution(items[1], world.staff, {"outcome": "deferred", "text": "暂缓"})
-    for bad in (foreign.id, deferred.id, 99999, "x"):
+    for bad in (foreign.id, deferred.id, 99999):
         err = refused(items[0], world.staff, hands(7, 0, 0, rescinds_id=bad), "invalid")
         assert "rescinds_id" in err.fields
+    err = refused(items[0], world.staff, hands(7, 0, 0, rescinds_id="x"), "invalid_parameter")  # no id at all
+    assert "rescinds_id" in err.fields
     err = refused(items[0], world.staff, hands(7, 0, 0, notice_given=True), "invalid")  # notice, but of what?
     assert "notice_given" in err.fields
     err = refused(items[0], world.staff, hands(7, 0, 0, rescinds_id=mine.id, notice_given="maybe"), "invalid")
