@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Engine
 
 from core import CORE_DIR, sqlite_writers  # noqa: F401  (SQLite writers queue per process)
-from core.extensions import babel, csrf, db, limiter, login_manager
+from core.extensions import SQLITE_FOREIGN_KEYS, babel, csrf, db, limiter, login_manager
 from core.i18n import (LOCALE_NAMES, fmt_area, fmt_date, fmt_datetime, fmt_number, html_lang, select_locale,
                        select_timezone)
 from core.plugins import load_community
@@ -23,7 +23,7 @@ def _sqlite_pragmas(dbapi_conn, _record):
     if isinstance(dbapi_conn, sqlite3.Connection):
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA foreign_keys=ON" if SQLITE_FOREIGN_KEYS["on"] else "PRAGMA foreign_keys=OFF")
         cur.execute("PRAGMA busy_timeout=15000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()

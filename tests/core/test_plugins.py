@@ -27,6 +27,9 @@ def test_admin_switches_plugin_off_and_on_without_restart(world, login):
     resident = login(world.resident)
     p = proposals.create(world.community, world.resident, GOOD)
     r = admin.post("/c/test/admin/modules", data={"plugin": "example", "enabled": "0"})
+    assert r.status_code == 200 and 'name="confirm"' in r.get_data(as_text=True)  # asks first
+    assert resident.get("/c/test/example/").status_code == 200
+    r = admin.post("/c/test/admin/modules", data={"plugin": "example", "enabled": "0", "confirm": "1"})
     assert r.status_code == 302
     assert resident.get("/c/test/example/").status_code == 404
     assert 'href="/c/test/example/"' not in resident.get("/c/test/").get_data(as_text=True)
