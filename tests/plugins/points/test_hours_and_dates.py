@@ -178,3 +178,50 @@ def test_verifiers_see_the_activity_times_beside_a_claim(app, world, pts, login)
     assert "Activity:" in page and "9:00" in page and "11:00" in page
     page = client.get(f"/c/test/points/activities/{a.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "the activity ran" in page
+
+
+# ── statistics and caps count the community's days and months ────────────────────────────
+def test_a_daily_cap_counts_the_local_day(app, world, pts):
+    """Two events at 07:30 and 09:00 on 2 March in Beijing are one day (the first is still
+    1 March in UTC): the daily cap of 2 points holds across them."""
+    from core.events import Event
+    from plugins.points import on_event
+    from plugins.points.models import PointsRule
+
+    db.session.add(PointsRule(community_id=world.community.id, event_name="vote.cast", points=2, daily_cap=2))
+    db.session.commit()
+    for i, moment in enumerate((_at(2027, 3, 2, 7, 30), _at(2027, 3, 2, 9))):
+        on_event(Event("vote.cast", world.community.id, None, (world.resident.id,), f"ballot:{i}",
+                       created=moment.astimezone(timezone.utc)))
+    db.session.commit()
+    assert pts.balance(world.resident) == 2
+
+
+def test_the_monthly_report_counts_the_local_month(app, world, pts, monkeypatch):
+    """Points given at 04:00 on 1 December in Beijing (20:00 UTC on 30 November) are December's."""
+    monkeypatch.setattr("plugins.points.ledger.utcnow", lambda: _at(2026, 12, 1, 4).astimezone(timezone.utc))
+    svc().save_rule(world.community, world.admin, "proposal.accepted", 10)
+    from core.events import Event
+    from plugins.points import on_event
+
+    on_event(Event("proposal.accepted", world.community.id, None, (world.resident.id,), "proposal:1",
+                   created=_at(2026, 12, 1, 4).astimezone(timezone.utc)))
+    db.session.commit()
+    rows = dict((m, (issued, redeemed)) for m, issued, redeemed in
+                svc().monthly(world.community, months=2, now=_at(2026, 12, 15, 12).astimezone(timezone.utc)))
+    assert rows == {"2026-11": (0, 0), "2026-12": (10, 0)}
+
+
+def test_the_audit_log_filters_by_local_days(app, world, login):
+    """An entry written at 01:00 on 2 December in Beijing is found under 2 December, not 1 December."""
+    from core.models import AuditEntry
+
+    entry = AuditEntry(community_id=world.community.id, action="test.local_day", object_type="x", object_id="1",
+                       created_at=_at(2026, 12, 2, 1).astimezone(timezone.utc))
+    db.session.add(entry)
+    db.session.commit()
+    admin = login(world.admin)
+    on_2nd = admin.get("/c/test/admin/audit?action=test.local_day&from=2026-12-02&to=2026-12-02").get_data(as_text=True)
+    on_1st = admin.get("/c/test/admin/audit?action=test.local_day&from=2026-12-01&to=2026-12-01").get_data(as_text=True)
+    assert "test.local_day" in on_2nd.split("<main", 1)[1].split("</form>", 1)[-1]
+    assert "test.local_day" not in on_1st.split("<main", 1)[1].split("</form>", 1)[-1]
