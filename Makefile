@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
-KEYWORDS := -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2
+KEYWORDS := -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2 -k pgettext:1c,2 -k lazy_pgettext:1c,2 -k npgettext:1c,2,3
 CATALOG_DIRS := core/translations $(wildcard plugins/*/translations)
 
 .PHONY: install run test test-sqlite translations messages bench screenshots clean demo

@@ -1,5 +1,7 @@
 """Forms of the mediation pages (phone-first: few fields per form, large inputs)."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -43,7 +45,7 @@ class CaseForm(Form):
 
 
 class PartyForm(Form):
-    role = SelectField(_l("Role"), choices=choices(PARTY_ROLES))
+    role = SelectField(lazy_pgettext("party", "Role"), choices=choices(PARTY_ROLES))
     name = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
@@ -121,8 +123,8 @@ class HolidayForm(Form):
 class SlotForm(Form):
     login = SelectField(_l("Mediator on duty"))
     weekday = SelectField(_l("Day of the week"), choices=WEEKDAYS, coerce=int)
-    start_time = TimeField(_l("From"), validators=[DataRequired()])
-    end_time = TimeField(_l("To"), validators=[DataRequired()])
+    start_time = TimeField(lazy_pgettext("time", "From"), validators=[DataRequired()])
+    end_time = TimeField(lazy_pgettext("time", "To"), validators=[DataRequired()])
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=120)])
     title = StringField(_l("Name of the duty hours"), validators=[DataRequired(), Length(max=80)])
     capacity = IntegerField(_l("Visits per date"), default=4, validators=[NumberRange(min=1, max=50)])

@@ -2,6 +2,8 @@
 point only to core tables or to these. Case contents are confidential: read them only through
 ``plugins.mediation.access``."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext
 from sqlalchemy import UniqueConstraint
 
 from core.extensions import db
@@ -34,7 +36,7 @@ TIERS = {
 }
 TIER_ORDER = ("grid", "community", "street")
 URGENCIES = {"normal": _l("Normal"), "urgent": _l("Urgent")}
-STATUSES = {"open": _l("Open"), "closed": _l("Closed")}
+STATUSES = {"open": lazy_pgettext("mediation", "Open"), "closed": lazy_pgettext("mediation", "Closed")}
 OUTCOMES = {
     "resolved": _l("Resolved"),
     "not_resolved": _l("Not resolved"),

@@ -6,6 +6,8 @@ from collections import Counter
 from statistics import median
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext
 from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
@@ -74,9 +76,9 @@ def bar_chart(pairs, title):
 
 
 REGISTER_HEADERS = {
-    "number": _l("Case number"), "opened": _l("Opened"), "source": _l("Source"), "category": _l("Category"),
+    "number": _l("Case number"), "opened": _l("Opened"), "source": _l("Source"), "category": lazy_pgettext("mediation", "Category"),
     "grid": _l("Grid"), "tier": _l("Tier"), "status": _l("Status"), "outcome": _l("Outcome"),
-    "closed": _l("Closed"), "days": _l("Days"), "mediators": _l("Mediators"),
+    "closed": lazy_pgettext("mediation", "Closed"), "days": _l("Days"), "mediators": _l("Mediators"),
     "agreement_effective": _l("Agreement in effect from"),
     "confirmation_deadline": _l("Judicial confirmation deadline"), "overdue": _l("Over one month"),
 }

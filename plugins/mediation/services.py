@@ -220,7 +220,7 @@ def open_case(community, actor, data, when=None):
         errors["source"] = _("You cannot open a case from this source.")
     category = data.get("category")
     if category not in CATEGORIES:
-        errors["category"] = _("Choose a category.")
+        errors["category"] = pgettext("mediation", "Choose a category.")
     description = _text(data.get("description"), 5000)
     if len(description) < 2:
         errors["description"] = _("Describe the dispute in a few words.")

@@ -1,5 +1,7 @@
 """Forms of the meetings pages (the services validate again; these give per-field errors)."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -12,7 +14,7 @@ DURATIONS = [(30, _l("30 minutes")), (60, _l("1 hour")), (90, _l("1½ hours")), 
 
 
 class BodyForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
+    name = StringField(lazy_pgettext("thing", "Name"), validators=[DataRequired(), Length(max=120)],
                        description=_l("For example 四方联席会议 or 物业联席会."))
     description = TextAreaField(_l("Purpose"), validators=[Optional(), Length(max=5000)])
     orgs = TextAreaField(_l("Member organisations, one per line, in chair-rotation order"),

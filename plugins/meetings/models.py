@@ -1,5 +1,7 @@
 """Tables of the meetings module (联席会议). Foreign keys only to core tables or our own."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false, text
 
 from core.extensions import db
@@ -36,18 +38,18 @@ MINUTES_STATES = {
 OUTCOMES = {
     "decided": _l("Decided"),
     "deferred": _l("Deferred"),
-    "rejected": _l("Rejected"),
+    "rejected": lazy_pgettext("meeting decision", "Rejected"),
 }
 ACTION_STATUSES = {
-    "open": _l("Open"),
+    "open": lazy_pgettext("action item", "Open"),
     "in_progress": _l("In progress"),
-    "done": _l("Done"),
+    "done": lazy_pgettext("action item", "Done"),
 }
 AGENDA_KINDS = {
     "minutes": _l("Confirm the previous minutes"),
     "free": _l("Topic"),
     "proposal": _l("Proposal"),
-    "external": _l("Handed over"),
+    "external": lazy_pgettext("agenda item", "Handed over"),
     "overdue": _l("Overdue action item"),
 }
 # Shown as state badges with the core's colours.

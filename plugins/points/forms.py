@@ -1,4 +1,6 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateField, DateTimeLocalField
@@ -9,7 +11,7 @@ from plugins.points.models import ITEM_KINDS
 
 
 class ActivityForm(Form):
-    title = StringField(_l("What"), validators=[DataRequired(), Length(max=120)])
+    title = StringField(lazy_pgettext("activity", "What"), validators=[DataRequired(), Length(max=120)])
     location = StringField(_l("Where"), validators=[DataRequired(), Length(max=200)])
     starts_at = DateTimeLocalField(_l("Starts"), validators=[DataRequired()], format="%Y-%m-%dT%H:%M")
     ends_at = DateTimeLocalField(_l("Ends"), validators=[DataRequired()], format="%Y-%m-%dT%H:%M")
@@ -34,7 +36,7 @@ class ClaimForm(Form):
 
 
 class ItemForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(lazy_pgettext("thing", "Name"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(_l("Kind"), choices=list(ITEM_KINDS.items()))
     price = IntegerField(_l("Price in points"), validators=[DataRequired(), NumberRange(min=1)])
     stock = IntegerField(_l("Stock"), validators=[Optional(), NumberRange(min=0)])

@@ -4,6 +4,8 @@ import io
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import pgettext
+from flask_babel import pgettext
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
@@ -771,7 +773,7 @@ def reports_xlsx():
     for user, minutes, count in svc.top_volunteers(g.community, 50):
         ws.append([user.display_name, float(svc.hours_text(minutes)), count])
     ws = wb.create_sheet(_("Stock"))
-    ws.append([_("Item"), _("Price"), _("Stock"), _("Alert at"), _("Withdrawn")])
+    ws.append([_("Item"), _("Price"), _("Stock"), _("Alert at"), pgettext("store item", "Withdrawn")])
     for it in PointsItem.query.filter_by(community_id=g.community.id).order_by(PointsItem.name):
         ws.append([it.name, it.price, it.stock, it.low_stock, _("yes") if it.withdrawn_at else ""])
     ws = wb.create_sheet(_("Orders"))

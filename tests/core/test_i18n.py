@@ -10,7 +10,7 @@ from tests.conftest import INSTALLED
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("zh_Hans", "zh_Hant", "en")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None, "lazy_gettext": None,
-            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 CATALOGS = [("core", [ROOT / "core", ROOT / "templates"], ROOT / "core" / "translations")] + [
     (name, [ROOT / "plugins" / name], ROOT / "plugins" / name / "translations") for name in INSTALLED]
@@ -73,3 +73,43 @@ def test_dates_follow_the_locale(app, world):
             assert fmt_area("1234.5") == "1,234.50 m²"
         with force_locale("zh_Hans"):
             assert "2026年3月5日" in fmt_datetime(moment) and "14:30" in fmt_datetime(moment)
+
+
+def _read(tdir, locale):
+    with (tdir / locale / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return read_po(f, locale=locale)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_catalogs_of_a_language_agree(locale):
+    """The core's and the plugins' catalogs are merged into one per language (core/web.py), the last
+    loaded winning: a message two catalogs translate differently rewrites the other module's pages and
+    API errors. A module's own meaning of a common word takes a message context (pgettext)."""
+    first, problems = {}, []
+    for name, _dirs, tdir in CATALOGS:  # the core first: a plugin never changes a core message
+        for m in _read(tdir, locale):
+            if not m.id or not m.string:
+                continue
+            key = (m.context, m.id)
+            if key in first and first[key][1] != m.string:
+                problems.append(f"{m.context or ''}|{m.id!r}: {first[key][0]} {first[key][1]!r}, {name} {m.string!r}")
+            first.setdefault(key, (name, m.string))
+    assert not problems, f"{locale}: {len(problems)} messages translated two ways\n" + "\n".join(problems[:60])
+
+
+@pytest.mark.plugins(*INSTALLED)
+def test_a_plugin_does_not_reword_the_core(app):
+    """With every plugin loaded, the core's words stay the core's (a proposal is 已撤回, not 已下架)."""
+    from flask_babel import force_locale, gettext, pgettext
+
+    with app.test_request_context():
+        with force_locale("zh_Hans"):
+            assert gettext("Withdrawn") == "已撤回"
+            assert gettext("Choose a category.") == "请选择类别。"
+            if "points" in INSTALLED:
+                assert pgettext("store item", "Withdrawn") == "已下架"
+            if "mediation" in INSTALLED:
+                assert pgettext("mediation", "Choose a category.") == "请选择纠纷类型。"
+        with force_locale("zh_Hant"):
+            assert gettext("Withdrawn") == "已撤回"
+            assert gettext("Choose a category.") == "請選擇類別。"

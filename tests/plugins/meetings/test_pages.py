@@ -113,3 +113,15 @@ def test_minutes_are_private_until_published(world, body, login, client):
     svc.publish_minutes(m, world.staff)
     r = client.get(f"/c/test/meetings/{m.id}/minutes/print")
     assert r.status_code == 200 and "机密草稿" in r.data.decode() and "<script>alert" not in r.data.decode()
+
+
+@pytest.mark.plugins("meetings", "voting")
+@pytest.mark.parametrize("locale,not_met,wrong", [("zh_Hans", "未达法定人数", "不设法定人数"),
+                                                  ("zh_Hant", "未達法定人數", "不設法定人數")])
+def test_a_meeting_short_of_its_quorum_says_so(world, body, login, locale, not_met, wrong):
+    """Voting's 'no quorum required' once overwrote the meeting's 'quorum not met' (catalogs merge)."""
+    m = schedule(body, world.staff)
+    staff = login(world.staff)
+    staff.post("/language", data={"locale": locale, "next": "/"})
+    text = staff.get(f"/c/test/meetings/{m.id}").data.decode()
+    assert not_met in text and wrong not in text

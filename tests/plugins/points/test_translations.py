@@ -30,6 +30,6 @@ def test_every_message_is_translated(locale):
 def test_template_catalog_is_up_to_date(tmp_path):
     out = tmp_path / "messages.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-                    "-k", "N_", "-k", "lazy_gettext", "--no-location", "-o", str(out), "plugins/points"],
+                    "-k", "N_", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2", "--no-location", "-o", str(out), "plugins/points"],
                    cwd=ROOT, check=True, capture_output=True)
     assert _ids(out) == _ids(DIR / "messages.pot")
