@@ -27,9 +27,23 @@ def notify(user_id, community, kind, message, params=None, url=None):
     return note
 
 
+def _state_labels():
+    """Parameters that hold a state's key, by the kind's prefix, with the labels to show them by."""
+    from core.models.proposal import STATES
+
+    return {"proposal": {"state": STATES, "from": STATES, "to": STATES}}
+
+
 def render(note: Notification) -> str:
-    """The notification's text in the current language."""
-    return gettext(note.message, **(note.params or {}))
+    """The notification's text in the current language.
+
+    A state is stored as its key (the reader's language is unknown when the notification is sent,
+    and notifications stored earlier hold keys too): it is shown by its translated label."""
+    params = dict(note.params or {})
+    for name, labels in _state_labels().get((note.kind or "").split(".", 1)[0], {}).items():
+        if isinstance(params.get(name), str) and params[name] in labels:
+            params[name] = str(labels[params[name]])
+    return gettext(note.message, **params)
 
 
 def unread_count(user) -> int:

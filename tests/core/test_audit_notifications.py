@@ -70,3 +70,20 @@ def test_notifications_are_private(world, api):
     theirs = api(world.resident2).get("/api/v1/notifications").get_json()["items"]
     assert [n["kind"] for n in mine].count("proposal.comment") == 1
     assert "proposal.comment" not in [n["kind"] for n in theirs]
+
+
+def test_a_notification_names_the_state_in_the_reader_language(world, login, api):
+    """The state is stored as its key (the reader's language is not known when it is sent), also in
+    notifications stored before labels were applied: it is shown as the state's label."""
+    p = proposals.create(world.community, world.resident, GOOD)
+    proposals.transition(p, "coordinating", world.staff, "好")
+    c = login(world.resident)
+    c.post("/language", data={"locale": "zh_Hans", "next": "/"})
+    zh = c.get("/auth/notifications").get_data(as_text=True)
+    assert "协调" in zh and "coordinating" not in zh
+    c.post("/language", data={"locale": "en", "next": "/"})
+    en = c.get("/auth/notifications").get_data(as_text=True)
+    assert "is now: Coordinating." in en and "coordinating." not in en
+    texts = [n["text"] for n in api(world.resident).get("/api/v1/notifications",
+                                                        headers={"Accept-Language": "en"}).get_json()["items"]]
+    assert any(t.endswith("is now: Coordinating.") for t in texts), texts
