@@ -35,6 +35,12 @@ def _hours_filter(minutes):
     return svc.hours_text(minutes or 0)
 
 
+@bp.app_template_filter("points_hours_unit")
+def _hours_unit_filter(minutes):
+    """Hours with the unit of the reader's language (4.5 小时, 4.5 h)."""
+    return _("%(hours)s h", hours=svc.hours_text(minutes or 0))
+
+
 @bp.context_processor
 def _ctx():
     return {"ORDER_STATES": ORDER_STATES, "RECORD_STATES": RECORD_STATES, "ITEM_KINDS": ITEM_KINDS,

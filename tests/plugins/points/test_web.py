@@ -244,3 +244,25 @@ def test_statement_shows_running_balance(world, login):
     page = _text(login(world.resident).get("/c/test/points/statement"))
     cells = re.findall(r"<td>(\d+)</td>", page)
     assert cells == ["12", "15", "10"], cells
+
+
+@pytest.mark.parametrize("locale,unit", [("zh_Hans", "4.5 小时"), ("zh_Hant", "4.5 小時"), ("en", "4.5 h")])
+def test_volunteering_page_title_is_text_and_hours_have_the_local_unit(world, login, locale, unit):
+    """The honour roll once sat in the <title> block (raw HTML in the browser's tab); hours were 'h' in every language."""
+    from plugins.points import services as svc
+    from plugins.points.models import PointsSignup
+
+    a = svc.save_activity(world.community, world.staff, {"title": "清理楼道", "location": "1号楼",
+                                                         "starts_at": utcnow() - timedelta(days=1),
+                                                         "ends_at": utcnow() - timedelta(hours=18)})
+    db.session.add(PointsSignup(activity_id=a.id, user_id=world.resident2.id))
+    db.session.commit()
+    svc.record_hours(a, world.resident2, world.staff, hours="4.5", content="清理楼道")
+    svc.set_consent(world.community, world.resident2, True)
+    page = login(world.building_head).get("/c/test/points/activities",
+                                          headers={"Accept-Language": locale}).get_data(as_text=True)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "居民乙" not in title
+    assert unit in page
+    if locale != "en":
+        assert "4.5 h" not in page
