@@ -2,8 +2,9 @@
 import os
 from decimal import Decimal
 
+from babel.dates import get_datetime_format
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 from flask_login import current_user
 
 # Babel knows zh_Hans_CN / zh_Hant_TW; our catalog folders use the short script names.
@@ -47,8 +48,13 @@ def select_timezone():
 
 
 def fmt_datetime(value, fmt="medium"):
+    """A moment in the locale's format. The long forms name no zone ('+0800' inside a date reads as
+    a typo on a printed notice): every time shown is in the community's zone (core.dates)."""
     if value is None:
         return ""
+    if fmt in ("long", "full"):
+        pattern = get_datetime_format(fmt, locale=get_locale()).replace("'", "")
+        return pattern.replace("{1}", format_date(value, fmt)).replace("{0}", format_time(value, "short"))
     return format_datetime(value, fmt)
 
 

@@ -113,3 +113,25 @@ def test_a_plugin_does_not_reword_the_core(app):
         with force_locale("zh_Hant"):
             assert gettext("Withdrawn") == "已撤回"
             assert gettext("Choose a category.") == "請選擇類別。"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_long_dates_carry_no_zone_offset(app, world, client, locale):
+    """Print footers once read '2026年3月5日 +0800 14:30:00': every time shown is in the community's zone."""
+    from datetime import datetime, timezone
+
+    from flask_babel import force_locale
+
+    from core.i18n import fmt_datetime
+    from core.services import proposals
+
+    moment = datetime(2026, 3, 5, 6, 30, tzinfo=timezone.utc)  # 14:30 in Shanghai
+    with app.test_request_context():
+        with force_locale(locale):
+            text = fmt_datetime(moment, "long")
+    assert "+08" not in text and "2026" in text and ("14:30" in text or "2:30" in text), text
+    p = proposals.create(world.community, world.resident, {
+        "title": "规划访客临时停车位", "body": "访客车辆乱停，建议在北门划出临时停车位并限时。", "category": "parking"})
+    page = client.get(f"/c/test/proposals/{p.id}/print", headers={"Accept-Language": locale}).get_data(as_text=True)
+    foot = page.split('class="notice-foot"', 1)[1].split("</p>", 1)[0]
+    assert "+08" not in foot and "GMT" not in foot, foot
