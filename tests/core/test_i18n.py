@@ -135,3 +135,14 @@ def test_long_dates_carry_no_zone_offset(app, world, client, locale):
     page = client.get(f"/c/test/proposals/{p.id}/print", headers={"Accept-Language": locale}).get_data(as_text=True)
     foot = page.split('class="notice-foot"', 1)[1].split("</p>", 1)[0]
     assert "+08" not in foot and "GMT" not in foot, foot
+
+
+@pytest.mark.plugins(*INSTALLED)
+@pytest.mark.parametrize("locale,words,wrong", [("zh_Hans", "请选择类别", "纠纷"), ("zh_Hant", "請選擇類別", "糾紛")])
+def test_a_proposal_without_a_category_is_told_so_in_the_core_words(world, api, locale, words, wrong):
+    """The mediation catalog once answered a proposal without a category with 请选择纠纷类型."""
+    r = api(world.resident).post("/api/v1/c/test/proposals", headers={"Accept-Language": locale},
+                                 json={"title": "规划访客临时停车位", "body": "访客车辆乱停，建议在北门划出临时停车位。"})
+    assert r.status_code == 400
+    message = r.get_json()["error"]["fields"]["category"]
+    assert words in str(message) and wrong not in str(message), message
