@@ -182,13 +182,25 @@ def transition(proposal, new_state, actor, reason=None, *, system=False):
         if not (reason or "").strip():
             raise ServiceError("reason_required", _("Give a reason for this step."),
                                fields={"reason": _("Give a reason for this step.")})
+    follow(proposal, new_state, actor, reason)
+    db.session.commit()
+    return proposal
+
+
+def follow(proposal, new_state, actor, reason):
+    """Move a proposal as something else dictates (its ballot opened or closed), in the caller's
+    transaction: the caller commits, so both change together or neither does. Checked against
+    the stages and the modules' vetoes like every move; who may cause it is the caller's check."""
+    if new_state not in TRANSITIONS.get(proposal.state, ()):
+        raise Conflict("invalid_transition",
+                       _("A proposal that is %(state)s cannot be moved to %(new)s.",
+                         state=proposal.state_label, new=_state_label(new_state)))
     registry = current_app.extensions["linli.plugins"]
     veto = registry.hooks_for(proposal.community).proposal_transition_blocked(
         proposal=proposal, new_state=new_state, actor=actor)
     if veto:
         raise Conflict("transition_blocked", veto)
     _move(proposal, new_state, actor, (reason or "").strip() or None)
-    db.session.commit()
     return proposal
 
 

@@ -132,18 +132,17 @@ def on_proposal_transition(proposal, old_state, new_state, actor, reason):
     from plugins.voting.models import Ballot
 
     if new_state == "voting" and services.setting(proposal.community, "auto_open"):
-        if Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state.in_(("draft", "open"))).first():
-            return
-        from core.errors import ServiceError
-
-        ballot = services.create(proposal.community, actor, {}, proposal=proposal, commit=False, system=True)
-        try:
-            services.open_ballot(ballot, actor, commit=False, system=True)
-        except ServiceError:  # e.g. an empty electorate: staff fix the register and open it by hand
-            pass
+        services.ballot_for_proposal(proposal, actor)
     elif new_state == "withdrawn":
         for ballot in Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state.in_(("draft", "open"))):
             services.cancel(ballot, actor, _("The proposal was withdrawn."), system=True, commit=False)
+
+
+@hookimpl
+def on_resident_verified(membership, actor):
+    from plugins.voting import services
+
+    services.tell_late_verified(membership)
 
 
 @hookimpl

@@ -32,7 +32,8 @@ def ballot_json(b, full=False):
             "voted": b.voted_count, "temporary": b.temporary,
             "notice_published_at": services.iso(b.notice_published_at), "notice_days": b.notice_days}
     if full:
-        data.update({"description": b.description, "paper_rule": b.paper_rule, "tie_seed": b.tie_seed,
+        data.update({"description": b.description, "paper_rule": b.paper_rule, "roll_voters": services.roll_size(b),
+                     "tie_seed": b.tie_seed,
                      "genesis_hash": b.genesis_hash, "closing_hash": b.closing_hash,
                      "counting_rule_source": b.counting_rule_source})
         if b.state == "closed":
@@ -127,6 +128,11 @@ def ballot_get(ballot_id):
                       "choice": mine.choice if mine and not b.secret else None}
     elif current_user.is_authenticated:
         data["me"] = {"in_electorate": False}
+        note = services.roll_note(b, current_user)
+        if note:  # a verified resident not on the roll: when it was fixed, and whether they came later
+            data["me"].update({"roll_fixed_at": services.iso(note["fixed"]),
+                               "verified_after_roll": note["verified"] is not None,
+                               "message": services.roll_note_text(b, note)})
     held = services.proxies_held(b, current_user)
     if held:
         data.setdefault("me", {})["proxies_held"] = [
@@ -294,6 +300,8 @@ def vote(ballot_id):
                 "spoiled": ("boolean", "the sheet is spoiled", False),
                 "witness": ("string", "who saw it signed", True),
                 "correction": ("boolean", "correct an earlier paper ballot", False),
+                "confirm_online": ("integer", "over the voter's online vote: its seq, from the details of the 409 "
+                                              "online_vote_exists answer (note: why)", False),
                 "proxy_id": ("integer", "signed by the voter's proxy under this authorisation", False),
                 "note": ("string", "required for a correction", False),
                 "photo": ("string", "optional: the signed sheet, a JPEG, PNG or WebP of up to 5 MB, "
@@ -307,8 +315,31 @@ def paper(ballot_id):
     e = services.cast(b, current_user, data.get("choice"), voter=voter,
                       source="correction" if data.get("correction") else "paper", witness=data.get("witness"),
                       note=data.get("note"), spoiled=bool(data.get("spoiled")), proxy=proxy,
-                      photo=_image(data, "photo"))
+                      photo=_image(data, "photo"),
+                      confirm_online=whole_number(data.get("confirm_online"), "confirm_online", default=None))
     return jsonify({"ballot_id": b.id, "voter_id": voter.id, **entry_json(b, e)}), 201
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/roll/missed", summary="Residents the register now puts on an open "
+          "ballot's roll who are not on it (staff)", tag=TAG)
+def roll_missed(ballot_id):
+    b = _ballot(ballot_id)
+    require_api("voting.ballots.manage")
+    return jsonify({"roll_fixed_at": services.iso(b.opened_at),
+                    "items": [{"token": c["token"], "name": c["name"], "units": c["units"], "heads": c["heads"],
+                               "area": c["area"], "has_account": c["user_id"] is not None}
+                              for c in services.missed_voters(b)]})
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/roll", ["POST"], summary="Add a resident the roll missed to an open "
+          "ballot (staff, with a reason; published with the roll)", tag=TAG, idempotent=True,
+          body={"token": ("string", "from GET …/roll/missed", True), "reason": ("string", "why", True)})
+def roll_add(ballot_id):
+    b = _ballot(ballot_id)
+    data = json_body()
+    voter, e = services.add_to_roll(b, current_user, data.get("token"), data.get("reason"))
+    return jsonify({"ballot_id": b.id, "voter_id": voter.id, "ref": voter.ref, "heads": voter.heads,
+                    "area": str(voter.area), "seq": e.seq, "receipt": e.receipt}), 201
 
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/electorate", summary="The published electorate and who voted "

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from core.errors import ServiceError
 
 
-@click.group("ballots", help=_l("Ballots of the voting module: list, export, recount."))
+@click.group("ballots", help=_l("Ballots of the voting module: list, open, close, export, recount."))
 def ballots_group():
     pass
 
@@ -63,7 +63,8 @@ def export_command(ballot_id, output):
         click.echo(text)
 
 
-@ballots_group.command("recount", help=_l("Check the hash chain of an exported ballot file and recount it; prints JSON."))
+@ballots_group.command("recount", help=_l("Check an exported ballot file and recount it; prints JSON with every "
+                                           "problem found, exit status 1 if there is any."))
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @with_appcontext
 def recount_command(file):
@@ -72,12 +73,55 @@ def recount_command(file):
     try:
         data = json.load(file)
         out = integrity.recount(data)
-    except (ValueError, KeyError, TypeError) as err:
-        raise click.ClickException(_("This is not a ballot file: %(error)s", error=str(err)))
-    click.echo(json.dumps(out, ensure_ascii=False, indent=1))
-    if (not out["chain"]["ok"] or out["matches_published_result"] is False
-            or (out["chain"].get("proxies") or {}).get("ok") is False):
+    except (ValueError, RecursionError) as err:  # not JSON, not UTF-8, nested too deep, not a ballot file
+        raise click.ClickException(_("This is not a ballot file: %(error)s", error=str(err)[:200]))
+    click.echo(json.dumps(_translated(out), ensure_ascii=False, indent=1))
+    if not out["ok"]:
         sys.exit(1)
+
+
+def _translated(out):
+    """The recount's report with every problem in the user's language."""
+    from plugins.voting.integrity import Problem
+
+    def tr(problems):
+        return [_(p.msgid, **p.params) if isinstance(p, Problem) else str(p) for p in problems]
+
+    chain = {**out["chain"], "problems": tr(out["chain"]["problems"])}
+    if chain.get("proxies"):
+        chain["proxies"] = {**chain["proxies"], "problems": tr(chain["proxies"]["problems"])}
+    return {**out, "problems": tr(out["problems"]), "chain": chain}
+
+
+@ballots_group.command("open", help=_l("Publish a ballot's electorate and open it (its proposal moves to voting)."))
+@click.argument("ballot_id", type=int)
+@with_appcontext
+def open_command(ballot_id):
+    from plugins.voting import services
+
+    ballot = _ballot(ballot_id)
+    try:
+        services.open_ballot(ballot, None, system=True)
+    except ServiceError as err:
+        raise click.ClickException(str(err.message))
+    click.echo(_("Opened ballot %(id)d: %(title)s", id=ballot.id, title=ballot.title))
+
+
+@ballots_group.command("close", help=_l("Close and count a ballot now, with a reason (its proposal is decided)."))
+@click.argument("ballot_id", type=int)
+@click.option("--reason", required=True, help=_l("Why the ballot closes before its closing time."))
+@with_appcontext
+def close_command(ballot_id, reason):
+    from plugins.voting import services
+
+    ballot = _ballot(ballot_id)
+    if not reason.strip():
+        raise click.ClickException(_("Say why the ballot closes before its closing time."))
+    try:
+        services.close(ballot, None, reason, system=True)
+    except ServiceError as err:
+        raise click.ClickException(str(err.message))
+    click.echo(_("Closed ballot %(id)d: %(title)s", id=ballot.id, title=ballot.title))
 
 
 @ballots_group.command("proxies", help=_l("List the proxy authorisations of a ballot and how many each person holds."))

@@ -5,7 +5,7 @@ from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField,
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.forms import Form
-from plugins.voting.labels import (MATTER_LABELS, METHOD_LABELS, PAPER_RULE_LABELS, QUORUM_LABELS, RULE_LABELS,
+from plugins.voting.labels import (MATTER_LABELS, METHOD_LABELS, PAPER_RULE_CHOICES, QUORUM_LABELS, RULE_LABELS,
                                    SCOPE_LABELS, UNIT_LABELS)
 
 
@@ -27,7 +27,8 @@ class BallotForm(Form):
     building_id = SelectField(_l("Building"), coerce=int, default=0)
     opens_at = DateTimeLocalField(_l("Opens (empty: now)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     closes_at = DateTimeLocalField(_l("Closes"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    paper_rule = SelectField(_l("Paper ballots"), choices=list(PAPER_RULE_LABELS.items()), default="refuse")
+    paper_rule = SelectField(_l("A voter with both an online vote and a paper ballot"), choices=PAPER_RULE_CHOICES,
+                             default="refuse")
     temporary = BooleanField(_l("Owners' ballots: temporary meeting (shorter notice where local rules allow)"))
     open_now = BooleanField(_l("Publish the electorate and open the ballot now"), default=True)
 
@@ -42,7 +43,9 @@ class PaperForm(Form):
     voter_id = SelectField(_l("Voter (from the published electorate)"), coerce=int, validators=[DataRequired()])
     witness = StringField(_l("Witness"), validators=[Optional(), Length(max=80)])
     spoiled = BooleanField(_l("The sheet is spoiled (unclear or invalid)"))
-    note = StringField(_l("Note (required for a correction: why)"), validators=[Optional(), Length(max=300)])
+    note = StringField(_l("Note (required for a correction, or over an online vote: why)"),
+                       validators=[Optional(), Length(max=300)])
+    confirm_online = IntegerField(validators=[Optional()])  # the online vote seen (its number in the log)
     photo = FileField(_l("Photo of the signed sheet (optional)"))
     proxy_id = SelectField(_l("Cast by the voter's proxy (委托代理人)"), coerce=int, default=0)
 
@@ -66,7 +69,7 @@ class SettingsForm(Form):
     default_rule = SelectField(_l("Majority rule"), choices=list(RULE_LABELS.items()))
     default_quorum = SelectField(_l("Quorum"), choices=list(QUORUM_LABELS.items()))
     default_days = IntegerField(_l("Days a ballot stays open"), validators=[DataRequired()])
-    paper_rule = SelectField(_l("Paper ballots"), choices=list(PAPER_RULE_LABELS.items()))
+    paper_rule = SelectField(_l("A voter with both an online vote and a paper ballot"), choices=PAPER_RULE_CHOICES)
     spoiled_participates = BooleanField(_l("Spoiled paper ballots count as taking part (Art. 278 turnout)"))
     notice_days = IntegerField(_l("Owners' ballots: days of notice before voting opens"), validators=[Optional()])
     notice_days_temporary = IntegerField(_l("Owners' ballots, temporary meeting: days of notice"),

@@ -42,9 +42,16 @@ TEST_LABELS = {
     "approval": _l("Approval (yes of yes + no; abstentions not counted)"),
 }
 SOURCE_LABELS = {"online": _l("online"), "paper": _l("paper"), "correction": _l("correction"),
-                 "proxy": _l("by proxy")}
+                 "proxy": _l("by proxy"), "roll": _l("added to the roll")}
+# When a voter has both an online vote and a paper ballot (docs/voting.md).
 PAPER_RULE_LABELS = {
-    "refuse": _l("A paper ballot is final: a later online vote is refused"),
-    "latest": _l("The latest ballot counts, paper or online"),
+    "refuse": _l("Refuse: a voter votes either online or on paper; a paper ballot is not entered over an online "
+                 "vote, nor an online vote over a paper ballot"),
+    "paper_wins": _l("Paper wins: a signed paper ballot counts over an online vote (the voter is told); an online "
+                     "vote after a paper ballot is refused"),
+    "first_wins": _l("First wins: the first ballot counts; a paper ballot after an online vote is kept in the log "
+                     "without counting (the voter is told); an online vote after a paper ballot is refused"),
+    "latest": _l("The latest ballot counts, paper or online (the rule of ballots opened before December 2026)"),
 }
+PAPER_RULE_CHOICES = [(key, PAPER_RULE_LABELS[key]) for key in ("refuse", "paper_wins", "first_wins")]
 SCOPE_LABELS = {"community": _l("Whole community"), "grid": _l("One grid"), "building": _l("One building")}

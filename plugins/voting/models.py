@@ -35,7 +35,8 @@ class Ballot(db.Model):
     scope = db.Column(db.String(10), nullable=False, default="community")
     grid_id = db.Column(db.Integer, db.ForeignKey("grid.id"))
     building_id = db.Column(db.Integer, db.ForeignKey("building.id"))
-    # What happens when a voter with a counted paper ballot votes online: "refuse" or "latest".
+    # When a voter has both an online vote and a paper ballot: "refuse", "paper_wins" or
+    # "first_wins" (docs/voting.md); "latest" on ballots opened before these.
     paper_rule = db.Column(db.String(10), nullable=False, default="refuse")
     spoiled_participates = db.Column(db.Boolean, nullable=False, default=True)
     counting_rule_source = db.Column(db.String(200))
@@ -141,8 +142,12 @@ class Entry(db.Model):
     choice = db.Column(db.JSON)  # list of option positions; null = spoiled
     heads = db.Column(db.Integer, nullable=False)
     area = db.Column(Centi, nullable=False)
-    source = db.Column(db.String(12), nullable=False)  # online | paper | correction
+    source = db.Column(db.String(12), nullable=False)  # online | paper | correction | proxy | roll
     counted = db.Column(db.Boolean, nullable=False, default=True)
+    # Recorded without ever counting: a paper ballot entered after the voter's online vote under
+    # the paper rule "first_wins" (marked so in the chain). A "roll" entry is no ballot: it adds a
+    # voter to the roll after it was fixed (note: the reason).
+    set_aside = db.Column(db.Boolean, nullable=False, default=False)
     rule_source = db.Column(db.String(200))
     at = db.Column(db.String(40), nullable=False)  # the ISO time that was hashed
     prev_hash = db.Column(db.String(64), nullable=False)

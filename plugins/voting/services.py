@@ -2,6 +2,7 @@
 corrections, close (count, move the proposal), export. Views, API and CLI all come here."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -78,6 +79,10 @@ MAX_OPTIONS = 20
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 MAX_PHOTO = 5 * 1024 * 1024
 PROXY_UNITS = ("owners", "household")
+# When a voter has both an online vote and a paper ballot (docs/voting.md). "latest", the rule of
+# ballots opened before these three, stays readable on them; sent again, it is read as paper_wins.
+PAPER_RULES = integrity.PAPER_RULES
+OLD_PAPER_RULES = {"latest": "paper_wins"}
 
 
 def sniff_image(data):
@@ -226,7 +231,9 @@ def _parse_time(value, field, errors):
     return dates.from_local(dt)
 
 
-def _validate(community, data, proposal):
+def _validate(community, data, proposal, class_later=False):
+    """The ballot's fields from ``data``, or a ServiceError naming each bad one. ``class_later``:
+    an owners' ballot set up by the platform, whose matter class staff give before its notice."""
     errors = {}
     title = (data.get("title") or (proposal.title if proposal else "") or "").strip()
     if not 2 <= len(title) <= 120:
@@ -250,7 +257,7 @@ def _validate(community, data, proposal):
     if unit == "owners":
         if method != "majority":
             errors["method"] = _("Owners' double-majority ballots are yes/no/abstain ballots.")
-        if matter_class not in counting.MATTER_CLASSES:
+        if matter_class not in counting.MATTER_CLASSES and not (class_later and matter_class is None):
             errors["matter_class"] = _("Say whether this is an ordinary or a special matter (Civil Code Art. 278).")
         rule, quorum = "simple", "none"
     else:
@@ -306,7 +313,8 @@ def _validate(community, data, proposal):
         if problem:
             errors["closes_at"] = problem
     paper_rule = data.get("paper_rule") or setting(community, "paper_rule")
-    if paper_rule not in ("refuse", "latest"):
+    paper_rule = OLD_PAPER_RULES.get(paper_rule, paper_rule) if isinstance(paper_rule, str) else None
+    if paper_rule not in PAPER_RULES:
         errors["paper_rule"] = _("Choose what happens when someone who voted on paper votes online.")
     if errors:
         raise ServiceError("invalid_ballot", _("Please correct the marked fields."), fields=errors)
@@ -370,6 +378,7 @@ def publish_notice(ballot, actor, *, temporary=None, at=None, commit=True, syste
         raise Conflict("not_draft", _("The notice is published before voting opens, on a ballot in preparation."))
     if ballot.notice_published_at is not None:
         raise Conflict("notice_published", _("The notice of this ballot is already published."))
+    check_terms(ballot)
     if temporary is not None:
         ballot.temporary = bool(temporary) and ballot.unit == "owners"
     at = at or utcnow()
@@ -397,6 +406,14 @@ def publish_notice(ballot, actor, *, temporary=None, at=None, commit=True, syste
     if commit:
         db.session.commit()
     return ballot
+
+
+def check_terms(ballot):
+    """Refuse to publish or open an owners' ballot whose matter class is not given: it decides the
+    majority needed and cannot change once the notice is out (R4)."""
+    if ballot.unit == "owners" and ballot.matter_class not in counting.MATTER_CLASSES:
+        msg = _("Say whether this is an ordinary or a special matter first: change the ballot.")
+        raise Conflict("matter_class_required", msg, fields={"matter_class": msg})
 
 
 def check_editable(ballot):
@@ -444,10 +461,12 @@ def update_ballot(ballot, actor, data, *, commit=True):
     return ballot
 
 
-def create(community, actor, data, *, proposal=None, open_now=False, commit=True, system=False) -> Ballot:
+def create(community, actor, data, *, proposal=None, open_now=False, commit=True, system=False,
+           class_later=False) -> Ballot:
     """Create a ballot (staff); ``open_now`` publishes its electorate and opens it at once.
 
-    Owners' ballots are always named (secret=False), as the law expects signed ballots."""
+    Owners' ballots are always named (secret=False), as the law expects signed ballots.
+    ``class_later``: see :func:`_validate` (:func:`ballot_for_proposal`)."""
     if not system and not can("voting.ballots.manage", community, user=actor):
         raise Forbidden("forbidden", _("Only community staff can set up ballots."))
     if proposal is not None:
@@ -458,7 +477,7 @@ def create(community, actor, data, *, proposal=None, open_now=False, commit=True
         busy = Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state.in_(("draft", "open"))).first()
         if busy is not None:
             raise Conflict("ballot_exists", _("This proposal already has a ballot that is not closed."))
-    fields, options = _validate(community, data, proposal)
+    fields, options = _validate(community, data, proposal, class_later=class_later)
     ballot = Ballot(community_id=community.id, proposal_id=proposal.id if proposal else None, state="draft",
                     created_by_id=actor.id if actor is not None else None,
                     counting_rule_source=DEFAULT_RULE_SOURCE if fields["unit"] == "owners" else None, **fields)
@@ -578,6 +597,11 @@ def open_ballot(ballot, actor, *, commit=True, system=False):
         raise Forbidden("forbidden", _("Only community staff can open ballots."))
     if ballot.state != "draft":
         raise Conflict("not_draft", _("Only a ballot in preparation can be opened."))
+    check_terms(ballot)
+    proposal = ballot.proposal
+    if proposal is not None and proposal.state not in ("coordinating", "voting"):
+        raise Conflict("proposal_moved_on", _("The proposal is now “%(state)s”: a ballot opens only on a proposal in "
+                                              "coordination or voting.", state=proposal.state_label))
     if ballot.closes_at <= utcnow():
         raise Conflict("closing_passed", _("The closing time has already passed; set a later one."))
     check_notice(ballot)
@@ -616,6 +640,10 @@ def open_ballot(ballot, actor, *, commit=True, system=False):
     audit.record("voting.ballot_opened", community=community, obj=ballot, actor=actor,
                  after={"electorate": ballot.manifest["electorate"], "genesis_hash": ballot.genesis_hash,
                         "tie_seed": ballot.tie_seed})
+    if proposal is not None and proposal.state == "coordinating":  # the proposal follows its ballot
+        from core.services import proposals as proposal_svc
+
+        proposal_svc.follow(proposal, "voting", actor, _("The ballot “%(title)s” opened.", title=ballot.title))
     emit(community, Event("ballot.opened", community.id, getattr(actor, "id", None),
                           tuple(v.user_id for v in voters if v.user_id), f"ballot:{ballot.id}:opened",
                           {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id}))
@@ -647,6 +675,206 @@ def check_notice(ballot, now=None):
             date=local_date(earliest, community), n=days))
 
 
+def _staff_ids(community):
+    """The community's staff and admins: the residents' committee."""
+    return sorted({m.user_id for m in Membership.query.filter(Membership.community_id == community.id)
+                   if m.has_role("staff", "admin")})
+
+
+def ballot_for_proposal(proposal, actor):
+    """The ballot a proposal gets when it reaches voting (setting ``auto_open``): yes/no/abstain
+    under the community's defaults, opened at once. With owners as the default unit it stays in
+    preparation, its window placed after the notice period (R8, R10), and staff are asked for the
+    matter class (R4) before they publish the notice and open it. Never refuses the proposal's
+    move: a ballot the settings do not allow is left to staff, who are told."""
+    community = proposal.community
+    if Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state.in_(("draft", "open"))).first():
+        return None
+    owners = setting(community, "default_unit") == "owners"
+    data = {}
+    if owners:
+        opens = earliest_opening(community, utcnow(), int(setting(community, "notice_days")))
+        low, high = window_bounds(community, "owners")
+        days = min(max(int(setting(community, "default_days")), low), high)
+        data = {"opens_at": opens.isoformat(), "closes_at": (opens + timedelta(days=days)).isoformat()}
+    try:
+        ballot = create(community, actor, data, proposal=proposal, commit=False, system=True, class_later=owners)
+    except ServiceError as err:  # refused before anything was written
+        for uid in _staff_ids(community):
+            notify(uid, community, "voting.setup_needed",
+                   N_("“%(title)s” reached the voting stage, but its ballot could not be set up: %(error)s"),
+                   {"title": proposal.title, "error": str(err.message)}, url=None)
+        return None
+    if owners:
+        for uid in _staff_ids(community):
+            notify(uid, community, "voting.matter_class_needed",
+                   N_("“%(title)s” is put to the owners: its ballot is in preparation. Say whether it is an ordinary "
+                      "or a special matter, then publish the notice."), {"title": proposal.title},
+                   url=_ballot_url(ballot))
+        return ballot
+    try:
+        open_ballot(ballot, actor, commit=False, system=True)
+    except ServiceError:  # e.g. an empty electorate: staff fix the register and open it by hand
+        pass
+    return ballot
+
+
+# ── the roll after it was fixed ─────────────────────────────────────────────────────────
+def roll_size(ballot):
+    """Voters on the roll: the published electorate and those added since."""
+    if not ballot.manifest:
+        return 0
+    added = db.session.execute(select(func.count(Entry.id)).where(
+        Entry.ballot_id == ballot.id, Entry.source == integrity.ROLL_SOURCE)).scalar_one()
+    return ballot.manifest["electorate"]["voters"] + added
+
+
+def roll_note(ballot, user):
+    """Why ``user`` is not on an open ballot's roll, for the ballot page and the API: the roll was
+    fixed when voting opened (``fixed``), and, if so, that their residence was verified after it
+    (``verified``); ``ref``: the roll entry the register now gives their account, when it is on
+    the roll without it (they vote on paper). None for who votes online on it, or is not a
+    verified resident."""
+    if ballot.state != "open" or not getattr(user, "is_authenticated", False) or voter_for(ballot, user):
+        return None
+    membership = membership_of(user, ballot.community)
+    if membership is None or not membership.is_verified:
+        return None
+    late = membership.verified_at is not None and membership.verified_at > ballot.opened_at
+    ref = None
+    if late:  # the register's entry for them today, if the roll has it without their account
+        fresh = next((r for r in build_roll(ballot) if r["user_id"] == user.id), None)
+        if fresh is not None:
+            ref = db.session.execute(select(Voter.ref).where(Voter.ballot_id == ballot.id,
+                                                             Voter.key == fresh["key"][:120])).scalar()
+    return {"fixed": ballot.opened_at, "verified": membership.verified_at if late else None, "ref": ref}
+
+
+def roll_note_text(ballot, note):
+    if note.get("ref"):
+        return _("This ballot's roll was fixed on %(date)s, when voting opened, before your account was verified: "
+                 "you are on it as %(ref)s, without your account. Vote on a paper ballot with your grid worker, or "
+                 "ask staff.", date=local_date(note["fixed"], ballot.community), ref=note["ref"])
+    if note["verified"] is not None:
+        return _("This ballot's roll was fixed on %(date)s, when voting opened, before your residence was verified "
+                 "on %(verified)s, so you are not on it. Ask staff: they can add a resident the roll missed.",
+                 date=local_date(note["fixed"], ballot.community),
+                 verified=local_date(note["verified"], ballot.community))
+    return _("You are not on this ballot's roll, which was fixed on %(date)s when voting opened. If you should be, "
+             "ask staff: they can add a resident the roll missed.", date=local_date(note["fixed"], ballot.community))
+
+
+def tell_late_verified(membership):
+    """A resident verified while ballots are open learns that those rolls were fixed without them
+    (the core's notice says they can now vote: not in these). Only ballots whose scope takes in
+    their household, and only those they are not on."""
+    community = membership.community
+    household = db.session.get(Household, membership.household_id) if membership.household_id else None
+    if household is None:
+        return
+    building = household.unit.building if household.unit is not None else None
+    now = utcnow()
+    for ballot in Ballot.query.filter(Ballot.community_id == community.id, Ballot.state == "open",
+                                      Ballot.closes_at > now).order_by(Ballot.id):
+        if ballot.scope == "grid" and (building is None or building.grid_id != ballot.grid_id):
+            continue
+        if ballot.scope == "building" and (building is None or building.id != ballot.building_id):
+            continue
+        if voter_for(ballot, membership.user) is not None:
+            continue
+        notify(membership.user_id, community, "voting.roll_fixed",
+               N_("“%(title)s”: its roll was fixed on %(date)s, before your residence was verified, so you are not on "
+                  "it. Ask staff if you should vote in it."),
+               {"title": ballot.title, "date": local_date(ballot.opened_at, community)}, url=_ballot_url(ballot))
+
+
+def candidate_token(key):
+    """A candidate's handle for the pages and the API (the roll key itself stays on the server)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def missed_voters(ballot):
+    """Who the register now puts on an open ballot's roll but is not on it: a resident registered
+    or verified after the roll was fixed. Each {token, key, name, units, heads, area (m², two
+    decimals), user_id, household_id}. On an owners' or household ballot, someone whose units are on the roll already
+    is no candidate: their area or household counts already, and would count twice."""
+    if ballot.state != "open":
+        return []
+    voters = Voter.query.filter_by(ballot_id=ballot.id).all()
+    keys = {v.key for v in voters}
+    accounts = {v.user_id for v in voters if v.user_id}
+    units = {u for v in voters for u in v.units.split("、") if u}
+    out = []
+    for r in build_roll(ballot):
+        key = r["key"][:120]
+        if key in keys or (ballot.unit != "person" and units & set(r["units"])):
+            continue
+        if ballot.unit == "person" and r["user_id"] in accounts:  # their account is on the roll: the same person
+            continue
+        out.append({"token": candidate_token(key), "key": key, "name": r["name"], "units": list(r["units"]),
+                    "heads": r["heads"], "area": counting.area_str(r["area"]), "household_id": r["household_id"],
+                    "user_id": r["user_id"] if r["user_id"] not in accounts else None})
+    return out
+
+
+def add_to_roll(ballot, actor, token, reason):
+    """Add a voter the roll missed to an open ballot (staff, with a reason): a resident registered
+    or verified after the roll was fixed (:func:`missed_voters`). The addition is a "roll" entry of
+    the chain with the voter's weight and the reason, so the ballot file publishes it with the roll
+    and the recount counts the totals with it (docs/ballot-format.md). Audited; the voter is told
+    and may vote at once. Under the ballot's row lock, like a vote."""
+    community = ballot.community
+    if not can("voting.ballots.manage", community, user=actor):
+        raise Forbidden("forbidden", _("Only community staff can add a voter to the roll."))
+    reason = " ".join(reason.split()) if isinstance(reason, str) else ""
+    if not reason or len(reason) > 300:
+        msg = _("Say in at most 300 characters why this voter is added to the roll.")
+        raise ServiceError("reason_required", msg, fields={"reason": msg})
+    now = utcnow()
+    if ballot.state != "open" or now >= ballot.closes_at:
+        raise Conflict("ballot_closed", _("Voters are added to the roll while the ballot is open."))
+    conn, seq, prev = _chain_lock(ballot, _("Voters are added to the roll while the ballot is open."))
+    candidate = next((c for c in missed_voters(ballot) if c["token"] == token), None)
+    if candidate is None:
+        db.session.rollback()
+        msg = _("This person is not missing from the roll: reload the page.")
+        raise Conflict("not_missed", msg, fields={"token": msg})
+    number = db.session.execute(select(func.count(Voter.id)).where(Voter.ballot_id == ballot.id)).scalar_one() + 1
+    area = candidate["area"]
+    voter = Voter(ballot_id=ballot.id, key=candidate["key"], ref=f"V{number}", user_id=candidate["user_id"],
+                  household_id=candidate["household_id"], name=(candidate["name"] or "")[:80],
+                  units="、".join(candidate["units"])[:300], heads=candidate["heads"], area=area)
+    db.session.add(voter)
+    db.session.flush()
+    at = now.isoformat()
+    payload = integrity.entry_payload(seq, voter.ref, None, voter.heads, area, integrity.ROLL_SOURCE, at,
+                                      ballot.counting_rule_source, reason=reason)
+    digest = integrity.link(prev, payload)
+    receipt = integrity.receipt_of(digest)
+    if conn.execute(_RECEIPT_TAKEN, {"b": ballot.id, "receipt": receipt}).first() is not None:
+        receipt = _unique_receipt(conn, ballot, digest)
+    entry = insert_row(Entry, ballot_id=ballot.id, seq=seq, voter_tag=voter.ref, voter_id=voter.id, choice=None,
+                       heads=voter.heads, area=area, source=integrity.ROLL_SOURCE, counted=False, set_aside=False,
+                       rule_source=ballot.counting_rule_source, at=at, prev_hash=prev, hash=digest, receipt=receipt,
+                       entered_by_id=actor.id, note=reason, created_at=now)
+    conn.execute(_ADVANCE_HEAD, {"b": ballot.id, "head": digest, "first": 0})
+    db.session.execute(update(Ballot).where(Ballot.id == ballot.id)
+                       .values(heads_total=Ballot.heads_total + voter.heads, area_total=Ballot.area_total + area)
+                       .execution_options(synchronize_session=False))
+    mark_changed(db.session)
+    audit.record("voting.roll_added", community=community, obj=voter, actor=actor, on_behalf_of=voter.user_id,
+                 on_behalf_of_name=voter.name or voter.units, reason=reason,
+                 after={"ballot_id": ballot.id, "voter": voter.ref, "heads": voter.heads, "area": area,
+                        "units": voter.units, "seq": seq, "receipt": receipt})
+    if voter.user_id:
+        notify(voter.user_id, community, "voting.roll_added",
+               N_("Staff added you to the roll of “%(title)s”: you can vote in it now."), {"title": ballot.title},
+               url=_ballot_url(ballot))
+    db.session.commit()
+    db.session.refresh(ballot)
+    return voter, entry
+
+
 def _ballot_url(ballot):
     from flask import url_for
 
@@ -657,6 +885,26 @@ def _ballot_url(ballot):
 
 
 # ── casting ──────────────────────────────────────────────────────────────────────────────
+def _chain_lock(ballot, closed_message):
+    """The ballot's row lock, taken to append to its chain: (connection, the entry's seq, the
+    chain's head). Refused, rolled back, when the ballot is no longer open."""
+    conn = db.session.connection()
+    locked = conn.execute(_LOCK_BALLOT, {"b": ballot.id}).first()
+    if locked is None:
+        db.session.rollback()
+        raise Conflict("ballot_closed", closed_message)
+    return conn, *locked
+
+
+def _unique_receipt(conn, ballot, digest):
+    """A receipt another entry of the ballot does not have: two chains' hashes may share a
+    prefix, so it is lengthened until it is unique (under the ballot's lock)."""
+    for length in range(integrity.RECEIPT_LEN + 2, len(digest), 2):
+        receipt = integrity.receipt_of(digest, length)
+        if conn.execute(_RECEIPT_TAKEN, {"b": ballot.id, "receipt": receipt}).first() is None:
+            return receipt
+    return integrity.receipt_of(digest, len(digest))  # the whole hash: unique as the entry is
+
 def parse_choice(ballot, raw):
     """Check a choice against the ballot; returns a tuple of option positions."""
     if ballot.method == "majority":
@@ -744,7 +992,9 @@ def online_voter(ballot, actor, now=None, voter=None):
     if voter is None or voter.ballot_id != ballot.id or voter.user_id != getattr(actor, "id", None):
         voter = voter_for(ballot, actor)
     if voter is None:
-        raise Forbidden("not_in_electorate", _("You are not in this ballot's electorate."))
+        note = roll_note(ballot, actor)  # a resident verified too late is told so, with the date
+        raise Forbidden("not_in_electorate", roll_note_text(ballot, note) if note
+                        else _("You are not in this ballot's electorate."))
     membership = membership_of(actor, ballot.community)
     if membership is None or not membership.is_verified:
         raise Forbidden("not_verified", _("Only verified residents can vote."))
@@ -752,14 +1002,20 @@ def online_voter(ballot, actor, now=None, voter=None):
 
 
 def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None, note=None, photo=None,
-         spoiled=False, proxy=None, commit=True):
+         spoiled=False, proxy=None, confirm_online=None, commit=True):
     """Record a ballot. Online: ``actor`` votes for themself. Paper (``source`` "paper" or
     "correction"): ``actor`` (a grid worker or staff) enters it for ``voter``, optionally as cast by
     the voter's ``proxy``. Proxy (``source`` "proxy"): ``actor`` holds ``proxy`` and votes online
     for its voter.
 
     The latest ballot of a voter counts; the database allows one counted ballot per voter. A voter
-    who votes in person ends their proxy's authority (docs/voting.md)."""
+    who votes in person ends their proxy's authority (docs/voting.md).
+
+    A paper ballot for a voter who voted online follows the ballot's ``paper_rule``
+    (:func:`paper_over_online`): refused, or recorded only when ``confirm_online`` names the
+    online vote the person entering it was shown (its ``seq``) and ``note`` says why; the voter
+    is told which ballot counts. An online vote after a paper ballot is refused (the paper
+    ballot counts), except on ballots opened under the old rule ``latest``."""
     community = ballot.community
     now = utcnow()
     if source == "online":
@@ -796,12 +1052,7 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     # The vote's own transaction, in prebuilt statements on the session's connection (a vote is
     # the hottest write; see docs/performance.md). First the ballot's row lock: every ballot of
     # this ballot is appended one after another.
-    conn = db.session.connection()
-    locked = conn.execute(_LOCK_BALLOT, {"b": ballot.id}).first()
-    if locked is None:
-        db.session.rollback()
-        raise Conflict("ballot_closed", _("This ballot is closed."))
-    seq, prev = locked
+    conn, seq, prev = _chain_lock(ballot, _("This ballot is closed."))
     tag = chain_tag(ballot, voter)
     area = counting.area_str(counting.area_to_int(voter.area))
     at = now.isoformat()
@@ -817,7 +1068,7 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
         db.session.rollback()
         raise Conflict("proxy_revoked", _("This proxy authorisation is no longer in force."))
     has_paper = voted_via == "paper"
-    if source in ("online", "proxy") and has_paper and ballot.paper_rule == "refuse":
+    if source in ("online", "proxy") and has_paper and ballot.paper_rule not in integrity.LEGACY_PAPER_RULES:
         db.session.rollback()
         raise Conflict("paper_ballot_counted",
                        _("A paper ballot was recorded for you; it is the one that counts. Ask staff if it is wrong.")
@@ -829,26 +1080,33 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     if source == "correction" and not has_paper:
         db.session.rollback()
         raise Conflict("no_paper_ballot", _("There is no paper ballot to correct for this voter."))
+    online = None  # the online vote this paper ballot comes after, when the paper rule applies
+    if source == "paper" and voted_via in ("online", "proxy") and not (voted_via == "proxy" and proxy is None):
+        online = paper_over_online(ballot, voter, confirm_online, note)  # raises unless confirmed
+    set_aside = online is not None and ballot.paper_rule == "first_wins"
+    if set_aside:  # recorded without counting: it is marked so in the chain
+        payload = integrity.entry_payload(seq, tag, choice, voter.heads, area, source, at,
+                                          ballot.counting_rule_source, proxy=proxy_ref, set_aside=True)
+        digest = integrity.link(prev, payload)
+        receipt = integrity.receipt_of(digest)
+        taken = conn.execute(_RECEIPT_TAKEN, {"b": ballot.id, "receipt": receipt}).first() is not None
     if proxy is None and source != "correction" and active_proxy is not None:
         # The voter votes in person: a proxy authorisation still in force ends (its ballots stay
         # in the chain, superseded by this one).
         conn.execute(_END_PROXY, {"p": active_proxy, "now": now})
-    length = integrity.RECEIPT_LEN
-    while taken:  # two chains' hashes share a prefix: lengthen the receipt until it is unique
-        length += 2
-        receipt = integrity.receipt_of(digest, length)
-        taken = conn.execute(_RECEIPT_TAKEN, {"b": ballot.id, "receipt": receipt}).first() is not None
-    if voted_at is not None:  # an earlier ballot of this voter stops counting
+    if taken:
+        receipt = _unique_receipt(conn, ballot, digest)
+    if voted_at is not None and not set_aside:  # an earlier ballot of this voter stops counting
         conn.execute(_SUPERSEDE, {"b": ballot.id, "tag": tag})
     row = dict(ballot_id=ballot.id, seq=seq, voter_tag=tag, voter_id=None if ballot.secret else voter.id,
                choice=list(choice) if choice is not None else None, heads=voter.heads, area=area, source=source,
-               counted=True, rule_source=ballot.counting_rule_source, at=at, prev_hash=prev, hash=digest,
-               receipt=receipt, entered_by_id=actor.id if source != "online" else None,
+               counted=not set_aside, set_aside=set_aside, rule_source=ballot.counting_rule_source, at=at,
+               prev_hash=prev, hash=digest, receipt=receipt, entered_by_id=actor.id if source != "online" else None,
                witness=(witness or "").strip()[:80] or None, note=(note or "").strip()[:300] or None,
                proxy_id=proxy.id if proxy is not None else None, created_at=now)
     via = {"online": "online", "proxy": "proxy"}.get(source, "paper")
     first = voted_at is None
-    mark_voter = first or via != voted_via
+    mark_voter = (first or via != voted_via) and not set_aside
     if conn.dialect.name == "postgresql":
         values = complete_row(Entry, row)
         params = {"e_" + k: v for k, v in values.items()}
@@ -871,6 +1129,7 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
                      on_behalf_of_name=voter.name or voter.units,
                      after={"ballot_id": ballot.id, "voter": voter.ref, "receipt": receipt, "witness": entry.witness,
                             **({"proxy": proxy_ref} if proxy_ref else {}),
+                            **({"over_online": online["seq"], "counted": not set_aside} if online else {}),
                             **({} if ballot.secret else {"choice": entry.choice})},
                      reason=entry.note)
     elif source == "proxy":
@@ -882,13 +1141,92 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
         notify(voter.user_id, community, "voting.proxy_voted",
                N_("Your proxy %(proxy)s voted for you on “%(title)s”."),
                {"proxy": proxy.name, "title": ballot.title}, url=_ballot_url(ballot))
-    emit(community, Event("vote.cast", community.id, actor.id, (voter.user_id,) if voter.user_id else (),
-                          f"ballot:{ballot.id}:voter:{voter.id}",
-                          {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id, "source": source,
-                           "first": first}))
+    if online is not None:
+        _tell_paper_over_online(ballot, voter, actor, online, set_aside, now)
+    if not set_aside:  # the voter's counted ballot changed
+        emit(community, Event("vote.cast", community.id, actor.id, (voter.user_id,) if voter.user_id else (),
+                              f"ballot:{ballot.id}:voter:{voter.id}",
+                              {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id, "source": source,
+                               "first": first}))
     if commit:
         db.session.commit()
     return entry
+
+
+def online_vote_of(ballot, voter, fresh=False):
+    """The voter's counted ballot when it came in online (their own vote or their proxy's), as the
+    person entering a paper ballot for them is shown it: when and how, and what only on a named
+    ballot. None when their counted ballot is not an online one. ``fresh``: read the chain even if
+    the voter's state as loaded says otherwise (under the ballot's lock, in :func:`cast`)."""
+    if voter is None or (not fresh and voter.voted_via not in ("online", "proxy")):
+        return None
+    row = db.session.execute(select(Entry.seq, Entry.source, Entry.choice, Entry.created_at).where(
+        Entry.ballot_id == ballot.id, Entry.voter_tag == chain_tag(ballot, voter), Entry.counted.is_(True))).first()
+    if row is None or row.source not in ("online", "proxy"):
+        return None
+    from plugins.voting.labels import SOURCE_LABELS
+
+    vote = {"seq": row.seq, "at": iso(row.created_at), "when": local_date(row.created_at, ballot.community),
+            "source": row.source, "how": str(SOURCE_LABELS[row.source]), "voter": voter.ref,
+            "name": voter_name(voter)}
+    if not ballot.secret:
+        vote["choice"] = row.choice
+        vote["choice_text"] = "、".join(option_label(ballot, p) for p in row.choice or ())
+    return vote
+
+
+def paper_over_online(ballot, voter, confirm_online, note):
+    """A paper ballot entered for a voter whose counted ballot came in online (under the ballot's
+    row lock, see :func:`cast`). ``refuse``: refused, nothing recorded. ``paper_wins`` (and the old
+    ``latest``): the paper ballot counts; ``first_wins``: it is recorded without counting. Either
+    way only when ``confirm_online`` is the ``seq`` of the online vote the person entering it was
+    shown (a vote changed since must be looked at again) and ``note`` gives the reason. Returns
+    the online vote (:func:`online_vote_of`); raises with it in ``details`` otherwise."""
+    online = online_vote_of(ballot, voter, fresh=True)
+    if online is None:
+        return None
+    details = {"online_vote": online, "paper_rule": ballot.paper_rule}
+    if ballot.paper_rule == "refuse":
+        db.session.rollback()
+        raise Conflict("online_vote_counts", _(
+            "%(name)s voted online on %(date)s. Under this ballot's rule a paper ballot cannot replace an online "
+            "vote: nothing was recorded. The voter may change their vote online, or ask staff.",
+            name=online["name"], date=online["when"]), details=details)
+    if _int(confirm_online) != online["seq"]:
+        db.session.rollback()
+        if ballot.paper_rule == "first_wins":
+            msg = _("%(name)s already voted online on %(date)s. Under this ballot's rule the online vote keeps "
+                    "counting: the paper ballot is kept in the log without counting, and the voter is told. "
+                    "Confirm that you have seen the online vote and give the reason to record it.",
+                    name=online["name"], date=online["when"])
+        else:
+            msg = _("%(name)s already voted online on %(date)s. Under this ballot's rule the paper ballot counts "
+                    "instead, and the voter is told. Confirm that you have seen the online vote and give the reason "
+                    "to record it.", name=online["name"], date=online["when"])
+        raise Conflict("online_vote_exists", msg, fields={"confirm_online": msg}, details=details)
+    if not (note or "").strip():
+        db.session.rollback()
+        msg = _("Say why a paper ballot is entered for a voter who voted online.")
+        raise ServiceError("reason_required", msg, fields={"note": msg}, details=details)
+    return online
+
+
+def _tell_paper_over_online(ballot, voter, actor, online, set_aside, now):
+    """The voter learns of a paper ballot entered after their online vote, and which one counts."""
+    if not voter.user_id:
+        return
+    params = {"title": ballot.title, "name": actor.display_name, "date": local_date(now, ballot.community),
+              "online": online["when"]}
+    if set_aside:
+        notify(voter.user_id, ballot.community, "voting.paper_set_aside",
+               N_("A paper ballot was entered for you on “%(title)s” by %(name)s (%(date)s). Your online vote of "
+                  "%(online)s still counts: under this ballot's rule the first ballot counts."),
+               params, url=_ballot_url(ballot))
+    else:
+        notify(voter.user_id, ballot.community, "voting.paper_over_online",
+               N_("A paper ballot was entered for you on “%(title)s” by %(name)s (%(date)s). Under this ballot's rule "
+                  "it counts instead of your online vote of %(online)s. If you did not sign it, tell staff at once."),
+               params, url=_ballot_url(ballot))
 
 
 def voter_by_id(ballot, voter_id):
@@ -1115,7 +1453,15 @@ def counted_ballots(ballot_id):
 
 
 def spec_of(ballot):
-    return counting.Spec.from_manifest(ballot.manifest)
+    """What is counted: the manifest's terms, its totals grown by the voters added to the roll
+    after it was fixed (their roll entries in the chain, as the recount reads them)."""
+    spec = counting.Spec.from_manifest(ballot.manifest)
+    heads, area = db.session.execute(select(func.sum(Entry.heads), func.sum(Entry.area)).where(
+        Entry.ballot_id == ballot.id, Entry.source == integrity.ROLL_SOURCE)).one()
+    if heads is None:
+        return spec
+    return dataclasses.replace(spec, heads_total=spec.heads_total + int(heads),
+                               area_total=spec.area_total + counting.area_to_int(area or 0))
 
 
 def close(ballot, actor, reason=None, *, system=False, commit=True):
@@ -1145,7 +1491,8 @@ def close(ballot, actor, reason=None, *, system=False, commit=True):
                           {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id, "passed": result.get("passed"),
                            "winner": result.get("winner")}))
     proposal = ballot.proposal
-    if proposal is not None and proposal.state == "voting":
+    # A proposal still in coordination has a ballot opened before proposals followed their ballots.
+    if proposal is not None and proposal.state in ("coordinating", "voting"):
         from core.services import proposals as proposal_svc
 
         if ballot.method == "majority":
@@ -1159,8 +1506,8 @@ def close(ballot, actor, reason=None, *, system=False, commit=True):
         else:
             new_state = "rejected"
             why = _("Nobody voted (closing hash %(h)s).", h=ballot.closing_hash[:12])
-        proposal_svc.transition(proposal, new_state, actor, why, system=True)  # commits
-    elif commit:
+        proposal_svc.follow(proposal, new_state, actor, why)
+    if commit:
         db.session.commit()
     return ballot
 
@@ -1209,13 +1556,16 @@ def export(ballot) -> dict:
     if ballot.state != "closed":
         raise Conflict("not_closed", _("A ballot can be exported once it is closed."))
     voters = Voter.query.filter_by(ballot_id=ballot.id).order_by(Voter.id).all()
-    roll = [{"voter": v.ref, "heads": v.heads, "area": counting.area_str(counting.area_to_int(v.area))} for v in voters]
+    added = dict(db.session.execute(select(Entry.voter_tag, Entry.seq).where(
+        Entry.ballot_id == ballot.id, Entry.source == integrity.ROLL_SOURCE)).all())
+    roll = [{"voter": v.ref, "heads": v.heads, "area": counting.area_str(counting.area_to_int(v.area)),
+             **({"added": added[v.ref]} if v.ref in added else {})} for v in voters]
     entries = []
     proxies = proxies_of(ballot).all()
     refs = {p.id: p.ref for p in proxies}
     for e in db.session.execute(select(Entry.seq, Entry.voter_tag, Entry.choice, Entry.heads, Entry.area, Entry.source,
                                        Entry.at, Entry.rule_source, Entry.hash, Entry.receipt, Entry.counted,
-                                       Entry.proxy_id)
+                                       Entry.proxy_id, Entry.set_aside, Entry.note)
                                 .where(Entry.ballot_id == ballot.id).order_by(Entry.seq)):
         item = {"seq": e.seq, "voter": e.voter_tag, "choice": e.choice, "heads": e.heads,
                 "area": counting.area_str(counting.area_to_int(e.area)), "source": e.source, "at": e.at,
@@ -1224,6 +1574,10 @@ def export(ballot) -> dict:
             item["rule_source"] = e.rule_source
         if e.proxy_id:
             item["proxy"] = refs.get(e.proxy_id)
+        if e.set_aside:
+            item["set_aside"] = True
+        if e.source == integrity.ROLL_SOURCE:
+            item["reason"] = e.note
         entries.append(item)
     data = {"format": integrity.FORMAT, "manifest": ballot.manifest, "genesis_hash": ballot.genesis_hash,
             "roll": roll, "entries": entries, "closing_hash": ballot.closing_hash, "result": ballot.result,

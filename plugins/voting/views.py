@@ -99,8 +99,11 @@ def new():
             abort(404)
     form = BallotForm()
     _fill(form)
-    if request.method == "GET" and proposal is not None:
-        form.title.data = proposal.title
+    if request.method == "GET":  # the community's defaults, as a ballot set up by the platform gets them
+        for key in ("unit", "rule", "quorum", "paper_rule"):
+            getattr(form, key).data = services.setting(community, "default_" + key if key != "paper_rule" else key)
+        if proposal is not None:
+            form.title.data = proposal.title
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("title", "description", "method", "options", "max_choices",
                                                    "unit", "matter_class", "rule", "quorum", "secret", "scope",
@@ -137,14 +140,25 @@ def detail(ballot_id):
     if voter is not None and not ballot.secret:
         my_entries = Entry.query.filter_by(ballot_id=ballot.id, voter_id=voter.id).order_by(Entry.seq).all()
     now = utcnow()
+    note = services.roll_note(ballot, current_user)
     return render_template(
         "voting/detail.html", ballot=ballot, voter=voter, mine=mine, my_entries=my_entries,
+        roll_note=services.roll_note_text(ballot, note) if note else None,
+        roll_size=services.roll_size(ballot), added=_added(ballot),
         can_vote=voter is not None and ballot.state == "open" and ballot.opens_at <= now < ballot.closes_at,
         results=can_see_results(ballot), bars=chart(ballot) if can_see_results(ballot) else [],
         can_manage=can("voting.ballots.manage"), can_paper=can("voting.paper.enter"),
         held=services.proxies_held(ballot, current_user), proxy_units=services.PROXY_UNITS,
         notice_minimum=services.notice_minimum(g.community, ballot),
         option_label=lambda pos: services.option_label(ballot, pos))
+
+
+def _added(ballot):
+    """The roll entries of the chain: voters added after the roll was fixed, with the reason."""
+    if ballot.state == "draft":
+        return []
+    return (Entry.query.filter(Entry.ballot_id == ballot.id, Entry.source == "roll")
+            .order_by(Entry.seq).all())
 
 
 def _ballot_data(form, keys):
@@ -288,6 +302,11 @@ def paper(ballot_id):
         (p.id, f"{p.ref} · {p.name} → {services.voter_name(p.voter)}") for p in active]
     if request.method == "GET" and request.args.get("voter_id"):
         form.voter_id.data = whole_number(request.args.get("voter_id"), "voter_id")
+    online = None  # the online vote of the chosen voter, shown before a paper ballot goes over it
+    if request.method == "GET" and form.voter_id.data:
+        chosen = db.session.get(Voter, form.voter_id.data)
+        online = services.online_vote_of(ballot, chosen) if chosen is not None and chosen.ballot_id == ballot.id \
+            else None
     if form.validate_on_submit():
         photo = None
         f = form.photo.data
@@ -300,19 +319,49 @@ def paper(ballot_id):
             entry = services.cast(
                 ballot, current_user, None if form.spoiled.data else _choice_from_form(ballot, request.form),
                 voter=voter, source="correction" if correction else "paper", witness=form.witness.data,
-                note=form.note.data, photo=photo, spoiled=form.spoiled.data, proxy=proxy)
+                note=form.note.data, photo=photo, spoiled=form.spoiled.data, proxy=proxy,
+                confirm_online=form.confirm_online.data)
         except ServiceError as err:
             apply_error(form, err)
+            online = (err.details or {}).get("online_vote")
         else:
-            flash(_("The paper ballot of %(name)s is recorded. Receipt code: %(receipt)s.",
-                    name=voter.name or voter.units, receipt=entry.receipt), "success")
+            if entry.set_aside:
+                flash(_("The paper ballot of %(name)s is kept in the log without counting: their online vote counts. "
+                        "They are told. Receipt code: %(receipt)s.", name=voter.name or voter.units,
+                        receipt=entry.receipt), "success")
+            else:
+                flash(_("The paper ballot of %(name)s is recorded. Receipt code: %(receipt)s.",
+                        name=voter.name or voter.units, receipt=entry.receipt), "success")
             return redirect(url_for("c.voting.paper", ballot_id=ballot.id))
-    recent = (Entry.query.filter(Entry.ballot_id == ballot.id, Entry.source != "online")
+    recent = (Entry.query.filter(Entry.ballot_id == ballot.id, Entry.source.in_(("paper", "correction", "proxy")))
               .order_by(Entry.seq.desc()).limit(50).all())
     scanned = {eid for (eid,) in db.session.query(PaperScan.entry_id).filter(
         PaperScan.entry_id.in_([e.id for e in recent]))} if recent else set()
     return render_template("voting/paper.html", ballot=ballot, form=form, recent=recent, scanned=scanned,
+                           online=online, chosen=request.form if request.method == "POST" else None,
                            option_label=lambda pos: services.option_label(ballot, pos))
+
+
+@bp.route("/<int:ballot_id>/roll", methods=["GET", "POST"])
+@login_required
+@require("voting.ballots.manage")
+def roll(ballot_id):
+    """Residents the roll missed (registered or verified after it was fixed): staff add them to an
+    open ballot's roll with a reason, published with the roll."""
+    ballot = services.get(g.community, ballot_id)
+    if ballot.state == "draft":
+        abort(404)
+    if request.method == "POST":
+        try:
+            voter, _entry = services.add_to_roll(ballot, current_user, request.form.get("token"),
+                                                 request.form.get("reason"))
+        except ServiceError as err:
+            apply_error(None, err)
+        else:
+            flash(_("%(name)s is on the roll as %(ref)s.", name=services.voter_name(voter), ref=voter.ref), "success")
+            return redirect(url_for("c.voting.roll", ballot_id=ballot.id))
+    return render_template("voting/roll.html", ballot=ballot, missed=services.missed_voters(ballot),
+                           added=_added(ballot))
 
 
 def _open_ballot_for_proxies(ballot_id):
@@ -440,7 +489,8 @@ def electorate(ballot_id):
         q = q.filter(Voter.voted_at.is_(None))
     voters = q.order_by(Voter.id).all()
     return render_template("voting/electorate.html", ballot=ballot, voters=voters,
-                           status=request.args.get("status"))
+                           status=request.args.get("status"), roll_size=services.roll_size(ballot),
+                           added={e.voter_id: e for e in _added(ballot)}, can_manage=can("voting.ballots.manage"))
 
 
 @bp.route("/<int:ballot_id>/receipts")

@@ -31,7 +31,7 @@ def url_args(world):
     proposals.transition(p, "coordinating", staff, "附议足够")
     ballot = svc.create(world.community, staff, {"secret": True, "days": 7, "unit": "household"}, proposal=p,
                         open_now=True)
-    proposals.transition(p, "voting", staff, "议事会同意表决")  # the ballot is open already
+    assert p.state == "voting"  # the proposal follows its ballot
     svc.cast(ballot, world.resident, "yes")
     paper_voter = Voter.query.filter_by(ballot_id=ballot.id, user_id=world.resident2.id).one()
     paper = svc.cast(ballot, world.grid_worker, "no", voter=paper_voter, source="paper", witness="楼长",
@@ -78,6 +78,8 @@ ACCESS = {
     "c.voting.scan": only(PAPER, OK),
     "c.voting.electorate": only(PAPER, OK),
     "c.voting.print_ballots": only(PAPER, OK),
+    # staff add a resident the roll missed (an empty POST shows the page again with the message)
+    "c.voting.roll": only(STAFF, OK),
     # a ballot in preparation: staff change it (the open one: 404) and publish its notice (the open
     # one: refused with a message); the notice prints for everyone once the ballot is open
     "c.voting.edit": only(STAFF, GONE),
@@ -115,4 +117,6 @@ ACCESS = {
     "api_c.voting_api.proxy_vote": only(("grid_worker",), INVALID),  # the holder; no choice sent
     "api_c.voting_api.proxy_scan": only(PAPER, OK),
     "api_c.voting_api.paper_photo": only(PAPER, OK),
+    "api_c.voting_api.roll_missed": only(STAFF, OK),
+    "api_c.voting_api.roll_add": only(STAFF, INVALID),         # no reason given
 }

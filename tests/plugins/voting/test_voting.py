@@ -326,7 +326,7 @@ def test_admin_changes_voting_settings_and_the_next_proposal_ballot_follows_them
     assert "/c/test/voting/settings" in c.get("/c/test/manage").get_data(as_text=True)
     r = c.post("/c/test/voting/settings", data={"auto_open": "y", "default_unit": "household",
                                                 "default_rule": "two_thirds", "default_quorum": "half",
-                                                "default_days": "3", "paper_rule": "latest",
+                                                "default_days": "3", "paper_rule": "first_wins",
                                                 "spoiled_participates": "y"}, follow_redirects=True)
     assert r.status_code == 200
     p = proposals.create(world.community, world.resident, {
@@ -334,7 +334,7 @@ def test_admin_changes_voting_settings_and_the_next_proposal_ballot_follows_them
     proposals.transition(p, "coordinating", world.staff, "附议")
     proposals.transition(p, "voting", world.staff, "表决")
     b = ballot_of(p)
-    assert (b.unit, b.rule, b.quorum, b.paper_rule) == ("household", "two_thirds", "half", "latest")
+    assert (b.unit, b.rule, b.quorum, b.paper_rule) == ("household", "two_thirds", "half", "first_wins")
     assert login(world.resident).get("/c/test/voting/settings").status_code == 403
 
 
