@@ -9,6 +9,7 @@ import click
 from flask import current_app, g
 from flask.cli import FlaskGroup, with_appcontext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 
 from core.errors import ServiceError
@@ -44,6 +45,10 @@ def _user(login):
     return user
 
 
+_IDENTITY_KEY_LINES = ("# Keys the hashes of identity document numbers. Never change or lose it: stored hashes\n"
+                       "# would no longer match. It is not the session secret and stays when that rotates.\n")
+
+
 @click.command("init", help=_l("Write instance/config.py with a new secret key (if missing) and migrate the database."))
 @with_appcontext
 def init_command():
@@ -56,10 +61,16 @@ def init_command():
         config.write_text(
             "# Written by `linli init`. Keep this file secret.\n"
             f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+            f"{_IDENTITY_KEY_LINES}IDENTITY_HASH_KEY = {secrets.token_hex(32)!r}\n"
             "# SQLALCHEMY_DATABASE_URI = 'postgresql+psycopg://user@127.0.0.1:5432/linli'\n"
             "# RATELIMIT_STORAGE_URI = 'redis://127.0.0.1:6379/0'\n",
             encoding="utf-8")
         os.chmod(config, 0o600)
+        click.echo(_("Wrote %(path)s.", path=config))
+    elif "IDENTITY_HASH_KEY" not in config.read_text(encoding="utf-8"):
+        # An instance from before identity documents: give it its key once, never replace it.
+        with config.open("a", encoding="utf-8") as f:
+            f.write(f"\n{_IDENTITY_KEY_LINES}IDENTITY_HASH_KEY = {secrets.token_hex(32)!r}\n")
         click.echo(_("Wrote %(path)s.", path=config))
     alembic.upgrade()
     click.echo(_("The database is up to date."))
@@ -280,6 +291,9 @@ def residents_import(file, community, skip_bad_rows, dry_run):
     good = [r["values"] for r in rows if not r["errors"]]
     for r in bad:
         click.echo(_("line %(line)d: %(errors)s", line=r["line"], errors=" ".join(r["errors"])), err=True)
+    for r in rows:  # changes to known rooms, and people to check (never merged by name)
+        if r["notes"] and not r["errors"]:
+            click.echo(_("line %(line)d: %(errors)s", line=r["line"], errors=" ".join(r["notes"])))
     click.echo(_("%(good)d good rows, %(bad)d rows with errors.", good=len(good), bad=len(bad)))
     if dry_run:
         sys.exit(1 if bad else 0)
@@ -295,6 +309,24 @@ def residents_import(file, community, skip_bad_rows, dry_run):
         _service_fail(err)
     click.echo(_("Imported: %(h)d new households, %(m)d new people, %(u)d records updated.",
                  h=counts["households"], m=counts["members"], u=counts["updated"]))
+
+
+@residents_group.command("duplicates", help=_l("List possible duplicates: people of the same name on the register "
+                                                "whom nothing tells apart (staff merge them or mark them as different "
+                                                "people on the Possible duplicates page)."))
+@click.option("--community", required=True, help=_l("Short name of the community."))
+@with_appcontext
+def residents_duplicates(community):
+    from core.services import persons
+
+    groups = persons.possible_duplicates(_community(community))
+    for group in groups:
+        click.echo(group["name"])
+        for p in group["persons"]:
+            click.echo("  " + _("No. %(number)d: %(entries)s", number=p.id,
+                                entries="、".join(f"{m.household.label} ({m.name})" for m in p.members)))
+    click.echo(ngettext("%(num)d possible duplicate.", "%(num)d possible duplicates.", len(groups)))
+    sys.exit(1 if groups else 0)
 
 
 @residents_group.command("export", help=_l("Export households and residents to .xlsx (the columns the import reads)."))

@@ -97,6 +97,7 @@ def _plugins(name, raw):
 # environment variable -> (config keys it sets, parser)
 ENVIRONMENT = {
     "LINLI_SECRET_KEY": (("SECRET_KEY",), _text),
+    "LINLI_IDENTITY_HASH_KEY": (("IDENTITY_HASH_KEY",), _text),
     "LINLI_DATABASE_URL": (("SQLALCHEMY_DATABASE_URI",), _text),
     "LINLI_REDIS_URL": (("RATELIMIT_STORAGE_URI",), _text),
     "RATELIMIT_STORAGE_URI": (("RATELIMIT_STORAGE_URI",), _text),
@@ -190,6 +191,9 @@ class Defaults:
     # Ping a pooled connection before use only after it sat idle this long (core.db_pool).
     LINLI_DB_PING_AFTER = 10
     SECRET_KEY = None
+    # Keys the hashes of identity document numbers (core.services.persons). Its own key, never
+    # the session secret: rotating SECRET_KEY must not make every stored hash unmatchable.
+    IDENTITY_HASH_KEY = None
     # Installed plugins to load; None loads every entry point in `linli.plugins`.
     LINLI_PLUGINS = _env_list("LINLI_PLUGINS")
     LINLI_TRACE_HOOKS = bool(os.environ.get("LINLI_TRACE_HOOKS"))

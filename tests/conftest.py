@@ -116,7 +116,7 @@ def _dispose_apps():
 def make_app(db_url, plugins=(), **config):
     cfg = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test-secret",
            "WTF_CSRF_ENABLED": False, "RATELIMIT_LOGIN": "1000 per minute", "SERVER_NAME": None,
-           "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+           "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "IDENTITY_HASH_KEY": "test-identity-key"}
     cfg.update(config)
     built = create_app(cfg, plugins=list(plugins))
     # flask-babel caches loaded catalogs on the shared Domain, by language only; one app per

@@ -22,6 +22,7 @@ from core.models.proposal import (  # noqa: F401
     ProposalSecond,
     ProposalTransition,
 )
+from core.models.person import Person, PersonDistinct  # noqa: F401
 from core.models.audit import AuditEntry, IdempotentRequest, Notification  # noqa: F401
 from core.models.cache import ContentVersion  # noqa: F401
 from core.models.login import LoginFailure  # noqa: F401

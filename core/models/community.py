@@ -115,20 +115,17 @@ class HouseholdMember(db.Model):
     # The household's representative (户代表) for one-household-one-vote ballots.
     is_representative = db.Column(db.Boolean, nullable=False, default=False)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    # The person this entry is (core.models.person): one person across every unit they own or
+    # live in (R5, SPC Art. 9). Set for every entry (a new entry without one gets its own).
+    person_id = db.Column(db.Integer, db.ForeignKey("person.id"), nullable=False, index=True)
 
     household = db.relationship("Household", back_populates="members")
     user = db.relationship("User")
+    person = db.relationship("Person", back_populates="members")
 
     @property
     def is_owner(self):
         return self.relation == "owner"
-
-    @property
-    def person_key(self):
-        """Identifies one person across households (a multi-unit owner is one head)."""
-        if self.user_id:
-            return f"user:{self.user_id}"
-        return f"name:{self.name}|{self.phone or ''}"
 
 
 class Membership(db.Model):

@@ -246,6 +246,9 @@ def verify_resident(membership, household, relation, actor, reason=None):
         db.session.add(member)
     member.user_id = user.id
     member.relation = relation
+    from core.services import persons
+
+    persons.link_account(member, user)  # the entry's person is the account's (R5)
     membership.household_id = household.id
     membership.verified_at = utcnow()
     membership.verified_by_id = actor.id
@@ -275,6 +278,9 @@ def unverify(membership, actor, reason):
         HouseholdMember.household_id.in_(
             db.session.query(Household.id).filter_by(community_id=membership.community_id))
     ).update({"user_id": None}, synchronize_session=False)
+    from core.services import persons
+
+    persons.unlink_account(membership.community_id, membership.user_id)
     audit.record("membership.unverified", community=membership.community, obj=membership, actor=actor,
                  before=before, reason=reason)
     db.session.commit()

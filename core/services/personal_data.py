@@ -10,7 +10,8 @@ and every enabled module's section (hook ``personal_data_export``).
   and display name become the anonymous id ``anonymous_label(user)``, the phone number is
   dropped, the password can never match again, every session and API token ends;
 * household register entries linked to the account keep their household, relation and role in
-  the register, with the name replaced by the anonymous id and no phone number;
+  the register, with the name replaced by the anonymous id and no phone number; their person
+  keeps its entries (heads stay as counted) but loses its identity document (hash and last four);
 * proposals and comments stay (they are the community's deliberation record) under the
   anonymous id; seconds stay (counts do not change); notifications and stored API answers go;
 * in the audit log, the name recorded for the person when someone acted for them, and the name
@@ -46,7 +47,7 @@ from werkzeug.security import generate_password_hash
 
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db
-from core.models import (ApiToken, Community, Household, HouseholdMember, Membership, Notification,
+from core.models import (ApiToken, Community, Household, HouseholdMember, Membership, Notification, Person,
                          Proposal, ProposalComment, ProposalSecond, User, utcnow)
 from core.models.audit import AuditEntry, IdempotentRequest
 from core.permissions import STAFF_ROLES, can
@@ -126,6 +127,10 @@ def _community_section(user, community):
         "household_register": [{"household": _household_label(r.household_id), "name": r.name, "phone": r.phone,
                                 "relation": r.relation, "representative": r.is_representative}
                                for r in register],
+        # The register's person: its number and identity document as held (type, last four).
+        "register_person": [{"number": p.id, "identity_document": {"type": p.id_type, "last4": p.id_last4}
+                             if p.id_hash else None}
+                            for p in Person.query.filter_by(community_id=community.id, user_id=user.id)],
         "proposals": [{"id": p.id, "title": p.title, "body": p.body, "category": p.category, "state": p.state,
                        "created_at": _iso(p.created_at)} for p in proposals],
         "comments": [{"proposal_id": c.proposal_id, "body": c.body, "created_at": _iso(c.created_at)}
@@ -276,6 +281,8 @@ def erase(user, actor, reason):
         HouseholdMember.user_id == user.id,
         (HouseholdMember.name != label) | HouseholdMember.phone.isnot(None)).update(
         {"name": label, "phone": None}, synchronize_session=False)
+    core["identity_documents"] = Person.query.filter(Person.user_id == user.id, Person.id_hash.isnot(None)).update(
+        {"id_type": None, "id_hash": None, "id_last4": None}, synchronize_session=False)
     core["proposals"] = Proposal.query.filter(Proposal.author_id == user.id, Proposal.author_name != label).update(
         {"author_name": label}, synchronize_session=False)
     core["comments"] = ProposalComment.query.filter(

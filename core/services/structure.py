@@ -253,7 +253,12 @@ def remove_household_member(community, member, actor):
         Membership.query.filter_by(user_id=member.user_id, community_id=community.id,
                                    household_id=member.household_id).update(
             {"household_id": None, "verified_at": None, "verified_by_id": None})
+    person_id = member.person_id
     db.session.delete(member)
+    db.session.flush()
+    from core.services import persons
+
+    persons.forget_if_empty(person_id)  # a person is someone on the register
     db.session.commit()
 
 

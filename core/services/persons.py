@@ -1,0 +1,376 @@
+"""People on the register: one person however many units, roles and entries they have (R5).
+
+A ``Person`` is what the register entries (``HouseholdMember``) of one human being point to: an
+owner of two flats is one person with two entries, and so one head in an owners' vote (SPC
+Interpretation on Building Ownership Art. 9). Who is the same person is decided by staff, never
+guessed from a name: staff link an account (verifying a resident), merge two people and split an
+entry off, each written to the audit log; a household import links entries by identity document
+only and reports same-name entries as possible duplicates (``possible_duplicates``), which staff
+resolve (merge, or confirm they are different people) before an owners' ballot opens.
+
+Identity documents (``core.identity``) are kept as an HMAC-SHA256 under the instance's own
+``IDENTITY_HASH_KEY`` (not the session secret, so rotating that keeps every hash matching), bound
+to the community, plus the last four characters for display; the number itself is never stored
+(PIPL Art. 6 minimum necessary, Art. 51 security measures). It is the strongest matching key: one
+document is one person in a community (a unique constraint)."""
+import hashlib
+import hmac
+from itertools import combinations
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from core import identity
+from core.errors import Conflict, NotFound, ServiceError
+from core.extensions import db
+from core.models import Household, HouseholdMember, Membership, Person, PersonDistinct, Unit
+from core.services import audit
+
+_P, _M = Person.__table__, HouseholdMember.__table__
+
+
+def name_key(name) -> str:
+    """A name as compared for possible duplicates: without spaces (also full-width) and case."""
+    return "".join(str(name or "").split()).casefold()
+
+
+# ── identity documents ────────────────────────────────────────────────────────────────────
+def _hash_key() -> bytes:
+    key = current_app.config.get("IDENTITY_HASH_KEY")
+    if not key:
+        raise ServiceError("identity_key_missing", _(
+            "Identity document numbers cannot be recorded on this site yet: it has no key for them. "
+            "Ask whoever runs it to run “linli init” or set LINLI_IDENTITY_HASH_KEY."), status=503)
+    return str(key).encode("utf-8")
+
+
+def document_hash(community, id_type, number) -> str:
+    """The keyed hash of a checked document number (``core.identity.normalise``), bound to the
+    community: the same document hashes differently in two communities."""
+    message = f"{getattr(community, 'id', community)}:{id_type}:{number}".encode("utf-8")
+    return hmac.new(_hash_key(), message, hashlib.sha256).hexdigest()
+
+
+def checked_document(community, id_type, number, field="id_number"):
+    """(type, hash, last four) of a document typed by staff or read from a sheet, or
+    (None, None, None) when both are empty. Raises ServiceError for a bad number."""
+    id_type, number = identity.normalise(id_type, number, field=field)
+    if number is None:
+        return None, None, None
+    return id_type, document_hash(community, id_type, number), number[-4:]
+
+
+def by_document(community, id_hash):
+    if not id_hash:
+        return None
+    return Person.query.filter_by(community_id=community.id, id_hash=id_hash).first()
+
+
+def set_identity(community, person, actor, id_type, number):
+    """Record (or, with both empty, remove) the identity document of ``person``. Refused when
+    the same document is recorded for someone else: then they are one person, to be merged."""
+    _check(community, person)
+    id_type, digest, last4 = checked_document(community, id_type, number)
+    other = by_document(community, digest)
+    if other is not None and other.id != person.id:
+        raise _document_in_use(other)
+    before = {"id_type": person.id_type, "id_last4": person.id_last4}
+    if (person.id_type, person.id_hash, person.id_last4) == (id_type, digest, last4):
+        return person  # nothing to change, nothing to record
+    person.id_type, person.id_hash, person.id_last4 = id_type, digest, last4
+    try:
+        db.session.flush()
+    except IntegrityError:  # recorded for someone else meanwhile
+        db.session.rollback()
+        raise _document_in_use(by_document(community, digest))
+    audit.record("person.identity_set" if digest else "person.identity_removed", community=community, obj=person,
+                 actor=actor, before=before, after={"id_type": id_type, "id_last4": last4})
+    db.session.commit()
+    return person
+
+
+def _document_in_use(other):
+    msg = _("This document is already recorded for %(name)s on the register. If it is the same person, merge "
+            "the two.", name=other.label if other is not None else "?")
+    return Conflict("document_in_use", msg, fields={"id_number": msg})
+
+
+# ── reading ────────────────────────────────────────────────────────────────────────────────
+def _check(community, person):
+    if person is None or person.community_id != community.id:
+        raise NotFound("not_found", _("No such person on the register."))
+
+
+def get(community, person_id):
+    person = db.session.get(Person, person_id) if isinstance(person_id, int) else None
+    _check(community, person)
+    return person
+
+
+def of_user(community, user_id):
+    """The person of an account in ``community`` (None if it is on no register entry there)."""
+    if not user_id:
+        return None
+    return Person.query.filter_by(community_id=getattr(community, "id", community), user_id=user_id).first()
+
+
+def with_entries(query):
+    """``query`` of persons with their entries, households, units and buildings loaded."""
+    return query.options(selectinload(Person.members).selectinload(HouseholdMember.household)
+                         .selectinload(Household.unit).selectinload(Unit.building),
+                         selectinload(Person.user))
+
+
+def named(community, *names):
+    """The ids of the people of the community with an entry under one of ``names`` (as ``name_key``)."""
+    keys = {name_key(n) for n in names}
+    return {pid for pid, name in db.session.query(HouseholdMember.person_id, HouseholdMember.name)
+            .join(Household, Household.id == HouseholdMember.household_id)
+            .filter(Household.community_id == community.id) if name_key(name) in keys}
+
+
+def same_name(community, person):
+    """Other people of the community with one of ``person``'s names (compared as ``name_key``)."""
+    ids = named(community, *person.names) - {person.id}
+    if not ids:
+        return []
+    return with_entries(Person.query.filter(Person.id.in_(ids))).order_by(Person.id).all()
+
+
+def possible_duplicates(community, *, households=None, owners_only=False):
+    """People who may be one person entered twice: the same name (``name_key``) and nothing
+    that tells them apart — not two different identity documents, not two different accounts,
+    and staff have not confirmed they are different people. Returns groups, by name:
+    ``{"name", "persons": [Person, ...], "pairs": [(id, id), ...], "same_phone": bool}``.
+
+    ``households`` (ids) and ``owners_only`` narrow it to the people with an entry there (as an
+    owner): those whose merging would change an owners' ballot on those units."""
+    rows = (db.session.query(HouseholdMember.person_id, HouseholdMember.name, HouseholdMember.phone,
+                             HouseholdMember.relation, HouseholdMember.household_id)
+            .join(Household, Household.id == HouseholdMember.household_id)
+            .filter(Household.community_id == community.id).all())
+    scope = set(households) if households is not None else None
+    by_name, phones, names, counted = {}, {}, {}, set()
+    for person_id, name, phone, relation, household_id in rows:
+        key = name_key(name)
+        by_name.setdefault(key, set()).add(person_id)
+        names.setdefault((key, person_id), name)
+        if phone:
+            phones.setdefault(person_id, set()).add(phone)
+        if (scope is None or household_id in scope) and (not owners_only or relation == "owner"):
+            counted.add(person_id)
+    candidates = {k: ids & counted for k, ids in by_name.items() if len(ids & counted) > 1}
+    if not candidates:
+        return []
+    ids = set().union(*candidates.values())
+    keys = {pid: (uid, h) for pid, uid, h in db.session.query(Person.id, Person.user_id, Person.id_hash)
+            .filter(Person.id.in_(ids))}
+    distinct = {(a, b) for a, b in db.session.query(PersonDistinct.person_id, PersonDistinct.other_id)
+                .filter(PersonDistinct.community_id == community.id, PersonDistinct.person_id.in_(ids))}
+    groups = []
+    for key, members in candidates.items():
+        pairs = []
+        for a, b in combinations(sorted(members), 2):
+            (ua, ha), (ub, hb) = keys[a], keys[b]
+            if (a, b) in distinct or (ha and hb and ha != hb) or (ua and ub and ua != ub):
+                continue
+            pairs.append((a, b))
+        if pairs:
+            involved = sorted({p for pair in pairs for p in pair})
+            same_phone = any(phones.get(a, set()) & phones.get(b, set()) for a, b in pairs)
+            groups.append({"name": names[(key, involved[0])], "key": key, "ids": involved, "pairs": pairs,
+                           "same_phone": same_phone})
+    loaded = {p.id: p for p in with_entries(Person.query.filter(
+        Person.id.in_({i for g in groups for i in g["ids"]})))} if groups else {}
+    for group in groups:
+        group["persons"] = [loaded[i] for i in group["ids"]]
+    return sorted(groups, key=lambda g: (g["key"], g["ids"]))
+
+
+# ── linking, merging, splitting ───────────────────────────────────────────────────────────
+def _lock(*ids):
+    """Row locks on the people being changed, in id order (two staff merging the same people
+    at once wait for each other); the ids still there."""
+    return set(db.session.execute(select(Person.id).where(Person.id.in_(ids)).order_by(Person.id)
+                                  .with_for_update()).scalars())
+
+
+def _merge_into(keep, other):
+    """Move every entry, the account and the document of ``other`` to ``keep`` and delete
+    ``other`` (no commit). Refused for two accounts or two documents: two different people."""
+    if keep.user_id and other.user_id and keep.user_id != other.user_id:
+        raise Conflict("two_accounts", _("Both have an account of their own, so they are two people. If one person "
+                                         "has two accounts, end the verification of one of them first."))
+    if keep.id_hash and other.id_hash and keep.id_hash != other.id_hash:
+        raise Conflict("two_documents", _("Different identity documents are recorded for them, so they are two "
+                                          "people. Correct the wrong document first if they are one."))
+    user_id = keep.user_id or other.user_id
+    document = (keep.id_type, keep.id_hash, keep.id_last4) if keep.id_hash else \
+        (other.id_type, other.id_hash, other.id_last4)
+    # The other's account and document first leave it (unique per community), then go to keep.
+    db.session.execute(update(_P).where(_P.c.id == other.id).values(user_id=None, id_type=None, id_hash=None,
+                                                                       id_last4=None))
+    db.session.execute(update(_M).where(_M.c.person_id == other.id).values(person_id=keep.id))
+    db.session.execute(update(_P).where(_P.c.id == keep.id).values(
+        user_id=user_id, id_type=document[0], id_hash=document[1], id_last4=document[2]))
+    if user_id:
+        db.session.execute(update(_M).where(_M.c.person_id == keep.id).values(user_id=user_id))
+    db.session.execute(delete(PersonDistinct.__table__).where(or_(
+        PersonDistinct.person_id.in_((keep.id, other.id)) & PersonDistinct.other_id.in_((keep.id, other.id)),
+        PersonDistinct.person_id == other.id, PersonDistinct.other_id == other.id)))
+    db.session.execute(delete(_P).where(_P.c.id == other.id))
+    for obj in list(db.session.identity_map.values()):  # what the statements above changed
+        if isinstance(obj, (Person, HouseholdMember)):
+            db.session.expire(obj)
+
+
+def merge(community, keep, other, actor, reason=None):
+    """``other`` is the same person as ``keep``: their entries, account and document become
+    ``keep``'s and ``other`` is gone (staff, audited)."""
+    return merge_all(community, [keep, other], actor, reason=reason, keep=keep)
+
+
+def merge_all(community, people, actor, reason=None, keep=None):
+    """These people are one: everyone's entries, the account and the document go to ``keep``
+    (by default the one with an account, else with a document, else the first entered), in one
+    transaction; refused as a whole for two accounts or two documents."""
+    people = list({p.id: p for p in people if p is not None}.values())
+    for p in people:
+        _check(community, p)
+    if len(people) < 2:
+        raise ServiceError("same_person", _("Choose two different people."))
+    keep = keep or sorted(people, key=lambda p: (p.user_id is None, p.id_hash is None, p.id))[0]
+    before = [{"person": p.id, "entries": [m.id for m in p.members], "user_id": p.user_id, "names": p.names}
+              for p in people]
+    ids = {p.id for p in people}
+    if _lock(*ids) != ids:
+        db.session.rollback()
+        raise Conflict("person_gone", _("One of them is no longer on the register (merged meanwhile?). Look again."))
+    try:
+        for other in people:
+            if other.id != keep.id:
+                db.session.refresh(keep)
+                db.session.refresh(other)
+                _merge_into(keep, other)
+    except ServiceError:
+        db.session.rollback()
+        raise
+    keep = db.session.get(Person, keep.id)
+    audit.record("person.merged", community=community, obj=keep, actor=actor, before={"people": before},
+                 reason=reason,
+                 after={"person": keep.id, "entries": [m.id for m in keep.members], "user_id": keep.user_id})
+    db.session.commit()
+    return keep
+
+
+def split(community, member, actor, reason=None):
+    """The register entry ``member`` is someone else than the other entries of its person: it
+    becomes a person of its own, without the account or document, and the two are recorded as
+    different people. The entry through which the account was verified stays with the account."""
+    if member is None or member.household.community_id != community.id:
+        raise NotFound("not_found", _("No such person."))
+    person = member.person
+    if len(person.members) < 2:
+        raise Conflict("already_alone", _("This entry is already a person of its own."))
+    if person.user_id:
+        verified = Membership.query.filter_by(user_id=person.user_id, community_id=community.id).first()
+        others = [m for m in person.members if m.id != member.id and m.household_id == member.household_id]
+        if verified is not None and verified.household_id == member.household_id and not others:
+            raise Conflict("verified_entry", _(
+                "The account of this person was verified through this entry; split off the other entries instead."))
+    if _lock(person.id) != {person.id}:
+        db.session.rollback()
+        raise Conflict("person_gone", _("One of them is no longer on the register (merged meanwhile?). Look again."))
+    new = Person(community_id=community.id)
+    db.session.add(new)
+    db.session.flush()
+    member.person = new
+    member.user_id = None
+    db.session.add(PersonDistinct(community_id=community.id, person_id=min(person.id, new.id),
+                                  other_id=max(person.id, new.id), decided_by_id=getattr(actor, "id", None)))
+    db.session.flush()
+    audit.record("person.split", community=community, obj=new, actor=actor, reason=reason,
+                 before={"person": person.id, "entry": member.id},
+                 after={"person": new.id, "entry": member.id, "left": [m.id for m in person.members]})
+    db.session.commit()
+    return new
+
+
+def mark_distinct(community, people, actor, reason=None):
+    """Staff checked these people of the same name: they are different people. Every pair is
+    recorded once (a unique constraint), so they are no longer possible duplicates."""
+    people = list({p.id: p for p in people if p is not None}.values())
+    for p in people:
+        _check(community, p)
+    if len(people) < 2:
+        raise ServiceError("choose_two", _("Choose at least two people."))
+    known = {(a, b) for a, b in db.session.query(PersonDistinct.person_id, PersonDistinct.other_id)
+             .filter(PersonDistinct.person_id.in_([p.id for p in people]))}
+    added = []
+    for a, b in combinations(sorted(p.id for p in people), 2):
+        if (a, b) not in known:
+            db.session.add(PersonDistinct(community_id=community.id, person_id=a, other_id=b,
+                                          decided_by_id=getattr(actor, "id", None)))
+            added.append([a, b])
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same decision by someone else meanwhile: it stands
+        db.session.rollback()
+        return []
+    if added:
+        audit.record("person.distinct", community=community, actor=actor, object_type="person",
+                     object_id=str(people[0].id), reason=reason, after={"pairs": added})
+    db.session.commit()
+    return added
+
+
+def link_account(member, user):
+    """Staff verified ``user`` as the register entry ``member`` (accounts.verify_resident): the
+    entry's person is the account's person. If the account already had a person in the
+    community, the entry's person joins it (the verification says they are one); every entry of
+    the person carries the account. No commit: the caller's transaction."""
+    community_id = member.household.community_id
+    with db.session.no_autoflush:
+        owner = Person.query.filter_by(community_id=community_id, user_id=user.id).first()
+        person = member.person
+        if person is None:
+            person = owner or Person(community_id=community_id, user_id=user.id)
+            db.session.add(person)
+            member.person = person
+        elif owner is None and person.user_id in (None, user.id):
+            person.user_id = user.id
+        elif owner is None:  # the entry was someone else's (another account): a person of its own
+            person = Person(community_id=community_id, user_id=user.id)
+            db.session.add(person)
+            member.person = person
+        elif owner.id != person.id and person.user_id not in (None, user.id):
+            member.person = person = owner  # only this entry: the rest are another account's
+        elif owner.id != person.id:
+            db.session.flush()
+            try:
+                _merge_into(owner, person)
+            except ServiceError:
+                db.session.rollback()
+                raise
+            person = db.session.get(Person, owner.id)
+        member.user_id = user.id
+        for m in person.members:
+            m.user_id = user.id
+
+
+def unlink_account(community_id, user_id):
+    """The account is no longer verified in the community (accounts.unverify): its person
+    stays on the register without it."""
+    db.session.execute(update(_P).where(_P.c.community_id == community_id, _P.c.user_id == user_id)
+                       .values(user_id=None))
+
+
+def forget_if_empty(person_id):
+    """Delete a person none of whose entries is left (after an entry is removed)."""
+    if person_id is None:
+        return
+    if not db.session.query(HouseholdMember.id).filter_by(person_id=person_id).first():
+        db.session.execute(delete(_P).where(_P.c.id == person_id))
