@@ -281,3 +281,4 @@ def init_api(app):
 
 
 from core.api import views  # noqa: E402,F401  (routes are declared on import)
+from core.api import persons  # noqa: E402,F401

@@ -41,7 +41,8 @@ def household_json(h):
     return {"id": h.id, "unit_id": h.unit_id, "room": h.room, "floor_area": str(h.floor_area),
             "area_source": h.area_source, "developer_held": h.developer_held,
             "members": [{"id": m.id, "name": m.name, "relation": m.relation, "phone": m.phone,
-                         "is_representative": m.is_representative, "user_id": m.user_id} for m in h.members]}
+                         "is_representative": m.is_representative, "user_id": m.user_id,
+                         "person_id": m.person_id} for m in h.members]}
 
 
 def membership_json(m):

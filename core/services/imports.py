@@ -3,7 +3,12 @@
 A file is first previewed: every row is checked and every problem reported with its line number.
 Nothing is written until the user confirms, and a file with errors is imported only if the user
 explicitly chooses to import just the good rows. Importing the same file again adds nothing twice:
-grids, buildings, units and rooms are matched by name, people by household, name and phone."""
+grids, buildings, units and rooms are matched by name, people by household, name and phone.
+
+Who is the same person across rooms is never guessed from a name (R5): rows with the same identity
+document are one person (``core.services.persons``); a new row with the name of someone already
+on the register is reported in the preview and becomes a person of its own, for staff to merge
+under Possible duplicates if it is the same person."""
 import re
 import secrets
 from datetime import timedelta
@@ -17,8 +22,8 @@ from core import spreadsheets
 from core.errors import Conflict, NotFound, ServiceError
 from core.extensions import db
 from core.inputs import text_message, text_problem
-from core.models import (Building, Grid, Household, HouseholdMember, ImportBatch, Unit, utcnow)
-from core.services import audit
+from core.models import (Building, Grid, Household, HouseholdMember, ImportBatch, Person, Unit, utcnow)
+from core.services import audit, persons
 from core.services.structure import PHONE_RE, parse_area
 
 BATCH_LIFETIME = timedelta(days=2)  # how long a preview can be confirmed
@@ -39,6 +44,11 @@ HEADINGS = {
     "phone": ("电话", "電話", "手机", "手機", "手机号", "手機號", "联系电话", "聯繫電話", "聯絡電話", "phone"),
     "relation": ("关系", "關係", "身份", "relation"),
     "representative": ("户代表", "戶代表", "representative"),
+    # Optional: an identity document, the strongest key that two rows are one person (R5). The
+    # number is checked, then kept only as a keyed hash and its last four characters.
+    "id_type": ("证件类型", "證件類型", "idtype", "id_type"),
+    "id_number": ("证件号码", "證件號碼", "身份证号", "身份證號", "身份证号码", "身份證號碼", "公民身份号码",
+                  "公民身份號碼", "idnumber", "id_number"),
 }
 REQUIRED = ("grid", "building", "unit", "room", "floor_area")
 RELATION_WORDS = {
@@ -50,6 +60,13 @@ SOURCE_WORDS = {
     "register": ("登记", "登記", "不动产登记", "不動產登記", "register"),
     "survey": ("实测", "實測", "survey"),
     "contract": ("合同", "contract"),
+}
+ID_TYPE_WORDS = {
+    "resident_id": ("居民身份证", "居民身份證", "身份证", "身份證", "resident_id", "residentidentitycard", ""),
+    "hk_macao": ("港澳居民居住证", "港澳居民居住證", "hk_macao"),
+    "taiwan": ("台湾居民居住证", "台灣居民居住證", "臺灣居民居住證", "taiwan"),
+    "foreign_permanent": ("外国人永久居留身份证", "外國人永久居留身份證", "foreign_permanent"),
+    "passport": ("护照", "護照", "passport"),
 }
 YES = ("是", "yes", "y", "1", "√", "✓", "true", "x")
 NO = ("否", "no", "n", "0", "false", "")
@@ -124,6 +141,8 @@ def check_rows(community, table):
         .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
         .filter(Household.community_id == community.id)
     }
+    register = _register_people(community)
+    documents = {}  # id hash -> (name key, line) of the rows of this file
     results, seen_people, rooms, building_grid, representatives = [], set(), {}, {}, set()
     for line, raw in enumerate(table[start + 1:], start=start + 2):
         if not any(raw):
@@ -171,8 +190,9 @@ def check_rows(community, table):
             values["phone"] = phone
             if not PHONE_RE.match(phone):
                 errors.append(_("Phone “%(value)s” should be 5 to 20 digits.", value=phone))
-        if not values.get("name") and (phone or values.get("representative")):
+        if not values.get("name") and (phone or values.get("representative") or values.get("id_number")):
             errors.append(_("%(column)s is empty.", column=HEADINGS["name"][0]))
+        _check_document(community, values, errors)
 
         building, grid = values.get("building"), values.get("grid")
         if building and grid:
@@ -205,6 +225,8 @@ def check_rows(community, table):
                 seen_people.add(person)
                 if values.get("representative"):
                     representatives.add(key)
+        if not errors and values.get("name"):
+            _check_person(values, key, line, register, documents, errors, notes)
         if not errors and key in db_households:
             old_area = db_households[key][0]
             if old_area != Decimal(values["floor_area"]):
@@ -212,6 +234,79 @@ def check_rows(community, table):
                                new=values["floor_area"]))
         results.append({"line": line, "values": values, "errors": errors, "notes": notes})
     return results
+
+
+def _check_document(community, values, errors):
+    """Check the row's identity document and replace the number by its hash and last four
+    characters: the number itself is never kept, not even in a preview (PIPL Art. 6)."""
+    number, kind = values.pop("id_number", ""), values.pop("id_type", None)
+    if not number and not kind:
+        return
+    id_type = _word(kind or "", ID_TYPE_WORDS)
+    if id_type is None:
+        errors.append(_("Identity document type “%(value)s” is not one of: %(types)s.", value=kind,
+                        types="、".join(w[0] for w in ID_TYPE_WORDS.values())))
+        return
+    try:
+        id_type, digest, last4 = persons.checked_document(community, id_type, number)
+    except ServiceError as err:
+        if err.code == "identity_key_missing":
+            raise
+        errors.append(_("Identity document ending in %(last4)s: %(problem)s", last4=str(number)[-4:],
+                        problem=err.fields.get("id_number") or err.fields.get("id_type") or err.message))
+        return
+    if digest is not None:
+        values.update(id_type=id_type, id_hash=digest, id_last4=last4)
+
+
+def _register_people(community):
+    """What the preview compares rows with: the people on the register by name key and by
+    document, and each existing entry's person, by (building, unit, room, name, phone)."""
+    people = {p.id: p for p in Person.query.filter_by(community_id=community.id)}
+    by_name, entries = {}, {}
+    for m, b, u, r in (db.session.query(HouseholdMember, Building.name, Unit.name, Household.room)
+                       .join(Household, HouseholdMember.household_id == Household.id)
+                       .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+                       .filter(Household.community_id == community.id)):
+        by_name.setdefault(persons.name_key(m.name), []).append((m.person_id, f"{b} {u} {r}"))
+        entries[(b, u, r, m.name, m.phone or "")] = m.person_id
+    return {"people": people, "by_name": by_name, "entries": entries,
+            "documents": {p.id_hash: p for p in people.values() if p.id_hash}}
+
+
+def _check_person(values, key, line, register, documents, errors, notes):
+    """Who the row's person is: by identity document (the same person as the register's or an
+    earlier row's with that document, if the name agrees), else the existing entry of the room;
+    a new entry with someone's name is reported, never merged by name (R5)."""
+    name = persons.name_key(values["name"])
+    existing = register["entries"].get(key + (values["name"], values.get("phone", "")))
+    digest = values.get("id_hash")
+    if digest:
+        first = documents.setdefault(digest, (name, line))
+        if first[0] != name:
+            errors.append(_("The same identity document is given for another name on line %(line)d.", line=first[1]))
+            return
+        known = register["documents"].get(digest)
+        if known is not None and name not in {persons.name_key(n) for n in known.names}:
+            errors.append(_("This identity document is recorded for someone else on the register (%(name)s); "
+                            "check the number.", name=known.label))
+        elif existing is not None and known is not None and known.id != existing:
+            errors.append(_("This identity document is recorded for another person of this name on the register: "
+                            "merge the two under Possible duplicates first, then import again."))
+        elif existing is not None and register["people"][existing].id_hash not in (None, digest):
+            errors.append(_("A different identity document is recorded for this person on the register."))
+        elif known is not None and existing is None:
+            notes.append(_("The same person as %(name)s on the register (identity document ending in %(last4)s).",
+                           name=known.label, last4=values["id_last4"]))
+        return
+    if existing is None:
+        here = " ".join(key)
+        elsewhere = [label for _pid, label in register["by_name"].get(name, []) if label != here]
+        register["by_name"].setdefault(name, []).append((None, here))  # later rows of the file see it
+        if elsewhere:
+            notes.append(_("Someone named %(name)s is already on the register (%(where)s). This row becomes a person "
+                           "of its own: if it is the same person, merge them under Possible duplicates.",
+                           name=values["name"], where="、".join(sorted(set(elsewhere))[:3])))
 
 
 def preview(community, actor, filename, data):
@@ -284,6 +379,8 @@ def import_rows(community, actor, rows, *, filename, skipped=0, batch_id=None, p
         members.setdefault((b, u, r), []).append(m)
     counts = {"households": 0, "members": 0, "updated": 0}
     changed = []
+    documents = {p.id_hash: p for p in Person.query.filter(Person.community_id == community.id,
+                                                           Person.id_hash.isnot(None))}
 
     try:
         with db.session.no_autoflush:
@@ -341,6 +438,8 @@ def import_rows(community, actor, rows, *, filename, skipped=0, batch_id=None, p
                         db.session.add(person)
                         people.append(person)
                         counts["members"] += 1
+                    if v.get("id_hash") and _by_document(community, person, v, documents) and not is_new:
+                        changed.append(person)
                     elif "relation" in v and person.relation != v["relation"]:
                         person.relation = v["relation"]
                         changed.append(person)
@@ -360,6 +459,31 @@ def import_rows(community, actor, rows, *, filename, skipped=0, batch_id=None, p
         raise Conflict("import_conflict", _("The community's households changed while importing. Nothing was "
                                             "imported; check the file again."))
     return counts
+
+
+def _by_document(community, member, v, documents):
+    """The entry ``member`` of a row with an identity document is that document's person: a new
+    entry joins the person (an owner of several rooms is one person); a known entry's person gets
+    the document. True if an existing person changed. A register changed since the preview so
+    that this no longer fits is refused (the import is rolled back)."""
+    digest = v["id_hash"]
+    owner = documents.get(digest)
+    if member.id is None:  # new in this import
+        if owner is None:
+            owner = documents[digest] = Person(community_id=community.id, id_type=v["id_type"], id_hash=digest,
+                                               id_last4=v["id_last4"])
+            db.session.add(owner)
+        member.person = owner
+        member.user_id = owner.user_id
+        return False
+    current = member.person
+    if owner is current:
+        return False
+    if owner is None and current.id_hash is None:
+        current.id_type, current.id_hash, current.id_last4 = v["id_type"], digest, v["id_last4"]
+        documents[digest] = current
+        return True
+    raise IntegrityError("identity document", None, Exception("changed since the preview"))
 
 
 EXPORT_KEYS = ("grid", "building", "unit", "room", "floor_area", "area_source", "developer_held", "name", "phone",

@@ -232,3 +232,6 @@ def export():
     data = imports.export_xlsx(g.community)
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename={g.community.slug}-households.xlsx"})
+
+
+from core.structure import persons  # noqa: E402,F401  (the people pages register on bp)

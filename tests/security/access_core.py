@@ -6,13 +6,15 @@ from tests.security.roles import DENIED, GONE, MEMBERS, OK, STAFF, logged_in, ma
 def url_args(world):
     """Objects the core routes are requested with: a draft owned by the resident, the resident's
     membership, a household and a building of the community."""
-    from core.models import Membership
+    from core.models import Membership, Person
 
     draft = proposals.create(world.community, world.resident, {
         "title": "单元门禁维修", "body": "一单元门禁坏了，陌生人随便进出，请维修。", "category": "safety"},
         submit=False)
     membership = Membership.query.filter_by(user_id=world.resident.id, community_id=world.community.id).one()
+    person = Person.query.filter_by(user_id=world.resident.id, community_id=world.community.id).one()
     return {"proposal_id": draft.id, "membership_id": membership.id, "household_id": world.households[0].id,
+            "person_id": person.id,
             "building_id": world.building.id, "kind": "building", "obj_id": world.building.id,
             "filename": "linli.css", "name": "recorder-none"}
 
@@ -79,6 +81,11 @@ ACCESS = {
     "c.structure.add": only(STAFF, REDIRECT),
     "c.structure.rename": only(STAFF, REDIRECT),
     "c.structure.import_file": only(STAFF, OK),
+    # the people on the register (staff): the empty form is shown again, or sent back with a message
+    "GET c.structure.person": only(STAFF, OK),
+    "POST c.structure.person": only(STAFF, OK),
+    "GET c.structure.duplicates": only(STAFF, OK),
+    "POST c.structure.duplicates": only(STAFF, REDIRECT),
     # API (bearer tokens only; 401 without one)
     "api.communities": public(),
     "api.me": logged_in(OK),
@@ -106,4 +113,10 @@ ACCESS = {
     "api_c.core.member_verify": only(STAFF, INVALID),
     "api_c.core.member_roles": only(STAFF, INVALID),  # no roles given: nothing changed
     "api_c.core.member_erase": only(STAFF, INVALID),  # no reason given: nothing erased
+    "api_c.core.person_duplicates": only(STAFF, OK),
+    "api_c.core.person_get": only(STAFF, OK),
+    "api_c.core.person_merge": only(STAFF, INVALID),  # no other person given: nothing merged
+    "api_c.core.person_split": only(STAFF, INVALID),
+    "api_c.core.person_distinct": only(STAFF, INVALID),
+    "api_c.core.person_identity": only(STAFF, OK),  # both fields empty: no document, nothing to remove
 }
