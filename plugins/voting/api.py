@@ -51,6 +51,7 @@ def entry_json(ballot, e):
 def proxy_json(ballot, p):
     return {"id": p.id, "ref": p.ref, "voter_id": p.voter_id, "voter_ref": p.voter.ref,
             "voter_name": services.voter_name(p.voter), "proxy_user_id": p.user_id, "proxy_name": p.name,
+            "proxy_person_id": int(p.holder_key[7:]) if p.holder_key.startswith("person:") else None,
             "instructions": p.instructions, "witness": p.witness, "recorded_at": services.iso(p.created_at),
             "revoked_at": services.iso(p.revoked_at), "revoke_reason": p.revoke_reason,
             "has_scan": p.scan_sha256 is not None}
@@ -184,7 +185,13 @@ def proxies(ballot_id):
           "(grid worker, staff)", tag=TAG, idempotent=True,
           body={"voter_id": ("integer", "the voter who gives the proxy (from the electorate)", True),
                 "proxy_user_id": ("integer", "the proxy: a verified member of the community", False),
-                "proxy_name": ("string", "or the name of a proxy without an account", False),
+                "proxy_name": ("string", "or the name of a proxy without an account: the one person of that name on "
+                                         "the register if there is one (several: 400 proxy_ambiguous lists them)",
+                               False),
+                "proxy_person_id": ("integer", "or the proxy chosen from the register (a person's register number)",
+                                    False),
+                "proxy_not_on_register": ("boolean", "the named proxy is not the person of that name on the "
+                                                     "register", False),
                 "instructions": ("string", "voting instructions in the authorisation", False),
                 "witness": ("string", "who witnessed or took the signed authorisation", True),
                 "scan": ("string", "optional: the signed authorisation, a JPEG, PNG or WebP of up to 5 MB, "
@@ -260,11 +267,16 @@ def proxy_vote(ballot_id, proxy_id):
     return jsonify(body), 201
 
 
-@endpoint(api_bp, "/ballots/<int:ballot_id>/open", ["POST"], summary="Publish the electorate and open (staff)",
-          tag=TAG)
+@endpoint(api_bp, "/ballots/<int:ballot_id>/open", ["POST"], tag=TAG,
+          summary="Publish the electorate and open (staff). An owners' ballot whose owners may hold one person "
+                  "twice answers 409 possible_duplicates (details.duplicates lists them); send "
+                  "{\"confirm_duplicates\": true} to open it as the register stands")
 def ballot_open(ballot_id):
     b = _ballot(ballot_id)
-    services.open_ballot(b, current_user)
+    confirm = json_body().get("confirm_duplicates", False)
+    if not isinstance(confirm, bool):
+        raise ServiceError("invalid_field", _("Give true or false."), fields={"confirm_duplicates": _("Give true or false.")})
+    services.open_ballot(b, current_user, confirm_duplicates=confirm)
     return jsonify(ballot_json(b, full=True))
 
 

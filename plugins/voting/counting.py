@@ -99,6 +99,48 @@ def _test(test_id, value, total, threshold: Fraction, strict: bool, area=False) 
             "measure": "area" if area else "heads"}
 
 
+# ── owners' heads (Civil Code Art. 278, SPC Interpretation Art. 9) ──────────────────────────
+MAX_KEY = 120
+
+
+def owner_heads(units) -> list[dict]:
+    """The owners' heads of ``units``, deterministically (docs/voting.md, R5).
+
+    ``units`` is a sequence of ``(ref, area, developer_held, owners)``: ``area`` in hundredths of
+    a m², ``owners`` the person ids of the unit's owners on the register (empty when none is
+    registered). Returns one dict per head, ``{"key", "units": [ref, ...], "area", "owners"}``,
+    in the order of each head's first unit. SPC Interpretation on Building Ownership Art. 9:
+
+    * one exclusive unit is one head;
+    * every unit the developer has not sold, or sold but not handed over, together: one head
+      (key ``developer``);
+    * one buyer with several units: one head, with the sum of their areas. A unit's buyer is
+      all its owners together (co-ownership, Civil Code Art. 297), so units
+      with the same owners are one head; a co-owned unit and a unit one co-owner owns alone
+      have different buyers and are two heads (key ``owner:<ids>``);
+    * a unit whose owner is not on the register: a head of its own (key ``unit:<ref>``).
+
+    Nothing else enters: which co-owner is marked representative never changes a count."""
+    heads = {}
+    for ref, area, developer_held, owners in units:
+        owners = tuple(sorted(set(owners))) if not developer_held else ()
+        if developer_held:
+            key = "developer"
+        elif not owners:
+            key = f"unit:{ref}"
+        else:
+            key = "owner:" + "+".join(str(o) for o in owners)
+            if len(key) > MAX_KEY:  # very many co-owners: a digest of them, still one key per set
+                key = "owner:#" + hashlib.sha256(key.encode()).hexdigest()
+        head = heads.get(key)
+        if head is None:
+            heads[key] = {"key": key, "units": [ref], "area": area, "owners": owners}
+        else:
+            head["units"].append(ref)
+            head["area"] += area
+    return list(heads.values())
+
+
 # ── tie-break (R30) ───────────────────────────────────────────────────────────────────────
 def lot_order(seed: str, positions) -> list[int]:
     """The published, reproducible lot: options sorted by SHA-256(seed ":" position), lowest first.

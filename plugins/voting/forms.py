@@ -57,6 +57,9 @@ class ProxyForm(Form):
     proxy_name = StringField(_l("…or the name of a proxy without an account (votes on paper)"),
                              validators=[Optional(), Length(max=80)])
     instructions = TextAreaField(_l("Voting instructions written in the authorisation (optional)"),
+    proxy_person_id = SelectField(_l("Which of the people of that name on the register"), coerce=int, default=0,
+                                  validate_choice=False)
+    proxy_not_on_register = BooleanField(_l("The proxy is not on this community's register"))
                                  validators=[Optional(), Length(max=2000)])
     witness = StringField(_l("Witness or the person who took the signed authorisation"),
                           validators=[Optional(), Length(max=80)])

@@ -7,12 +7,15 @@ to the voter's own copy; the receipt checks it).
 
 Found by key, column by column (core/services/personal_data.py):
 
-* ``voting_voter.name``: on the person's own roll entries — keyed ``person:user:<id>`` or
-  ``owner:user:<id>``, keyed by the name and phone of one of their register entries (made before
-  the entry was linked to the account; that key is replaced too), or a household's entry in one
-  of their households that carries one of their own names. A household entry the person only
+* ``voting_voter.name``: on the person's own roll entries — keyed by their person on the
+  register (``person:<person id>``, or an owners' head ``owner:<person ids>`` they are one of
+  and that carries their name: co-owners are named by the one who votes), by their account on rolls published
+  before persons existed (``person:user:<id>``, ``owner:user:<id>``, or the name and phone of
+  one of their register entries; that key is replaced too), or a household's entry in one of
+  their households that carries one of their own names. A household entry the person only
   votes for (its representative is someone else) keeps the representative's name;
-* ``voting_proxy.name`` where the person is the proxy (``user_id``); the names in audit entries
+* ``voting_proxy.name`` where the person is the proxy (``user_id``, or their person as the
+  holder); the names in audit entries
   about those proxies;
 * never the ballot, its manifest, its entries, their hashes or times, or a witness's name typed
   by staff: the exported file and its closing hash stay the same."""
@@ -46,15 +49,20 @@ def personal_data_erase(user, community, actor):
         return {"module": "voting", "roll_entries": 0, "proxies": 0}
     names = own_names(user)
     entries = HouseholdMember.query.filter_by(user_id=user.id).all()
-    own_keys = {f"{kind}:user:{user.id}" for kind in ("person", "owner")}
-    # Keys made from a register entry before it was linked to the account (core's person_key).
+    persons = {str(e.person_id) for e in entries}
+    own_keys = {f"{kind}:user:{user.id}" for kind in ("person", "owner")} | {f"person:{p}" for p in persons}
+    # Keys made from a register entry before it was linked to the account (before persons).
     by_name = {f"{kind}:name:{e.name}|{e.phone or ''}" for e in entries for kind in ("person", "owner")}
     households = {f"household:{e.household_id}" for e in entries}
+
+    def owner_of(key):  # an owners' head this person is one of (co-owners: the roll names one of them)
+        return key.startswith("owner:") and len(set(key[6:].split("+")) & persons) > 0
     changed = 0
     rows = Voter.query.filter(Voter.ballot_id.in_(ballots),
-                              Voter.key.in_(own_keys | by_name | households) | (Voter.user_id == user.id)).all()
+                              Voter.key.in_(own_keys | by_name | households) | (Voter.user_id == user.id)
+                              | Voter.key.like("owner:%")).all()
     for v in rows:
-        mine = v.key in own_keys or v.key in by_name or (v.key in households and v.name in names)
+        mine = v.key in own_keys or v.key in by_name or ((v.key in households or owner_of(v.key)) and v.name in names)
         if not mine:  # the person votes for a roll entry in someone else's name
             continue
         values = {}
@@ -65,8 +73,8 @@ def personal_data_erase(user, community, actor):
         if values:
             Voter.query.filter_by(id=v.id).update(values, synchronize_session=False)
             changed += 1
-    proxies = [p for (p,) in Proxy.query.with_entities(Proxy.id).filter(Proxy.ballot_id.in_(ballots),
-                                                                         Proxy.user_id == user.id)]
+    held_as = (Proxy.user_id == user.id) | Proxy.holder_key.in_({f"person:{p}" for p in persons})
+    proxies = [p for (p,) in Proxy.query.with_entities(Proxy.id).filter(Proxy.ballot_id.in_(ballots), held_as)]
     held = 0
     if proxies:
         held = Proxy.query.filter(Proxy.id.in_(proxies), Proxy.name != label).update({"name": label},

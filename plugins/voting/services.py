@@ -22,7 +22,7 @@ from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
 from core.pagecache import mark_changed
-from core.models import Building, Grid, Household, Membership, Unit, User, utcnow
+from core.models import Building, Grid, Household, Membership, Person, Unit, User, utcnow
 from core.permissions import can, membership_of
 from core.services import attach_row, audit, complete_row, insert_row
 from core.services import settings as settings_svc
@@ -491,7 +491,7 @@ def create(community, actor, data, *, proposal=None, open_now=False, commit=True
     if data.get("publish_notice"):
         publish_notice(ballot, actor, commit=False, system=True)
     if open_now:
-        open_ballot(ballot, actor, commit=False, system=True)
+        open_ballot(ballot, actor, commit=False, system=True, confirm_duplicates=bool(data.get("confirm_duplicates")))
     if commit:
         db.session.commit()
     return ballot
@@ -509,62 +509,75 @@ def _households(ballot):
 
 
 def build_roll(ballot):
-    """The electorate as dicts {key, user_id, household_id, name, units, heads, area} (see docs/voting.md)."""
+    """The electorate as dicts {key, user_id, household_id, name, units, heads, area} (see docs/voting.md).
+
+    Everyone is their person on the register (core.services.persons), never their name: a
+    person with entries in several households in scope is one roll entry (``person``); owners'
+    heads follow SPC Art. 9 (``counting.owner_heads``). One account votes online for one entry:
+    each entry takes the first of its accounts not taken yet, entries with fewer accounts first;
+    an entry left without one votes on paper."""
     verified = {uid for (uid,) in db.session.query(Membership.user_id).filter(
         Membership.community_id == ballot.community_id, Membership.verified_at.isnot(None))}
+    accounts = {pid: uid for pid, uid in db.session.query(Person.id, Person.user_id).filter(
+        Person.community_id == ballot.community_id, Person.user_id.isnot(None))}
+
+    def account(person_id):
+        uid = accounts.get(person_id)
+        return uid if uid in verified else None
+
+    households = _households(ballot)
     roll = {}
 
-    def add(key, *, user_id, household, name, heads, area):
-        entry = roll.get(key)
-        if entry is None:
-            roll[key] = {"key": key, "user_id": user_id, "household_id": household.id, "name": name,
-                         "units": [household.label], "heads": heads, "area": area}
-        else:
-            entry["units"].append(household.label)
-            entry["area"] += area
-            if entry["user_id"] is None:
-                entry["user_id"] = user_id
+    def entry(key, household, name, area=0):
+        roll[key] = {"key": key, "user_id": None, "household_id": household.id, "name": name,
+                     "units": [household.label], "heads": 1, "area": area, "accounts": []}
+        return roll[key]
 
-    def account(m):
-        return m.user_id if m.user_id in verified else None
-
-    for h in _households(ballot):
-        members = list(h.members)
-        if ballot.unit == "person":
-            for m in members:
-                add("person:" + m.person_key, user_id=account(m), household=h, name=m.name, heads=1, area=0)
-        elif ballot.unit == "household":
+    if ballot.unit == "person":
+        for h in households:
+            for m in h.members:
+                e = roll.get(f"person:{m.person_id}")
+                if e is None:
+                    e = entry(f"person:{m.person_id}", h, m.name)
+                    e["accounts"] = [account(m.person_id)]
+                elif h.label not in e["units"]:
+                    e["units"].append(h.label)
+    elif ballot.unit == "household":
+        for h in households:
+            members = list(h.members)
             if not members:
                 continue
             rep = next((m for m in members if m.is_representative), None) or \
                 next((m for m in members if m.is_owner), None) or members[0]
-            user_id = account(rep)
-            if user_id is None:  # the representative has no account: the first verified member votes
-                with_account = sorted((m for m in members if account(m)), key=lambda m: (not m.is_owner, m.id))
-                user_id = account(with_account[0]) if with_account else None
-            add(f"household:{h.id}", user_id=user_id, household=h, name=rep.name, heads=1, area=0)
-        else:  # owners: Art. 278 heads and areas (SPC Art. 8–9)
-            area = counting.area_to_int(h.floor_area)
-            if h.developer_held:
-                add("developer", user_id=None, household=h, name="", heads=1, area=area)
-                continue
-            owners = [m for m in members if m.is_owner]
-            if not owners:
-                add(f"unit:{h.id}", user_id=None, household=h, name="", heads=1, area=area)
-                continue
-            owner = (next((m for m in owners if m.is_representative and account(m)), None)
-                     or next((m for m in owners if account(m)), None)
-                     or next((m for m in owners if m.is_representative), None) or owners[0])
-            add("owner:" + owner.person_key, user_id=account(owner), household=h, name=owner.name, heads=1,
-                area=area)
-    # One account votes for one roll entry: if an account would speak for two (a person who is
-    # also a household's stand-in representative), the first keeps it and the other votes on paper.
-    seen = set()
-    for entry in roll.values():
-        if entry["user_id"] in seen:
-            entry["user_id"] = None
-        elif entry["user_id"] is not None:
-            seen.add(entry["user_id"])
+            e = entry(f"household:{h.id}", h, rep.name)
+            # The representative's account; without one, the first verified member (owners first).
+            e["accounts"] = [account(rep.person_id)] if account(rep.person_id) else \
+                [account(m.person_id) for m in sorted(members, key=lambda m: (not m.is_owner, m.id))]
+    else:  # owners: Art. 278 heads and areas (SPC Art. 8–9)
+        by_id = {h.id: h for h in households}
+        units = [(h.id, counting.area_to_int(h.floor_area), h.developer_held,
+                  [m.person_id for m in h.members if m.is_owner]) for h in households]
+        for head in counting.owner_heads(units):
+            owners = [m for ref in head["units"] for m in by_id[ref].members if m.is_owner]
+            # Who votes for it (co-owners: one of them): an owner marked representative first,
+            # then by person. This chooses the name and account only, never the count.
+            reps = {m.person_id for m in owners if m.is_representative}
+            people = sorted(head["owners"], key=lambda p: (p not in reps, p))
+            names = {pid: next(m.name for m in owners if m.person_id == pid) for pid in people}
+            e = entry(head["key"], by_id[head["units"][0]], names[people[0]] if people else "", head["area"])
+            e["units"] = [by_id[ref].label for ref in head["units"]]
+            e["accounts"] = [account(pid) for pid in people]
+            e["names"] = [names[pid] for pid in people]
+    taken = set()
+    order = sorted(roll.values(), key=lambda e: len([a for a in e["accounts"] if a]))
+    for e in order:
+        accounts_ = e.pop("accounts")
+        e["user_id"] = next((a for a in accounts_ if a and a not in taken), None)
+        if e["user_id"] is not None:
+            taken.add(e["user_id"])
+            if "names" in e:  # the co-owner who votes online is the name on the roll
+                e["name"] = e["names"][accounts_.index(e["user_id"])]
+        e.pop("names", None)
     return list(roll.values())
 
 
@@ -589,9 +602,43 @@ def manifest_of(ballot, roll_public):
     }
 
 
-def open_ballot(ballot, actor, *, commit=True, system=False):
+def duplicates_in_scope(ballot):
+    """Possible duplicate people among the owners of the ballot's units (core.services.persons):
+    people who, if one person, would make one head fewer (R5, SPC Art. 9)."""
+    from core.services import persons
+
+    q = db.session.query(Household.id).filter(Household.community_id == ballot.community_id)
+    if ballot.scope == "grid":
+        q = q.join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id) \
+             .filter(Building.grid_id == ballot.grid_id)
+    elif ballot.scope == "building":
+        q = q.join(Unit, Household.unit_id == Unit.id).filter(Unit.building_id == ballot.building_id)
+    return persons.possible_duplicates(ballot.community, households={i for (i,) in q}, owners_only=True)
+
+
+def _check_duplicates(ballot, confirmed):
+    """An owners' ballot opens on a register without possible duplicates, or with staff's
+    confirmation that it opens as the register stands; returns how many were left."""
+    if ballot.unit != "owners":
+        return 0
+    groups = duplicates_in_scope(ballot)
+    if groups and not confirmed:
+        names = "、".join(g["name"] for g in groups[:5]) + ("…" if len(groups) > 5 else "")
+        raise Conflict("possible_duplicates", ngettext(
+            "%(num)d name among the owners may be one person entered twice (%(names)s): that would count "
+            "one head too many. Check it under Possible duplicates, or confirm that the ballot opens as the "
+            "register stands.",
+            "%(num)d names among the owners may each be one person entered twice (%(names)s): that would count "
+            "too many heads. Check them under Possible duplicates, or confirm that the ballot opens as the "
+            "register stands.", len(groups), names=names),
+            details={"duplicates": [{"name": g["name"], "person_ids": g["ids"]} for g in groups]})
+    return len(groups)
+
+
+def open_ballot(ballot, actor, *, commit=True, system=False, confirm_duplicates=False):
     """Publish the electorate, commit the tie-break seed and start the chain. From now on the
-    method, rule and matter class cannot change (R4)."""
+    method, rule and matter class cannot change (R4). An owners' ballot whose owners may include
+    one person entered twice opens only with ``confirm_duplicates`` (R5)."""
     community = ballot.community
     if not system and not can("voting.ballots.manage", community, user=actor):
         raise Forbidden("forbidden", _("Only community staff can open ballots."))
@@ -608,6 +655,7 @@ def open_ballot(ballot, actor, *, commit=True, system=False):
     problem = window_problem(community, ballot.unit, ballot.opens_at, ballot.closes_at)
     if problem:
         raise Conflict("window_out_of_bounds", problem)
+    unresolved = _check_duplicates(ballot, confirm_duplicates)
     # The ballot's row lock, still a draft: a second click opening it meanwhile is refused
     # instead of writing a second electorate. Nothing is written yet, and the caller's transaction
     # (a proposal's move, which opens its ballot) is left to the caller.
@@ -639,7 +687,7 @@ def open_ballot(ballot, actor, *, commit=True, system=False):
     db.session.flush()
     audit.record("voting.ballot_opened", community=community, obj=ballot, actor=actor,
                  after={"electorate": ballot.manifest["electorate"], "genesis_hash": ballot.genesis_hash,
-                        "tie_seed": ballot.tie_seed})
+                        "tie_seed": ballot.tie_seed, **({"possible_duplicates": unresolved} if unresolved else {})})
     if proposal is not None and proposal.state == "coordinating":  # the proposal follows its ballot
         from core.services import proposals as proposal_svc
 
@@ -1271,8 +1319,17 @@ def proxy_by_id(ballot, proxy_id):
 
 
 def _holder(community, data):
-    """(user id or None, name, holder key) of the proxy person named in ``data``."""
+    """(user id or None, name, holder key) of the proxy person named in ``data`` (R10).
+
+    One person however they are recorded, so that the limit counts people: an account is its
+    person on the register (``person:<id>``); ``proxy_person_id`` is a person chosen from the
+    register; a typed name is the one person of that name on the register. Two or more of that
+    name: staff choose which (``proxy_ambiguous`` lists them). Nobody of that name on the
+    register, or ``proxy_not_on_register``: a person known by the name alone (``name:...``)."""
+    from core.services import persons
+
     user_id = _int(data.get("proxy_user_id")) or None
+    person_id = _int(data.get("proxy_person_id")) or None
     name = " ".join(str(data.get("proxy_name") or "").split())
     if user_id is not None:
         user = db.session.get(User, user_id)
@@ -1280,12 +1337,50 @@ def _holder(community, data):
         if member is None or not member.is_verified:
             msg = _("The proxy must be a verified member of this community, or a named person without an account.")
             raise ServiceError("invalid_proxy_person", msg, fields={"proxy_user_id": msg})
-        return user.id, user.display_name[:80], f"user:{user.id}"
+        person = persons.of_user(community, user.id)
+        return user.id, user.display_name[:80], f"person:{person.id}" if person else f"user:{user.id}"
+    if person_id is not None:
+        person = db.session.get(Person, person_id)
+        if person is None or person.community_id != community.id or not person.members:
+            msg = _("Choose the proxy from the register of this community.")
+            raise ServiceError("invalid_proxy_person", msg, fields={"proxy_person_id": msg})
+        return _person_holder(community, person)
     if not 2 <= len(name) <= 80:
         msg = _("Choose the proxy among the verified members, or give the name (2 to 80 characters) of a person "
                 "without an account.")
         raise ServiceError("invalid_proxy_person", msg, fields={"proxy_name": msg})
+    if not data.get("proxy_not_on_register"):
+        ids = persons.named(community, name)
+        if len(ids) == 1:
+            return _person_holder(community, db.session.get(Person, ids.pop()))
+        if ids:
+            people = persons.with_entries(Person.query.filter(Person.id.in_(ids))).order_by(Person.id).all()
+            msg = _("Several people named %(name)s are on the register: choose which one holds the proxy.", name=name)
+            raise ServiceError("proxy_ambiguous", msg, fields={"proxy_person_id": msg}, details={"candidates": [
+                {"person_id": p.id, "name": p.label, "units": [m.household.label for m in p.members]}
+                for p in people]})
     return None, name, "name:" + "".join(name.split()).casefold()
+
+
+def _person_holder(community, person):
+    """A register person as a proxy: they vote online with their account if it is verified."""
+    user_id = person.user_id
+    if user_id is not None and not Membership.query.filter(
+            Membership.user_id == user_id, Membership.community_id == community.id,
+            Membership.verified_at.isnot(None)).first():
+        user_id = None
+    name = person.user.display_name if user_id else person.names[0]
+    return user_id, name[:80], f"person:{person.id}"
+
+
+def _persons_of(voter):
+    """The person ids a roll entry stands for (its key): a person, or an owners' head."""
+    kind, _sep, rest = voter.key.partition(":")
+    if kind == "person" and rest.isdigit():
+        return {rest}
+    if kind == "owner" and not rest.startswith("#"):
+        return set(rest.split("+"))
+    return set()
 
 
 def proxy_limit(ballot):
@@ -1308,7 +1403,8 @@ def record_proxy(ballot, actor, data, *, scan=None, commit=True):
         raise Conflict("ballot_closed", _("Proxies are recorded while the ballot is open."))
     voter = voter_by_id(ballot, data.get("voter_id"))
     user_id, name, key = _holder(community, data)
-    if user_id is not None and user_id == voter.user_id:
+    if (user_id is not None and user_id == voter.user_id) or \
+            (key.startswith("person:") and key[7:] in _persons_of(voter)):
         msg = _("A voter cannot be their own proxy.")
         raise ServiceError("own_proxy", msg, fields={"proxy_user_id": msg})
     if user_id is not None and user_id == actor.id:  # a right to vote for others: someone else records it

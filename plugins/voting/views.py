@@ -10,7 +10,7 @@ from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
 from core.inputs import whole_number
-from core.models import Building, Grid, Membership, Proposal, User, utcnow
+from core.models import Building, Grid, Membership, Person, Proposal, User, utcnow
 from core.permissions import can, require
 from core.urls import safe_next
 from plugins.voting import labels, services
@@ -254,10 +254,14 @@ def vote(ballot_id):
 def open_(ballot_id):
     ballot = services.get(g.community, ballot_id)
     try:
-        services.open_ballot(ballot, current_user)
+        services.open_ballot(ballot, current_user, confirm_duplicates=request.form.get("confirm_duplicates") == "1")
         flash(_("The ballot is open."), "success")
     except ServiceError as err:
         apply_error(None, err)
+        if err.code == "possible_duplicates":  # staff resolve them first, or confirm (R5)
+            db.session.rollback()
+            return render_template("voting/open_confirm.html", ballot=ballot, message=err.message,
+                                   groups=services.duplicates_in_scope(ballot))
     return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
 
 
@@ -385,6 +389,11 @@ def proxies(ballot_id):
                .order_by(User.display_name).all())
     form.proxy_user_id.choices = [(0, "—")] + [(u.id, f"{u.display_name} ({u.username or u.id})") for u in members]
     if form.validate_on_submit():
+    form.proxy_person_id.choices = [(0, "—")]
+    if form.proxy_person_id.data:  # chosen after a name that several people on the register have
+        person = db.session.get(Person, form.proxy_person_id.data)
+        if person is not None and person.community_id == g.community.id:
+            form.proxy_person_id.choices.append((person.id, person.label))
         scan = None
         f = form.scan.data
         if f and getattr(f, "filename", ""):
@@ -393,10 +402,14 @@ def proxies(ballot_id):
             proxy = services.record_proxy(ballot, current_user, {
                 "voter_id": form.voter_id.data, "proxy_user_id": form.proxy_user_id.data,
                 "proxy_name": form.proxy_name.data, "instructions": form.instructions.data,
-                "witness": form.witness.data}, scan=scan)
+                "witness": form.witness.data, "proxy_person_id": form.proxy_person_id.data,
+                "proxy_not_on_register": form.proxy_not_on_register.data}, scan=scan)
         except ServiceError as err:
             db.session.rollback()
             apply_error(form, err)
+            if err.code == "proxy_ambiguous":  # the same name, several people: staff choose (R10)
+                form.proxy_person_id.choices = [(0, "—")] + [
+                    (c["person_id"], f"{c['name']} · {'、'.join(c['units'])}") for c in err.details["candidates"]]
         else:
             flash(_("The proxy authorisation %(ref)s is recorded: %(proxy)s votes for %(name)s.", ref=proxy.ref,
                     proxy=proxy.name, name=services.voter_name(proxy.voter)), "success")

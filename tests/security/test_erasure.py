@@ -75,6 +75,13 @@ def snapshot():
     return out
 
 
+def own_roll_keys(uid):
+    """The person's roll keys: by account on rolls from before persons, by person (alone) since."""
+    entries = HouseholdMember.query.filter_by(user_id=uid).all()
+    return [f"person:user:{uid}", f"owner:user:{uid}"] + [f"{kind}:{e.person_id}" for e in entries
+                                                          for kind in ("person", "owner")]
+
+
 def owned(uid):
     """What erasing ``uid`` may change, found by key: {(table, pk): columns that may change} and
     the (table, pk) that may be deleted. Read before the erasure."""
@@ -98,13 +105,14 @@ def owned(uid):
     entries = HouseholdMember.query.filter_by(user_id=uid).all()
     names = {e.name for e in entries} | {db.session.get(User, uid).display_name}
     homes = {e.household_id for e in entries}
+    roll_keys = own_roll_keys(uid)
     own("household_member", None, lambda t: t.c.user_id == uid, {"name", "phone"})
     own("proposal", None, lambda t: t.c.author_id == uid, {"author_name"})
     own("proposal_comment", None, lambda t: t.c.author_id == uid, {"author_name"})
     for table in ("notification", "api_token", "idempotent_request"):
         own(table, None, lambda t: t.c.user_id == uid, None)
     if "voting" in INSTALLED:
-        own("voting_voter", None, lambda t: (t.c.user_id == uid) | t.c.key.in_([f"person:user:{uid}", f"owner:user:{uid}"])
+        own("voting_voter", None, lambda t: (t.c.user_id == uid) | t.c.key.in_(roll_keys)
             | (t.c.household_id.in_(homes) & t.c.name.in_(names)), {"name", "key"})
         own("voting_proxy", None, lambda t: t.c.user_id == uid, {"name"})
     if "meetings" in INSTALLED:
@@ -172,6 +180,7 @@ def test_erasure_changes_only_the_persons_own_rows(demo, app, runner, tmp_path):
     files = {b: p.read_bytes() for b, p in ballots.items()}
     before = snapshot()
     may, gone = owned(uid)
+    roll_keys = own_roll_keys(uid)
 
     summary = personal_data.erase(db.session.get(User, uid), staff, "居民书面申请 2026-11-22")
     assert summary["changed"] > 0
@@ -195,8 +204,7 @@ def test_erasure_changes_only_the_persons_own_rows(demo, app, runner, tmp_path):
     if "meetings" in INSTALLED and login_name == "loudongzhang":  # a delegate seat under another name
         assert {r["name"] for r in after["meetings_delegate"].values() if r["user_id"] == uid} == {label}
     if "voting" in INSTALLED:
-        assert name not in {r["name"] for r in after["voting_voter"].values()
-                            if r["key"] in (f"person:user:{uid}", f"owner:user:{uid}")}
+        assert name not in {r["name"] for r in after["voting_voter"].values() if r["key"] in roll_keys}
     assert ("audit_entry", "on_behalf_of_name") in changed or not any(
         r["on_behalf_of_id"] == uid for r in before["audit_entry"].values())
 

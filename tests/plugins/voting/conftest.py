@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from core.extensions import db
-from core.models import Household, HouseholdMember
+from core.models import Household, HouseholdMember, Person
 from core.services import proposals
 
 
@@ -21,8 +21,9 @@ def voting_proposal(world):
 
 @pytest.fixture
 def estate(world):
-    """Owners beyond the four verified ones: 赵老伯 (no account) owns two flats; two unsold
-    developer flats; one flat whose owner is not on the register."""
+    """Owners beyond the four verified ones: 赵老伯 (no account) owns two flats (one person on the
+    register, as staff linked them); two unsold developer flats; one flat whose owner is not on
+    the register."""
     extra = []
     for room, area, dev in (("201", "70.00", False), ("202", "55.50", False), ("301", "80.00", True),
                             ("302", "80.00", True), ("401", "60.25", False)):
@@ -30,10 +31,12 @@ def estate(world):
                       floor_area=Decimal(area), developer_held=dev)
         db.session.add(h)
         extra.append(h)
+    zhao = Person(community_id=world.community.id)
+    db.session.add(zhao)
     db.session.flush()
     for h in extra[:2]:
         db.session.add(HouseholdMember(household_id=h.id, name="赵老伯", phone="13900001111", relation="owner",
-                                       is_representative=True))
+                                       is_representative=True, person_id=zhao.id))
     db.session.commit()
     return extra
 
