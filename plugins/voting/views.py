@@ -132,7 +132,8 @@ def _visible(ballot_id):
 
 
 @bp.route("/<int:ballot_id>")
-def detail(ballot_id):
+def detail(ballot_id, chosen=None):
+    """The ballot; ``chosen``: a vote sent back with a question, its choice still ticked."""
     ballot = _visible(ballot_id)
     voter = services.voter_for(ballot, current_user)
     mine = services.counted_entry(ballot, voter) if voter else None
@@ -149,7 +150,7 @@ def detail(ballot_id):
         results=can_see_results(ballot), bars=chart(ballot) if can_see_results(ballot) else [],
         can_manage=can("voting.ballots.manage"), can_paper=can("voting.paper.enter"),
         held=services.proxies_held(ballot, current_user), proxy_units=services.PROXY_UNITS,
-        notice_minimum=services.notice_minimum(g.community, ballot),
+        notice_minimum=services.notice_minimum(g.community, ballot), chosen=chosen,
         option_label=lambda pos: services.option_label(ballot, pos))
 
 
@@ -243,8 +244,8 @@ def vote(ballot_id):
         entry = services.cast(ballot, current_user, _choice_from_form(ballot, request.form))
     except ServiceError as err:
         apply_error(None, err)
-    else:
-        flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=entry.receipt), "success")
+        return detail(ballot.id, chosen=request.form)  # what she ticked stays ticked
+    flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=entry.receipt), "success")
     return redirect(safe_next(request.form.get("next"), url_for("c.voting.detail", ballot_id=ballot.id)))
 
 
@@ -257,11 +258,11 @@ def open_(ballot_id):
         services.open_ballot(ballot, current_user, confirm_duplicates=request.form.get("confirm_duplicates") == "1")
         flash(_("The ballot is open."), "success")
     except ServiceError as err:
-        apply_error(None, err)
         if err.code == "possible_duplicates":  # staff resolve them first, or confirm (R5)
             db.session.rollback()
             return render_template("voting/open_confirm.html", ballot=ballot, message=err.message,
                                    groups=services.duplicates_in_scope(ballot))
+        apply_error(None, err)
     return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
 
 
@@ -388,12 +389,12 @@ def proxies(ballot_id):
                .filter(Membership.community_id == g.community.id, Membership.verified_at.isnot(None))
                .order_by(User.display_name).all())
     form.proxy_user_id.choices = [(0, "—")] + [(u.id, f"{u.display_name} ({u.username or u.id})") for u in members]
-    if form.validate_on_submit():
     form.proxy_person_id.choices = [(0, "—")]
     if form.proxy_person_id.data:  # chosen after a name that several people on the register have
         person = db.session.get(Person, form.proxy_person_id.data)
         if person is not None and person.community_id == g.community.id:
             form.proxy_person_id.choices.append((person.id, person.label))
+    if form.validate_on_submit():
         scan = None
         f = form.scan.data
         if f and getattr(f, "filename", ""):
@@ -406,10 +407,10 @@ def proxies(ballot_id):
                 "proxy_not_on_register": form.proxy_not_on_register.data}, scan=scan)
         except ServiceError as err:
             db.session.rollback()
-            apply_error(form, err)
             if err.code == "proxy_ambiguous":  # the same name, several people: staff choose (R10)
                 form.proxy_person_id.choices = [(0, "—")] + [
                     (c["person_id"], f"{c['name']} · {'、'.join(c['units'])}") for c in err.details["candidates"]]
+            apply_error(form, err)
         else:
             flash(_("The proxy authorisation %(ref)s is recorded: %(proxy)s votes for %(name)s.", ref=proxy.ref,
                     proxy=proxy.name, name=services.voter_name(proxy.voter)), "success")
