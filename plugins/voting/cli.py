@@ -95,13 +95,15 @@ def _translated(out):
 
 @ballots_group.command("open", help=_l("Publish a ballot's electorate and open it (its proposal moves to voting)."))
 @click.argument("ballot_id", type=int)
+@click.option("--confirm-duplicates", is_flag=True,
+              help=_l("Open an owners' ballot even though some owners may be one person entered twice."))
 @with_appcontext
-def open_command(ballot_id):
+def open_command(ballot_id, confirm_duplicates=False):
     from plugins.voting import services
 
     ballot = _ballot(ballot_id)
     try:
-        services.open_ballot(ballot, None, system=True)
+        services.open_ballot(ballot, None, system=True, confirm_duplicates=confirm_duplicates)
     except ServiceError as err:
         raise click.ClickException(str(err.message))
     click.echo(_("Opened ballot %(id)d: %(title)s", id=ballot.id, title=ballot.title))

@@ -314,3 +314,18 @@ def test_duplicates_outside_the_ballots_scope_do_not_hold_it_up(world, api):
     db.session.commit()
     ballot = draft(world, scope="building", building_id=world.building.id)
     assert open_by_api(api, world, ballot).state == "open"
+
+
+def test_the_command_line_opens_over_possible_duplicates_only_when_told(world, runner):
+    a, b = flat(world, "501", "70.00"), flat(world, "502", "55.50")
+    owner(a, "王伟"), owner(b, "王伟")
+    db.session.commit()
+    ballot = draft(world)
+    r = runner.invoke(args=["ballots", "open", str(ballot.id)], env={"LANG": "en_US.UTF-8"})
+    assert r.exit_code != 0 and "王伟" in r.output
+    db.session.expire_all()
+    assert db.session.get(Ballot, ballot.id).state == "draft"
+    r = runner.invoke(args=["ballots", "open", str(ballot.id), "--confirm-duplicates"])
+    assert r.exit_code == 0, r.output
+    db.session.expire_all()
+    assert db.session.get(Ballot, ballot.id).state == "open"
