@@ -1,11 +1,13 @@
 """Language choice and locale-aware formatting (dates, numbers, areas)."""
 import os
+import re
 from decimal import Decimal
 
 from babel.dates import get_datetime_format
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 # Babel knows zh_Hans_CN / zh_Hant_TW; our catalog folders use the short script names.
 LOCALE_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
@@ -72,6 +74,22 @@ def fmt_area(value):
 
 def fmt_number(value):
     return format_decimal(value)
+
+
+# A number, date, time, amount or code inside running text: -10, +40, 3/5, 2026-12-14, 14:30, 2026-0001.
+_NUMBER_RUN = re.compile(r"[-+\u2212]?\d[\d.,:/\-]*\d%?|[-+\u2212]\d")
+_TAG_OR_ENTITY = re.compile(r"(<[^>]*>|&#?\w+;)")
+
+
+def nobreak(value):
+    """``value`` as HTML, each number-like run in it kept on one line (a browser breaks
+    "2026-12-14" after a hyphen, which large text on a phone makes likely). Plain text is escaped
+    first; in Markup only the text between tags is touched."""
+    html = str(escape(value))
+    parts = _TAG_OR_ENTITY.split(html)
+    for i in range(0, len(parts), 2):  # the even parts are text, the odd ones tags and entities
+        parts[i] = _NUMBER_RUN.sub(lambda m: f'<span class="nowrap">{m.group(0)}</span>', parts[i])
+    return Markup("".join(parts))
 
 
 def html_lang():

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 
 from core import CORE_DIR, sqlite_writers  # noqa: F401  (SQLite writers queue per process)
 from core.extensions import SQLITE_FOREIGN_KEYS, babel, csrf, db, limiter, login_manager
-from core.i18n import (LOCALE_NAMES, fmt_area, fmt_date, fmt_datetime, fmt_number, html_lang, select_locale,
-                       select_timezone)
+from core.i18n import (LOCALE_NAMES, fmt_area, fmt_date, fmt_datetime, fmt_number, html_lang, nobreak,
+                       select_locale, select_timezone)
 from core.plugins import load_community
 
 
@@ -325,6 +325,7 @@ def _template_setup(app, registry):
     )
     app.jinja_env.filters.update(
         markdown=render_markdown, datetime=fmt_datetime, date=fmt_date, area=fmt_area, number=fmt_number,
+        nobreak=nobreak,
     )
 
 

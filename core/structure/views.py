@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf.file import FileField
 from sqlalchemy import Integer, func, type_coerce
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.errors import ServiceError
@@ -39,7 +39,7 @@ class HouseholdForm(Form):
 
 class MemberForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    phone = TelField(_l("Phone"), validators=[Optional(), Length(max=20)])
     relation = SelectField(_l("Relation"), choices=[("owner", _l("Owner")), ("resident", _l("Resident")),
                                                     ("tenant", _l("Tenant"))])
     is_representative = BooleanField(_l("Household representative (户代表)"))

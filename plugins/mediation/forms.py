@@ -3,7 +3,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_babel import lazy_pgettext
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField, TelField, TextAreaField,
+                     TimeField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.forms import Form
@@ -30,11 +31,11 @@ class CaseForm(Form):
     location = StringField(_l("Where exactly (e.g. unit and floor)"), validators=[Optional(), Length(max=200)])
     urgency = SelectField(_l("Urgency"), choices=choices(URGENCIES))
     applicant_name = StringField(_l("Applicant's name"), validators=[Optional(), Length(max=80)])
-    applicant_phone = StringField(_l("Applicant's phone"), validators=[Optional(), Length(max=20)])
+    applicant_phone = TelField(_l("Applicant's phone"), validators=[Optional(), Length(max=20)])
     applicant_login = StringField(_l("Applicant's account (phone or user name), if registered"),
                                   validators=[Optional(), Length(max=40)])
     respondent_name = StringField(_l("Respondent's name"), validators=[Optional(), Length(max=80)])
-    respondent_phone = StringField(_l("Respondent's phone"), validators=[Optional(), Length(max=20)])
+    respondent_phone = TelField(_l("Respondent's phone"), validators=[Optional(), Length(max=20)])
     respondent_login = StringField(_l("Respondent's account (phone or user name), if registered"),
                                    validators=[Optional(), Length(max=40)])
     respondent_refuses = BooleanField(_l("The respondent has clearly refused mediation"))
@@ -47,7 +48,7 @@ class CaseForm(Form):
 class PartyForm(Form):
     role = SelectField(lazy_pgettext("party", "Role"), choices=choices(PARTY_ROLES))
     name = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    phone = TelField(_l("Phone"), validators=[Optional(), Length(max=20)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     login = StringField(_l("Account (phone or user name), if registered"), validators=[Optional(), Length(max=40)])
     consent = SelectField(_l("Consent to mediation"), choices=choices(CONSENTS))

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_babel import lazy_pgettext
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields import DateField, DateTimeLocalField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -95,4 +95,4 @@ class VolunteerIdentityForm(Form):
 
 class CertificateIssuerForm(Form):
     head = StringField(_l("Responsible person"), validators=[Optional(), Length(max=80)])
-    contact = StringField(_l("Contact (telephone)"), validators=[Optional(), Length(max=80)])
+    contact = TelField(_l("Contact (telephone)"), validators=[Optional(), Length(max=80)])

@@ -41,7 +41,8 @@ class EditBallotForm(BallotForm):
 
 class PaperForm(Form):
     voter_id = SelectField(_l("Voter (from the published electorate)"), coerce=int, validators=[DataRequired()])
-    witness = StringField(_l("Witness"), validators=[Optional(), Length(max=80)])
+    witness = StringField(_l("Witness"), validators=[
+        DataRequired(_l("Name the witness who saw the paper ballot signed.")), Length(max=80)])
     spoiled = BooleanField(_l("The sheet is spoiled (unclear or invalid)"))
     note = StringField(_l("Note (required for a correction, or over an online vote: why)"),
                        validators=[Optional(), Length(max=300)])
@@ -61,8 +62,8 @@ class ProxyForm(Form):
     proxy_not_on_register = BooleanField(_l("The proxy is not on this community's register"))
     instructions = TextAreaField(_l("Voting instructions written in the authorisation (optional)"),
                                  validators=[Optional(), Length(max=2000)])
-    witness = StringField(_l("Witness or the person who took the signed authorisation"),
-                          validators=[Optional(), Length(max=80)])
+    witness = StringField(_l("Witness or the person who took the signed authorisation"), validators=[
+        DataRequired(_l("Name the witness or the person who took the signed authorisation.")), Length(max=80)])
     scan = FileField(_l("Scan or photo of the signed authorisation (optional)"))
 
 

@@ -132,7 +132,8 @@ def _visible(ballot_id):
 
 
 @bp.route("/<int:ballot_id>")
-def detail(ballot_id):
+def detail(ballot_id, chosen=None):
+    """The ballot; ``chosen``: a vote sent back with a question, its choice still ticked."""
     ballot = _visible(ballot_id)
     voter = services.voter_for(ballot, current_user)
     mine = services.counted_entry(ballot, voter) if voter else None
@@ -149,7 +150,7 @@ def detail(ballot_id):
         results=can_see_results(ballot), bars=chart(ballot) if can_see_results(ballot) else [],
         can_manage=can("voting.ballots.manage"), can_paper=can("voting.paper.enter"),
         held=services.proxies_held(ballot, current_user), proxy_units=services.PROXY_UNITS,
-        notice_minimum=services.notice_minimum(g.community, ballot),
+        notice_minimum=services.notice_minimum(g.community, ballot), chosen=chosen,
         option_label=lambda pos: services.option_label(ballot, pos))
 
 
@@ -243,8 +244,8 @@ def vote(ballot_id):
         entry = services.cast(ballot, current_user, _choice_from_form(ballot, request.form))
     except ServiceError as err:
         apply_error(None, err)
-    else:
-        flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=entry.receipt), "success")
+        return detail(ballot.id, chosen=request.form)  # what she ticked stays ticked
+    flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=entry.receipt), "success")
     return redirect(safe_next(request.form.get("next"), url_for("c.voting.detail", ballot_id=ballot.id)))
 
 

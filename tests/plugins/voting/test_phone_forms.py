@@ -1,0 +1,52 @@
+"""Forms as a resident and a grid worker meet them on a phone (issue 20): a vote refused with a
+question comes back with her choice still ticked; the witness a paper ballot or a written proxy
+needs is marked as required before it is refused."""
+import re
+
+import pytest
+
+from plugins.voting import services
+from plugins.voting.models import Entry
+
+pytestmark = pytest.mark.plugins("voting")
+
+
+def _selected(html, select_id):
+    select = re.search(rf'<select id="{select_id}".*?</select>', html, re.S).group(0)
+    return re.findall(r'<option value="(\d*)" selected>', select)
+
+
+def test_a_refused_ranking_comes_back_as_she_ranked_it(world, login):
+    b = services.create(world.community, world.staff, {"title": "活动中心开放时段", "method": "irv",
+                                                       "options": ["上午", "下午", "晚上"], "days": 3},
+                        open_now=True)
+    c = login(world.resident)
+    r = c.post(f"/c/test/voting/{b.id}/vote", data={"rank-0": "1", "rank-1": "1", "rank-2": "2"},
+               follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "Two options have rank 1" in html
+    assert Entry.query.filter_by(ballot_id=b.id, source="online").count() == 0
+    assert (_selected(html, "rank-0"), _selected(html, "rank-1"), _selected(html, "rank-2")) == (["1"], ["1"], ["2"])
+
+
+def test_a_refused_approval_vote_keeps_its_ticks(world, login):
+    b = services.create(world.community, world.staff, {"title": "健身器材选型", "method": "approval", "max_choices": 1,
+                                                       "options": ["单杠", "太空漫步机", "扭腰器"], "days": 3},
+                        open_now=True)
+    r = login(world.resident).post(f"/c/test/voting/{b.id}/vote", data={"choice": ["0", "2"]},
+                                   follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert 'class="flash flash-error"' in html
+    assert Entry.query.filter_by(ballot_id=b.id, source="online").count() == 0
+    ticked = re.findall(r'<input type="checkbox" name="choice" value="(\d+)" checked>', html)
+    assert ticked == ["0", "2"]
+
+
+@pytest.mark.parametrize("page", ["paper", "proxies"])
+def test_the_witness_field_is_marked_required(world, login, page):
+    b = services.create(world.community, world.staff, {"title": "小区停车位划线", "days": 7, "unit": "household"},
+                        open_now=True)
+    html = login(world.staff).get(f"/c/test/voting/{b.id}/{page}").get_data(as_text=True)
+    label = re.search(r'<label for="witness">(.*?)</label>', html, re.S).group(1)
+    assert "(required)" in label or "（必填）" in label
+    assert re.search(r'<input[^>]*id="witness"[^>]*\brequired\b', html)
