@@ -21,6 +21,7 @@ from core import dates
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
+from core.inputs import whole_number
 from core.pagecache import mark_changed
 from core.models import Building, Grid, Household, Membership, Person, Unit, User, utcnow
 from core.permissions import can, membership_of
@@ -211,6 +212,12 @@ def option_label(ballot, position):
 
 
 # ── creating and opening ─────────────────────────────────────────────────────────────────
+def _whole(value, field):
+    """A whole number from input; None when absent. Anything else is refused (400 naming ``field``),
+    never taken as none given (core.inputs.whole_number)."""
+    return whole_number(value, field)
+
+
 def _int(value):
     try:
         return int(value)
@@ -276,14 +283,14 @@ def _validate(community, data, proposal, class_later=False):
             errors["options"] = _("Each option may appear only once.")
         elif any(len(o) > 120 for o in options):
             errors["options"] = _("Keep each option under 120 characters.")
-    max_choices = _int(data.get("max_choices")) if data.get("max_choices") not in (None, "", 0, "0") else None
+    max_choices = _whole(data.get("max_choices"), "max_choices") if data.get("max_choices") not in (None, "", 0, "0") else None
     if method == "approval" and max_choices is not None and not 1 <= max_choices <= max(1, len(options)):
         errors["max_choices"] = _("The most options a voter may approve must be between 1 and the number of options.")
     if method != "approval":
         max_choices = None
     scope = (proposal.scope if proposal else data.get("scope")) or "community"
-    grid_id = proposal.grid_id if proposal else _int(data.get("grid_id"))
-    building_id = proposal.building_id if proposal else _int(data.get("building_id"))
+    grid_id = proposal.grid_id if proposal else _whole(data.get("grid_id"), "grid_id")
+    building_id = proposal.building_id if proposal else _whole(data.get("building_id"), "building_id")
     if scope not in ("community", "grid", "building"):
         errors["scope"] = _("Choose who the ballot concerns.")
     if scope == "grid":
@@ -302,7 +309,7 @@ def _validate(community, data, proposal, class_later=False):
     opens_at = _parse_time(data.get("opens_at"), "opens_at", errors) or now
     closes_at = _parse_time(data.get("closes_at"), "closes_at", errors)
     if closes_at is None and "closes_at" not in errors:
-        days = _int(data.get("days")) or setting(community, "default_days")
+        days = _whole(data.get("days"), "days") or setting(community, "default_days")
         closes_at = opens_at + timedelta(days=days)
     if closes_at is not None and closes_at <= opens_at:
         errors["closes_at"] = _("The ballot must close after it opens.")
@@ -1278,7 +1285,7 @@ def _tell_paper_over_online(ballot, voter, actor, online, set_aside, now):
 
 
 def voter_by_id(ballot, voter_id):
-    voter = db.session.get(Voter, _int(voter_id) or 0)
+    voter = db.session.get(Voter, _whole(voter_id, "voter_id") or 0)
     if voter is None or voter.ballot_id != ballot.id:
         raise ServiceError("invalid_voter", _("Choose a voter from this ballot's electorate."),
                            fields={"voter_id": _("Choose a voter from this ballot's electorate.")})
@@ -1312,7 +1319,7 @@ def proxies_held_open(community, user):
 
 
 def proxy_by_id(ballot, proxy_id):
-    proxy = db.session.get(Proxy, _int(proxy_id) or 0)
+    proxy = db.session.get(Proxy, _whole(proxy_id, "proxy_id") or 0)
     if proxy is None or proxy.ballot_id != ballot.id:
         raise NotFound("not_found", _("No such proxy."))
     return proxy
@@ -1328,8 +1335,8 @@ def _holder(community, data):
     register, or ``proxy_not_on_register``: a person known by the name alone (``name:...``)."""
     from core.services import persons
 
-    user_id = _int(data.get("proxy_user_id")) or None
-    person_id = _int(data.get("proxy_person_id")) or None
+    user_id = _whole(data.get("proxy_user_id"), "proxy_user_id") or None
+    person_id = _whole(data.get("proxy_person_id"), "proxy_person_id") or None
     name = " ".join(str(data.get("proxy_name") or "").split())
     if user_id is not None:
         user = db.session.get(User, user_id)

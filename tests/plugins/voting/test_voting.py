@@ -122,6 +122,17 @@ def test_duplicate_options_when_setting_up_are_refused(world, api):
     assert Ballot.query.count() == 0
 
 
+@pytest.mark.parametrize("field,value", [("days", "十"), ("days", "3.5"), ("max_choices", "two"), ("grid_id", "x")])
+def test_a_number_that_is_no_whole_number_is_refused_not_replaced_by_a_default(world, api, field, value):
+    """``days: "十"`` was read as none given and the ballot opened for the default 14 days."""
+    body = {"title": "选址", "method": "approval", "options": ["东门", "西门"], "days": 3, field: value}
+    if field == "grid_id":
+        body["scope"] = "grid"
+    r = api(world.staff).post("/api/v1/c/test/voting/ballots", json=body)
+    assert r.status_code == 400 and field in r.get_json()["error"]["fields"]
+    assert Ballot.query.count() == 0
+
+
 def test_owners_double_majority_counts_heads_and_areas(world, estate, api, owners_ballot):
     b = owners_ballot()
     voters = Voter.query.filter_by(ballot_id=b.id).all()
