@@ -1,9 +1,11 @@
 """Voting pages: the ballots open to me, a ballot (vote, results, chart), paper ballots, prints."""
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from core import dates
 from core.errors import ServiceError
@@ -132,9 +134,11 @@ def _visible(ballot_id):
 
 
 @bp.route("/<int:ballot_id>")
-def detail(ballot_id, chosen=None):
-    """The ballot; ``chosen``: a vote sent back with a question, its choice still ticked."""
+def detail(ballot_id):
     ballot = _visible(ballot_id)
+    # A vote refused with a question comes back with what was ticked still ticked (see vote).
+    kept = session.pop("voting_chosen", None)
+    chosen = MultiDict(kept["form"]) if kept and kept.get("ballot") == ballot.id else None
     voter = services.voter_for(ballot, current_user)
     mine = services.counted_entry(ballot, voter) if voter else None
     my_entries = []
@@ -244,8 +248,10 @@ def vote(ballot_id):
         entry = services.cast(ballot, current_user, _choice_from_form(ballot, request.form))
     except ServiceError as err:
         apply_error(None, err)
-        return detail(ballot.id, chosen=request.form)  # what she ticked stays ticked
-    flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=entry.receipt), "success")
+        session["voting_chosen"] = {"ballot": ballot.id, "form": {
+            k: v for k, v in request.form.lists() if k == "choice" or k.startswith("rank-")}}
+    else:
+        flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=entry.receipt), "success")
     return redirect(safe_next(request.form.get("next"), url_for("c.voting.detail", ballot_id=ballot.id)))
 
 
@@ -266,11 +272,19 @@ def open_(ballot_id):
     return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
 
 
-@bp.route("/<int:ballot_id>/close", methods=["POST"])
+@bp.route("/<int:ballot_id>/close", methods=["GET", "POST"])
 @login_required
 @require("voting.ballots.manage")
 def close(ballot_id):
+    """Closing early cannot be undone: a confirmation page (the turnout so far) first, without
+    JavaScript; only a form sent from it (confirm=1) closes the ballot."""
     ballot = services.get(g.community, ballot_id)
+    if request.method == "GET" or request.form.get("confirm") != "1":
+        if ballot.state != "open":
+            return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+        voted = Voter.query.filter(Voter.ballot_id == ballot.id, Voter.voted_at.isnot(None)).count()
+        return render_template("voting/close_confirm.html", ballot=ballot, voted=voted,
+                               roll=services.roll_size(ballot), reason=request.values.get("reason", ""))
     try:
         services.close(ballot, current_user, request.form.get("reason"))
         flash(_("The ballot is closed and counted."), "success")

@@ -150,6 +150,11 @@ def test_vote_change_close_results_accepted(people, site, locale, viewport, js):
     close = staff.page.locator('main form[action$="/close"]')
     close.locator('[name="reason"]').fill("表决期满")
     staff.submit(close.locator('button[type="submit"]'))
+    # Closing cannot be undone: a confirmation page first, with the turnout so far.
+    confirm = staff.page.locator('main form[action$="/close"]')
+    assert confirm.locator('input[name="confirm"]').count() == 1
+    assert confirm.locator('[name="reason"]').input_value() == "表决期满"
+    staff.submit(confirm.locator('button[type="submit"]'))
     staff.expect_no_error_flash()
     result = staff.page.locator("#result")
     assert result.locator("svg.chart").count() == 1

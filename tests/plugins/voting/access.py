@@ -66,7 +66,7 @@ ACCESS = {
     # staff open, close and cancel; they answer with a redirect back and a message (open: it is
     # open already; close and cancel: no reason given)
     "c.voting.open_": only(STAFF, REDIRECT),
-    "c.voting.close": only(STAFF, REDIRECT),
+    "c.voting.close": only(STAFF, OK),  # the confirmation page (closing asks first)
     "c.voting.cancel": only(STAFF, REDIRECT),
     # voting in the browser answers with a redirect back and a message (an empty form: choose
     # yes, no or abstain; outside the electorate: you are not in it); what it did is checked by

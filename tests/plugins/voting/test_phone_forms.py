@@ -50,3 +50,25 @@ def test_the_witness_field_is_marked_required(world, login, page):
     label = re.search(r'<label for="witness">(.*?)</label>', html, re.S).group(1)
     assert "(required)" in label or "（必填）" in label
     assert re.search(r'<input[^>]*id="witness"[^>]*\brequired\b', html)
+
+
+def test_closing_a_ballot_early_asks_first_and_shows_the_turnout(world, login):
+    """GET and a POST without confirm show what will happen and change nothing; confirm=1 closes."""
+    from core.extensions import db
+    from plugins.voting.models import Ballot
+
+    b = services.create(world.community, world.staff, {"title": "小区停车位划线", "days": 7}, open_now=True)
+    login(world.resident).post(f"/c/test/voting/{b.id}/vote", data={"choice": "yes"})
+    staff = login(world.staff)
+    url = f"/c/test/voting/{b.id}/close"
+    for r in (staff.get(url), staff.post(url, data={"reason": "提前结束"})):
+        html = r.get_data(as_text=True)
+        assert r.status_code == 200 and 'name="confirm" value="1"' in html
+        assert re.search(r"(Voted so far: 1 of \d+|目前已投票：1人)", html), html[:2000]
+        db.session.expire_all()
+        assert db.session.get(Ballot, b.id).state == "open"
+    assert 'value="提前结束"' in html  # the reason typed on the ballot page is kept
+    r = staff.post(url, data={"reason": "提前结束", "confirm": "1"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ballot, b.id).state == "closed"

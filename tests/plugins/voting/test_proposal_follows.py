@@ -75,7 +75,7 @@ def test_from_the_ballot_page(world, login):
     page = c.get(f"/c/test/voting/{b.id}").get_data(as_text=True)
     assert "badge state-voting" in page
     vote_yes(db.session.get(Ballot, b.id), world)
-    c.post(f"/c/test/voting/{b.id}/close", data={"reason": "提前计票"})
+    c.post(f"/c/test/voting/{b.id}/close", data={"reason": "提前计票", "confirm": "1"})
     assert state(p) == "accepted" and moves(p) == [("coordinating", "voting"), ("voting", "accepted")]
 
 

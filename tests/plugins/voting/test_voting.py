@@ -43,7 +43,8 @@ def test_resident_votes_in_the_browser_changes_the_vote_and_sees_the_result(worl
     for u in (world.resident2, world.building_head):
         login(u).post(f"/c/test/voting/{b.id}/vote", data={"choice": "yes"})
     login(world.grid_worker).post(f"/c/test/voting/{b.id}/vote", data={"choice": "abstain"})
-    r = login(world.staff).post(f"/c/test/voting/{b.id}/close", data={"reason": "全部投完"}, follow_redirects=True)
+    r = login(world.staff).post(f"/c/test/voting/{b.id}/close", data={"reason": "全部投完", "confirm": "1"},
+                                 follow_redirects=True)
     assert r.status_code == 200
     db.session.expire_all()
     assert db.session.get(Proposal, voting_proposal.id).state == "accepted"
