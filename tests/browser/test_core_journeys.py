@@ -180,6 +180,10 @@ def test_admin_switches_each_module_off_and_on(people, site, locale, viewport, j
         card = admin.page.locator(f'main li.module:has(input[name="plugin"][value="{plugin}"])')
         assert card.locator(".badge.ok").count() == 1, f"{plugin} should start on"
         admin.submit(card.locator('button[type="submit"]'))
+        # Switching off asks first, showing what people still have open in the module.
+        confirm = admin.page.locator('main form:has(input[name="confirm"]) button[type="submit"]')
+        assert confirm.count() == 1, f"{plugin}: switching off should ask first"
+        admin.submit(confirm)
         admin.expect_no_error_flash()
         card = admin.page.locator(f'main li.module:has(input[name="plugin"][value="{plugin}"])')
         assert card.locator(".badge.off").count() == 1
