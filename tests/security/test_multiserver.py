@@ -107,7 +107,9 @@ def test_a_module_switched_on_one_server_is_switched_on_every_server(world, serv
     assert resident.get(b + "/api/v1/c/test/points/balance", token=token)[0] == 200
     assert 'href="/c/test/points/"' in resident.get(b + "/c/test/")[1]
 
-    assert admin.post(a + "/c/test/admin/modules", {"plugin": "points", "enabled": "0"})[0] == 302
+    assert admin.post(a + "/c/test/admin/modules", {"plugin": "points", "enabled": "0"})[0] == 200  # asks first
+    assert resident.get(b + "/c/test/points/")[0] == 200
+    assert admin.post(a + "/c/test/admin/modules", {"plugin": "points", "enabled": "0", "confirm": "1"})[0] == 302
     assert resident.get(b + "/c/test/points/")[0] == 404
     assert resident.get(b + "/api/v1/c/test/points/balance", token=token)[0] == 404
     assert 'href="/c/test/points/"' not in resident.get(b + "/c/test/")[1]
