@@ -35,6 +35,10 @@ class Ballot(db.Model):
     scope = db.Column(db.String(10), nullable=False, default="community")
     grid_id = db.Column(db.Integer, db.ForeignKey("grid.id"))
     building_id = db.Column(db.Integer, db.ForeignKey("building.id"))
+    # Rule "unanimous" (Civil Code Art. 279): who else is interested besides the owners of the
+    # building in scope, {"buildings": [ids], "households": [ids]} (SPC Interpretation Art. 11);
+    # staff widen it before the notice. Null: the building's owners only.
+    interested = db.Column(db.JSON)
     # When a voter has both an online vote and a paper ballot: "refuse", "paper_wins" or
     # "first_wins" (docs/voting.md); "latest" on ballots opened before these.
     paper_rule = db.Column(db.String(10), nullable=False, default="refuse")
