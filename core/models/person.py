@@ -2,6 +2,7 @@
 account point to (R5; SPC Interpretation on Building Ownership Art. 9). core/services/persons.py
 holds the rules; docs/voting.md says how heads are counted from it."""
 from sqlalchemy import CheckConstraint, UniqueConstraint, event, select
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Session
 
 from core.extensions import db
@@ -16,13 +17,20 @@ class Person(db.Model):
 
     The identity document (居民身份证 and others, ``core.identity``) is never stored: only an
     HMAC of it under the instance's ``IDENTITY_HASH_KEY`` (unique in the community: one
-    document, one person) and its last four characters for display (PIPL Art. 6, 51)."""
+    document, one person) and its last four characters for display (PIPL Art. 6, 51).
+
+    ``birth_date`` (出生日期) tells who is 18 or over (年满十八周岁) for a residents' meeting
+    (Organic Law of Urban Residents' Committees Art. 9, R12) and its convening (Art. 10, R13).
+    When only the year of birth is known, ``birth_year_only`` is true and ``birth_date`` is the
+    31 December of that year: the latest day it can be, so a person counts as an adult only
+    once they certainly are (``core.services.persons.adults``)."""
 
     __tablename__ = "person"
     __table_args__ = (
         UniqueConstraint("community_id", "user_id"),
         UniqueConstraint("community_id", "id_hash"),
         CheckConstraint("id_hash IS NULL OR (id_type IS NOT NULL AND id_last4 IS NOT NULL)", name="id_complete"),
+        CheckConstraint("NOT birth_year_only OR birth_date IS NOT NULL", name="birth_year_has_date"),
     )
     id = db.Column(db.Integer, primary_key=True)
     community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -30,6 +38,8 @@ class Person(db.Model):
     id_type = db.Column(db.String(20))
     id_hash = db.Column(db.String(64))
     id_last4 = db.Column(db.String(4))
+    birth_date = db.Column(db.Date)
+    birth_year_only = db.Column(db.Boolean, nullable=False, default=False, server_default=sa_false())
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     user = db.relationship("User")

@@ -13,17 +13,20 @@ Identity documents (``core.identity``) are kept as an HMAC-SHA256 under the inst
 to the community, plus the last four characters for display; the number itself is never stored
 (PIPL Art. 6 minimum necessary, Art. 51 security measures). It is the strongest matching key: one
 document is one person in a community (a unique constraint)."""
+import calendar
 import hashlib
 import hmac
+import re
+from datetime import date, datetime
 from itertools import combinations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from core import identity
+from core import dates, identity
 from core.errors import Conflict, NotFound, ServiceError
 from core.extensions import db
 from core.models import Household, HouseholdMember, Membership, Person, PersonDistinct, Unit
@@ -374,3 +377,124 @@ def forget_if_empty(person_id):
         return
     if not db.session.query(HouseholdMember.id).filter_by(person_id=person_id).first():
         db.session.execute(delete(_P).where(_P.c.id == person_id))
+
+
+# ── birth dates and who is 18 or over (R12–R13) ───────────────────────────────────────────
+ADULT_AGE = 18  # 年满十八周岁: a resident's vote at a residents' meeting (Organic Law Art. 9–10)
+EARLIEST_BIRTH_YEAR = 1880
+_BIRTH_FULL = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?")
+_BIRTH_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_BIRTH_YEAR = re.compile(r"(\d{4})\s*年?")
+
+
+def _birth_error(field):
+    msg = _("Give the date of birth as 1990-05-01, or the year alone (1990).")
+    return ServiceError("invalid_birth_date", msg, fields={field: msg})
+
+
+def parse_birth_date(value, field="birth_date", community=None):
+    """A date of birth as staff type it or a sheet holds it: ``(date, year_only)``, or
+    ``(None, False)`` for nothing. Takes 1990-05-01, 1990/5/1, 1990.5.1, 19900501, 1990年5月1日,
+    a spreadsheet's date cell (1990-05-01 00:00:00), a ``date``, or a year alone (1990, 1990年):
+    then the 31 December of that year with ``year_only`` (see ``Person``). A day after today in
+    the community's calendar, or before 1880, is refused."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, False
+    year_only = False
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        born = value
+    elif isinstance(value, str):
+        text = value.strip()
+        m = _BIRTH_FULL.fullmatch(text) or _BIRTH_COMPACT.fullmatch(text)
+        try:
+            if m:
+                born = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            elif _BIRTH_YEAR.fullmatch(text):
+                born, year_only = date(int(_BIRTH_YEAR.fullmatch(text).group(1)), 12, 31), True
+            else:
+                raise _birth_error(field)
+        except ValueError:  # 1990-02-30
+            raise _birth_error(field) from None
+    else:
+        raise _birth_error(field)
+    today = dates.today(community)
+    if born.year < EARLIEST_BIRTH_YEAR or (born.year > today.year if year_only else born > today):
+        msg = _("A date of birth lies between %(year)d and today.", year=EARLIEST_BIRTH_YEAR)
+        raise ServiceError("invalid_birth_date", msg, fields={field: msg})
+    return born, year_only
+
+
+def birth_label(person) -> str:
+    """The date of birth as written on the register: 1990-05-01, or 1990 when only the year is known."""
+    if person.birth_date is None:
+        return ""
+    return str(person.birth_date.year) if person.birth_year_only else person.birth_date.isoformat()
+
+
+def set_birth_date(community, person, actor, value):
+    """Record (or, with nothing, remove) the date of birth of ``person`` (``parse_birth_date``),
+    audited."""
+    _check(community, person)
+    born, year_only = parse_birth_date(value, community=community)
+    if (person.birth_date, bool(person.birth_year_only)) == (born, year_only):
+        return person
+    before = {"birth_date": birth_label(person) or None}
+    person.birth_date, person.birth_year_only = born, year_only
+    audit.record("person.birth_date_set" if born else "person.birth_date_removed", community=community,
+                 obj=person, actor=actor, before=before, after={"birth_date": birth_label(person) or None})
+    db.session.commit()
+    return person
+
+
+def _on_date(on_date, community):
+    """A day of the community's calendar: a ``date`` as it is, a moment (aware) as its local day."""
+    if isinstance(on_date, datetime):
+        return dates.local_date(on_date, community)
+    return on_date
+
+
+def adult_cutoff(on_date) -> date:
+    """The last day of birth of someone who is 18 or over on ``on_date``: the same day 18 years
+    before. Born on 29 February, one is 18 on 28 February of a common year (the period's last
+    day is the month's last day, Civil Code Art. 201–203), so on 28 February the cutoff is the
+    29th when that year had one. Turning 18 that very day counts (年满)."""
+    year = on_date.year - ADULT_AGE
+    if (on_date.month, on_date.day) == (2, 29):  # 18 years before a 29 February is a common year
+        return date(year, 2, 28)
+    if (on_date.month, on_date.day) == (2, 28) and calendar.isleap(year):
+        return date(year, 2, 29)
+    return on_date.replace(year=year)
+
+
+def _register_people(community, households):
+    """The people with a register entry in ``community`` (in ``households``, ids, when given)."""
+    entries = select(HouseholdMember.person_id).join(Household, Household.id == HouseholdMember.household_id) \
+        .where(Household.community_id == community.id)
+    if households is not None:
+        entries = entries.where(Household.id.in_(list(households)))
+    return Person.query.filter(Person.community_id == community.id, Person.id.in_(entries))
+
+
+def adults(community, on_date, *, households=None):
+    """The people on the register who are 18 or over on ``on_date`` (a day of the community's
+    calendar, or a moment taken as its local day), by id: the residents of a residents' meeting
+    and of a request to convene one (Organic Law Art. 9–10, R12–R13). ``households`` (ids) narrows
+    it to the people with an entry there. Someone without a date of birth is not among them (see
+    ``birth_date_unknown``); with only a year, from 31 December of the year they turn 18."""
+    cutoff = adult_cutoff(_on_date(on_date, community))
+    return _register_people(community, households).filter(
+        Person.birth_date.isnot(None), Person.birth_date <= cutoff).order_by(Person.id).all()
+
+
+def birth_date_unknown(community, on_date=None, *, households=None):
+    """The people on the register of whom it is not known whether they are 18 or over on
+    ``on_date`` (default: today): no date of birth, or only the year, which they turn 18 in. Staff
+    are shown them before a residents' meeting opens."""
+    day = _on_date(on_date, community) if on_date is not None else dates.today(community)
+    cutoff = adult_cutoff(day)
+    unsure = and_(Person.birth_year_only.is_(True), Person.birth_date > cutoff,
+                  Person.birth_date <= date(cutoff.year, 12, 31))
+    return with_entries(_register_people(community, households).filter(
+        or_(Person.birth_date.is_(None), unsure))).order_by(Person.id).all()
