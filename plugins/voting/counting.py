@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-METHODS = ("majority", "approval", "irv", "schulze")
+METHODS = ("majority", "approval", "irv", "schulze", "election")
 UNITS = ("person", "household", "owners")
 RULES = ("simple", "two_thirds", "three_quarters")
 QUORUMS = ("none", "half", "two_thirds")
@@ -45,13 +45,15 @@ class Spec:
     area_total: int = 0  # hundredths of a m²
     tie_seed: str = ""
     spoiled_participates: bool = True
+    seats: int = 0  # elections: the seats to fill (manifest field ``seats``, present only on elections)
 
     @classmethod
     def from_manifest(cls, m: dict) -> "Spec":
         return cls(method=m["method"], n_options=len(m["options"]), unit=m["unit"], rule=m.get("rule") or "simple",
                    matter_class=m.get("matter_class"), quorum=m.get("quorum") or "none",
                    heads_total=int(m["electorate"]["heads"]), area_total=area_to_int(m["electorate"]["area"]),
-                   tie_seed=m.get("tie_seed", ""), spoiled_participates=bool(m.get("spoiled_participates", True)))
+                   tie_seed=m.get("tie_seed", ""), spoiled_participates=bool(m.get("spoiled_participates", True)),
+                   seats=int(m.get("seats") or 0))
 
 
 # ── exact quantities ──────────────────────────────────────────────────────────────────────
@@ -188,6 +190,8 @@ def count(spec: Spec, ballots) -> dict:
         _majority(spec, valid, part_heads, part_area, spoiled_heads, result)
     elif spec.method == "approval":
         _approval(spec, valid, result)
+    elif spec.method == "election":
+        _election(spec, valid, valid_heads + spoiled_heads, valid_area + spoiled_area, result)
     elif spec.method == "irv":
         _irv(spec, valid, result)
     else:
@@ -356,3 +360,72 @@ def _schulze(spec, valid, result):
         result["winner"] = result["tie"]["chosen"]
     elif winners:
         result["winner"] = winners[0]
+
+
+def _election(spec, valid, part_heads, part_area, result):
+    """A multi-winner election (选举, R14): each ballot marks up to ``spec.seats`` candidates (none:
+    a blank ballot). Everyone who handed in a ballot took part, blank and spoiled ones too.
+
+    * Residents' committee (units ``person``/``household``; Organic Law of Urban Residents'
+      Committees Art. 8): the election is valid only if more than half of the electorate took part
+      (过半数选民参加投票, strict), and a candidate is elected only with the votes of more than half
+      of those who took part (获得参加投票的选民过半数的选票始得当选, strict).
+    * Owners' committee (unit ``owners``; Civil Code Art. 278): turnout of at least 2/3 of the area
+      and of the owners (以上, inclusive), then each candidate needs more than half of the
+      participating area AND owners (an ordinary matter, Art. 278 (4)).
+
+    Among the candidates who pass, the most votes take the seats (owners: heads, then area); a tie
+    across the last seat is decided by the published lot (:func:`lot_order`, first in the order
+    wins). Seats left over are reported as unfilled, never filled by a candidate who did not pass."""
+    n, seats = spec.n_options, spec.seats
+    heads, area = _option_totals(n, valid)
+    result["counts"] = [{"option": i, "heads": heads[i], "area": area_str(area[i])} for i in range(n)]
+    result["seats"] = seats
+    result["blank_heads"] = sum(h for c, h, _a in valid if not c)
+    tests = result["tests"]
+    half = Fraction(1, 2)
+    owners = spec.unit == "owners"
+    if owners:
+        tests.append(_test("quorum_area", part_area, spec.area_total, Fraction(2, 3), False, area=True))
+        tests.append(_test("quorum_heads", part_heads, spec.heads_total, Fraction(2, 3), False))
+    else:
+        tests.append(_test("participation", part_heads, spec.heads_total, half, True))
+    valid_election = all(t["met"] for t in tests)
+    candidates = []
+    for i in range(n):
+        if owners:
+            ctests = [_test("approval_area", area[i], part_area, half, True, area=True),
+                      _test("approval_heads", heads[i], part_heads, half, True)]
+        else:
+            ctests = [_test("approval", heads[i], part_heads, half, True)]
+        candidates.append({"option": i, "heads": heads[i], "area": area_str(area[i]), "tests": ctests,
+                           "approved": valid_election and all(t["met"] for t in ctests),
+                           "status": "not_approved"})
+    approved = [c for c in candidates if c["approved"]]
+
+    def key(c):
+        return (heads[c["option"]], area[c["option"]]) if owners else (heads[c["option"]],)
+
+    elected, left = [], seats
+    for value in sorted({key(c) for c in approved}, reverse=True):
+        group = [c["option"] for c in approved if key(c) == value]
+        if left <= 0:
+            for pos in group:
+                candidates[pos]["status"] = "not_elected"
+        elif len(group) <= left:
+            for pos in group:
+                candidates[pos]["status"] = "elected"
+            elected += sorted(group)
+            left -= len(group)
+        else:  # a tie across the last seat(s): the published lot decides
+            order = lot_order(spec.tie_seed, group)
+            chosen = order[:left]
+            result["tie"] = {"tied": sorted(group), "lot_order": order, "chosen": chosen, "seats": left}
+            for pos in group:
+                candidates[pos]["status"] = "elected_by_lot" if pos in chosen else "not_elected_by_lot"
+            elected += chosen
+            left = 0
+    result["candidates"] = candidates
+    result["elected"] = elected
+    result["unfilled"] = seats - len(elected)
+    result["passed"] = valid_election

@@ -291,7 +291,12 @@ def _check_manifest(m, problems):
         problems.append(Problem(N_("The manifest's options are damaged.")))
     elif method == "majority" and options != MAJORITY:
         problems.append(Problem(N_("A yes/no/abstain ballot must have the options yes, no and abstain.")))
-    if unit == "owners" and (m.get("matter_class") not in MATTER_CLASSES or method != "majority"):
+    if method == "election":
+        _check_election_terms(m, problems)
+    elif "seats" in m:
+        problems.append(Problem(N_("Only an election has seats.")))
+    if unit == "owners" and method != "election" and (m.get("matter_class") not in MATTER_CLASSES
+                                                      or method != "majority"):
         problems.append(Problem(N_("An owners' ballot must be a yes/no/abstain ballot of an ordinary or a special "
                                    "matter.")))
     if m.get("rule") not in RULES + (None,) or m.get("quorum") not in QUORUMS + (None,):
@@ -315,6 +320,20 @@ def _check_manifest(m, problems):
     if len(problems) > before:
         return None
     return Spec.from_manifest(m)
+
+
+def _check_election_terms(m, problems):
+    """An election's seats: a whole number, fewer than its candidates (R14, more candidates than
+    seats); a residents' committee has 5 to 9 (Organic Law Art. 7)."""
+    seats, options = m.get("seats"), m.get("options")
+    n = len(options) if isinstance(options, list) else 0
+    if not (_int(seats) and 1 <= seats < n):
+        problems.append(Problem(N_("The manifest's seats are not a whole number smaller than the number of "
+                                   "candidates.")))
+    elif m.get("unit") in ("person", "household") and not 5 <= seats <= 9:
+        problems.append(Problem(N_("A residents' committee has 5 to 9 seats.")))
+    if m.get("secret") is not True:
+        problems.append(Problem(N_("An election is by secret ballot.")))
 
 
 def _check_roll(roll, manifest, problems):
@@ -345,7 +364,7 @@ def _check_roll(roll, manifest, problems):
     return out
 
 
-def _check_choice(choice, method, n, max_choices):
+def _check_choice(choice, method, n, max_choices, seats=0):
     if not (isinstance(choice, list) and all(_int(c) for c in choice)):
         return N_("Entry %(seq)s: the choice is not a list of option numbers.")
     if any(not 0 <= c < n for c in choice):
@@ -356,6 +375,8 @@ def _check_choice(choice, method, n, max_choices):
         return N_("Entry %(seq)s: a yes/no/abstain ballot has exactly one choice.")
     if method == "approval" and (choice != sorted(choice) or (max_choices and len(choice) > max_choices)):
         return N_("Entry %(seq)s: more approvals than allowed, or not in order.")
+    if method == "election" and (choice != sorted(choice) or len(choice) > seats):
+        return N_("Entry %(seq)s: marks more candidates than there are seats, or not in order.")
     if method in ("irv", "schulze") and not choice:
         return N_("Entry %(seq)s: a ranking ranks no option.")
     return None
@@ -446,7 +467,7 @@ def _check_entries(export, manifest, spec, roll, problems):
                 bad(N_("Entry %(seq)s: only a paper ballot can be spoiled."))
                 continue
         else:
-            msgid = _check_choice(choice, spec.method, n, manifest.get("max_choices"))
+            msgid = _check_choice(choice, spec.method, n, manifest.get("max_choices"), spec.seats)
             if msgid:
                 bad(msgid)
                 continue
