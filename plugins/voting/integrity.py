@@ -27,7 +27,11 @@ from datetime import datetime
 
 from plugins.voting.counting import MATTER_CLASSES, METHODS, QUORUMS, RULES, UNITS, Spec, area_to_int, count
 
-FORMAT = "linli-ballot/1"
+FORMAT = "linli-ballot/2"
+# Every format recount reads. /2 (issue 18) adds terms to the manifest (the residents' meeting
+# rule and its electorate, elections, unanimity); a /1 file is laid out the same way and hashes
+# as it always did, so it verifies and recounts as before.
+FORMATS = ("linli-ballot/1", FORMAT)
 RECEIPT_LEN = 10
 BALLOT_SOURCES = ("online", "paper", "correction", "proxy")
 PAPER_SOURCES = ("paper", "correction")
@@ -509,8 +513,8 @@ def recount(export: dict) -> dict:
     check everything the file says. ``ok`` is false, with every problem in ``problems``, for a
     damaged or forged file; ``chain`` holds what the hashes alone show. Raises ValueError only for
     something that is not a ballot file at all."""
-    if not isinstance(export, dict) or export.get("format") != FORMAT:
-        raise ValueError(f"not a {FORMAT} file")
+    if not isinstance(export, dict) or export.get("format") not in FORMATS:
+        raise ValueError(f"not a {' or '.join(FORMATS)} file")
     problems = []
     chain = verify(export)
     proxies = proxy_check(export)

@@ -1682,7 +1682,9 @@ def export(ballot) -> dict:
         if e.source == integrity.ROLL_SOURCE:
             item["reason"] = e.note
         entries.append(item)
-    data = {"format": integrity.FORMAT, "manifest": ballot.manifest, "genesis_hash": ballot.genesis_hash,
+    # A ballot opened under an older format is written in it (its manifest says which).
+    data = {"format": (ballot.manifest or {}).get("format", integrity.FORMAT), "manifest": ballot.manifest,
+            "genesis_hash": ballot.genesis_hash,
             "roll": roll, "entries": entries, "closing_hash": ballot.closing_hash, "result": ballot.result,
             "closed_at": iso(ballot.closed_at)}
     if proxies:
