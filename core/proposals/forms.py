@@ -9,7 +9,9 @@ from core.models import CATEGORIES, SCOPES
 class ProposalForm(AssistMixin, Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     body = TextAreaField(_l("What should change, and why?"), validators=[DataRequired(), Length(max=20000)],
-                         description=_l("You can use Markdown: **bold**, lists with -, links."))
+                         description=_l("Simple formatting works: a blank line starts a new paragraph, a line "
+                                        "starting with “- ” is a list item, and **two stars** around words "
+                                        "make them bold."))
     category = SelectField(_l("Category"), choices=list(CATEGORIES.items()))
     scope = SelectField(_l("Who it concerns"), choices=list(SCOPES.items()))
     grid_id = SelectField(_l("Grid"), coerce=int, validate_choice=False)

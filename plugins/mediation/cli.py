@@ -29,7 +29,7 @@ def mediation_group():
     pass
 
 
-@mediation_group.command("overdue", help=_l("List open cases older than one month (R20)."))
+@mediation_group.command("overdue", help=_l("List open cases older than one month."))
 @click.option("--community", required=True, help=_l("Short name of the community."))
 @with_appcontext
 def overdue(community):
@@ -92,7 +92,7 @@ def holidays_list(community):
         click.echo(f"{h.day.isoformat()}  {h.name}")
 
 
-@mediation_group.command("deadline", help=_l("Show the judicial-confirmation deadline for an effective date (R19)."))
+@mediation_group.command("deadline", help=_l("Show the judicial-confirmation deadline for an effective date."))
 @click.argument("effective_on")
 @click.option("--community", required=True, help=_l("Short name of the community."))
 @with_appcontext
@@ -135,7 +135,7 @@ def staff(login, community, remove):
     click.echo(_("Saved."))
 
 
-@mediation_group.command("purge", help=_l("Erase the personal details of closed cases past the retention period (R22)."))
+@mediation_group.command("purge", help=_l("Erase the personal details of closed cases past the retention period."))
 @click.option("--community", required=True, help=_l("Short name of the community."))
 @click.option("--dry-run", is_flag=True, help=_l("Only list what would be erased."))
 @with_appcontext

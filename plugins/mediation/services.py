@@ -546,12 +546,12 @@ def add_session(case, actor, data):
         _invalid(errors)
     if not case.rights_notified:
         raise Conflict("rights_not_notified",
-                       _("Record that the parties were told their rights before the first session (R16)."))
+                       _("Record that the parties were told their rights before the first session."))
     missing = pi_consent_missing(case)
     if missing:
         raise Conflict("pi_consent_missing",
                        _("Record every party's consent to processing their sensitive personal information "
-                         "before the first session (R22): %(names)s.", names="、".join(p.name for p in missing)),
+                         "before the first session: %(names)s.", names="、".join(p.name for p in missing)),
                        fields={"pi_consent": _("Consent missing.")})
     s = MediationSession(case_id=case.id, held_at=dates.to_utc(community, day, at), place=place,
                          attendees=attendees, public=public, notes=_text(data.get("notes"), 20000),
@@ -1297,13 +1297,13 @@ def committee_status(community, today=None):
     women = [m for m in current if m.sex == "female"]
     reasons = []
     if len(current) < MIN_MEMBERS:
-        reasons.append(_("The committee has %(n)d members in term; it needs at least %(min)d (R15).",
+        reasons.append(_("The committee has %(n)d members in term; it needs at least %(min)d.",
                          n=len(current), min=MIN_MEMBERS))
     if len(current) > MAX_MEMBERS:
-        reasons.append(_("The committee has %(n)d members in term; it may have at most %(max)d (R15).",
+        reasons.append(_("The committee has %(n)d members in term; it may have at most %(max)d.",
                          n=len(current), max=MAX_MEMBERS))
     if not women:
-        reasons.append(_("No woman is among the members in term; the committee needs at least one (R15)."))
+        reasons.append(_("No woman is among the members in term; the committee needs at least one."))
     ended = [m for m in members if m.term_end < today]
     not_started = [m for m in members if m.term_start > today]
     ending = [m for m in current if (m.term_end - today).days <= EXPIRY_WARNING_DAYS]

@@ -44,4 +44,6 @@ class MeetingForm(Form):
 
 class MinutesForm(Form):
     minutes = TextAreaField(_l("Minutes (纪要)"), validators=[Optional(), Length(max=50000)],
-                            description=_l("Markdown: time, place, attendees, topics, discussion, decisions."))
+                            description=_l("Time, place, attendees, topics, discussion, decisions. A blank line "
+                                           "starts a new paragraph, a line starting with “- ” is a list item, "
+                                           "**two stars** around words make them bold."))

@@ -10,7 +10,7 @@ METHOD_LABELS = {
 UNIT_LABELS = {
     "person": _l("One verified resident, one vote"),
     "household": _l("One vote per household (户代表)"),
-    "owners": _l("Owners: double majority by area and headcount (Civil Code Art. 278)"),
+    "owners": _l("Owners: a majority by both area and headcount, as the Civil Code requires"),
 }
 RULE_LABELS = {
     "simple": _l("Simple majority (more than half)"),
