@@ -15,6 +15,7 @@ def person_json(p):
     """A person without their document number (never stored): its type and last four characters."""
     return {"id": p.id, "names": p.names, "user_id": p.user_id,
             "identity_document": {"type": p.id_type, "last4": p.id_last4} if p.id_hash else None,
+            "birth_date": svc.birth_label(p) or None, "birth_year_only": bool(p.birth_year_only),
             "entries": [{"id": m.id, "household_id": m.household_id, "household": m.household.label,
                          "name": m.name, "phone": m.phone, "relation": m.relation,
                          "is_representative": m.is_representative} for m in p.members]}
@@ -108,3 +109,26 @@ def person_identity(person_id):
     p = _person(person_id)
     return jsonify(person_json(svc.set_identity(g.community, p, current_user, data.get("id_type"),
                                                 data.get("id_number"))))
+
+
+@endpoint(community_api_bp, "/persons/birth-date-unknown", summary="People whose age is not known today: no date of "
+          "birth, or only the year in which they turn 18 (staff)")
+def person_birth_date_unknown():
+    require_api("core.structure.manage")
+    people = svc.birth_date_unknown(g.community)
+    return jsonify({"count": len(people), "items": [person_json(p) for p in people]})
+
+
+@endpoint(community_api_bp, "/persons/<int:person_id>/birth-date", ["PUT"],
+          summary="Record the person's date of birth (1990-05-01, or the year alone), or remove it with an empty "
+                  "value (staff)",
+          body={"birth_date": ("string", "1990-05-01, or a year (1990) when only the year is known", False)})
+def person_birth_date(person_id):
+    require_api("core.structure.manage")
+    data = json_body()
+    p = _person(person_id)
+    value = data.get("birth_date")
+    if value is not None and not isinstance(value, str):
+        msg = _("Give the date of birth as 1990-05-01, or the year alone (1990).")
+        raise ServiceError("invalid_birth_date", msg, fields={"birth_date": msg})
+    return jsonify(person_json(svc.set_birth_date(g.community, p, current_user, value)))

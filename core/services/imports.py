@@ -11,12 +11,13 @@ on the register is reported in the preview and becomes a person of its own, for 
 under Possible duplicates if it is the same person."""
 import re
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from core import spreadsheets
 from core.errors import Conflict, NotFound, ServiceError
@@ -49,6 +50,9 @@ HEADINGS = {
     "id_type": ("证件类型", "證件類型", "idtype", "id_type"),
     "id_number": ("证件号码", "證件號碼", "身份证号", "身份證號", "身份证号码", "身份證號碼", "公民身份号码",
                   "公民身份號碼", "idnumber", "id_number"),
+    # Optional: the date of birth, or only the year (who is 18 or over at a residents' meeting, R12).
+    "birth_date": ("出生日期", "出生年月日", "出生年月", "出生年份", "生日", "birthdate", "birth_date", "dateofbirth",
+                   "born"),
 }
 REQUIRED = ("grid", "building", "unit", "room", "floor_area")
 RELATION_WORDS = {
@@ -193,6 +197,7 @@ def check_rows(community, table):
         if not values.get("name") and (phone or values.get("representative") or values.get("id_number")):
             errors.append(_("%(column)s is empty.", column=HEADINGS["name"][0]))
         _check_document(community, values, errors)
+        _check_birth_date(community, values, errors)
 
         building, grid = values.get("building"), values.get("grid")
         if building and grid:
@@ -257,6 +262,37 @@ def _check_document(community, values, errors):
         return
     if digest is not None:
         values.update(id_type=id_type, id_hash=digest, id_last4=last4)
+
+
+def _check_birth_date(community, values, errors):
+    """The row's date of birth as text the batch keeps (1990-05-01) and whether only the year is
+    known; an empty cell leaves the register's date alone."""
+    text = values.pop("birth_date", "")
+    if not text:
+        return
+    try:
+        born, year_only = persons.parse_birth_date(text, community=community)
+    except ServiceError as err:
+        errors.append(_("Date of birth “%(value)s”: %(problem)s", value=text,
+                        problem=err.fields.get("birth_date", err.message)))
+        return
+    values.update(birth_date=born.isoformat(), birth_year_only=year_only)
+
+
+def _birth_date(community, member, v):
+    """Give the row's person its date of birth from the sheet (``_check_birth_date``); True if an
+    existing person's date changed. A new entry gets its person here rather than at the flush."""
+    if not v.get("birth_date"):
+        return False
+    if member.person is None:
+        member.person = Person(community_id=community.id)
+        db.session.add(member.person)
+    born, year_only = date.fromisoformat(v["birth_date"]), bool(v.get("birth_year_only"))
+    person = member.person
+    if (person.birth_date, bool(person.birth_year_only)) == (born, year_only):
+        return False
+    person.birth_date, person.birth_year_only = born, year_only
+    return person.id is not None
 
 
 def _register_people(community):
@@ -443,6 +479,8 @@ def import_rows(community, actor, rows, *, filename, skipped=0, batch_id=None, p
                     elif "relation" in v and person.relation != v["relation"]:
                         person.relation = v["relation"]
                         changed.append(person)
+                    if _birth_date(community, person, v) and not is_new:
+                        changed.append(person)
                     if v.get("representative") and not person.is_representative:
                         for other in people:
                             other.is_representative = other is person
@@ -487,7 +525,7 @@ def _by_document(community, member, v, documents):
 
 
 EXPORT_KEYS = ("grid", "building", "unit", "room", "floor_area", "area_source", "developer_held", "name", "phone",
-               "relation", "representative")
+               "relation", "representative", "birth_date")
 
 
 def export_xlsx(community) -> bytes:
@@ -501,7 +539,8 @@ def export_xlsx(community) -> bytes:
             .join(Grid, Building.grid_id == Grid.id).filter(Household.community_id == community.id)
             .order_by(Grid.name, Building.name, Unit.name, Household.room).all())
     members = {}
-    for m in HouseholdMember.query.join(Household).filter(Household.community_id == community.id).order_by(HouseholdMember.id):
+    for m in (HouseholdMember.query.options(selectinload(HouseholdMember.person)).join(Household)
+              .filter(Household.community_id == community.id).order_by(HouseholdMember.id)):
         members.setdefault(m.household_id, []).append(m)
     src = {k: v[0] for k, v in SOURCE_WORDS.items()}
     rel = {k: v[0] for k, v in RELATION_WORDS.items()}
@@ -509,7 +548,8 @@ def export_xlsx(community) -> bytes:
         base = [g.name, b.name, u.name, h.room, h.floor_area, src.get(h.area_source, ""),
                 "是" if h.developer_held else ""]
         for m in members.get(h.id) or [None]:
-            person = ["", "", "", ""] if m is None else [m.name, m.phone or "", rel.get(m.relation, ""),
-                                                         "是" if m.is_representative else ""]
+            person = ["", "", "", "", ""] if m is None else [m.name, m.phone or "", rel.get(m.relation, ""),
+                                                             "是" if m.is_representative else "",
+                                                             persons.birth_label(m.person)]
             ws.append(base + person)
     return book.save()

@@ -24,6 +24,10 @@ class IdentityForm(Form):
     id_number = StringField(_l("Document number"), validators=[Optional(), Length(max=40)])
 
 
+class BirthDateForm(Form):
+    birth_date = StringField(_l("Date of birth"), validators=[Optional(), Length(max=20)])
+
+
 class MergeForm(Form):
     other_id = SelectField(_l("The same person as"), coerce=int, default=0)
     other_number = StringField(_l("…or the register number of that person"), validators=[Optional(), Length(max=12)])
@@ -47,6 +51,9 @@ def _number(text):
 def person(person_id):
     p = _person(person_id)
     identity_form, merge_form = IdentityForm(prefix="id"), MergeForm(prefix="merge")
+    birth_form = BirthDateForm(prefix="birth")
+    if request.method == "GET":
+        birth_form.birth_date.data = svc.birth_label(p)
     others = svc.same_name(g.community, p)
     merge_form.other_id.choices = [(0, "—")] + [
         (o.id, f"{o.label} · " + "、".join(m.household.label for m in o.members)) for o in others]
@@ -56,6 +63,10 @@ def person(person_id):
             if which == "identity" and identity_form.validate_on_submit():
                 svc.set_identity(g.community, p, current_user, identity_form.id_type.data,
                                  identity_form.id_number.data)
+                flash(_("Saved."), "success")
+                return redirect(url_for("c.structure.person", person_id=p.id))
+            if which == "birth" and birth_form.validate_on_submit():
+                svc.set_birth_date(g.community, p, current_user, birth_form.birth_date.data)
                 flash(_("Saved."), "success")
                 return redirect(url_for("c.structure.person", person_id=p.id))
             if which == "merge" and merge_form.validate_on_submit():
@@ -77,10 +88,10 @@ def person(person_id):
                 return redirect(url_for("c.structure.person", person_id=new.id))
         except ServiceError as err:
             db.session.rollback()
-            apply_error(identity_form if which == "identity" else merge_form, err)
+            apply_error({"identity": identity_form, "birth": birth_form}.get(which, merge_form), err)
             p = _person(person_id)
     return render_template("structure/person.html", person=p, identity_form=identity_form,
-                           merge_form=merge_form, has_others=bool(others), id_type_label=type_label)
+                           merge_form=merge_form, birth_form=birth_form, birth_label=svc.birth_label(p), has_others=bool(others), id_type_label=type_label)
 
 
 @bp.route("/people/duplicates", methods=["GET", "POST"])
@@ -118,3 +129,12 @@ def duplicates():
 def _back():
     """The page to go back to after resolving (an owners' ballot about to open), if any."""
     return safe_next(request.args["next"]) if request.args.get("next") else None
+
+
+@bp.route("/people/birth-dates")
+@require("core.structure.manage")
+def birth_dates_unknown():
+    """The people on the register whose age is not known today (no date of birth, or only the
+    year in which they turn 18): not among the residents aged 18 or over until staff record it."""
+    return render_template("structure/birth_dates.html", people=svc.birth_date_unknown(g.community),
+                           birth_label=svc.birth_label)

@@ -192,8 +192,10 @@ def household(household_id=None):
                 return redirect(url_for("c.structure.household", household_id=h.id))
         except ServiceError as err:
             apply_error(form if which == "household" else member_form, err)
+    from core.services.persons import birth_label
+
     return render_template("structure/household.html", household=h, form=form, member_form=member_form,
-                           can_manage=can("core.structure.manage"))
+                           can_manage=can("core.structure.manage"), birth_label=birth_label)
 
 
 @bp.route("/import", methods=["GET", "POST"])

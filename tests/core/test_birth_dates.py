@@ -100,3 +100,94 @@ def test_staff_record_a_date_of_birth_audited(world):
         persons.set_birth_date(world.community, p, world.staff, "1961-02-30")
     db.session.refresh(p)
     assert p.birth_date is None
+
+
+def test_staff_see_and_edit_the_date_of_birth_on_the_register(world, login):
+    p = person_in(world, "王阿姨")
+    c = login(world.staff)
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    text = page(c.get(f"/c/test/structure/people/{p.id}"))
+    assert "Date of birth" in text and "not recorded" in text
+    r = c.post(f"/c/test/structure/people/{p.id}", data={"form": "birth", "birth-birth_date": "1961/3/5"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Person, p.id).birth_date == date(1961, 3, 5)
+    assert "1961-03-05" in page(c.get(f"/c/test/structure/households/{world.households[0].id}"))
+    # a wrong date: said on the form, nothing saved
+    text = page(c.post(f"/c/test/structure/people/{p.id}", data={"form": "birth", "birth-birth_date": "1961-02-30"}))
+    assert "Give the date of birth as 1990-05-01" in text and 'value="1961-02-30"' in text
+    db.session.expire_all()
+    assert db.session.get(Person, p.id).birth_date == date(1961, 3, 5)
+    # a resident sees no dates of birth, and not the list
+    resident = login(world.resident)
+    assert "1961-03-05" not in page(resident.get(f"/c/test/structure/households/{world.households[0].id}"))
+    assert resident.get("/c/test/structure/people/birth-dates").status_code == 403
+
+
+def test_staff_see_who_has_no_date_of_birth(world, login, api):
+    known = person_in(world, "有生日", date(1970, 1, 1))
+    unknown = person_in(world, "没生日")
+    c = login(world.staff)
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "Dates of birth missing" in page(c.get("/c/test/structure/"))
+    text = page(c.get("/c/test/structure/people/birth-dates"))
+    missing = persons.birth_date_unknown(world.community)
+    assert f"{len(missing)} people on the register have no date of birth" in text
+    assert "没生日" in text and "有生日" not in text
+    data = api(world.staff).get("/api/v1/c/test/persons/birth-date-unknown").get_json()
+    assert data["count"] == len(missing) and unknown.id in [i["id"] for i in data["items"]]
+    assert known.id not in [i["id"] for i in data["items"]]
+
+
+def test_the_api_records_a_date_of_birth(world, api):
+    p = person_in(world, "王阿姨")
+    client = api(world.staff)
+    r = client.put(f"/api/v1/c/test/persons/{p.id}/birth-date", json={"birth_date": "1961"})
+    assert r.status_code == 200 and r.get_json()["birth_date"] == "1961" and r.get_json()["birth_year_only"]
+    r = client.put(f"/api/v1/c/test/persons/{p.id}/birth-date", json={"birth_date": "1961-13-01"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_birth_date"
+    assert "birth_date" in r.get_json()["error"]["fields"]
+    assert client.put(f"/api/v1/c/test/persons/{p.id}/birth-date", json={"birth_date": 1961}).status_code == 400
+    assert client.get(f"/api/v1/c/test/persons/{p.id}").get_json()["birth_date"] == "1961"
+    r = api(world.resident).put(f"/api/v1/c/test/persons/{p.id}/birth-date", json={"birth_date": "1970"})
+    assert r.status_code == 403
+
+
+HEAD = ["网格", "楼栋", "单元", "房号", "面积", "姓名", "关系", "出生日期"]
+
+
+def csv(rows):
+    return ("\r\n".join(",".join(r) for r in [HEAD] + rows) + "\r\n").encode("utf-8")
+
+
+def test_the_import_reads_dates_of_birth_and_the_export_writes_them(world, login):
+    rows = [["第一网格", "1号楼", "1单元", "601", "90", "赵大", "业主", "1950-06-01"],
+            ["第一网格", "1号楼", "1单元", "601", "90", "赵小", "居民", "2010年"],
+            ["第一网格", "1号楼", "1单元", "601", "90", "赵某", "居民", ""],
+            ["第一网格", "1号楼", "1单元", "602", "60", "钱二", "业主", "1950-02-30"]]
+    checked = imports.check_rows(world.community, imports.read_table("a.csv", csv(rows)))
+    assert [bool(r["errors"]) for r in checked] == [False, False, False, True]
+    assert "Date of birth “1950-02-30”" in checked[3]["errors"][0]
+    imports.import_rows(world.community, world.staff, [r["values"] for r in checked if not r["errors"]],
+                        filename="a.csv")
+    born = {m.name: (m.person.birth_date, m.person.birth_year_only) for m in HouseholdMember.query.filter(
+        HouseholdMember.name.in_(["赵大", "赵小", "赵某"]))}
+    assert born == {"赵大": (date(1950, 6, 1), False), "赵小": (date(2010, 12, 31), True), "赵某": (None, False)}
+    # again with a corrected date: the person's date changes, an empty cell leaves it alone
+    rows[0][7], rows[1][7] = "1950-06-02", ""
+    again = imports.check_rows(world.community, imports.read_table("b.csv", csv(rows[:3])))
+    counts = imports.import_rows(world.community, world.staff, [r["values"] for r in again], filename="b.csv")
+    assert counts["members"] == 0 and counts["updated"] == 1
+    db.session.expire_all()
+    zhao = HouseholdMember.query.filter_by(name="赵大").one().person
+    assert zhao.birth_date == date(1950, 6, 2)
+    assert HouseholdMember.query.filter_by(name="赵小").one().person.birth_date == date(2010, 12, 31)
+    # the export has the column, as the import reads it
+    import openpyxl
+
+    data = login(world.staff).get("/c/test/structure/export.xlsx").data
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    table = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    column = table[0].index("出生日期")
+    by_name = {row[7]: row[column] for row in table[1:]}
+    assert by_name["赵大"] == "1950-06-02" and by_name["赵小"] == "2010" and by_name["赵某"] in ("", None)

@@ -393,7 +393,7 @@ def test_export_has_the_import_columns(world, staff):
     assert r.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "test-households.xlsx" in r.headers["Content-Disposition"]
     rows = read_xlsx(r.data)
-    assert rows[0] == HEAD
+    assert rows[0] == HEAD + ["出生日期"]
     by_room = {}
     for row in rows[1:]:
         by_room.setdefault(row[3], []).append(row)

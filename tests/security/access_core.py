@@ -85,6 +85,7 @@ ACCESS = {
     "GET c.structure.person": only(STAFF, OK),
     "POST c.structure.person": only(STAFF, OK),
     "GET c.structure.duplicates": only(STAFF, OK),
+    "c.structure.birth_dates_unknown": only(STAFF, OK),
     "POST c.structure.duplicates": only(STAFF, REDIRECT),
     # API (bearer tokens only; 401 without one)
     "api.communities": public(),
@@ -119,4 +120,6 @@ ACCESS = {
     "api_c.core.person_split": only(STAFF, INVALID),
     "api_c.core.person_distinct": only(STAFF, INVALID),
     "api_c.core.person_identity": only(STAFF, OK),  # both fields empty: no document, nothing to remove
+    "api_c.core.person_birth_date_unknown": only(STAFF, OK),
+    "api_c.core.person_birth_date": only(STAFF, OK),  # no date given: none recorded, nothing to remove
 }
