@@ -327,6 +327,9 @@ def _template_setup(app, registry):
         markdown=render_markdown, datetime=fmt_datetime, date=fmt_date, area=fmt_area, number=fmt_number,
         nobreak=nobreak,
     )
+    from core import pickers
+
+    pickers.register(app)
 
 
 def _security_headers(app):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from core.accounts.forms import (LoginForm, PasswordForm, PreferencesForm, RegisterForm, RolesForm,
                                  TokenForm, VerifyForm)
+from core import pickers, places
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db, limiter
 from core.forms import apply_error
@@ -16,6 +17,7 @@ from core.models import (ApiToken, Building, Community, Grid, Household, Members
 from core.permissions import ROLES, can, grantable_roles, membership_of, require
 from core.services import accounts, tokens
 from core.services.login_limits import LoginLocked
+from core.sorting import natural_sorted
 from core.urls import safe_next
 
 root_bp = Blueprint("root", __name__)
@@ -229,9 +231,8 @@ def members():
 def _household_choices(community):
     rows = (db.session.query(Household.id, Building.name, Unit.name, Household.room)
             .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
-            .filter(Household.community_id == community.id)
-            .order_by(Building.name, Unit.name, Household.room).all())
-    return [(0, "—")] + [(hid, f"{b} {u} {r}") for hid, b, u, r in rows]
+            .filter(Household.community_id == community.id).all())
+    return [(0, "—")] + [(hid, f"{b} {u} {r}") for hid, b, u, r in natural_sorted(rows, key=lambda r: r[1:])]
 
 
 @community_bp.route("/members/<int:membership_id>", methods=["GET", "POST"])
@@ -242,12 +243,11 @@ def member(membership_id):
     if membership is None or membership.community_id != community.id:
         abort(404)
     verify_form = VerifyForm(prefix="v", household_id=membership.household_id or 0)
-    verify_form.household_id.choices = _household_choices(community)
+    pickers.offer(verify_form.household_id, _household_choices(community))
     roles_form = RolesForm(prefix="r", building_id=membership.building_id or 0, grid_id=membership.grid_id or 0)
-    roles_form.building_id.choices = [(0, "—")] + [
-        (b.id, b.name) for b in Building.query.filter_by(community_id=community.id).order_by(Building.name)]
-    roles_form.grid_id.choices = [(0, "—")] + [
-        (gr.id, gr.name) for gr in Grid.query.filter_by(community_id=community.id).order_by(Grid.name)]
+    grids, buildings = places.choices(community)
+    pickers.offer(roles_form.building_id, [(0, "—")] + [(b.id, b.name) for b in buildings])
+    roles_form.grid_id.choices = [(0, "—")] + [(gr.id, gr.name) for gr in grids]
     grantable = grantable_roles(current_user, community)
     status = 200
     if request.method == "POST":

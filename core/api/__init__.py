@@ -173,14 +173,21 @@ def _record_token_use_at_end(resp):
     return resp
 
 
-def paginate(query, serialize):
-    """A page of ``query`` as {"items", "page", "per_page", "total"}; ?page= and ?per_page= capped."""
+def paginate(query, serialize, load=None):
+    """A page of ``query`` as {"items", "page", "per_page", "total"}; ?page= and ?per_page= capped.
+    ``query`` may be a list already in order (names in natural order, core.sorting); ``load`` turns
+    the page's items into what ``serialize`` takes (ids into rows, in one query)."""
     page = whole_number(request.args.get("page"), "page", default=1, minimum=1, code="invalid_page")
     per_page = min(current_app.config["API_MAX_PER_PAGE"],
                    whole_number(request.args.get("per_page"), "per_page", default=20, minimum=1, code="invalid_page"))
-    result = query.paginate(page=page, per_page=per_page, error_out=False)
-    return {"items": [serialize(x) for x in result.items], "page": page, "per_page": per_page,
-            "total": result.total}
+    if isinstance(query, list):
+        items, total = query[(page - 1) * per_page:page * per_page], len(query)
+    else:
+        result = query.paginate(page=page, per_page=per_page, error_out=False)
+        items, total = result.items, result.total
+    if load is not None:
+        items = load(items)
+    return {"items": [serialize(x) for x in items], "page": page, "per_page": per_page, "total": total}
 
 
 def _checked_body():

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from core import places
 from core.api import api_bp, community_api_bp, endpoint, json_body, paginate, require_api
 from core.errors import NotFound, ServiceError
 from core.extensions import db
@@ -14,6 +15,7 @@ from core.services import accounts
 from core.services import proposals as svc
 from core.services import structure
 from core.services.notifications import render as render_note
+from core.sorting import natural_sorted
 
 
 def iso(dt):
@@ -122,8 +124,7 @@ def community():
 @endpoint(community_api_bp, "/grids", summary="Grids (staff)")
 def grids():
     require_api("core.members.view")
-    q = Grid.query.filter_by(community_id=g.community.id).order_by(Grid.name)
-    return jsonify(paginate(q, lambda x: {"id": x.id, "name": x.name}))
+    return jsonify(paginate(places.choices(g.community)[0], lambda x: {"id": x.id, "name": x.name}))
 
 
 @endpoint(community_api_bp, "/grids", ["POST"], summary="Add a grid (staff)", body={"name": ("string", "name", True)})
@@ -136,8 +137,7 @@ def grid_create():
 @endpoint(community_api_bp, "/buildings", summary="Buildings (staff)")
 def buildings():
     require_api("core.members.view")
-    q = Building.query.filter_by(community_id=g.community.id).order_by(Building.name)
-    return jsonify(paginate(q, lambda x: {"id": x.id, "name": x.name, "grid_id": x.grid_id}))
+    return jsonify(paginate(places.choices(g.community)[1], lambda x: {"id": x.id, "name": x.name, "grid_id": x.grid_id}))
 
 
 @endpoint(community_api_bp, "/buildings", ["POST"], summary="Add a building (staff)",
@@ -160,15 +160,27 @@ def unit_create():
     return jsonify({"id": x.id, "name": x.name, "building_id": x.building_id}), 201
 
 
-@endpoint(community_api_bp, "/households", summary="Households with their register (staff)",
-          query={"building_id": ("integer", "only this building", False)})
+@endpoint(community_api_bp, "/households", summary="Households with their register (staff), by building, unit "
+          "and room in natural order", query={"grid_id": ("integer", "only this grid", False),
+                                             "building_id": ("integer", "only this building", False)})
 def households():
     require_api("core.members.view")
-    q = Household.query.options(joinedload(Household.members)).filter_by(community_id=g.community.id)
-    building_id = whole_number(request.args.get("building_id"), "building_id")
-    if building_id is not None:
-        q = q.join(Unit).filter(Unit.building_id == building_id)
-    return jsonify(paginate(q.order_by(Household.id), household_json))
+    place = places.place_from(g.community, request.args, strict=True)
+    rows = (db.session.query(Household.id, Building.name, Unit.name, Household.room)
+            .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+            .filter(Household.community_id == g.community.id))
+    if place.building is not None:
+        rows = rows.filter(Unit.building_id == place.building.id)
+    elif place.grid is not None:
+        rows = rows.filter(Building.grid_id == place.grid.id)
+    ids = [r[0] for r in natural_sorted(rows.all(), key=lambda r: r[1:])]
+
+    def load(page_ids):
+        found = {h.id: h for h in Household.query.options(joinedload(Household.members))
+                 .filter(Household.id.in_(page_ids))} if page_ids else {}
+        return [found[i] for i in page_ids]
+
+    return jsonify(paginate(ids, household_json, load=load))
 
 
 @endpoint(community_api_bp, "/households", ["POST"], summary="Add a household (staff)",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
+from core import pickers, places
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import Form, apply_error
@@ -19,6 +20,7 @@ from core.models import Building, Grid, Household, HouseholdMember, ImportBatch,
 from core.permissions import can, require
 from core.services import imports
 from core.services import structure as svc
+from core.sorting import natural_sorted
 
 bp = Blueprint("structure", __name__, url_prefix="/structure")
 
@@ -60,19 +62,33 @@ def _get(model, obj_id):
 @bp.route("/")
 @require("core.members.view")
 def index():
+    """The register: grids and their buildings, narrowed by ``?grid_id=`` / ``?building_id=``
+    (core.places), with the households of the place chosen."""
     community = g.community
-    grids = Grid.query.filter_by(community_id=community.id).order_by(Grid.name).all()
-    buildings = Building.query.filter_by(community_id=community.id).order_by(Building.name).all()
+    place = places.place_from(community, request.args)
+    grids, buildings = places.choices(community)
+    grid_id = place.building.grid_id if place.building is not None else place.grid.id if place.grid else None
+    shown_grids = [x for x in grids if grid_id in (None, x.id)]
+    shown_buildings = [b for b in buildings if place.building in (None, b)]
     counts = dict(db.session.query(Unit.building_id, func.count(Household.id)).join(Household, Household.unit_id == Unit.id)
                   .filter(Household.community_id == community.id).group_by(Unit.building_id).all())
     # The sum of the stored hundredths, as a plain integer (not through the Centi type).
-    area = db.session.query(func.count(Household.id),
-                            type_coerce(func.coalesce(func.sum(Household.floor_area), 0), Integer)).filter(
-        Household.community_id == community.id).one()
+    totals_q = db.session.query(func.count(Household.id),
+                                type_coerce(func.coalesce(func.sum(Household.floor_area), 0), Integer)).filter(
+        Household.community_id == community.id)
+    households = []
+    if not place.anywhere:
+        ids = places.household_ids(community, place)
+        totals_q = totals_q.filter(Household.id.in_(ids)) if ids else totals_q.filter(False)
+        households = sorted(Household.query.options(selectinload(Household.members),
+                                                    selectinload(Household.unit).selectinload(Unit.building))
+                            .filter(Household.id.in_(ids)).all() if ids else [], key=places.household_order)
+    area = totals_q.one()
     totals = {"households": area[0], "area": (Decimal(int(area[1] or 0)) / 100).quantize(Decimal("0.01"))}
     form = NameForm()
-    return render_template("structure/index.html", grids=grids, buildings=buildings, counts=counts, totals=totals,
-                           form=form, can_manage=can("core.structure.manage"))
+    return render_template("structure/index.html", grids=shown_grids, buildings=shown_buildings, counts=counts,
+                           totals=totals, form=form, can_manage=can("core.structure.manage"), place=place,
+                           households=households, all_grids=grids, all_buildings=buildings)
 
 
 @bp.route("/add/<kind>", methods=["POST"])
@@ -134,10 +150,10 @@ def rename(kind, obj_id):
 @require("core.members.view")
 def building(building_id):
     b = _get(Building, building_id)
-    units = Unit.query.filter_by(building_id=b.id).order_by(Unit.name).all()
-    households = (Household.query.options(selectinload(Household.members))
-                  .filter(Household.unit_id.in_([u.id for u in units]) if units else False)
-                  .order_by(Household.unit_id, Household.room).all())
+    units = natural_sorted(Unit.query.filter_by(building_id=b.id).all(), key=lambda u: u.name)
+    households = natural_sorted(Household.query.options(selectinload(Household.members))
+                                .filter(Household.unit_id.in_([u.id for u in units]) if units else False).all(),
+                                key=lambda h: h.room)
     by_unit = {}
     for h in households:
         by_unit.setdefault(h.unit_id, []).append(h)
@@ -147,8 +163,8 @@ def building(building_id):
 
 def _unit_choices():
     rows = (db.session.query(Unit.id, Building.name, Unit.name).join(Building, Unit.building_id == Building.id)
-            .filter(Building.community_id == g.community.id).order_by(Building.name, Unit.name).all())
-    return [(0, "—")] + [(uid, f"{b} {u}") for uid, b, u in rows]
+            .filter(Building.community_id == g.community.id).all())
+    return [(0, "—")] + [(uid, f"{b} {u}") for uid, b, u in natural_sorted(rows, key=lambda r: r[1:])]
 
 
 @bp.route("/households/new", methods=["GET", "POST"])
@@ -157,9 +173,9 @@ def _unit_choices():
 def household(household_id=None):
     h = _get(Household, household_id) if household_id else None
     form = HouseholdForm(obj=h, prefix="h")
-    form.unit_id.choices = _unit_choices()
     if h is None and request.method == "GET" and request.args.get("unit"):
         form.unit_id.data = whole_number(request.args.get("unit"), "unit")
+    pickers.offer(form.unit_id, _unit_choices())
     member_form = MemberForm(prefix="m")
     if request.method == "POST":
         if not can("core.structure.manage"):
