@@ -221,6 +221,35 @@ def users_roles(login, roles, community, building, grid):
     click.echo(", ".join(str(ROLE_LABELS[r]) for r in m.role_list))
 
 
+@users_group.command("reset-code", help=_l("Give an account a one-time password reset code (valid 24 hours, "
+                                             "used once) and print it once, to hand to the person (audited)."))
+@click.argument("login")
+@click.option("--community", default=None, help=_l("Short name of the community (needed when the account is a "
+                                                   "member of several)."))
+@with_appcontext
+def users_reset_code(login, community):
+    from core.models import Membership
+    from core.services import reset_codes
+
+    user = _user(login)
+    if community:
+        c = _community(community)
+    else:
+        memberships = Membership.query.filter_by(user_id=user.id).all()
+        if len(memberships) != 1:
+            _fail(_("%(login)s is a member of %(count)s communities: name one with --community.", login=login,
+                    count=len(memberships)))
+        c = memberships[0].community
+    try:
+        code, expires_at = reset_codes.issue(user, None, c)
+    except ServiceError as err:
+        _service_fail(err)
+    from core import dates
+
+    click.echo(_("Reset code for %(login)s: %(code)s (valid until %(until)s).", login=user.login_name,
+                 code=reset_codes.format_code(code), until=dates.format_local(expires_at, c)))
+
+
 @click.group("tokens", help=_l("Manage API tokens."))
 def tokens_group():
     pass

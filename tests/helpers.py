@@ -2,6 +2,9 @@
 import pytest
 
 PASSWORD = "correct-horse-9"
+# What the registration form needs besides the account: where the resident lives and their
+# consent to the privacy notice.
+REGISTRATION = {"address": "3号楼 2单元 502", "consent": "y"}
 
 
 class ApiClient:

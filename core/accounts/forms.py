@@ -17,6 +17,18 @@ class RegisterForm(Form):
     password = PasswordField(_l("Password (at least 8 characters)"), validators=[DataRequired(), Length(max=128)])
     confirm = PasswordField(_l("Password again"),
                             validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+    unit_id = SelectField(_l("Your building and unit"), coerce=int, validate_choice=False)
+    room = StringField(_l("Room number"), validators=[Length(max=20)])
+    address = StringField(_l("Or, if your building is not listed: where you live"), validators=[Length(max=200)])
+    consent = BooleanField(_l("I have read the privacy notice and agree that my data is handled as it says."))
+
+
+class ResetCodeForm(Form):
+    login = StringField(_l("Phone number or user name"), validators=[DataRequired(), Length(max=40)])
+    code = StringField(_l("Reset code (from community staff)"), validators=[DataRequired(), Length(max=40)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(_l("New password again"),
+                            validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))])
 
 
 class PasswordForm(Form):

@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 
-from core.accounts.forms import (LoginForm, PasswordForm, PreferencesForm, RegisterForm, RolesForm,
-                                 TokenForm, VerifyForm)
+from core.accounts.forms import (LoginForm, PasswordForm, PreferencesForm, RegisterForm, ResetCodeForm,
+                                 RolesForm, TokenForm, VerifyForm)
 from core import pickers, places
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db, limiter
@@ -141,6 +141,25 @@ def account():
                            tokens=user_tokens, new_token=new_token, memberships=memberships)
 
 
+@bp.route("/reset", methods=["GET", "POST"])
+# Per address; each code also takes only a few wrong tries (core/services/reset_codes.py).
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password():
+    """Set a new password with the one-time code staff gave in person (public)."""
+    from core.services import reset_codes
+
+    form = ResetCodeForm()
+    if form.validate_on_submit():
+        try:
+            reset_codes.redeem(form.login.data, form.code.data, form.new_password.data)
+        except ServiceError as err:
+            apply_error(form, err)
+        else:
+            flash(_("Your new password is set. Log in with it."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)
+
+
 @bp.route("/notifications", methods=["GET", "POST"])
 @login_required
 def notifications():
@@ -189,10 +208,13 @@ def register():
             return redirect(url_for("c.community.home"))
         return render_template("auth/join.html", membership=membership_of(current_user, community))
     form = RegisterForm()
+    form.unit_id.choices = _unit_choices(community)
     if form.validate_on_submit():
         try:
+            unit = db.session.get(Unit, form.unit_id.data or 0)
             user, _m = accounts.register(community, form.login.data, form.password.data, form.display_name.data,
-                                         locale=session.get("locale"))
+                                         locale=session.get("locale"), consent=form.consent.data is True,
+                                         unit=unit, room=form.room.data, address=form.address.data)
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -201,6 +223,23 @@ def register():
             flash(_("Welcome! Community staff will verify your household; then you can vote."), "success")
             return redirect(url_for("c.community.home"))
     return render_template("auth/register.html", form=form)
+
+
+def _unit_choices(community):
+    """The community's buildings and units for the registration picker, in natural order."""
+    from core.sorting import natural_sorted
+
+    rows = (db.session.query(Unit.id, Building.name, Unit.name).join(Building, Unit.building_id == Building.id)
+            .filter(Building.community_id == community.id).all())
+    return [(0, "—")] + [(uid, f"{b} {u}") for uid, b, u in natural_sorted(rows, key=lambda r: (r[1], r[2]))]
+
+
+@community_bp.route("/privacy")
+def privacy():
+    """The privacy notice residents consent to at registration (core/privacy.py)."""
+    from core.privacy import NOTICE_VERSION
+
+    return render_template("auth/privacy.html", version=NOTICE_VERSION)
 
 
 @community_bp.route("/members")
@@ -242,7 +281,7 @@ def member(membership_id):
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.community_id != community.id:
         abort(404)
-    verify_form = VerifyForm(prefix="v", household_id=membership.household_id or 0)
+    verify_form = VerifyForm(prefix="v", household_id=membership.household_id or membership.claimed_household_id or 0)
     pickers.offer(verify_form.household_id, _household_choices(community))
     roles_form = RolesForm(prefix="r", building_id=membership.building_id or 0, grid_id=membership.grid_id or 0)
     grids, buildings = places.choices(community)
@@ -283,6 +322,25 @@ def member(membership_id):
     return render_template("community/member.html", m=membership, verify_form=verify_form,
                            roles_form=roles_form, roles=ROLES, grantable=grantable,
                            own=membership.user_id == current_user.id), status
+
+
+@community_bp.route("/members/<int:membership_id>/reset-code", methods=["POST"])
+@require("core.members.manage")
+def member_reset_code(membership_id):
+    """Staff give a member a one-time password reset code, shown once to print or read out."""
+    from core.services import reset_codes
+
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.community_id != g.community.id:
+        abort(404)
+    try:
+        code, expires_at = reset_codes.issue(membership.user, current_user._get_current_object(), g.community)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("c.community.member", membership_id=membership.id)), 303
+    return render_template("auth/reset_code.html", m=membership, code=reset_codes.format_code(code),
+                           expires_at=expires_at)
 
 
 @bp.route("/account/personal-data")

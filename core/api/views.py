@@ -50,7 +50,8 @@ def household_json(h):
 def membership_json(m):
     return {"id": m.id, "user": user_json(m.user), "roles": m.role_list, "household_id": m.household_id,
             "verified": m.is_verified, "verified_at": iso(m.verified_at), "building_id": m.building_id,
-            "grid_id": m.grid_id}
+            "grid_id": m.grid_id, "address_given": m.claimed_address,
+            "address_household_id": m.claimed_household_id}
 
 
 # ── account ─────────────────────────────────────────────────────────────────────────────
@@ -247,6 +248,30 @@ def member_roles(membership_id):
     grid = db.session.get(Grid, _int(data.get("grid_id"), "grid_id"))
     accounts.set_roles(m, data.get("roles"), current_user._get_current_object(), building=building, grid=grid)
     return jsonify(membership_json(m))
+
+
+@endpoint(community_api_bp, "/members/<int:membership_id>/reset-code", ["POST"],
+          summary="Give a member a one-time password reset code, shown once (staff; not for staff above you)")
+def member_reset_code(membership_id):
+    from core.services import reset_codes
+
+    require_api("core.members.manage")
+    m = _member(membership_id)
+    code, expires_at = reset_codes.issue(m.user, current_user._get_current_object(), g.community)
+    return jsonify({"code": code, "expires_at": iso(expires_at), "user": user_json(m.user)}), 201
+
+
+@endpoint(api_bp, "/auth/reset-password", ["POST"], auth=False,
+          summary="Set a new password with a reset code given by community staff",
+          body={"login": ("string", "phone number or user name", True),
+                "code": ("string", "the reset code", True),
+                "new_password": ("string", "at least 8 characters", True)})
+def reset_password():
+    from core.services import reset_codes
+
+    data = json_body()
+    user = reset_codes.redeem(data.get("login"), data.get("code"), data.get("new_password"))
+    return jsonify({"user": user_json(user)})
 
 
 # ── proposals ───────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 """The core's tables. Plugins add their own, prefixed with the plugin's name."""
 from core.models.types import Centi, UTCDateTime, utcnow  # noqa: F401
-from core.models.accounts import ApiToken, User  # noqa: F401
+from core.models.accounts import ApiToken, PasswordResetCode, User  # noqa: F401
 from core.models.community import (  # noqa: F401
     Building,
     Community,

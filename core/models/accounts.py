@@ -26,6 +26,10 @@ class User(UserMixin, db.Model):
     # Bumped on password change and logout-everywhere: old sessions stop matching.
     session_version = db.Column(db.Integer, nullable=False, default=1)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Consent to the privacy notice at registration (个人信息处理同意): when, and which version of
+    # the notice was shown (core/privacy.py).
+    privacy_consent_at = db.Column(UTCDateTime)
+    privacy_notice_version = db.Column(db.String(20))
 
     @property
     def is_active(self):
@@ -61,3 +65,25 @@ class ApiToken(db.Model):
     @staticmethod
     def digest(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class PasswordResetCode(db.Model):
+    """A one-time password reset code (密码重置码) that staff hand a resident in person.
+
+    Only a salted hash of the code is kept; it expires, is used once, and is spent after a few
+    wrong tries (core/services/reset_codes.py)."""
+
+    __tablename__ = "password_reset_code"
+    __page_cache_neutral__ = True  # a code changes no page anyone sees
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="SET NULL"))
+    code_hash = db.Column(db.String(255), nullable=False)
+    issued_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    used_at = db.Column(UTCDateTime)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+
+    user = db.relationship("User", foreign_keys=[user_id])
+    issued_by = db.relationship("User", foreign_keys=[issued_by_id])

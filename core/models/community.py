@@ -144,10 +144,15 @@ class Membership(db.Model):
     building_id = db.Column(db.Integer, db.ForeignKey("building.id", ondelete="SET NULL"))
     grid_id = db.Column(db.Integer, db.ForeignKey("grid.id", ondelete="SET NULL"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Where the resident said at registration they live (自报住址), for staff to check: the room
+    # when it matched one of the community's, and the building and room as given.
+    claimed_household_id = db.Column(db.Integer, db.ForeignKey("household.id", ondelete="SET NULL"))
+    claimed_address = db.Column(db.String(200))
 
     user = db.relationship("User", foreign_keys=[user_id])
     community = db.relationship("Community")
-    household = db.relationship("Household")
+    household = db.relationship("Household", foreign_keys=[household_id])
+    claimed_household = db.relationship("Household", foreign_keys=[claimed_household_id])
     verified_by = db.relationship("User", foreign_keys=[verified_by_id])
     building = db.relationship("Building")
     grid = db.relationship("Grid")

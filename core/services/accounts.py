@@ -8,10 +8,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from core.errors import Conflict, ServiceError
 from core.extensions import db
 from core.models import Household, HouseholdMember, Membership, User, utcnow
+from core.phones import looks_like_phone, mobile_number, normalise_mobile
 from core.permissions import note_membership
 from core.services import audit
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,39}$")
 # Common passwords (ASVS V6.2.4): the 30,000 most common passwords of the zxcvbn package (MIT),
 # loaded once on first use, plus passwords common in China that its list lacks.
@@ -68,10 +68,13 @@ def check_password_policy(password: str, login: str = ""):
 
 
 def parse_login(login: str):
-    """Split a login into (username, phone); raises ServiceError if it is neither."""
+    """Split a login into (username, phone); raises ServiceError if it is neither.
+
+    Digits are always meant as a phone number: a mistyped one (10 digits) is refused as such,
+    with the reason (core/phones.py), never taken for a user name."""
     login = (login or "").strip()
-    if PHONE_RE.match(login):
-        return None, login
+    if looks_like_phone(login):
+        return None, normalise_mobile(login, field="login")
     if USERNAME_RE.match(login):
         return login.lower(), None
     raise ServiceError(
@@ -83,8 +86,9 @@ def parse_login(login: str):
 
 def find_user(login: str):
     login = (login or "").strip()
-    if PHONE_RE.match(login):
-        return User.query.filter_by(phone=login).first()
+    if looks_like_phone(login):
+        phone = mobile_number(login)
+        return User.query.filter_by(phone=phone).first() if phone else None
     return User.query.filter_by(username=login.lower()).first()
 
 
@@ -124,16 +128,62 @@ def create_site_admin(login, password, display_name):
     return user
 
 
-def register(community, login, password, display_name, locale=None):
-    """A resident registers in ``community``: a new account with an unverified membership."""
+def given_residence(community, unit=None, room=None, address=None):
+    """Where a resident registering says they live (自报住址): ``(household, text)``.
+
+    ``unit`` (a Unit of the community, from the picker) with ``room`` names a room of the
+    community's structure: when exactly one household of that unit has that room it is returned,
+    so staff find it pre-selected on the verification page. ``address`` is the free text of a
+    resident whose building is not listed. Either is required; the text kept is what staff read."""
+    room = (room or "").strip()
+    address = (address or "").strip()
+    if unit is not None and unit.building.community_id != community.id:
+        unit = None
+    if len(room) > 20 or len(address) > 200:
+        message = _("Too long.")
+        raise ServiceError("invalid_address", message, fields={"room" if len(room) > 20 else "address": message})
+    if unit is not None and room:
+        household = Household.query.filter_by(community_id=community.id, unit_id=unit.id, room=room).first()
+        if household is None and room.isdigit() is False:  # "502室" for 502
+            bare = room.rstrip("室号號").strip()
+            household = Household.query.filter_by(community_id=community.id, unit_id=unit.id, room=bare).first()
+        text = f"{unit.building.name} {unit.name} {room}"
+        return household, (text + (f" ({address})" if address else ""))[:200]
+    if address:
+        return None, address
+    if unit is not None:
+        message = _("Enter your room number.")
+        raise ServiceError("residence_required", message, fields={"room": message})
+    message = _("Choose your building and unit and enter your room, or write where you live.")
+    raise ServiceError("residence_required", message, fields={"unit_id": message})
+
+
+def register(community, login, password, display_name, locale=None, *, consent=False, unit=None, room=None,
+             address=None):
+    """A resident registers in ``community``: a new account with an unverified membership.
+
+    The resident says where they live (``given_residence``) so staff can verify them quickly, and
+    consents to the privacy notice in force (core/privacy.py), recorded with its version."""
     from core.events import Event, emit
+    from core.privacy import NOTICE_VERSION
 
     user = create_user(login, password, display_name, locale=locale, commit=False)
-    membership = Membership(user_id=user.id, community_id=community.id, roles="resident")
+    try:
+        household, residence = given_residence(community, unit, room, address)
+        if consent is not True:
+            message = _("To register, agree to the privacy notice.")
+            raise ServiceError("consent_required", message, fields={"consent": message})
+    except ServiceError:
+        db.session.rollback()  # the account flushed above is not kept
+        raise
+    user.privacy_consent_at, user.privacy_notice_version = utcnow(), NOTICE_VERSION
+    membership = Membership(user_id=user.id, community_id=community.id, roles="resident",
+                            claimed_household_id=household.id if household else None, claimed_address=residence)
     db.session.add(membership)
     db.session.flush()
     audit.record("account.registered", community=community, obj=membership, actor=user,
-                 after={"login": user.login_name, "display_name": user.display_name})
+                 after={"login": user.login_name, "display_name": user.display_name, "address": residence,
+                        "privacy_notice": NOTICE_VERSION})
     emit(community, Event("resident.registered", community.id, user.id, (user.id,),
                           f"membership:{membership.id}:registered"))
     db.session.commit()

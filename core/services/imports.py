@@ -24,8 +24,9 @@ from core.errors import Conflict, NotFound, ServiceError
 from core.extensions import db
 from core.inputs import text_message, text_problem
 from core.models import (Building, Grid, Household, HouseholdMember, ImportBatch, Person, Unit, utcnow)
+from core.phones import mobile_number, phone_problem
 from core.services import audit, persons
-from core.services.structure import PHONE_RE, parse_area
+from core.services.structure import parse_area
 
 BATCH_LIFETIME = timedelta(days=2)  # how long a preview can be confirmed
 HEADER_SEARCH = 10  # offices often put a title row or two above the column headings
@@ -189,11 +190,11 @@ def check_rows(community, table):
                     errors.append(_("%(column)s should be 是 or empty, not “%(value)s”.", column=HEADINGS[key][0],
                                     value=values[key]))
                 values[key] = flag in YES
-        phone = re.sub(r"\s", "", values.get("phone", ""))
+        phone = values.get("phone", "").strip()
         if phone:
-            values["phone"] = phone
-            if not PHONE_RE.match(phone):
-                errors.append(_("Phone “%(value)s” should be 5 to 20 digits.", value=phone))
+            values["phone"] = mobile_number(phone) or phone
+            if mobile_number(phone) is None:
+                errors.append(phone_problem(phone))
         if not values.get("name") and (phone or values.get("representative") or values.get("id_number")):
             errors.append(_("%(column)s is empty.", column=HEADINGS["name"][0]))
         _check_document(community, values, errors)

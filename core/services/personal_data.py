@@ -47,8 +47,8 @@ from werkzeug.security import generate_password_hash
 
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db
-from core.models import (ApiToken, Community, Household, HouseholdMember, Membership, Notification, Person,
-                         Proposal, ProposalComment, ProposalSecond, User, utcnow)
+from core.models import (ApiToken, Community, Household, HouseholdMember, Membership, Notification,
+                         PasswordResetCode, Person, Proposal, ProposalComment, ProposalSecond, User, utcnow)
 from core.models.audit import AuditEntry, IdempotentRequest
 from core.permissions import STAFF_ROLES, can
 from core.services import audit
@@ -88,7 +88,9 @@ def export(user):
         "exported_at": _iso(utcnow()),
         "account": {"id": user.id, "username": user.username, "phone": user.phone,
                     "display_name": user.display_name, "locale": user.locale, "large_text": user.large_text,
-                    "active": user.is_active_account, "created_at": _iso(user.created_at)},
+                    "active": user.is_active_account, "created_at": _iso(user.created_at),
+                    "privacy_consent": {"at": _iso(user.privacy_consent_at), "notice_version": user.privacy_notice_version}
+                    if user.privacy_consent_at else None},
         "api_tokens": [{"name": t.name, "prefix": t.prefix, "created_at": _iso(t.created_at),
                         "last_used_at": _iso(t.last_used_at), "revoked_at": _iso(t.revoked_at)}
                        for t in ApiToken.query.filter_by(user_id=user.id).order_by(ApiToken.id)],
@@ -123,7 +125,8 @@ def _community_section(user, community):
         "community": {"slug": community.slug, "name": community.name},
         "membership": {"roles": m.role_list,
                        "verified_at": _iso(m.verified_at), "joined_at": _iso(m.created_at),
-                       "household": _household_label(m.household_id)},
+                       "household": _household_label(m.household_id),
+                       "address_given_at_registration": m.claimed_address},
         "household_register": [{"household": _household_label(r.household_id), "name": r.name, "phone": r.phone,
                                 "relation": r.relation, "representative": r.is_representative}
                                for r in register],
@@ -288,6 +291,10 @@ def erase(user, actor, reason):
     core["comments"] = ProposalComment.query.filter(
         ProposalComment.author_id == user.id, ProposalComment.author_name != label).update(
         {"author_name": label}, synchronize_session=False)
+    core["addresses_given"] = Membership.query.filter(
+        Membership.user_id == user.id, Membership.claimed_address.isnot(None)).update(
+        {"claimed_address": None, "claimed_household_id": None}, synchronize_session=False)
+    PasswordResetCode.query.filter_by(user_id=user.id).delete(synchronize_session=False)
     core["notifications"] = Notification.query.filter_by(user_id=user.id).delete(synchronize_session=False)
     core["api_tokens"] = ApiToken.query.filter_by(user_id=user.id).delete(synchronize_session=False)
     IdempotentRequest.query.filter_by(user_id=user.id).delete(synchronize_session=False)
@@ -299,7 +306,8 @@ def erase(user, actor, reason):
         {"on_behalf_of_name": label}, synchronize_session=False) if names - {label} else 0
     core["audit_entries"] += erase_audit_fields(user, "user", [user.id], ("username", "login", "display_name",
                                                                           "name", "phone"))
-    core["audit_entries"] += erase_audit_fields(user, "membership", membership_ids, ("login", "display_name"))
+    core["audit_entries"] += erase_audit_fields(user, "membership", membership_ids, ("login", "display_name",
+                                                                                      "address"))
     core["audit_entries"] += erase_audit_fields(user, "household_member", entry_ids, ("name", "phone"))
     if not already:
         user.username, user.phone, user.display_name, user.locale = label, None, label, None

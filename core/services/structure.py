@@ -11,10 +11,10 @@ from core.extensions import db
 from core.models import (Building, Community, CommunityPlugin, Grid, Household, HouseholdMember,
                          Membership, Unit)
 from core.models.community import AREA_SOURCES, RELATIONS
+from core.phones import normalise_mobile
 from core.services import audit
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
-PHONE_RE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
 MAX_AREA = Decimal("100000")
 # Digits with an optional thousands separator (1,234.56) and decimal point; nothing else.
 AREA_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d*)?$")
@@ -222,11 +222,7 @@ def add_household_member(community, household, actor, *, name, phone=None, relat
     if household is None or household.community_id != community.id:
         raise NotFound("not_found", _("No such household."))
     name = _name(name)
-    phone = re.sub(r"\s", "", phone) if isinstance(phone, str) else ""
-    phone = phone or None
-    if phone and not PHONE_RE.match(phone):
-        raise ServiceError("invalid_phone", _("Enter a phone number of digits only."),
-                           fields={"phone": _("Enter a phone number of digits only.")})
+    phone = normalise_mobile(phone)
     if relation not in RELATIONS:
         raise ServiceError("invalid_relation", _("Choose owner, resident or tenant."),
                            fields={"relation": _("Choose owner, resident or tenant.")})

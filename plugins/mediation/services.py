@@ -18,6 +18,7 @@ from core.events import Event, emit
 from core.extensions import db
 from core.inputs import whole_number
 from core.models import Building, Grid, Membership, utcnow
+from core.phones import mobile_number, phone_problem
 from core.services import accounts, audit, settings
 from core.services.notifications import N_, notify
 from plugins.mediation import access, dates
@@ -182,7 +183,10 @@ def _party_from(community, data, index, errors):
     consent = data.get("consent") or "pending"
     if consent not in CONSENTS:
         errors[prefix + "consent"] = _("Unknown value.")
-    party = MediationParty(role=role, name=name, phone=_text(data.get("phone"), 20) or None,
+    phone = _text(data.get("phone"), 40)
+    if phone and mobile_number(phone) is None:
+        errors[prefix + "phone"] = phone_problem(phone)
+    party = MediationParty(role=role, name=name, phone=mobile_number(phone) if phone else None,
                            address=_text(data.get("address"), 200) or None, user_id=user.id if user else None,
                            consent=consent, consent_at=utcnow() if consent != "pending" else None)
     method = data.get("pi_consent")

@@ -37,6 +37,14 @@ manifest = PluginManifest(
         "window_max_days_other": 90,
         # Proxies (R10, 潍坊 Art. 32): the most voters one person may hold a proxy for on a ballot.
         "proxy_limit": 3,
+        # Owners' committee elections (R14): the seats a committee may have; most local rules ask
+        # for an odd number from 5 to 11 (residents' committees: 5 to 9, Organic Law Art. 7).
+        "owners_committee_min_seats": 5,
+        "owners_committee_max_seats": 11,
+        "owners_committee_odd_seats": True,
+        # Convening on request (R13, Organic Law Art. 10): whole days the residents' committee has
+        # to answer a request that reached its threshold.
+        "convening_answer_days": 15,
     },
 )
 
@@ -47,6 +55,8 @@ from plugins.voting import models  # noqa: E402,F401  (register the tables)
 
 @hookimpl
 def register_blueprints():
+    from plugins.voting import convening_views  # noqa: F401  (its routes join the blueprint)
+    from plugins.voting import election_views  # noqa: F401  (its routes join the blueprint)
     from plugins.voting.views import bp
 
     return [bp]
@@ -54,6 +64,8 @@ def register_blueprints():
 
 @hookimpl
 def register_api_blueprints():
+    from plugins.voting import convening_api  # noqa: F401  (its routes join the blueprint)
+    from plugins.voting import election_api  # noqa: F401  (its routes join the blueprint)
     from plugins.voting.api import api_bp
 
     return [api_bp]
@@ -71,6 +83,8 @@ def register_permissions():
     return [
         Permission("voting.ballots.manage", _l("Set up, open and close ballots"), STAFF),
         Permission("voting.paper.enter", _l("Enter paper ballots for voters"), ("grid_worker", "staff", "admin")),
+        Permission("voting.convening.assist", _l("Support a request for a residents' meeting for a resident"),
+                   ("building_head", "grid_worker", "staff", "admin")),
     ]
 
 
@@ -82,6 +96,12 @@ def register_event_types():
                   _l("ref is ballot:<id>:voter:<voter>, the same for every change of one voter's vote")),
         EventType("ballot.closed", _l("A ballot closed and was counted"),
                   _l("data: ballot_id, proposal_id, passed, winner")),
+        EventType("voting.convening_started", _l("Residents asked for a residents' meeting"),
+                  _l("data: request_id, base")),
+        EventType("voting.convening_reached", _l("A request for a residents' meeting reached its threshold"),
+                  _l("data: request_id, base, progress")),
+        EventType("voting.convening_answered", _l("The committee answered a request for a residents' meeting"),
+                  _l("data: request_id, state (convened or replied), ballot_id")),
     ]
 
 

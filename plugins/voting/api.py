@@ -12,7 +12,7 @@ from core.extensions import db
 from core.inputs import whole_number
 from core.models import Proposal
 from core.permissions import can
-from plugins.voting import services
+from plugins.voting import elections, services
 from plugins.voting.models import Ballot, Entry, Voter
 
 api_bp = Blueprint("voting_api", __name__, url_prefix="/voting")
@@ -31,6 +31,8 @@ def ballot_json(b, full=False):
                             "area": str(b.area_total)} if b.manifest else None),
             "voted": b.voted_count, "temporary": b.temporary,
             "notice_published_at": services.iso(b.notice_published_at), "notice_days": b.notice_days}
+    if elections.is_election(b):
+        data.update(election_json(b))
     if full:
         data.update({"description": b.description, "paper_rule": b.paper_rule, "roll_voters": services.roll_size(b),
                      "tie_seed": b.tie_seed,
@@ -61,8 +63,26 @@ def _ballot(ballot_id):
     return _visible(services.get(g.community, ballot_id))
 
 
+def election_json(b):
+    """An election's seats and candidates; once closed, every candidate with their votes (area for
+    owners) and what became of them, elected first (R14)."""
+    data = {"seats": b.seats, "candidates_published_at": services.iso(b.candidates_published_at)}
+    if b.state == "closed" and b.result:
+        res = elections.results(b)
+        data["election"] = {"seats": res["seats"], "valid": res["valid"], "unfilled": res["unfilled"],
+                            "blank": res["blank"], "tie": res["tie"],
+                            "candidates": [{"position": c["option"], "label": c["label"], "votes": c["heads"],
+                                            **({"area": c["area"]} if b.unit == "owners" else {}),
+                                            "status": c["status"], "approved": c["approved"]}
+                                           for c in res["candidates"]]}
+    return data
+
+
 def _visible(b):
-    if b.state == "draft" and b.notice_published_at is None and not can("voting.ballots.manage"):
+    """A ballot in preparation is seen by staff only until its notice is published; an election's
+    nominations are public from the start (R14)."""
+    if b.state == "draft" and b.notice_published_at is None and not can("voting.ballots.manage") \
+            and not elections.is_election(b):
         raise NotFound("not_found", _("No such ballot."))
     return b
 
@@ -78,7 +98,8 @@ def ballots():
                            fields={"state": _("Unknown value.")})
     q = services.ballots_query(g.community)
     if not can("voting.ballots.manage"):
-        q = q.filter((Ballot.state != "draft") | Ballot.notice_published_at.isnot(None))
+        q = q.filter((Ballot.state != "draft") | Ballot.notice_published_at.isnot(None)
+                     | (Ballot.method == elections.METHOD))
     if state:
         q = q.filter(Ballot.state == state)
     if request.args.get("mine") in ("1", "true") and current_user.is_authenticated:
@@ -89,7 +110,8 @@ def ballots():
 
 @endpoint(api_bp, "/ballots", ["POST"], summary="Set up a ballot (staff)", tag=TAG, idempotent=True,
           body={"title": ("string", "2–120 characters", True), "description": ("string", "Markdown", False),
-                "method": ("string", "majority | approval | irv | schulze", True),
+                "method": ("string", "majority | approval | irv | schulze | election", True),
+                "seats": ("integer", "election: seats to fill (residents' committee 5–9)", False),
                 "options": ("array", "option labels (not for majority)", False),
                 "unit": ("string", "person | household | owners", False),
                 "matter_class": ("string", "ordinary | special (owners)", False),

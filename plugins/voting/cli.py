@@ -152,3 +152,15 @@ def close_due_command():
 
     for b in services.close_due():
         click.echo(_("Closed ballot %(id)d: %(title)s", id=b.id, title=b.title))
+
+
+@ballots_group.command("convening-overdue",
+                       help=_l("List the requests for a residents' meeting the committee has not answered in time, and "
+                               "tell staff of each once (run from cron)."))
+@with_appcontext
+def convening_overdue_command():
+    from plugins.voting import convening
+
+    for req in convening.flag_overdue():
+        click.echo(_("Request %(id)d (%(community)s) overdue since %(day)s: %(subject)s", id=req.id,
+                     community=req.community.slug, day=convening.last_day(req).isoformat(), subject=req.subject))

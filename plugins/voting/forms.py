@@ -16,6 +16,7 @@ class BallotForm(Form):
     options = TextAreaField(_l("Options, one per line (not for yes/no/abstain)"), validators=[Optional()])
     max_choices = IntegerField(_l("Approval: most options a voter may choose (empty: any number)"),
                                validators=[Optional()])
+    seats = IntegerField(_l("Election: seats to fill (residents' committee 5 to 9)"), validators=[Optional()])
     unit = SelectField(_l("Who votes"), choices=list(UNIT_LABELS.items()), default="person")
     matter_class = SelectField(_l("Owners' ballots: matter class (fixed once voting opens)"),
                                choices=[("", "—")] + list(MATTER_LABELS.items()), default="")
@@ -85,7 +86,14 @@ class SettingsForm(Form):
     window_max_days_other = IntegerField(_l("Other ballots: most days open"), validators=[Optional()])
     proxy_limit = IntegerField(_l("Most voters one person may hold a proxy for on a ballot"),
                                validators=[Optional()])
+    owners_committee_min_seats = IntegerField(_l("Owners' committee elections: fewest seats"), validators=[Optional()])
+    owners_committee_max_seats = IntegerField(_l("Owners' committee elections: most seats"), validators=[Optional()])
+    owners_committee_odd_seats = BooleanField(_l("Owners' committee elections: an odd number of seats"))
 
     INT_BOUNDS = {"notice_days": (0, 90), "notice_days_temporary": (0, 90), "notice_days_other": (0, 90),
                   "window_min_days": (0, 365), "window_max_days": (1, 365), "window_min_days_other": (0, 365),
-                  "window_max_days_other": (1, 365), "proxy_limit": (1, 50)}
+                  "window_max_days_other": (1, 365), "proxy_limit": (1, 50),
+                  "owners_committee_min_seats": (1, 99), "owners_committee_max_seats": (1, 99),
+                  "convening_answer_days": (1, 90)}
+    convening_answer_days = IntegerField(_l("Days the committee has to answer a request for a residents' meeting "
+                                            "that has enough support"), validators=[Optional()])

@@ -6,6 +6,7 @@ METHOD_LABELS = {
     "approval": _l("Approval (choose several)"),
     "irv": _l("Ranked choice (instant runoff)"),
     "schulze": _l("Ranked choice (Schulze)"),
+    "election": _l("Election of a committee (several people, secret)"),
 }
 UNIT_LABELS = {
     "person": _l("One verified resident, one vote"),
@@ -40,6 +41,18 @@ TEST_LABELS = {
     "approval_heads": _l("Approval by heads (of participating owners)"),
     "quorum": _l("Quorum (of the electorate)"),
     "approval": _l("Approval (yes of yes + no; abstentions not counted)"),
+}
+# Elections (R14): the tests of the whole election and what became of each candidate.
+ELECTION_TEST_LABELS = {
+    "participation": _l("Turnout: more than half of the voters took part"),
+    "approval": _l("More than half of the votes of those who took part"),
+}
+ELECTION_STATUS_LABELS = {
+    "elected": _l("Elected"),
+    "elected_by_lot": _l("Elected (tie decided by lot)"),
+    "not_elected_by_lot": _l("Not elected (tie decided by lot)"),
+    "not_elected": _l("Not elected (fewer votes)"),
+    "not_approved": _l("Not elected (not more than half)"),
 }
 SOURCE_LABELS = {"online": _l("online"), "paper": _l("paper"), "correction": _l("correction"),
                  "proxy": _l("by proxy"), "roll": _l("added to the roll")}

@@ -71,6 +71,10 @@ class Ballot(db.Model):
     # Set at closing.
     closing_hash = db.Column(db.String(64))
     result = db.Column(db.JSON)
+    # Elections (选举, R14): the seats to fill, and when staff published the candidates (the
+    # nominations that qualified became the options; nominations close then).
+    seats = db.Column(db.Integer)
+    candidates_published_at = db.Column(UTCDateTime)
 
     options = db.relationship("BallotOption", order_by="BallotOption.position", cascade="all, delete-orphan",
                               back_populates="ballot")
@@ -219,3 +223,124 @@ class PaperScan(db.Model):
     content_type = db.Column(db.String(40), nullable=False)
     data = db.Column(db.LargeBinary, nullable=False)
     sha256 = db.Column(db.String(64), nullable=False)
+
+
+class Nomination(db.Model):
+    """A candidate nominated for an election (候选人提名, R14): a person on the register, by key.
+    They stand once they consent and (residents' committee) enough voters or household
+    representatives support them; ``position`` is their option once the candidates are published."""
+
+    __tablename__ = "voting_nomination"
+    __table_args__ = (UniqueConstraint("ballot_id", "person_id"),)
+    id = db.Column(db.Integer, primary_key=True)
+    ballot_id = db.Column(db.Integer, db.ForeignKey("voting_ballot.id", ondelete="CASCADE"), nullable=False,
+                          index=True)
+    person_id = db.Column(db.Integer, db.ForeignKey("person.id", ondelete="CASCADE"), nullable=False)
+    name = db.Column(db.String(80), nullable=False)  # as on the register when nominated
+    nominated_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    consented_at = db.Column(UTCDateTime)
+    consent_recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    position = db.Column(db.Integer)
+
+    person = db.relationship("Person")
+    supports = db.relationship("NominationSupport", back_populates="nomination", cascade="all, delete-orphan",
+                               order_by="NominationSupport.id")
+
+
+class NominationSupport(db.Model):
+    """One voter's support of a nomination (联名推荐): one per person and nomination (a unique
+    constraint). ``household_id``: the household whose representative (户代表) the supporter was
+    when they signed, counted towards the households' threshold."""
+
+    __tablename__ = "voting_nomination_support"
+    __table_args__ = (UniqueConstraint("nomination_id", "person_id"),
+                      db.Index("ix_voting_nomination_support_ballot_person", "ballot_id", "person_id"))
+    id = db.Column(db.Integer, primary_key=True)
+    ballot_id = db.Column(db.Integer, db.ForeignKey("voting_ballot.id", ondelete="CASCADE"), nullable=False)
+    nomination_id = db.Column(db.Integer, db.ForeignKey("voting_nomination.id", ondelete="CASCADE"), nullable=False,
+                              index=True)
+    person_id = db.Column(db.Integer, db.ForeignKey("person.id", ondelete="CASCADE"), nullable=False)
+    household_id = db.Column(db.Integer, db.ForeignKey("household.id", ondelete="SET NULL"))
+    via = db.Column(db.String(10), nullable=False, default="online")  # online | paper (a signed form)
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    nomination = db.relationship("Nomination", back_populates="supports")
+
+
+CONVENING_BASES = ("adults", "households", "groups")
+CONVENING_STATES = ("collecting", "reached", "convened", "replied")
+
+
+class ConveningRequest(db.Model):
+    """Residents asking the residents' committee to convene a residents' meeting (提议召集居民会议,
+    Organic Law of Urban Residents' Committees Art. 10, R13). The base of the threshold is chosen
+    when the request starts and never changes, and so is its size (``base_total``, counted from
+    the register on ``base_on``, a day of the community's calendar). plugins/voting/convening.py
+    holds the rules."""
+
+    __tablename__ = "voting_convening"
+    __table_args__ = (
+        CheckConstraint("base IN ('adults', 'households', 'groups')", name="base"),
+        CheckConstraint("state IN ('collecting', 'reached', 'convened', 'replied')", name="state"),
+        CheckConstraint("base_total > 0", name="base_total_pos"),
+        CheckConstraint("progress >= 0 AND supporters >= 0", name="counts_nonneg"),
+        db.Index("ix_voting_convening_community_state", "community_id", "state"),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="CASCADE"), nullable=False)
+    subject = db.Column(db.String(120), nullable=False)
+    reason = db.Column(db.Text, nullable=False)
+    base = db.Column(db.String(12), nullable=False)
+    base_total = db.Column(db.Integer, nullable=False)
+    base_on = db.Column(db.Date, nullable=False)
+    state = db.Column(db.String(12), nullable=False, default="collecting")
+    # Kept up to date under the request's row lock: people supporting it, and how many of the
+    # base they make (people, households or groups).
+    supporters = db.Column(db.Integer, nullable=False, default=0)
+    progress = db.Column(db.Integer, nullable=False, default=0)
+    started_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    reached_at = db.Column(UTCDateTime)
+    due_at = db.Column(UTCDateTime)  # the committee answers by then (setting convening_answer_days)
+    overdue_notified_at = db.Column(UTCDateTime)
+    answered_at = db.Column(UTCDateTime)
+    answered_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    ballot_id = db.Column(db.Integer, db.ForeignKey("voting_ballot.id", ondelete="SET NULL"))
+    reply = db.Column(db.Text)
+
+    community = db.relationship("Community")
+    started_by = db.relationship("User", foreign_keys=[started_by_id])
+    answered_by = db.relationship("User", foreign_keys=[answered_by_id])
+    ballot = db.relationship("Ballot")
+
+
+class ConveningSupport(db.Model):
+    """One person's support of a convening request: one per person on the register, whatever
+    accounts or entries they have (a partial unique index: the database decides a race).
+    ``households`` and ``grids`` are those of the person's register entries when they supported
+    it. ``acted_by`` is whoever recorded it for a person without an account (assisted), with the
+    reason; a support withdrawn before the threshold keeps its row, with ``withdrawn_at``."""
+
+    __tablename__ = "voting_convening_support"
+    __table_args__ = (
+        db.Index("ix_voting_convening_support_one", "request_id", "person_id", unique=True,
+                 sqlite_where=db.text("withdrawn_at IS NULL"), postgresql_where=db.text("withdrawn_at IS NULL")),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("voting_convening.id", ondelete="CASCADE"), nullable=False,
+                           index=True)
+    person_id = db.Column(db.Integer, db.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    acted_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    assist_reason = db.Column(db.String(200))
+    households = db.Column(db.JSON, nullable=False)
+    grids = db.Column(db.JSON, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    withdrawn_at = db.Column(UTCDateTime)
+    withdrawn_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+
+    person = db.relationship("Person")
+    user = db.relationship("User", foreign_keys=[user_id])
+    acted_by = db.relationship("User", foreign_keys=[acted_by_id])

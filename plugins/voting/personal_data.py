@@ -18,8 +18,46 @@ Found by key, column by column (core/services/personal_data.py):
   holder); the names in audit entries
   about those proxies;
 * never the ballot, its manifest, its entries, their hashes or times, or a witness's name typed
-  by staff: the exported file and its closing hash stay the same."""
+  by staff: the exported file and its closing hash stay the same.
+
+Requests to convene a residents' meeting (plugins/voting/convening.py): the export lists the
+requests the person started and their supports (by their account and by their person on the
+register, also those a building head recorded for them, with who and why). Erasure keeps them
+(a support is part of the count that obliged the committee, like a second of a proposal); they
+hold no name — the person's name is shown from the register, which the core anonymises."""
 from core.hookspecs import hookimpl
+
+
+def _convening(user, community):
+    """The requests ``user`` started and the supports given by them or for their person."""
+    from core.models import Person
+    from plugins.voting.models import ConveningRequest, ConveningSupport
+
+    persons = [p for (p,) in Person.query.with_entities(Person.id).filter_by(community_id=community.id,
+                                                                             user_id=user.id)]
+    started = (ConveningRequest.query.filter_by(community_id=community.id, started_by_id=user.id)
+               .order_by(ConveningRequest.id).all())
+    supports = (ConveningSupport.query.join(ConveningRequest, ConveningRequest.id == ConveningSupport.request_id)
+                .filter(ConveningRequest.community_id == community.id,
+                        (ConveningSupport.user_id == user.id) | ConveningSupport.person_id.in_(persons))
+                .order_by(ConveningSupport.id).all())
+    return started, supports
+
+
+def _convening_export(user, community):
+    started, supports = _convening(user, community)
+    out = {}
+    if started:
+        out["convening_requests_started"] = [
+            {"request_id": r.id, "subject": r.subject, "reason": r.reason, "base": r.base,
+             "created_at": r.created_at.isoformat()} for r in started]
+    if supports:
+        out["convening_supports"] = [
+            {"request_id": s.request_id, "supported_at": s.created_at.isoformat(),
+             "withdrawn_at": s.withdrawn_at.isoformat() if s.withdrawn_at else None,
+             "recorded_for_you_by": s.acted_by.display_name if s.acted_by else None,
+             "reason_given": s.assist_reason} for s in supports]
+    return out
 
 
 @hookimpl
@@ -28,9 +66,10 @@ def personal_data_export(user, community):
 
     rows = (Voter.query.join(Ballot, Ballot.id == Voter.ballot_id).add_columns(Ballot.title)
             .filter(Ballot.community_id == community.id, Voter.user_id == user.id).order_by(Voter.id).all())
-    if not rows:
+    convening = _convening_export(user, community)
+    if not rows and not convening:
         return None
-    return {"module": "voting", "electorate_entries": [
+    return {"module": "voting", **convening, "electorate_entries": [
         {"ballot": title, "ballot_id": v.ballot_id, "roll_ref": v.ref,
          "name_on_roll": v.name, "units": v.units, "heads": v.heads, "area": str(v.area),
          "voted_at": v.voted_at.isoformat() if v.voted_at else None, "voted_via": v.voted_via}
@@ -45,6 +84,7 @@ def personal_data_erase(user, community, actor):
 
     label = anonymous_label(user)
     ballots = [b for (b,) in Ballot.query.with_entities(Ballot.id).filter_by(community_id=community.id)]
+    # Supports of convening requests stay as counted (they hold no name): nothing to change there.
     if not ballots:
         return {"module": "voting", "roll_entries": 0, "proxies": 0}
     names = own_names(user)

@@ -28,7 +28,7 @@ from core.permissions import can, membership_of
 from core.services import attach_row, audit, complete_row, insert_row
 from core.services import settings as settings_svc
 from core.services.notifications import N_, notify
-from plugins.voting import counting, integrity
+from plugins.voting import counting, elections, integrity
 from plugins.voting.models import Ballot, BallotOption, Entry, PaperScan, Proxy, Voter
 
 _B, _V, _E, _P = Ballot.__table__, Voter.__table__, Entry.__table__, Proxy.__table__
@@ -261,8 +261,10 @@ def _validate(community, data, proposal, class_later=False):
     if quorum not in counting.QUORUMS:
         errors["quorum"] = _("Choose a quorum.")
     matter_class = data.get("matter_class") or None
+    if method == elections.METHOD:  # an owners' committee election is an ordinary matter (Art. 278 (4))
+        matter_class = "ordinary" if unit == "owners" else None
     if unit == "owners":
-        if method != "majority":
+        if method not in ("majority", elections.METHOD):
             errors["method"] = _("Owners' double-majority ballots are yes/no/abstain ballots.")
         if matter_class not in counting.MATTER_CLASSES and not (class_later and matter_class is None):
             errors["matter_class"] = _("Say whether this is an ordinary or a special matter (Civil Code Art. 278).")
@@ -270,7 +272,7 @@ def _validate(community, data, proposal, class_later=False):
     else:
         matter_class = None
     options = []
-    if method != "majority":
+    if method not in ("majority", elections.METHOD):  # an election's options are its published candidates
         raw = data.get("options") or []
         if isinstance(raw, str):
             raw = raw.splitlines()
@@ -288,6 +290,14 @@ def _validate(community, data, proposal, class_later=False):
         errors["max_choices"] = _("The most options a voter may approve must be between 1 and the number of options.")
     if method != "approval":
         max_choices = None
+    seats = None
+    if method == elections.METHOD:  # R14: each voter marks up to ``seats`` candidates
+        seats, problem = elections.seats_problem(community, unit, data.get("seats"))
+        if problem:
+            errors["seats"] = problem
+        max_choices = seats
+        if proposal is not None:
+            errors["method"] = _("An election is held on its own, not on a proposal.")
     scope = (proposal.scope if proposal else data.get("scope")) or "community"
     grid_id = proposal.grid_id if proposal else _whole(data.get("grid_id"), "grid_id")
     building_id = proposal.building_id if proposal else _whole(data.get("building_id"), "building_id")
@@ -328,9 +338,10 @@ def _validate(community, data, proposal, class_later=False):
     return dict(title=title, description=description, method=method, unit=unit, rule=rule, quorum=quorum,
                 matter_class=matter_class, max_choices=max_choices, scope=scope, grid_id=grid_id,
                 building_id=building_id, opens_at=opens_at, closes_at=closes_at, paper_rule=paper_rule,
-                secret=bool(data.get("secret")) and unit != "owners",
+                secret=(bool(data.get("secret")) and unit != "owners") or method == elections.METHOD,
                 temporary=bool(data.get("temporary")) and unit == "owners",
-                spoiled_participates=bool(setting(community, "spoiled_participates"))), options
+                spoiled_participates=bool(setting(community, "spoiled_participates")) or method == elections.METHOD,
+                seats=seats), options
 
 
 def window_bounds(community, unit):
@@ -421,11 +432,15 @@ def check_terms(ballot):
     if ballot.unit == "owners" and ballot.matter_class not in counting.MATTER_CLASSES:
         msg = _("Say whether this is an ordinary or a special matter first: change the ballot.")
         raise Conflict("matter_class_required", msg, fields={"matter_class": msg})
+    elections.check_ready(ballot)  # an election: its candidates published, more of them than seats (R14)
 
 
 def check_editable(ballot):
     if ballot.state != "draft":
         raise Conflict("not_draft", _("Only a ballot in preparation can be changed."))
+    if ballot.candidates_published_at is not None:
+        raise Conflict("agenda_frozen", _("The candidates are published: the election can no longer change. Cancel "
+                                          "it and set up a new one if it must."))
     if ballot.notice_published_at is not None:
         raise Conflict("agenda_frozen", _("The notice is published: the agenda, the options and the times can no "
                                           "longer change. Cancel the ballot and publish a new notice if they must."))
@@ -444,6 +459,7 @@ def update_ballot(ballot, actor, data, *, commit=True):
                "building_id": ballot.building_id, "opens_at": ballot.opens_at, "closes_at": ballot.closes_at,
                "paper_rule": ballot.paper_rule, "secret": ballot.secret, "temporary": ballot.temporary,
                "options": [o.label for o in ballot.options] if ballot.method != "majority" else []}
+    current["seats"] = ballot.seats
     merged = {**current, **{k: v for k, v in data.items() if k in current}}
     if "days" in data and "closes_at" not in data:
         merged.pop("closes_at")
@@ -541,8 +557,11 @@ def build_roll(ballot):
         return roll[key]
 
     if ballot.unit == "person":
+        allowed = elections.roll_filter(ballot, households)  # an election: 18 or over (R14)
         for h in households:
             for m in h.members:
+                if allowed is not None and m.person_id not in allowed:
+                    continue
                 e = roll.get(f"person:{m.person_id}")
                 if e is None:
                     e = entry(f"person:{m.person_id}", h, m.name)
@@ -594,6 +613,7 @@ def manifest_of(ballot, roll_public):
         "title": ballot.title, "proposal": ballot.proposal_id, "method": ballot.method, "unit": ballot.unit,
         "rule": ballot.rule, "matter_class": ballot.matter_class, "quorum": ballot.quorum,
         "secret": ballot.secret, "max_choices": ballot.max_choices,
+        **({"seats": ballot.seats} if ballot.method == elections.METHOD else {}),  # only on elections (old files)
         "options": [o.label for o in ballot.options],
         "scope": {"kind": ballot.scope, "grid": ballot.grid_id, "building": ballot.building_id},
         "opens_at": iso(ballot.opens_at), "closes_at": iso(ballot.closes_at),
@@ -971,6 +991,8 @@ def parse_choice(ballot, raw):
             return (raw,)
         raise ServiceError("invalid_choice", _("Choose yes, no or abstain."),
                            fields={"choice": _("Choose yes, no or abstain.")})
+    if ballot.method == elections.METHOD:
+        return elections.parse_marks(ballot, raw)
     if isinstance(raw, (str, int)) and not isinstance(raw, bool):
         raw = [raw]
     n = len(ballot.options)

@@ -15,7 +15,7 @@ from core.inputs import whole_number
 from core.models import Building, Grid, Membership, Person, Proposal, User, utcnow
 from core.permissions import can, require
 from core.urls import safe_next
-from plugins.voting import labels, services
+from plugins.voting import elections, labels, services
 from plugins.voting.forms import BallotForm, EditBallotForm, PaperForm, ProxyForm, SettingsForm
 from plugins.voting.models import Ballot, Entry, PaperScan, Proxy, Voter
 
@@ -57,6 +57,12 @@ def _choice_from_form(ballot, form):
         return form.get("choice")
     if ballot.method == "approval":
         return form.getlist("choice")
+    if ballot.method == elections.METHOD:  # no mark is a blank ballot only when the voter says so
+        marks = form.getlist("choice")
+        if not marks and form.get("blank") != "1":
+            msg = _("Mark the candidates you vote for, or tick that you cast a blank ballot.")
+            raise ServiceError("invalid_choice", msg, fields={"choice": msg})
+        return marks
     ranks = {o.position: form.get(f"rank-{o.position}") for o in ballot.options}
     return services.parse_ranks(ballot, ranks)
 
@@ -69,8 +75,9 @@ def index():
                                  Ballot.closes_at <= utcnow()).all():
         services.close_if_due(b)
     q = services.ballots_query(community)
-    if not can("voting.ballots.manage"):
-        q = q.filter((Ballot.state != "draft") | Ballot.notice_published_at.isnot(None))
+    if not can("voting.ballots.manage"):  # an election's nominations are public (R14)
+        q = q.filter((Ballot.state != "draft") | Ballot.notice_published_at.isnot(None)
+                     | (Ballot.method == elections.METHOD))
     ballots = q.order_by(Ballot.state.desc(), Ballot.closes_at.desc()).limit(200).all()
     open_ballots = [b for b in ballots if b.state == "open"]
     drafts = [b for b in ballots if b.state == "draft"]
@@ -114,6 +121,7 @@ def new():
         for key in ("opens_at", "closes_at"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
+        data["seats"] = form.seats.data
         try:
             ballot = services.create(community, current_user, data, proposal=proposal, open_now=form.open_now.data)
         except ServiceError as err:
@@ -126,9 +134,10 @@ def new():
 
 def _visible(ballot_id):
     """The ballot, or 404: a ballot in preparation exists only for who sets up ballots, until its
-    notice is published."""
+    notice is published; an election's nominations are public from the start (R14)."""
     ballot = services.get(g.community, ballot_id)
-    if ballot.state == "draft" and ballot.notice_published_at is None and not can("voting.ballots.manage"):
+    if ballot.state == "draft" and ballot.notice_published_at is None and not can("voting.ballots.manage") \
+            and not elections.is_election(ballot):
         abort(404)
     return ballot
 
@@ -202,7 +211,7 @@ def edit(ballot_id):
         if ballot.proposal is None:
             keys += ("scope", "grid_id", "building_id")
         try:
-            services.update_ballot(ballot, current_user, _ballot_data(form, keys))
+            services.update_ballot(ballot, current_user, _ballot_data(form, keys + ("seats",)))
         except ServiceError as err:
             db.session.rollback()
             apply_error(form, err)
@@ -593,7 +602,8 @@ def settings():
                 field.errors = list(field.errors) + [_("Between %(low)d and %(high)d.", low=low, high=high)]
                 bad = True
         for low_key, high_key in (("window_min_days", "window_max_days"),
-                                  ("window_min_days_other", "window_max_days_other")):
+                                  ("window_min_days_other", "window_max_days_other"),
+                                  ("owners_committee_min_seats", "owners_committee_max_seats")):
             if not bad and getattr(form, low_key).data > getattr(form, high_key).data:
                 getattr(form, high_key).errors = list(getattr(form, high_key).errors) + [
                     _("The most days must not be fewer than the fewest.")]

@@ -3,12 +3,13 @@ import pytest
 
 from core.extensions import db
 from core.models import AuditEntry, HouseholdMember, Membership, Notification, User
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, REGISTRATION
 
 
 def test_register_with_phone_creates_unverified_resident(client, world):
     r = client.post("/c/test/register", data={"display_name": "张阿姨", "login": "13912345678",
-                                               "password": "a-long-password", "confirm": "a-long-password"})
+                                               "password": "a-long-password", "confirm": "a-long-password",
+                                               **REGISTRATION})
     assert r.status_code == 302
     user = User.query.filter_by(phone="13912345678").one()
     m = Membership.query.filter_by(user_id=user.id, community_id=world.community.id).one()
@@ -29,7 +30,7 @@ def test_register_with_phone_creates_unverified_resident(client, world):
 def test_register_rejects_bad_input_and_saves_nothing(client, world, login, password, confirm, field_error):
     before = User.query.count()
     r = client.post("/c/test/register", data={"display_name": "某人", "login": login, "password": password,
-                                               "confirm": confirm})
+                                               "confirm": confirm, **REGISTRATION})
     assert r.status_code == 200
     assert b'class="error"' in r.data
     assert f'id="{field_error}-err"'.encode() in r.data

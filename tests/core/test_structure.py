@@ -364,7 +364,7 @@ def test_register_owners_residents_tenants_and_the_representative(world, as_user
     assert "王业主" in text and "Owner" in text and "Tenant" in text and "13800138000" in text
     people = {m.name: m for m in HouseholdMember.query.filter_by(household_id=h.id)}
     assert people["王业主"].is_representative and people["王业主"].relation == "owner"
-    assert people["李租客"].relation == "tenant" and people["李租客"].phone == "139-0000-0000"
+    assert people["李租客"].relation == "tenant" and people["李租客"].phone == "13900000000"  # stored as 11 digits
     # A new representative replaces the old one; there is never more than one.
     c.post(url, data={"form": "representative", "member_id": str(people["王家属"].id)})
     db.session.expire_all()
@@ -382,7 +382,8 @@ def test_register_owners_residents_tenants_and_the_representative(world, as_user
 
 @pytest.mark.parametrize("data,message", [
     (member_form(""), "This field is required."),
-    (member_form("张三", phone="abc123"), "Enter a phone number of digits only."),
+    (member_form("张三", phone="abc123"), "“abc123” is not a mobile number: a mobile number has 11 digits, this one has 3."),
+    (member_form("张三", phone="1390000000"), "“1390000000” is not a mobile number: a mobile number has 11 digits, this one has 10."),
     (member_form("张三", relation="landlord"), "Not a valid choice"),
 ])
 def test_bad_register_entries_are_refused(world, as_user, data, message):

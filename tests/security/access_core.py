@@ -50,6 +50,11 @@ ACCESS = {
     "c.community.members": only(LISTERS, OK),
     "GET c.community.member": only(LISTERS, OK),
     "POST c.community.member": only(STAFF, OK),
+    # staff give a one-time password reset code (shown on the answer page); anyone uses one
+    "POST c.community.member_reset_code": only(STAFF, OK),
+    "GET auth.reset_password": public(),
+    "POST auth.reset_password": public(),  # the empty form is shown again
+    "c.community.privacy": public(),
     "c.admin.audit": only(STAFF, OK),
     "GET c.admin.modules": only(("admin",), OK),
     "POST c.admin.modules": only(("admin",), REDIRECT),
@@ -114,6 +119,8 @@ ACCESS = {
     "api_c.core.member_verify": only(STAFF, INVALID),
     "api_c.core.member_roles": only(STAFF, INVALID),  # no roles given: nothing changed
     "api_c.core.member_erase": only(STAFF, INVALID),  # no reason given: nothing erased
+    "api_c.core.member_reset_code": only(STAFF, {201}),  # the resident gets a code
+    "api.reset_password": public(INVALID),  # nothing given: no password set
     "api_c.core.person_duplicates": only(STAFF, OK),
     "api_c.core.person_get": only(STAFF, OK),
     "api_c.core.person_merge": only(STAFF, INVALID),  # no other person given: nothing merged

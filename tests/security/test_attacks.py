@@ -8,6 +8,7 @@ import pytest
 
 from core.extensions import db
 from tests.conftest import INSTALLED, PASSWORD
+from tests.helpers import REGISTRATION
 from tests.security import inert
 from tests.security import matrix as m
 from tests.security.figures import add
@@ -131,7 +132,8 @@ def test_xss_corpus_renders_inert_everywhere(app, world, login, client):
         # a resident registers with the payload as their name
         reg = app.test_client()
         r = reg.post("/c/test/register", data={"display_name": payload[:80], "login": f"x{marker.lower()}",
-                                               "password": "long-enough-pw", "confirm": "long-enough-pw"})
+                                               "password": "long-enough-pw", "confirm": "long-enough-pw",
+                                               **REGISTRATION})
         assert r.status_code == 302, (marker, r.data[:300])
         structure.add_household_member(world.community, world.households[0], world.staff, name=payload[:80])
         structure.create_community(f"x{marker.lower()}", payload[:80])
@@ -396,7 +398,7 @@ def test_session_cookies_are_httponly_and_samesite(app, world):
 def _register(app, login_name, password):
     c = app.test_client()
     r = c.post("/c/test/register", data={"display_name": "测试", "login": login_name, "password": password,
-                                         "confirm": password})
+                                         "confirm": password, **REGISTRATION})
     return r
 
 

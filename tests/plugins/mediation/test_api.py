@@ -97,3 +97,19 @@ def test_an_id_that_is_no_whole_number_is_refused_not_ignored(app, world, api, f
     r = api(world.grid_worker).post("/api/v1/c/test/mediation/cases", json=body)
     assert r.status_code == 400 and field in r.get_json()["error"]["fields"]
     assert MediationCase.query.count() == 0
+
+
+def test_a_partys_mistyped_mobile_number_is_refused_and_a_good_one_stored_as_eleven_digits(app, world, api):
+    from plugins.mediation.models import MediationCase
+
+    client = api(world.grid_worker)
+    body = {"source": "grid_report", "category": "parking", "description": "占用消防通道停车",
+            "parties": [{"role": "respondent", "name": "车主", "phone": "1391234567"}]}
+    r = client.post("/api/v1/c/test/mediation/cases", json=body, headers={"Accept-Language": "en"})
+    assert r.status_code == 400
+    assert "has 10" in r.get_json()["error"]["fields"]["parties.0.phone"]
+    assert MediationCase.query.count() == 0
+    body["parties"][0]["phone"] = "139 1234 5678"
+    r = client.post("/api/v1/c/test/mediation/cases", json=body)
+    assert r.status_code == 201
+    assert MediationCase.query.one().parties[0].phone == "13912345678"

@@ -48,7 +48,14 @@ def url_args(world):
     poll = svc.create(world.community, staff, {"title": "1号楼外墙颜色", "scope": "building",
                                                "building_id": world.building.id}, open_now=True)
     draft = svc.create(world.community, staff, {"title": "停车费调整"})
-    return {"ballot_id": ballot.id, "entry_id": paper.id, "proposal_id": p.id, "closed_ballot_id": closed.id,
+    # A request for a residents' meeting by households: the world's four households, so the
+    # resident's own support reaches one fifth at once and it waits for the committee's answer.
+    from plugins.voting import convening
+
+    request = convening.start(world.community, world.resident, {
+        "subject": "讨论增设停车位", "reason": "小区停车位严重不足，需要居民会议讨论。", "base": "households"})
+    assert request.state == "reached"
+    return {"request_id": request.id, "ballot_id": ballot.id, "entry_id": paper.id, "proposal_id": p.id, "closed_ballot_id": closed.id,
             "poll_id": poll.id, "draft_ballot_id": draft.id, "proxy_id": proxy.id}
 
 
@@ -120,3 +127,19 @@ ACCESS = {
     "api_c.voting_api.roll_missed": only(STAFF, OK),
     "api_c.voting_api.roll_add": only(STAFF, INVALID),         # no reason given
 }
+    # Requests for a residents' meeting: everyone reads them; any member may open the form to start
+    # one (an empty form shows it again); supporting answers with a redirect and a message (this
+    # request has reached its threshold); staff answer (the form)
+    "c.voting.convening_index": public(),
+    "c.voting.convening_detail": public(),
+    "c.voting.convening_new": logged_in(OK),
+    "c.voting.convening_support": logged_in(REDIRECT),
+    "c.voting.convening_answer": only(STAFF, OK),
+    "api_c.voting_api.convening_list": public(),
+    "api_c.voting_api.convening_get": public(),
+    "api_c.voting_api.convening_start": logged_in(INVALID),    # no subject sent
+    # residents on the register get 409 (the threshold is reached: supports no longer change);
+    # everyone else is not a verified resident on the register
+    "api_c.voting_api.convening_support": only(ELECTORATE, CONFLICT),
+    "api_c.voting_api.convening_withdraw": only(ELECTORATE, CONFLICT),
+    "api_c.voting_api.convening_answer": only(STAFF, INVALID),  # no ballot and no reply given
