@@ -115,9 +115,9 @@ def _standing(ballot, person_id):
 
 
 def _check_ballot(ballot, actor=None, manage=False):
-    check_kind(ballot)
     if manage and not can("voting.ballots.manage", ballot.community, user=actor):
         raise Forbidden("forbidden", _("Only community staff can manage an election's candidates."))
+    check_kind(ballot)
     if ballot.state != "draft" or ballot.candidates_published_at is not None:
         raise Conflict("nominations_closed", _("Nominations are closed: the candidates are published."))
 

@@ -56,7 +56,7 @@ def url_args(world):
         "subject": "讨论增设停车位", "reason": "小区停车位严重不足，需要居民会议讨论。", "base": "households"})
     assert request.state == "reached"
     return {"request_id": request.id, "ballot_id": ballot.id, "entry_id": paper.id, "proposal_id": p.id, "closed_ballot_id": closed.id,
-            "poll_id": poll.id, "draft_ballot_id": draft.id, "proxy_id": proxy.id}
+            "poll_id": poll.id, "draft_ballot_id": draft.id, "proxy_id": proxy.id, "nomination_id": 1}
 
 
 ACCESS = {
@@ -126,6 +126,19 @@ ACCESS = {
     "api_c.voting_api.paper_photo": only(PAPER, OK),
     "api_c.voting_api.roll_missed": only(STAFF, OK),
     "api_c.voting_api.roll_add": only(STAFF, INVALID),         # no reason given
+    # Elections (R14): the matrix's ballot is no election, so its nominations are not found (the
+    # pages answer with a redirect and a message); staff nominate and publish, voters support,
+    # the nominee consents
+    "c.voting.nominate": only(STAFF, REDIRECT),
+    "c.voting.support": logged_in(REDIRECT),
+    "c.voting.consent": logged_in(REDIRECT),
+    "c.voting.publish_candidates": only(STAFF, REDIRECT),
+    "api_c.voting_api.nominations": public(GONE),
+    "api_c.voting_api.eligible": only(STAFF, GONE),
+    "api_c.voting_api.nominate": only(STAFF, GONE),
+    "api_c.voting_api.support": logged_in(GONE),
+    "api_c.voting_api.consent": logged_in(GONE),
+    "api_c.voting_api.publish": only(STAFF, GONE),
 }
     # Requests for a residents' meeting: everyone reads them; any member may open the form to start
     # one (an empty form shows it again); supporting answers with a redirect and a message (this
