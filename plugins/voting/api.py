@@ -378,12 +378,23 @@ def roll_add(ballot_id):
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/electorate", summary="The published electorate and who voted "
           "(grid worker, staff)", tag=TAG,
-          query={"page": ("integer", "page", False), "per_page": ("integer", "≤100", False)})
+          query={"page": ("integer", "page", False), "per_page": ("integer", "≤100", False),
+                 "grid_id": ("integer", "only voters with a unit in this grid", False),
+                 "building_id": ("integer", "only voters with a unit in this building", False),
+                 "status": ("string", "not_voted: only those who have not voted", False)})
 def electorate(ballot_id):
+    from core.places import place_from
+    from plugins.voting.electorate import voters
+
     b = _ballot(ballot_id)
     require_api("voting.paper.enter")
-    q = Voter.query.filter_by(ballot_id=b.id).order_by(Voter.id)
-    return jsonify(paginate(q, lambda v: {"id": v.id, "ref": v.ref, "name": services.voter_name(v), "units": v.units,
+    place = place_from(g.community, request.args, strict=True)
+    status = request.args.get("status") or None
+    if status not in (None, "not_voted"):
+        message = _("“%(field)s” must be one of: %(values)s.", field="status", values="not_voted")
+        raise ServiceError("invalid_parameter", message, fields={"status": message})
+    rows = voters(b, place, not_voted=status == "not_voted")
+    return jsonify(paginate(rows, lambda v: {"id": v.id, "ref": v.ref, "name": services.voter_name(v), "units": v.units,
                                           "heads": v.heads, "area": str(v.area), "has_account": v.user_id is not None,
                                           "voted": v.voted_at is not None, "voted_via": v.voted_via}))
 

@@ -528,7 +528,9 @@ def _households(ballot):
              .filter(Building.grid_id == ballot.grid_id)
     elif ballot.scope == "building":
         q = q.join(Unit, Household.unit_id == Unit.id).filter(Unit.building_id == ballot.building_id)
-    return q.order_by(Household.id).all()
+    from core.places import household_order  # the roll in the order people count: 1号楼 … 10号楼
+
+    return sorted(q.all(), key=household_order)
 
 
 def build_roll(ballot):

@@ -7,15 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from core import dates
+from core import dates, pickers, places
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
 from core.inputs import whole_number
 from core.models import Building, Grid, Membership, Person, Proposal, User, utcnow
 from core.permissions import can, require
+from core.sorting import natural_sorted
 from core.urls import safe_next
 from plugins.voting import elections, labels, services
+from plugins.voting.electorate import voters as electorate_voters
 from plugins.voting.forms import BallotForm, EditBallotForm, PaperForm, ProxyForm, SettingsForm
 from plugins.voting.models import Ballot, Entry, PaperScan, Proxy, Voter
 
@@ -315,6 +317,12 @@ def cancel(ballot_id):
     return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
 
 
+def _voter_choices(ballot):
+    """The roll as a picker's choices, in roll order (V1, V2 … V10): number, name, rooms."""
+    voters = natural_sorted(Voter.query.filter_by(ballot_id=ballot.id).all(), key=lambda v: v.ref)
+    return [(0, "—")] + [(v.id, f"{v.ref} · {services.voter_name(v)} · {v.units}") for v in voters]
+
+
 @bp.route("/<int:ballot_id>/paper", methods=["GET", "POST"])
 @login_required
 @require("voting.paper.enter")
@@ -322,14 +330,13 @@ def paper(ballot_id):
     ballot = services.get(g.community, ballot_id)
     if ballot.state == "draft":
         abort(404)
-    voters = Voter.query.filter_by(ballot_id=ballot.id).order_by(Voter.id).all()
     form = PaperForm()
-    form.voter_id.choices = [(0, "—")] + [(v.id, f"{v.ref} · {services.voter_name(v)} · {v.units}") for v in voters]
+    if request.method == "GET" and request.args.get("voter_id"):
+        form.voter_id.data = whole_number(request.args.get("voter_id"), "voter_id")
+    pickers.offer(form.voter_id, _voter_choices(ballot))
     active = services.proxies_of(ballot).filter(Proxy.revoked_at.is_(None)).all()
     form.proxy_id.choices = [(0, _("No: the voter in person"))] + [
         (p.id, f"{p.ref} · {p.name} → {services.voter_name(p.voter)}") for p in active]
-    if request.method == "GET" and request.args.get("voter_id"):
-        form.voter_id.data = whole_number(request.args.get("voter_id"), "voter_id")
     online = None  # the online vote of the chosen voter, shown before a paper ballot goes over it
     if request.method == "GET" and form.voter_id.data:
         chosen = db.session.get(Voter, form.voter_id.data)
@@ -405,13 +412,13 @@ def _open_ballot_for_proxies(ballot_id):
 def proxies(ballot_id):
     """Written proxy authorisations (委托书): record, list, revoke (grid workers and staff)."""
     ballot = _open_ballot_for_proxies(ballot_id)
-    voters = Voter.query.filter_by(ballot_id=ballot.id).order_by(Voter.id).all()
     form = ProxyForm()
-    form.voter_id.choices = [(0, "—")] + [(v.id, f"{v.ref} · {services.voter_name(v)} · {v.units}") for v in voters]
+    pickers.offer(form.voter_id, _voter_choices(ballot))
     members = (db.session.query(User).join(Membership, Membership.user_id == User.id)
                .filter(Membership.community_id == g.community.id, Membership.verified_at.isnot(None))
                .order_by(User.display_name).all())
-    form.proxy_user_id.choices = [(0, "—")] + [(u.id, f"{u.display_name} ({u.username or u.id})") for u in members]
+    pickers.offer(form.proxy_user_id, [(0, "—")] + [(u.id, f"{u.display_name} ({u.username or u.id})")
+                                                     for u in natural_sorted(members, key=lambda u: u.display_name)])
     form.proxy_person_id.choices = [(0, "—")]
     if form.proxy_person_id.data:  # chosen after a name that several people on the register have
         person = db.session.get(Person, form.proxy_person_id.data)
@@ -521,12 +528,13 @@ def electorate(ballot_id):
     ballot = services.get(g.community, ballot_id)
     if ballot.state == "draft":  # the electorate is published when the ballot opens
         abort(404)
-    q = Voter.query.filter_by(ballot_id=ballot.id)
-    if request.args.get("status") == "not_voted":
-        q = q.filter(Voter.voted_at.is_(None))
-    voters = q.order_by(Voter.id).all()
-    return render_template("voting/electorate.html", ballot=ballot, voters=voters,
-                           status=request.args.get("status"), roll_size=services.roll_size(ballot),
+    status = "not_voted" if request.args.get("status") == "not_voted" else None
+    place = places.place_from(g.community, request.args)
+    grids, buildings = places.choices(g.community)
+    return render_template("voting/electorate.html", ballot=ballot,
+                           voters=electorate_voters(ballot, place, not_voted=status == "not_voted"),
+                           status=status, place=place, grids=grids, buildings=buildings,
+                           roll_size=services.roll_size(ballot),
                            added={e.voter_id: e for e in _added(ballot)}, can_manage=can("voting.ballots.manage"))
 
 
