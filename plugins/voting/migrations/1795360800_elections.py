@@ -6,7 +6,7 @@ A ballot of the method "election" fills ``seats`` from candidates nominated on t
 seats stay empty.
 
 Revision ID: 1795360800
-Revises: 1795360701
+Revises: 1795360600
 Create Date: 2026-12-07 21:00:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '1795360800'
-down_revision: Union[str, Sequence[str], None] = '1795360701'
+down_revision: Union[str, Sequence[str], None] = '1795360600'
 branch_labels: Union[str, Sequence[str], None] = ()
 depends_on: Union[str, Sequence[str], None] = '1795350000'
 
