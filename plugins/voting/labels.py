@@ -41,12 +41,9 @@ TEST_LABELS = {
     "approval_heads": _l("Approval by heads (of participating owners)"),
     "quorum": _l("Quorum (of the electorate)"),
     "approval": _l("Approval (yes of yes + no; abstentions not counted)"),
-}
-# Elections (R14): the tests of the whole election and what became of each candidate.
-ELECTION_TEST_LABELS = {
     "participation": _l("Turnout: more than half of the voters took part"),
-    "approval": _l("More than half of the votes of those who took part"),
 }
+# Elections (R14): what became of each candidate.
 ELECTION_STATUS_LABELS = {
     "elected": _l("Elected"),
     "elected_by_lot": _l("Elected (tie decided by lot)"),

@@ -373,6 +373,10 @@ def test_pages_nominations_support_consent_publish_vote_and_results(app, town, l
     for o in b.options:
         assert o.label in page
     assert "Elected" in page and "Not elected (not more than half)" in page
+    assert "Turnout: more than half of the voters took part" in page
+    printed = resident.get(f"/c/test/voting/{b.id}/print/notice").text
+    assert 'id="election-result"' in printed and all(o.label in printed for o in b.options)
+    assert "nobody voted" not in printed
 
 
 def test_api_nominations_publish_vote_and_result(app, town, api):
