@@ -42,6 +42,13 @@ def register_event_types():
 
 
 @hookimpl
+def register_audit_events():
+    from core.audit_texts import EVENTS, FIELDS
+
+    return EVENTS + FIELDS
+
+
+@hookimpl
 def nav_items(community, user):
     return [
         NavItem("c.proposals.index", _l("Proposals"), order=10, icon="list"),

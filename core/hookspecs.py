@@ -42,6 +42,14 @@ def register_permissions():
 
 
 @hookspec
+def register_audit_events():
+    """Return a list of ``core.services.audit.AuditEvent`` (every key this plugin writes with
+    ``audit.record``, named ``<plugin>.<...>``, with a translated sentence) and optionally
+    ``AuditField`` (labels of the fields its entries hold). The audit log shows these sentences;
+    a test fails when a key the code writes has none."""
+
+
+@hookspec
 def register_event_types():
     """Return a list of ``core.events.EventType`` this plugin emits (name ``<plugin>.<verb>``).
     ``core.events.emit`` refuses names nobody declared."""

@@ -84,6 +84,16 @@ class PluginRegistry:
         for owner, perm in self._collect("register_permissions"):
             self._check_namespace(owner, perm.name, "permission")
             self.permissions[perm.name] = perm
+        self.audit_events, self.audit_fields = {}, {}
+        for owner, item in self._collect("register_audit_events"):
+            from core.services.audit import AuditEvent
+
+            if isinstance(item, AuditEvent):
+                if owner != "core":
+                    self._check_namespace(owner, item.name, "audit event")
+                self.audit_events[item.name] = item
+            else:
+                self.audit_fields.setdefault(item.name, item)
         self.event_types = {}
         for owner, etype in self._collect("register_event_types"):
             self._check_namespace(owner, etype.name, "event type")

@@ -15,6 +15,7 @@ from core.extensions import db
 from core.forms import Form, apply_error
 from core.models import AuditEntry, User
 from core.permissions import require
+from core.services import audit as audit_log
 from core.services import plugins as plugin_svc
 from core.services import structure
 
@@ -101,10 +102,12 @@ def audit():
     if end:
         query = query.filter(AuditEntry.created_at < end)
     page = query.order_by(AuditEntry.id.desc()).paginate(per_page=50, max_per_page=200, error_out=False)
-    actions = [a for (a,) in db.session.query(AuditEntry.action).filter_by(community_id=g.community.id)
-               .distinct().order_by(AuditEntry.action)]
-    return render_template("admin/audit.html", page=page, action=action, actor=actor, actions=actions,
-                           date_from=args.get("from", ""), date_to=args.get("to", ""))
+    actions = [(a, audit_log.sentence(a)[0]) for (a,) in db.session.query(AuditEntry.action)
+               .filter_by(community_id=g.community.id).distinct().order_by(AuditEntry.action)]
+    # Each entry in words: its sentence and the changed fields (label, before, after).
+    entries = [(e, audit_log.describe(e)) for e in page.items]
+    return render_template("admin/audit.html", page=page, entries=entries, action=action, actor=actor,
+                           actions=actions, date_from=args.get("from", ""), date_to=args.get("to", ""))
 
 
 class EraseForm(Form):

@@ -72,6 +72,14 @@ def check_permission(user, community, permission, obj):
 
 
 @hookimpl
+def register_audit_events():
+    """The sentences of the audit keys this module writes (the core's audit log shows them)."""
+    from plugins.mediation.audit_texts import EVENTS, FIELDS
+
+    return EVENTS + FIELDS
+
+
+@hookimpl
 def register_event_types():
     return [
         EventType("mediation.case_opened", _l("A mediation case was opened")),

@@ -52,6 +52,14 @@ def register_permissions():
 
 
 @hookimpl
+def register_audit_events():
+    """The sentences of the audit keys this module writes (the core's audit log shows them)."""
+    from plugins.meetings.audit_texts import EVENTS, FIELDS
+
+    return EVENTS + FIELDS
+
+
+@hookimpl
 def register_event_types():
     return [
         EventType("meeting.held", _l("A joint meeting was held")),

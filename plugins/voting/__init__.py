@@ -89,6 +89,14 @@ def register_permissions():
 
 
 @hookimpl
+def register_audit_events():
+    """The sentences of the audit keys this module writes (the core's audit log shows them)."""
+    from plugins.voting.audit_texts import EVENTS, FIELDS
+
+    return EVENTS + FIELDS
+
+
+@hookimpl
 def register_event_types():
     return [
         EventType("ballot.opened", _l("A ballot opened"), _l("data: ballot_id, proposal_id")),

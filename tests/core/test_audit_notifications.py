@@ -11,16 +11,16 @@ def test_staff_browse_audit_log_with_filters(world, login):
     proposals.transition(p, "coordinating", world.staff, "物业同意协调")
     c = login(world.staff)
     page = c.get("/c/test/admin/audit").get_data(as_text=True)
-    assert "proposal.transition" in page and "物业同意协调" in page
+    assert "把议题转入下一阶段" in page and "物业同意协调" in page  # the key in words
     def rows(url):
         return c.get(url).get_data(as_text=True).split("<tbody>", 1)[1]
 
     only = rows("/c/test/admin/audit?action=proposal.transition")
-    assert "proposal.created" not in only and "proposal.transition" in only
+    assert "提交了议题" not in only and "把议题转入下一阶段" in only
     by_actor = rows("/c/test/admin/audit?actor=resident")
-    assert "proposal.created" in by_actor and "物业同意协调" not in by_actor
+    assert "提交了议题" in by_actor and "物业同意协调" not in by_actor
     future = rows("/c/test/admin/audit?from=2999-01-01")
-    assert "proposal.created" not in future
+    assert "提交了议题" not in future
     assert c.get("/c/test/admin/audit?from=not-a-date&to=%27").status_code == 200
 
 
@@ -29,7 +29,7 @@ def test_audit_log_is_staff_only_and_per_community(world, login):
     assert login(world.outsider).get("/c/test/admin/audit").status_code == 403
     proposals.create(world.community, world.resident, GOOD)
     other = login(world.outsider).get("/c/other/admin/audit").get_data(as_text=True)
-    assert "proposal.created" not in other
+    assert "提交了议题" not in other
 
 
 def test_audit_entries_record_before_and_after(world):

@@ -73,6 +73,12 @@ def build_recorder():
         return [EventType("recorder.did", "Did")]
 
     @impl
+    def register_audit_events():
+        from core.services.audit import AuditEvent, AuditField
+
+        return [AuditEvent("recorder.noted", "Noted something"), AuditField("colour", "Colour")]
+
+    @impl
     def on_plugin_enabled(community, actor):
         rec.calls.append(("enabled", community.slug))
 
@@ -191,6 +197,17 @@ def test_hook_register_cli_commands(rworld, rapp):
 def test_hook_register_permissions(rworld):
     assert can("recorder.use", rworld.community, user=rworld.resident)
     assert not can("recorder.use", rworld.community, user=rworld.outsider)
+
+
+def test_hook_register_audit_events(rworld, rapp, login):
+    from core.services import audit
+
+    audit.record("recorder.noted", community=rworld.community, actor=rworld.staff,
+                 before={"colour": "red"}, after={"colour": "blue"})
+    db.session.commit()
+    page = login(rworld.staff).get("/c/test/admin/audit").get_data(as_text=True)
+    assert "Noted something" in page and "recorder.noted" not in page.split("<tbody>", 1)[1]
+    assert '<th scope="row">Colour</th><td>red</td><td>blue</td>' in page
 
 
 def test_hook_register_event_types(rworld, rec):

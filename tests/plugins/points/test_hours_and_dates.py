@@ -223,5 +223,5 @@ def test_the_audit_log_filters_by_local_days(app, world, login):
     admin = login(world.admin)
     on_2nd = admin.get("/c/test/admin/audit?action=test.local_day&from=2026-12-02&to=2026-12-02").get_data(as_text=True)
     on_1st = admin.get("/c/test/admin/audit?action=test.local_day&from=2026-12-01&to=2026-12-01").get_data(as_text=True)
-    assert "test.local_day" in on_2nd.split("<main", 1)[1].split("</form>", 1)[-1]
-    assert "test.local_day" not in on_1st.split("<main", 1)[1].split("</form>", 1)[-1]
+    assert "test · local day" in on_2nd.split("<main", 1)[1].split("</form>", 1)[-1]
+    assert "test · local day" not in on_1st.split("<main", 1)[1].split("</form>", 1)[-1]
