@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
-from core import dates
+from core import confirm, dates
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import Form, apply_error
@@ -42,8 +42,12 @@ def modules():
         confirmed = request.form.get("confirm") == "1"
         if not enable and not confirmed and name in registry.manifests and registry.is_enabled(g.community, name):
             # Switching off asks first and shows what people still have open in the module.
-            return render_template("admin/module_off.html", name=name, manifest=registry.manifests[name],
-                                   items=plugin_svc.open_business(g.community, name))
+            label = registry.manifests[name].label
+            return confirm.ask(confirm.Confirmation(
+                title=_("Switch off %(module)s?", module=label), action=url_for("c.admin.modules"),
+                button=_("Switch off"), back_url=url_for("c.admin.modules"), back_label=_("Modules"),
+                cancel_label=_("Keep it on"), hidden=[("plugin", name), ("enabled", "0")]),
+                "admin/module_off.html", items=plugin_svc.open_business(g.community, name))
         try:
             plugin_svc.set_enabled(g.community, name, enable, actor=current_user, confirm=confirmed)
         except ServiceError as err:
@@ -126,7 +130,9 @@ def erase_member(membership_id):
         abort(404)
     form = EraseForm()
     status, refused = 200, None
-    if form.validate_on_submit():
+    # This page is the confirmation (core/confirm.py): it says whose data goes and what stays;
+    # only its own form (confirm=1) erases.
+    if form.validate_on_submit() and confirm.confirmed():
         try:
             summary = personal_data.erase(m.user, current_user._get_current_object(), form.reason.data)
         except ServiceError as err:

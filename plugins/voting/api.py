@@ -13,6 +13,7 @@ from core.inputs import whole_number
 from core.models import Proposal
 from core.permissions import can
 from plugins.voting import elections, services
+from plugins.voting import residents_meeting
 from plugins.voting.models import Ballot, Entry, Voter
 
 api_bp = Blueprint("voting_api", __name__, url_prefix="/voting")
@@ -33,6 +34,7 @@ def ballot_json(b, full=False):
             "notice_published_at": services.iso(b.notice_published_at), "notice_days": b.notice_days}
     if elections.is_election(b):
         data.update(election_json(b))
+    data.update(meeting_json(b))
     if full:
         data.update({"description": b.description, "paper_rule": b.paper_rule, "roll_voters": services.roll_size(b),
                      "tie_seed": b.tie_seed,
@@ -40,6 +42,19 @@ def ballot_json(b, full=False):
                      "counting_rule_source": b.counting_rule_source})
         if b.state == "closed":
             data["result"] = b.result
+    return data
+
+
+def meeting_json(b):
+    """A residents' meeting (R12): who makes it up, the day ages were taken on and how many people
+    of unknown age were left off the roll; the chosen group representatives (person ids) for staff."""
+    if not residents_meeting.is_meeting(b):
+        return {}
+    data = {"electorate_mode": b.electorate_mode}
+    if b.manifest:
+        data.update({k: b.manifest[k] for k in ("adults_on", "ages_unknown") if k in b.manifest})
+    if b.electorate_mode == "groups" and can("voting.ballots.manage"):
+        data["representatives"] = b.group_representatives or {}
     return data
 
 
@@ -117,6 +132,8 @@ def ballots():
                 "matter_class": ("string", "ordinary | special (owners)", False),
                 "rule": ("string", "simple | two_thirds | three_quarters", False),
                 "quorum": ("string", "none | half | two_thirds", False),
+                "electorate_mode": ("string", "rule residents_meeting: adults | households | groups (who makes up "
+                                    "the residents' meeting)", False),
                 "secret": ("boolean", "secret ballot (not for owners)", False),
                 "max_choices": ("integer", "approval: most options per voter", False),
                 "proposal_id": ("integer", "the proposal voted on", False),
@@ -299,6 +316,17 @@ def ballot_open(ballot_id):
     if not isinstance(confirm, bool):
         raise ServiceError("invalid_field", _("Give true or false."), fields={"confirm_duplicates": _("Give true or false.")})
     services.open_ballot(b, current_user, confirm_duplicates=confirm)
+    return jsonify(ballot_json(b, full=True))
+
+
+@endpoint(api_bp, "/ballots/<int:ballot_id>/representatives", ["PUT"], tag=TAG,
+          summary="A residents' meeting of group representatives in preparation: the representatives of each "
+                  "residents' group (grid), two or three people from its register (staff)",
+          body={"groups": ("object", "{\"<grid id>\": [person ids]} for every group; replaces the whole choice",
+                           True)})
+def ballot_representatives(ballot_id):
+    b = _ballot(ballot_id)
+    residents_meeting.set_representatives(b, current_user, json_body().get("groups"))
     return jsonify(ballot_json(b, full=True))
 
 

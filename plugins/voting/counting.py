@@ -25,7 +25,12 @@ from fractions import Fraction
 
 METHODS = ("majority", "approval", "irv", "schulze", "election")
 UNITS = ("person", "household", "owners")
-RULES = ("simple", "two_thirds", "three_quarters")
+# A residents' meeting (居民会议, Organic Law of Urban Residents' Committees Art. 9, R12): more than
+# half of its electorate present, and yes from more than half of those present; the electorate is
+# fixed by ``ELECTORATE_MODES`` (plugins/voting/residents_meeting.py).
+RESIDENTS_MEETING = "residents_meeting"
+ELECTORATE_MODES = ("adults", "households", "groups")
+RULES = ("simple", "two_thirds", "three_quarters", RESIDENTS_MEETING)
 QUORUMS = ("none", "half", "two_thirds")
 MATTER_CLASSES = ("ordinary", "special")
 YES, NO, ABSTAIN = 0, 1, 2
@@ -173,8 +178,10 @@ def count(spec: Spec, ballots) -> dict:
             valid_heads += heads
             valid_area += area
             valid.append((choice, heads, area))
-    part_heads = valid_heads + (spoiled_heads if spec.spoiled_participates else 0)
-    part_area = valid_area + (spoiled_area if spec.spoiled_participates else 0)
+    # At a residents' meeting (R12) every ballot cast, spoiled too, is someone present.
+    spoiled_in = spec.spoiled_participates or spec.rule == RESIDENTS_MEETING
+    part_heads = valid_heads + (spoiled_heads if spoiled_in else 0)
+    part_area = valid_area + (spoiled_area if spoiled_in else 0)
     result = {
         "method": spec.method, "unit": spec.unit,
         "ballots": n_ballots,
@@ -183,7 +190,7 @@ def count(spec: Spec, ballots) -> dict:
                     "area": area_str(part_area), "area_total": area_str(spec.area_total),
                     "area_percent": percent(_ratio(part_area, spec.area_total)),
                     "spoiled_heads": spoiled_heads, "spoiled_area": area_str(spoiled_area),
-                    "spoiled_participates": spec.spoiled_participates},
+                    "spoiled_participates": spoiled_in},
         "tests": [], "passed": None, "winner": None, "tie": None,
     }
     if spec.method == "majority":
@@ -225,6 +232,8 @@ def _majority(spec, valid, part_heads, part_area, spoiled_heads, result):
         else:
             tests.append(_test("approval_area", area[YES], part_area, Fraction(1, 2), True, area=True))
             tests.append(_test("approval_heads", yes_h, part_heads, Fraction(1, 2), True))
+    elif spec.rule == RESIDENTS_MEETING:
+        _residents_meeting(spec, heads, spoiled_heads, tests)
     else:
         # RONR / R28: a majority of the votes cast, abstentions and blanks left out (spoiled
         # ballots of entitled voters stay in the base when the policy says they participate).
@@ -240,6 +249,18 @@ def _majority(spec, valid, part_heads, part_area, spoiled_heads, result):
     result["passed"] = all(t["met"] for t in tests)
     result["tied_yes_no"] = yes_h == no_h and yes_h > 0
     result["winner"] = YES if result["passed"] else NO
+
+
+def _residents_meeting(spec, heads, spoiled_heads, tests):
+    """Organic Law of Urban Residents' Committees Art. 9 (R12): the meeting may decide when more
+    than half of its electorate is present (``quorum``), and decides by the yes of more than half
+    of those PRESENT (``approval_present``), both strict (过半数). Whoever cast a ballot is present:
+    an abstention, a blank or a spoiled ballot counts as present and so against the decision,
+    whatever ``spoiled_participates`` says. A voter added to the roll later is in the electorate."""
+    yes_h, no_h, abst_h = heads
+    present = yes_h + no_h + abst_h + spoiled_heads
+    tests.append(_test("quorum", present, spec.heads_total, Fraction(1, 2), True))
+    tests.append(_test("approval_present", yes_h, present, Fraction(1, 2), True))
 
 
 def _approval(spec, valid, result):

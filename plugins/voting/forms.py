@@ -5,6 +5,7 @@ from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField,
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.forms import Form
+from plugins.voting.labels import ELECTORATE_MODE_LABELS, RESIDENTS_MEETING_LABEL
 from plugins.voting.labels import (MATTER_LABELS, METHOD_LABELS, PAPER_RULE_CHOICES, QUORUM_LABELS, RULE_LABELS,
                                    SCOPE_LABELS, UNIT_LABELS)
 
@@ -20,8 +21,11 @@ class BallotForm(Form):
     unit = SelectField(_l("Who votes"), choices=list(UNIT_LABELS.items()), default="person")
     matter_class = SelectField(_l("Owners' ballots: matter class (fixed once voting opens)"),
                                choices=[("", "—")] + list(MATTER_LABELS.items()), default="")
-    rule = SelectField(_l("Majority rule"), choices=list(RULE_LABELS.items()), default="simple")
+    rule = SelectField(_l("Majority rule"), choices=list(RULE_LABELS.items())
+                       + [("residents_meeting", RESIDENTS_MEETING_LABEL)], default="simple")
     quorum = SelectField(_l("Quorum"), choices=list(QUORUM_LABELS.items()), default="none")
+    electorate_mode = SelectField(_l("Residents' meeting: who makes it up"),
+                                  choices=[("", "—")] + list(ELECTORATE_MODE_LABELS.items()), default="")
     secret = BooleanField(_l("Secret ballot (results only after closing; owners' ballots are always named)"))
     scope = SelectField(_l("Who the ballot concerns"), choices=list(SCOPE_LABELS.items()), default="community")
     grid_id = SelectField(_l("Grid"), coerce=int, default=0)

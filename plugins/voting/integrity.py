@@ -25,6 +25,7 @@ import json
 import re
 from datetime import datetime
 
+from plugins.voting.counting import ELECTORATE_MODES, RESIDENTS_MEETING
 from plugins.voting.counting import MATTER_CLASSES, METHODS, QUORUMS, RULES, UNITS, Spec, area_to_int, count
 
 FORMAT = "linli-ballot/2"
@@ -312,6 +313,7 @@ def _check_manifest(m, problems):
         problems.append(Problem(N_("The manifest's electorate is damaged.")))
     elif not (isinstance(electorate.get("roll_hash"), str) and _HEX64.fullmatch(electorate["roll_hash"])):
         problems.append(Problem(N_("The manifest's electorate has no roll hash.")))
+    _check_meeting_terms(m, problems)
     if not isinstance(m.get("tie_seed"), str):
         problems.append(Problem(N_("The manifest has no tie-break seed.")))
     if not isinstance(m.get("secret", False), bool) or not isinstance(m.get("spoiled_participates", True), bool):
@@ -338,6 +340,21 @@ def _check_election_terms(m, problems):
         problems.append(Problem(N_("A residents' committee has 5 to 9 seats.")))
     if m.get("secret") is not True:
         problems.append(Problem(N_("An election is by secret ballot.")))
+
+
+def _check_meeting_terms(m, problems):
+    """A residents' meeting (rule ``residents_meeting``, R12): a yes/no/abstain ballot of people or
+    households whose electorate mode is named and fits its unit, in a linli-ballot/2 manifest; no
+    other ballot names an electorate mode."""
+    if m.get("rule") != RESIDENTS_MEETING:
+        if "electorate_mode" in m:
+            problems.append(Problem(N_("Only a residents' meeting has an electorate mode.")))
+        return
+    mode, unit = m.get("electorate_mode"), m.get("unit")
+    if m.get("method") != "majority" or mode not in ELECTORATE_MODES or m.get("format") == FORMATS[0] \
+            or unit != ("household" if mode == "households" else "person"):
+        problems.append(Problem(N_("A residents' meeting must be a yes/no/abstain ballot whose electorate mode "
+                                   "(residents aged 18 or over, households or group representatives) fits who votes.")))
 
 
 def _check_roll(roll, manifest, problems):

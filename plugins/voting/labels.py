@@ -18,6 +18,14 @@ RULE_LABELS = {
     "two_thirds": _l("Two thirds or more"),
     "three_quarters": _l("Three quarters or more"),
 }
+# A residents' meeting (R12): offered on the ballot form only, never as a community's default rule.
+RESIDENTS_MEETING_LABEL = _l("Residents' meeting: more than half of its members present, and yes from more than half "
+                             "of those present")
+ELECTORATE_MODE_LABELS = {
+    "adults": _l("The residents aged 18 or over"),
+    "households": _l("One representative of each household"),
+    "groups": _l("Two or three representatives of each residents' group (grid)"),
+}
 QUORUM_LABELS = {
     "none": _l("No quorum"),
     "half": _l("More than half of the electorate takes part"),
@@ -40,6 +48,8 @@ TEST_LABELS = {
     "approval_area": _l("Approval by area (of participating area)"),
     "approval_heads": _l("Approval by heads (of participating owners)"),
     "quorum": _l("Quorum (of the electorate)"),
+    "approval_present": _l("Decision: yes from more than half of those present (abstentions, blank and spoiled "
+                           "ballots count against)"),
     "approval": _l("Approval (yes of yes + no; abstentions not counted)"),
     "participation": _l("Turnout: more than half of the voters took part"),
 }

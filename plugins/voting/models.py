@@ -26,7 +26,7 @@ class Ballot(db.Model):
     title = db.Column(db.String(120), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
     method = db.Column(db.String(10), nullable=False, default="majority")
-    rule = db.Column(db.String(15), nullable=False, default="simple")
+    rule = db.Column(db.String(20), nullable=False, default="simple")
     unit = db.Column(db.String(10), nullable=False, default="person")
     matter_class = db.Column(db.String(10))
     quorum = db.Column(db.String(10), nullable=False, default="none")
@@ -43,6 +43,11 @@ class Ballot(db.Model):
     # "first_wins" (docs/voting.md); "latest" on ballots opened before these.
     paper_rule = db.Column(db.String(10), nullable=False, default="refuse")
     spoiled_participates = db.Column(db.Boolean, nullable=False, default=True)
+    # A residents' meeting (rule "residents_meeting", R12): who makes it up — "adults",
+    # "households" or "groups" — and, for "groups", the representatives staff chose from the
+    # register, {"<grid id>": [person ids]} (plugins/voting/residents_meeting.py).
+    electorate_mode = db.Column(db.String(12))
+    group_representatives = db.Column(db.JSON)
     counting_rule_source = db.Column(db.String(200))
     state = db.Column(db.String(10), nullable=False, default="draft")
     opens_at = db.Column(UTCDateTime, nullable=False)

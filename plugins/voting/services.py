@@ -29,6 +29,7 @@ from core.services import attach_row, audit, complete_row, insert_row
 from core.services import settings as settings_svc
 from core.services.notifications import N_, notify
 from plugins.voting import counting, elections, integrity
+from plugins.voting import residents_meeting
 from plugins.voting.models import Ballot, BallotOption, Entry, PaperScan, Proxy, Voter
 
 _B, _V, _E, _P = Ballot.__table__, Voter.__table__, Entry.__table__, Proxy.__table__
@@ -260,6 +261,9 @@ def _validate(community, data, proposal, class_later=False):
     quorum = data.get("quorum") or setting(community, "default_quorum")
     if quorum not in counting.QUORUMS:
         errors["quorum"] = _("Choose a quorum.")
+    meeting = residents_meeting.terms(data, method, rule, errors)  # R12: who makes up a residents' meeting
+    if meeting:  # its unit follows from the mode; its quorum is the law's (more than half present)
+        unit, quorum = meeting["unit"], "half"
     matter_class = data.get("matter_class") or None
     if method == elections.METHOD:  # an owners' committee election is an ordinary matter (Art. 278 (4))
         matter_class = "ordinary" if unit == "owners" else None
@@ -341,7 +345,7 @@ def _validate(community, data, proposal, class_later=False):
                 secret=(bool(data.get("secret")) and unit != "owners") or method == elections.METHOD,
                 temporary=bool(data.get("temporary")) and unit == "owners",
                 spoiled_participates=bool(setting(community, "spoiled_participates")) or method == elections.METHOD,
-                seats=seats), options
+                seats=seats, electorate_mode=meeting.get("electorate_mode")), options
 
 
 def window_bounds(community, unit):
@@ -461,6 +465,7 @@ def update_ballot(ballot, actor, data, *, commit=True):
                "options": [o.label for o in ballot.options] if ballot.method != "majority" else []}
     current["seats"] = ballot.seats
     merged = {**current, **{k: v for k, v in data.items() if k in current}}
+    merged["electorate_mode"] = data.get("electorate_mode", ballot.electorate_mode)
     if "days" in data and "closes_at" not in data:
         merged.pop("closes_at")
         merged["days"] = data["days"]
@@ -560,6 +565,8 @@ def build_roll(ballot):
 
     if ballot.unit == "person":
         allowed = elections.roll_filter(ballot, households)  # an election: 18 or over (R14)
+        if allowed is None:  # a residents' meeting: its adults, or the groups' representatives (R12)
+            allowed = residents_meeting.roll_filter(ballot, households)
         for h in households:
             for m in h.members:
                 if allowed is not None and m.person_id not in allowed:
@@ -619,6 +626,7 @@ def manifest_of(ballot, roll_public):
         "options": [o.label for o in ballot.options],
         "scope": {"kind": ballot.scope, "grid": ballot.grid_id, "building": ballot.building_id},
         "opens_at": iso(ballot.opens_at), "closes_at": iso(ballot.closes_at),
+        **residents_meeting.manifest_terms(ballot),  # only on residents' meetings (R12)
         "electorate": {"heads": sum(r["heads"] for r in roll_public),
                        "area": counting.area_str(sum(counting.area_to_int(r["area"]) for r in roll_public)),
                        "voters": len(roll_public), "roll_hash": integrity.roll_hash(roll_public)},
@@ -685,6 +693,7 @@ def open_ballot(ballot, actor, *, commit=True, system=False, confirm_duplicates=
     if problem:
         raise Conflict("window_out_of_bounds", problem)
     unresolved = _check_duplicates(ballot, confirm_duplicates)
+    ballot._ages_left_out = residents_meeting.check_before_opening(ballot, confirm_duplicates)
     # The ballot's row lock, still a draft: a second click opening it meanwhile is refused
     # instead of writing a second electorate. Nothing is written yet, and the caller's transaction
     # (a proposal's move, which opens its ballot) is left to the caller.

@@ -7,16 +7,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from core import dates, pickers, places
+from core import confirm, dates, pickers, places
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
+from core.i18n import fmt_number as format_number
 from core.inputs import whole_number
 from core.models import Building, Grid, Membership, Person, Proposal, User, utcnow
 from core.permissions import can, require
 from core.sorting import natural_sorted
 from core.urls import safe_next
 from plugins.voting import elections, labels, services
+from plugins.voting import residents_meeting
 from plugins.voting.electorate import voters as electorate_voters
 from plugins.voting.forms import BallotForm, EditBallotForm, PaperForm, ProxyForm, SettingsForm
 from plugins.voting.models import Ballot, Entry, PaperScan, Proxy, Voter
@@ -124,6 +126,7 @@ def new():
             if data[key] is not None:
                 data[key] = data[key].isoformat()
         data["seats"] = form.seats.data
+        data["electorate_mode"] = form.electorate_mode.data
         try:
             ballot = services.create(community, current_user, data, proposal=proposal, open_now=form.open_now.data)
         except ServiceError as err:
@@ -165,7 +168,7 @@ def detail(ballot_id):
         results=can_see_results(ballot), bars=chart(ballot) if can_see_results(ballot) else [],
         can_manage=can("voting.ballots.manage"), can_paper=can("voting.paper.enter"),
         held=services.proxies_held(ballot, current_user), proxy_units=services.PROXY_UNITS,
-        notice_minimum=services.notice_minimum(g.community, ballot), chosen=chosen,
+        notice_minimum=services.notice_minimum(g.community, ballot), chosen=chosen, meeting=residents_meeting,
         option_label=lambda pos: services.option_label(ballot, pos))
 
 
@@ -213,7 +216,7 @@ def edit(ballot_id):
         if ballot.proposal is None:
             keys += ("scope", "grid_id", "building_id")
         try:
-            services.update_ballot(ballot, current_user, _ballot_data(form, keys + ("seats",)))
+            services.update_ballot(ballot, current_user, _ballot_data(form, keys + ("seats", "electorate_mode")))
         except ServiceError as err:
             db.session.rollback()
             apply_error(form, err)
@@ -279,8 +282,31 @@ def open_(ballot_id):
             db.session.rollback()
             return render_template("voting/open_confirm.html", ballot=ballot, message=err.message,
                                    groups=services.duplicates_in_scope(ballot))
+        if err.code == "ages_unknown":  # a residents' meeting: staff record dates of birth, or confirm (R12)
+            db.session.rollback()
+            return render_template("voting/open_confirm.html", ballot=ballot, message=err.message, groups=[],
+                                   unknown_ages=residents_meeting.ages_unknown(ballot))
         apply_error(None, err)
     return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+
+
+@bp.route("/<int:ballot_id>/representatives", methods=["POST"])
+@login_required
+@require("voting.ballots.manage")
+def representatives(ballot_id):
+    """The representatives of the residents' groups of a residents' meeting in preparation (R12)."""
+    ballot = services.get(g.community, ballot_id)
+    groups = {str(grid.id): request.form.getlist(f"group-{grid.id}")
+              for grid, _people, _chosen in residents_meeting.groups_in_scope(ballot)}
+    try:
+        residents_meeting.set_representatives(ballot, current_user, groups)
+        flash(_("Saved."), "success")
+    except ServiceError as err:
+        db.session.rollback()
+        apply_error(None, err)
+        for message in err.fields.values():
+            flash(message, "error")
+    return redirect(url_for("c.voting.detail", ballot_id=ballot.id, _anchor="residents-meeting"))
 
 
 @bp.route("/<int:ballot_id>/close", methods=["GET", "POST"])
@@ -290,12 +316,16 @@ def close(ballot_id):
     """Closing early cannot be undone: a confirmation page (the turnout so far) first, without
     JavaScript; only a form sent from it (confirm=1) closes the ballot."""
     ballot = services.get(g.community, ballot_id)
-    if request.method == "GET" or request.form.get("confirm") != "1":
+    if not confirm.confirmed():
         if ballot.state != "open":
             return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
         voted = Voter.query.filter(Voter.ballot_id == ballot.id, Voter.voted_at.isnot(None)).count()
-        return render_template("voting/close_confirm.html", ballot=ballot, voted=voted,
-                               roll=services.roll_size(ballot), reason=request.values.get("reason", ""))
+        return confirm.ask(_ballot_confirmation(
+            ballot, _("Close and count %(title)s now?", title=ballot.title), url_for("c.voting.close", ballot_id=ballot.id),
+            _("Close and count now"), _("Keep it open"), _("Reason for closing now"),
+            [_turnout(ballot, voted),
+             _("Voting ends at once: nobody can vote any more, the votes are counted and the result is published. "
+               "This cannot be undone.")]))
     try:
         services.close(ballot, current_user, request.form.get("reason"))
         flash(_("The ballot is closed and counted."), "success")
@@ -333,7 +363,18 @@ def paper(ballot_id):
     form = PaperForm()
     if request.method == "GET" and request.args.get("voter_id"):
         form.voter_id.data = whole_number(request.args.get("voter_id"), "voter_id")
+    """Cancelling cannot be undone: a confirmation page first (core/confirm.py)."""
     pickers.offer(form.voter_id, _voter_choices(ballot))
+    if not confirm.confirmed():
+        if ballot.state not in ("draft", "open"):
+            return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+        voted = Voter.query.filter(Voter.ballot_id == ballot.id, Voter.voted_at.isnot(None)).count()
+        return confirm.ask(_ballot_confirmation(
+            ballot, _("Cancel %(title)s?", title=ballot.title), url_for("c.voting.cancel", ballot_id=ballot.id),
+            _("Cancel the ballot"), _("Keep the ballot"), _("Reason for cancelling"),
+            ([_turnout(ballot, voted)] if ballot.state == "open" else [])
+            + [_("The ballot ends without a result: nobody can vote any more and the votes cast so far are not "
+                 "counted. This cannot be undone.")]))
     active = services.proxies_of(ballot).filter(Proxy.revoked_at.is_(None)).all()
     form.proxy_id.choices = [(0, _("No: the voter in person"))] + [
         (p.id, f"{p.ref} · {p.name} → {services.voter_name(p.voter)}") for p in active]
@@ -342,6 +383,19 @@ def paper(ballot_id):
         chosen = db.session.get(Voter, form.voter_id.data)
         online = services.online_vote_of(ballot, chosen) if chosen is not None and chosen.ballot_id == ballot.id \
             else None
+def _turnout(ballot, voted):
+    return _("Voted so far: %(voted)s of %(roll)s on the roll.", voted=format_number(voted),
+             roll=format_number(services.roll_size(ballot)))
+
+
+def _ballot_confirmation(ballot, title, action, button, cancel_label, reason_label, lines):
+    """The confirmation page of closing or cancelling ``ballot`` (core/confirm.py)."""
+    return confirm.Confirmation(title=title, action=action, button=button,
+                                back_url=url_for("c.voting.detail", ballot_id=ballot.id), back_label=ballot.title,
+                                cancel_label=cancel_label, reason_label=reason_label, reason_required=True,
+                                lines=lines)
+
+
     if form.validate_on_submit():
         photo = None
         f = form.photo.data
@@ -484,6 +538,16 @@ def proxy_page(ballot_id):
     """The voters whose proxy I hold on this ballot, each with a ballot to cast for them."""
     ballot = _visible(ballot_id)
     held = services.proxies_held(ballot, current_user)
+        if not confirm.confirmed():  # revoking cannot be undone: a confirmation page first
+            back = url_for("c.voting.proxies", ballot_id=ballot.id)
+            return confirm.ask(confirm.Confirmation(
+                title=_("Revoke the proxy authorisation %(ref)s?", ref=proxy.ref),
+                action=url_for("c.voting.proxy_revoke", ballot_id=ballot.id, proxy_id=proxy.id),
+                button=_("Revoke"), back_url=back, back_label=ballot.title, cancel_label=_("Keep it"),
+                reason_label=_("Reason for revoking"), reason_required=True,
+                lines=[_("The proxy can no longer vote for the voter in this ballot. The voter may still vote in "
+                         "person. This cannot be undone: a new authorisation would have to be recorded.")]))
+
     counted = {}
     for p in held:
         counted[p.id] = services.counted_entry(ballot, p.voter)

@@ -3,13 +3,12 @@ service, the staff page, the API, the import and export, and the list of people 
 import html
 import io
 from datetime import date, datetime, timezone
-from decimal import Decimal
 
 import pytest
 
 from core.errors import ServiceError
 from core.extensions import db
-from core.models import AuditEntry, Household, HouseholdMember, Person
+from core.models import AuditEntry, HouseholdMember, Person
 from core.services import imports, persons, settings
 
 

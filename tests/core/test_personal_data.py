@@ -214,9 +214,13 @@ def test_admin_page_erases(demo, app):
     staff = login_demo(app, "staff")
     page = staff.get(f"/c/demo/admin/members/{m.id}/erase")
     assert page.status_code == 200
-    r = staff.post(f"/c/demo/admin/members/{m.id}/erase", data={"reason": ""})
+    r = staff.post(f"/c/demo/admin/members/{m.id}/erase", data={"reason": "", "confirm": "1"})
     assert r.status_code == 200 and db.session.get(User, user.id).display_name == "刘大爷"
+    # the page says whose data goes; a POST that did not come from its button erases nothing
+    assert "刘大爷" in page.get_data(as_text=True) and 'name="confirm" value="1"' in page.get_data(as_text=True)
     r = staff.post(f"/c/demo/admin/members/{m.id}/erase", data={"reason": "书面申请"})
+    assert r.status_code == 200 and db.session.get(User, user.id).display_name == "刘大爷"
+    r = staff.post(f"/c/demo/admin/members/{m.id}/erase", data={"reason": "书面申请", "confirm": "1"})
     assert r.status_code == 302
     db.session.rollback()  # a fresh read (requests ran in their own sessions)
     assert text_hits("刘大爷") == written_by_others("刘大爷")

@@ -312,16 +312,16 @@ def test_the_erase_page_refuses_staff_for_an_admin_and_lets_the_admin_erase_staf
     text = page.get_data(as_text=True)
     assert REFUSED_ZH in text and 'name="reason"' not in text
     before = snapshot()
-    r = staff.post(f"/c/test/admin/members/{m.id}/erase", data={"reason": "书面申请"})
+    r = staff.post(f"/c/test/admin/members/{m.id}/erase", data={"reason": "书面申请", "confirm": "1"})
     assert r.status_code == 403 and REFUSED_ZH in r.get_data(as_text=True)
     assert snapshot() == before
     # staff still erase a resident
-    r = staff.post(f"/c/test/admin/members/{_membership(world, world.resident2).id}/erase", data={"reason": "书面申请"})
+    r = staff.post(f"/c/test/admin/members/{_membership(world, world.resident2).id}/erase", data={"reason": "书面申请", "confirm": "1"})
     assert r.status_code == 302
     admin = login(world.admin)
     target = _membership(world, world.staff)
     assert 'name="reason"' in admin.get(f"/c/test/admin/members/{target.id}/erase").get_data(as_text=True)
-    r = admin.post(f"/c/test/admin/members/{target.id}/erase", data={"reason": "书面申请"})
+    r = admin.post(f"/c/test/admin/members/{target.id}/erase", data={"reason": "书面申请", "confirm": "1"})
     assert r.status_code == 302
     db.session.rollback()
     entries = AuditEntry.query.filter_by(action=personal_data.ERASED_ACTION).order_by(AuditEntry.id).all()

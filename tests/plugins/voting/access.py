@@ -73,8 +73,9 @@ ACCESS = {
     # staff open, close and cancel; they answer with a redirect back and a message (open: it is
     # open already; close and cancel: no reason given)
     "c.voting.open_": only(STAFF, REDIRECT),
+    "c.voting.representatives": only(STAFF, REDIRECT),  # not a residents' meeting: sent back with a message
     "c.voting.close": only(STAFF, OK),  # the confirmation page (closing asks first)
-    "c.voting.cancel": only(STAFF, REDIRECT),
+    "c.voting.cancel": only(STAFF, OK),  # the confirmation page (cancelling asks first)
     # voting in the browser answers with a redirect back and a message (an empty form: choose
     # yes, no or abstain; outside the electorate: you are not in it); what it did is checked by
     # tests/plugins/voting/test_voting.py and test_access.py
@@ -95,7 +96,7 @@ ACCESS = {
     # written proxies: grid workers and staff record (an empty POST shows the form again), revoke
     # (no reason: a redirect back with the message) and see the scan
     "c.voting.proxies": only(PAPER, OK),
-    "c.voting.proxy_revoke": only(PAPER, REDIRECT),
+    "c.voting.proxy_revoke": only(PAPER, OK),  # the confirmation page (revoking asks first)
     "c.voting.proxy_scan": only(PAPER, OK),
     # the proxy's page and vote: anyone logged in sees the page (it lists only the proxies they
     # hold); a vote is answered with a redirect and a message (an empty form; not your proxy)
@@ -109,6 +110,7 @@ ACCESS = {
     "api_c.voting_api.ballot_get": public(),
     "api_c.voting_api.ballot_create": only(STAFF, INVALID),
     "api_c.voting_api.ballot_open": only(STAFF, CONFLICT),  # open already
+    "api_c.voting_api.ballot_representatives": only(STAFF, CONFLICT),  # not a residents' meeting
     "api_c.voting_api.ballot_close": only(STAFF, INVALID),  # no reason given
     "api_c.voting_api.vote": only(ELECTORATE, INVALID),     # no choice sent
     "api_c.voting_api.paper": only(PAPER, INVALID),         # no voter named

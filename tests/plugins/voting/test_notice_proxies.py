@@ -268,9 +268,15 @@ def test_staff_record_a_proxy_in_the_browser_with_a_scan_and_revoke_another(worl
     # A second proxy, revoked before it is used: the holder can then no longer vote with it.
     p2 = services.record_proxy(b, world.staff, {"voter_id": head.id, "proxy_user_id": world.resident2.id,
                                                 "witness": "李社工"})
-    r = c.post(f"/c/test/voting/{b.id}/proxies/{p2.id}/revoke", data={"reason": ""}, follow_redirects=True)
+    # revoking asks first: the page says what happens, the reason typed is kept, nothing is revoked yet
+    r = c.post(f"/c/test/voting/{b.id}/proxies/{p2.id}/revoke", data={"reason": "业主本人撤回委托"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'name="confirm" value="1"' in html and 'value="业主本人撤回委托"' in html
+    assert "can no longer vote for the voter" in html and services.proxy_by_id(b, p2.id).revoked_at is None
+    r = c.post(f"/c/test/voting/{b.id}/proxies/{p2.id}/revoke", data={"reason": "", "confirm": "1"},
+               follow_redirects=True)
     assert "Give a reason" in r.get_data(as_text=True)
-    r = c.post(f"/c/test/voting/{b.id}/proxies/{p2.id}/revoke", data={"reason": "业主本人撤回委托"},
+    r = c.post(f"/c/test/voting/{b.id}/proxies/{p2.id}/revoke", data={"reason": "业主本人撤回委托", "confirm": "1"},
                follow_redirects=True)
     assert "is revoked" in r.get_data(as_text=True)
     r = api(world.resident2).post(f"{BALLOTS}/{b.id}/proxies/{p2.id}/votes", json={"choice": "yes"})

@@ -72,3 +72,23 @@ def test_closing_a_ballot_early_asks_first_and_shows_the_turnout(world, login):
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(Ballot, b.id).state == "closed"
+
+
+def test_cancelling_a_ballot_asks_first(world, login):
+    """A POST without confirm shows what cancelling does (no result, the votes not counted) and
+    changes nothing; the page's own button (confirm=1) cancels."""
+    from core.extensions import db
+    from plugins.voting.models import Ballot
+
+    b = services.create(world.community, world.staff, {"title": "楼道粉刷", "days": 7}, open_now=True)
+    staff = login(world.staff)
+    r = staff.post(f"/c/test/voting/{b.id}/cancel", data={"reason": "议题撤回"}, headers={"Accept-Language": "en"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'name="confirm" value="1"' in html and 'value="议题撤回"' in html
+    assert "votes cast so far are not counted" in html and f"/c/test/voting/{b.id}" in html
+    db.session.expire_all()
+    assert db.session.get(Ballot, b.id).state == "open"
+    r = staff.post(f"/c/test/voting/{b.id}/cancel", data={"reason": "议题撤回", "confirm": "1"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ballot, b.id).state == "cancelled"
