@@ -42,6 +42,7 @@ def ballot_json(b, full=False):
                      "counting_rule_source": b.counting_rule_source})
         if b.state == "closed":
             data["result"] = b.result
+        data.update(decision_json(b))
     return data
 
 
@@ -55,6 +56,21 @@ def meeting_json(b):
         data.update({k: b.manifest[k] for k in ("adults_on", "ages_unknown") if k in b.manifest})
     if b.electorate_mode == "groups" and can("voting.ballots.manage"):
         data["representatives"] = b.group_representatives or {}
+    return data
+
+
+def decision_json(b):
+    """What an owners' decision adds (R7, R11): the interested owners staff added to a unanimity
+    ballot, who did not consent (names for grid workers and staff only) and the last day an owner
+    may ask a court to set the decision aside (ISO date, the community's calendar)."""
+    data = {}
+    if b.rule == "unanimous":
+        data["interested"] = services.interested_added(b)
+        if b.state == "closed":
+            data["not_consenting"] = services.not_consenting(b, names=can("voting.paper.enter"))
+    until = services.challenge_until(b)
+    if until is not None:
+        data["challenge_until"] = until.isoformat()
     return data
 
 
@@ -130,7 +146,12 @@ def ballots():
                 "options": ("array", "option labels (not for majority)", False),
                 "unit": ("string", "person | household | owners", False),
                 "matter_class": ("string", "ordinary | special (owners)", False),
-                "rule": ("string", "simple | two_thirds | three_quarters", False),
+                "rule": ("string", "simple | two_thirds | three_quarters; owners of one building: unanimous "
+                         "(every interested owner must consent)", False),
+                "interested_buildings": ("array", "rule unanimous: other buildings whose owners must consent too",
+                                         False),
+                "interested_households": ("array", "rule unanimous: other units whose owners must consent too",
+                                          False),
                 "quorum": ("string", "none | half | two_thirds", False),
                 "electorate_mode": ("string", "rule residents_meeting: adults | households | groups (who makes up "
                                     "the residents' meeting)", False),
@@ -188,6 +209,9 @@ def ballot_get(ballot_id):
                 "options": ("array", "option labels (not for majority)", False),
                 "unit": ("string", "person | household | owners", False),
                 "matter_class": ("string", "ordinary | special (owners)", False),
+                "rule": ("string", "simple | two_thirds | three_quarters | unanimous", False),
+                "interested_buildings": ("array", "rule unanimous: other buildings", False),
+                "interested_households": ("array", "rule unanimous: other units", False),
                 "opens_at": ("string", "ISO 8601", False), "closes_at": ("string", "ISO 8601", False),
                 "temporary": ("boolean", "owners: a temporary meeting", False)})
 def ballot_update(ballot_id):
@@ -432,7 +456,7 @@ def result(ballot_id):
     b = _ballot(ballot_id)
     if b.state != "closed":
         raise Conflict("not_closed", _("Results are published when the ballot closes."))
-    return jsonify({"ballot_id": b.id, "closing_hash": b.closing_hash, "result": b.result})
+    return jsonify({"ballot_id": b.id, "closing_hash": b.closing_hash, "result": b.result, **decision_json(b)})
 
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/receipts", summary="Every receipt of a closed ballot", auth=False,

@@ -33,6 +33,10 @@ ELECTORATE_MODES = ("adults", "households", "groups")
 RULES = ("simple", "two_thirds", "three_quarters", RESIDENTS_MEETING)
 QUORUMS = ("none", "half", "two_thirds")
 MATTER_CLASSES = ("ordinary", "special")
+# Owners' ballots of one building that need every interested owner's consent (Civil Code Art. 279:
+# turning a home into business premises, 住改商); manifest ``rule``, never a community default.
+UNANIMOUS = "unanimous"
+CONSENT_MISSING = ("no", "abstain", "spoiled", "not_voted")
 YES, NO, ABSTAIN = 0, 1, 2
 
 
@@ -220,7 +224,12 @@ def _majority(spec, valid, part_heads, part_area, spoiled_heads, result):
     result["counts"] = [{"option": i, "heads": heads[i], "area": area_str(area[i])} for i in range(3)]
     yes_h, no_h, abst_h = heads
     tests = result["tests"]
-    if spec.unit == "owners":
+    if spec.unit == "owners" and spec.rule == UNANIMOUS:
+        # Civil Code Art. 279, SPC Interpretation on Building Ownership Art. 10–11 (R7): every
+        # interested owner on the roll consents. No quorum and no majority: a no, an abstention, a
+        # spoiled ballot or no ballot at all is a head without consent.
+        tests.append(_test("unanimity", yes_h, spec.heads_total, Fraction(1), False))
+    elif spec.unit == "owners":
         # Civil Code Art. 278 (R1–R3): quorum on area AND heads (以上, inclusive), then approval on
         # the participating area AND heads: 过半数 (strict) or 3/4 以上 (inclusive).
         two_thirds = Fraction(2, 3)
@@ -261,6 +270,35 @@ def _residents_meeting(spec, heads, spoiled_heads, tests):
     present = yes_h + no_h + abst_h + spoiled_heads
     tests.append(_test("quorum", present, spec.heads_total, Fraction(1, 2), True))
     tests.append(_test("approval_present", yes_h, present, Fraction(1, 2), True))
+
+
+def count_unanimous(spec: Spec, roll, counted) -> dict:
+    """Count a ballot under the rule ``unanimous`` (Civil Code Art. 279, R7): :func:`count`, plus
+    who did not consent. Passed only if every interested owner voted yes.
+
+    ``roll`` is ``[(voter ref, heads, area), ...]``, the interested owners in roll order (voters
+    added later included); ``counted`` maps a voter ref to its counted ballot ``(choice, heads,
+    area)``. The result's ``not_consenting`` lists, in roll order, ``{"voter": ref, "reason"}``
+    with the reason one of :data:`CONSENT_MISSING`: ``no``, ``abstain``, ``spoiled`` (a spoiled
+    paper ballot) or ``not_voted`` (SPC Interpretation Art. 10–11: silence is not consent).
+    Only roll numbers: names stay on the server, so the ballot file can publish it."""
+    result = count(spec, list(counted.values()))
+    missing = []
+    for ref, _heads, _area in roll:
+        ballot = counted.get(ref)
+        if ballot is None:
+            reason = "not_voted"
+        elif ballot[0] is None:
+            reason = "spoiled"
+        elif tuple(ballot[0]) == (YES,):
+            continue
+        else:
+            reason = "no" if tuple(ballot[0]) == (NO,) else "abstain"
+        missing.append({"voter": ref, "reason": reason})
+    result["not_consenting"] = missing
+    result["passed"] = bool(result["passed"]) and not missing and bool(roll)
+    result["winner"] = YES if result["passed"] else NO
+    return result
 
 
 def _approval(spec, valid, result):

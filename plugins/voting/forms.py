@@ -1,13 +1,14 @@
 """Forms of the voting pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.forms import Form
 from plugins.voting.labels import ELECTORATE_MODE_LABELS, RESIDENTS_MEETING_LABEL
 from plugins.voting.labels import (MATTER_LABELS, METHOD_LABELS, PAPER_RULE_CHOICES, QUORUM_LABELS, RULE_LABELS,
-                                   SCOPE_LABELS, UNIT_LABELS)
+                                   SCOPE_LABELS, UNANIMOUS_LABEL, UNIT_LABELS)
 
 
 class BallotForm(Form):
@@ -21,11 +22,15 @@ class BallotForm(Form):
     unit = SelectField(_l("Who votes"), choices=list(UNIT_LABELS.items()), default="person")
     matter_class = SelectField(_l("Owners' ballots: matter class (fixed once voting opens)"),
                                choices=[("", "—")] + list(MATTER_LABELS.items()), default="")
-    rule = SelectField(_l("Majority rule"), choices=list(RULE_LABELS.items())
+    rule = SelectField(_l("Majority rule"), choices=list(RULE_LABELS.items()) + [("unanimous", UNANIMOUS_LABEL)]
                        + [("residents_meeting", RESIDENTS_MEETING_LABEL)], default="simple")
     quorum = SelectField(_l("Quorum"), choices=list(QUORUM_LABELS.items()), default="none")
     electorate_mode = SelectField(_l("Residents' meeting: who makes it up"),
                                   choices=[("", "—")] + list(ELECTORATE_MODE_LABELS.items()), default="")
+    # Rule "unanimous": who else must consent besides the owners of the building (Civil Code Art. 279).
+    interested_buildings = SelectMultipleField(_l("Every interested owner: also the owners of these buildings"),
+                                               coerce=int, validate_choice=False)
+    interested_households = SelectMultipleField(_l("…and of these units"), coerce=int, validate_choice=False)
     secret = BooleanField(_l("Secret ballot (results only after closing; owners' ballots are always named)"))
     scope = SelectField(_l("Who the ballot concerns"), choices=list(SCOPE_LABELS.items()), default="community")
     grid_id = SelectField(_l("Grid"), coerce=int, default=0)

@@ -26,7 +26,8 @@ import re
 from datetime import datetime
 
 from plugins.voting.counting import ELECTORATE_MODES, RESIDENTS_MEETING
-from plugins.voting.counting import MATTER_CLASSES, METHODS, QUORUMS, RULES, UNITS, Spec, area_to_int, count
+from plugins.voting.counting import (MATTER_CLASSES, METHODS, QUORUMS, RULES, UNANIMOUS, UNITS, Spec, area_to_int,
+                                     count, count_unanimous)
 
 FORMAT = "linli-ballot/2"
 # Every format recount reads. /2 (issue 18) adds terms to the manifest (the residents' meeting
@@ -300,11 +301,17 @@ def _check_manifest(m, problems):
         _check_election_terms(m, problems)
     elif "seats" in m:
         problems.append(Problem(N_("Only an election has seats.")))
-    if unit == "owners" and method != "election" and (m.get("matter_class") not in MATTER_CLASSES
-                                                      or method != "majority"):
+    unanimous = m.get("rule") == UNANIMOUS
+    if unanimous:
+        _check_unanimity_terms(m, problems)
+    elif "interested" in m:
+        problems.append(Problem(N_("Only a ballot that needs every interested owner's consent names interested "
+                                   "owners.")))
+    if unit == "owners" and method != "election" and not unanimous and (
+            m.get("matter_class") not in MATTER_CLASSES or method != "majority"):
         problems.append(Problem(N_("An owners' ballot must be a yes/no/abstain ballot of an ordinary or a special "
                                    "matter.")))
-    if m.get("rule") not in RULES + (None,) or m.get("quorum") not in QUORUMS + (None,):
+    if m.get("rule") not in RULES + (None, UNANIMOUS) or m.get("quorum") not in QUORUMS + (None,):
         problems.append(Problem(N_("The manifest's majority rule or quorum is unknown.")))
     electorate = m.get("electorate")
     if not (isinstance(electorate, dict) and _int(electorate.get("heads")) and electorate["heads"] >= 0
@@ -340,6 +347,22 @@ def _check_election_terms(m, problems):
         problems.append(Problem(N_("A residents' committee has 5 to 9 seats.")))
     if m.get("secret") is not True:
         problems.append(Problem(N_("An election is by secret ballot.")))
+
+
+def _check_unanimity_terms(m, problems):
+    """A unanimity ballot (Civil Code Art. 279, R7): owners of one building voting yes/no/abstain,
+    by name (its result names who did not consent), with the interested owners staff added."""
+    scope = m.get("scope") if isinstance(m.get("scope"), dict) else {}
+    interested = m.get("interested")
+    if m.get("unit") != "owners" or m.get("method") != "majority" or scope.get("kind") != "building" \
+            or m.get("matter_class") is not None:
+        problems.append(Problem(N_("Every interested owner's consent is asked of the owners of one building on a "
+                                   "yes/no/abstain ballot.")))
+    if m.get("secret") is not False:
+        problems.append(Problem(N_("A ballot that needs every interested owner's consent is not secret.")))
+    if not (isinstance(interested, dict) and isinstance(interested.get("buildings"), list)
+            and isinstance(interested.get("households"), list)):
+        problems.append(Problem(N_("The manifest's interested owners are damaged.")))
 
 
 def _check_meeting_terms(m, problems):
@@ -525,6 +548,17 @@ def _check_entries(export, manifest, spec, roll, problems):
     return [e for e in good if id(e) in latest]
 
 
+def _count_file(spec, roll, ballots):
+    """The result of a file's counted ballots, as the server counts them (services.count_ballot):
+    under the rule ``unanimous`` with who did not consent, by roll number in roll order."""
+    weighed = [(tuple(e["choice"]) if e["choice"] is not None else None, e["heads"], _area(e["area"]))
+               for e in ballots]
+    if spec.rule != UNANIMOUS:
+        return count(spec, weighed)
+    return count_unanimous(spec, [(ref, h, a) for ref, (h, a, _added) in roll.items()],
+                           {e["voter"]: w for e, w in zip(ballots, weighed)})
+
+
 def recount(export: dict) -> dict:
     """Recompute a closed ballot's result from its export alone (the same code as the server) and
     check everything the file says. ``ok`` is false, with every problem in ``problems``, for a
@@ -547,8 +581,7 @@ def recount(export: dict) -> dict:
         spec = dataclasses.replace(spec, heads_total=spec.heads_total + sum(r[0] for r in added),
                                    area_total=spec.area_total + sum(r[1] for r in added))
         try:
-            result = count(spec, [(tuple(e["choice"]) if e["choice"] is not None else None, e["heads"],
-                                   _area(e["area"])) for e in ballots])
+            result = _count_file(spec, roll, ballots)
         except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as err:  # a case the checks missed
             problems.append(Problem(N_("The file cannot be counted: %(error)s"), error=_show(str(err))))
         stored = export.get("result")

@@ -18,6 +18,12 @@ RULE_LABELS = {
     "two_thirds": _l("Two thirds or more"),
     "three_quarters": _l("Three quarters or more"),
 }
+# Civil Code Art. 279 (R7): offered on the ballot form only, never as a community's default rule.
+UNANIMOUS_LABEL = _l("Owners of one building: every interested owner must agree (turning a home into business "
+                     "premises)")
+# Why an interested owner did not consent (counting.CONSENT_MISSING).
+CONSENT_LABELS = {"no": _l("voted no"), "abstain": _l("abstained"), "spoiled": _l("spoiled paper ballot"),
+                  "not_voted": _l("did not vote")}
 # A residents' meeting (R12): offered on the ballot form only, never as a community's default rule.
 RESIDENTS_MEETING_LABEL = _l("Residents' meeting: more than half of its members present, and yes from more than half "
                              "of those present")
@@ -52,6 +58,7 @@ TEST_LABELS = {
                            "ballots count against)"),
     "approval": _l("Approval (yes of yes + no; abstentions not counted)"),
     "participation": _l("Turnout: more than half of the voters took part"),
+    "unanimity": _l("Consent of every interested owner (no, abstaining and not voting are not consent)"),
 }
 # Elections (R14): what became of each candidate.
 ELECTION_STATUS_LABELS = {

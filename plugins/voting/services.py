@@ -256,7 +256,7 @@ def _validate(community, data, proposal, class_later=False):
     if unit not in counting.UNITS:
         errors["unit"] = _("Choose who votes: residents, households or owners.")
     rule = data.get("rule") or setting(community, "default_rule")
-    if rule not in counting.RULES:
+    if rule not in counting.RULES + (counting.UNANIMOUS,):
         errors["rule"] = _("Choose a majority rule.")
     quorum = data.get("quorum") or setting(community, "default_quorum")
     if quorum not in counting.QUORUMS:
@@ -270,9 +270,11 @@ def _validate(community, data, proposal, class_later=False):
     if unit == "owners":
         if method not in ("majority", elections.METHOD):
             errors["method"] = _("Owners' double-majority ballots are yes/no/abstain ballots.")
-        if matter_class not in counting.MATTER_CLASSES and not (class_later and matter_class is None):
+        if rule == counting.UNANIMOUS:  # Art. 279, not Art. 278: no matter class
+            matter_class = None
+        elif matter_class not in counting.MATTER_CLASSES and not (class_later and matter_class is None):
             errors["matter_class"] = _("Say whether this is an ordinary or a special matter (Civil Code Art. 278).")
-        rule, quorum = "simple", "none"
+        rule, quorum = (rule if rule == counting.UNANIMOUS else "simple"), "none"
     else:
         matter_class = None
     options = []
@@ -337,15 +339,101 @@ def _validate(community, data, proposal, class_later=False):
     paper_rule = OLD_PAPER_RULES.get(paper_rule, paper_rule) if isinstance(paper_rule, str) else None
     if paper_rule not in PAPER_RULES:
         errors["paper_rule"] = _("Choose what happens when someone who voted on paper votes online.")
+    interested = _interested(community, data, unit, rule, scope, building_id, errors)
     if errors:
         raise ServiceError("invalid_ballot", _("Please correct the marked fields."), fields=errors)
     return dict(title=title, description=description, method=method, unit=unit, rule=rule, quorum=quorum,
-                matter_class=matter_class, max_choices=max_choices, scope=scope, grid_id=grid_id,
-                building_id=building_id, opens_at=opens_at, closes_at=closes_at, paper_rule=paper_rule,
+                interested=interested, matter_class=matter_class, max_choices=max_choices, scope=scope,
+                grid_id=grid_id, building_id=building_id, opens_at=opens_at, closes_at=closes_at, paper_rule=paper_rule,
                 secret=(bool(data.get("secret")) and unit != "owners") or method == elections.METHOD,
                 temporary=bool(data.get("temporary")) and unit == "owners",
                 spoiled_participates=bool(setting(community, "spoiled_participates")) or method == elections.METHOD,
                 seats=seats, electorate_mode=meeting.get("electorate_mode")), options
+
+
+MAX_INTERESTED = 200
+
+
+def _ids(value, field, errors):
+    """A list of whole numbers from the API (a list) or a form (a list, or one value); None (and an
+    error) when too long. Anything not a whole number is refused (400 naming ``field``)."""
+    if value in (None, "", []):
+        return []
+    items = value if isinstance(value, (list, tuple)) else [value]
+    ids = sorted({whole_number(v, field) for v in items if v not in (None, "", 0, "0")})  # else 400 naming it
+    if len(ids) > MAX_INTERESTED:
+        errors[field] = _("Choose at most %(n)d from the list.", n=MAX_INTERESTED)
+        return None
+    return ids
+
+
+def _interested(community, data, unit, rule, scope, building_id, errors):
+    """The terms of a unanimity ballot (rule ``unanimous``; Civil Code Art. 279, R7), or None.
+
+    Turning a home into business premises (住改商) needs the consent of every interested owner:
+    by default every owner of the building (SPC Interpretation on Building Ownership Art. 11), so
+    the ballot is an owners' ballot of one building; staff may add other buildings and exclusive
+    units (``interested_buildings``, ``interested_households``) whose owners show they are
+    affected. It is named: the result shows who did not consent, so a secret ballot is refused.
+    Returns ``{"buildings": [ids], "households": [ids]}`` (the additions), or None."""
+    if rule != counting.UNANIMOUS:
+        return None
+    if unit != "owners":
+        errors["rule"] = _("Only owners decide by the consent of every interested owner: choose owners as who votes.")
+    elif scope != "building":
+        errors["rule"] = _("The consent of every interested owner is asked in one building: choose the building "
+                           "concerned.")
+    if data.get("secret"):
+        errors["secret"] = _("A decision that needs every interested owner's consent cannot be secret: its result "
+                             "shows who did not consent.")
+    buildings = _ids(data.get("interested_buildings"), "interested_buildings", errors)
+    households = _ids(data.get("interested_households"), "interested_households", errors)
+    if buildings:
+        found = {b for (b,) in db.session.query(Building.id).filter(Building.community_id == community.id,
+                                                                    Building.id.in_(buildings))}
+        if found != set(buildings):
+            errors["interested_buildings"] = _("Choose buildings of this community.")
+        buildings = [b for b in buildings if b != building_id]
+    if households:
+        rows = db.session.query(Household.id, Unit.building_id).join(Unit, Household.unit_id == Unit.id).filter(
+            Household.community_id == community.id, Household.id.in_(households)).all()
+        if len(rows) != len(households):
+            errors["interested_households"] = _("Choose units of this community.")
+        covered = {building_id, *(buildings or [])}
+        households = sorted(h for h, b in rows if b not in covered)  # already interested through their building
+    if not buildings and not households:
+        return None
+    return {"buildings": buildings or [], "households": households or []}
+
+
+def _building_scope(ballot):
+    """The SQL condition on Household (joined with Unit) of a building ballot's households: the
+    building's, and on a unanimity ballot those of the buildings and units staff added."""
+    extra = ballot.interested or {}
+    cond = Unit.building_id == ballot.building_id
+    if extra.get("buildings"):
+        cond = cond | Unit.building_id.in_(extra["buildings"])
+    if extra.get("households"):
+        cond = cond | Household.id.in_(extra["households"])
+    return cond
+
+
+def _interested_in(ballot, household):
+    """Whether staff added ``household`` (or its building) to a unanimity ballot's interested owners."""
+    extra = ballot.interested or {}
+    return household.id in (extra.get("households") or []) or \
+        (household.unit is not None and household.unit.building_id in (extra.get("buildings") or []))
+
+
+def interested_added(ballot):
+    """The buildings and units staff added to a unanimity ballot's interested owners, for its
+    pages and manifest: ``{"buildings": [{"id", "name"}], "households": [{"id", "label"}]}``."""
+    extra = ballot.interested or {}
+    buildings = Building.query.filter(Building.id.in_(extra.get("buildings") or [])).order_by(Building.name).all()
+    households = (Household.query.options(selectinload(Household.unit).selectinload(Unit.building))
+                  .filter(Household.id.in_(extra.get("households") or [])).all())
+    return {"buildings": [{"id": b.id, "name": b.name} for b in buildings],
+            "households": sorted(({"id": h.id, "label": h.label} for h in households), key=lambda x: x["label"])}
 
 
 def window_bounds(community, unit):
@@ -433,7 +521,8 @@ def publish_notice(ballot, actor, *, temporary=None, at=None, commit=True, syste
 def check_terms(ballot):
     """Refuse to publish or open an owners' ballot whose matter class is not given: it decides the
     majority needed and cannot change once the notice is out (R4)."""
-    if ballot.unit == "owners" and ballot.matter_class not in counting.MATTER_CLASSES:
+    if ballot.unit == "owners" and ballot.matter_class not in counting.MATTER_CLASSES \
+            and ballot.rule != counting.UNANIMOUS:
         msg = _("Say whether this is an ordinary or a special matter first: change the ballot.")
         raise Conflict("matter_class_required", msg, fields={"matter_class": msg})
     elections.check_ready(ballot)  # an election: its candidates published, more of them than seats (R14)
@@ -462,7 +551,10 @@ def update_ballot(ballot, actor, data, *, commit=True):
                "max_choices": ballot.max_choices, "scope": ballot.scope, "grid_id": ballot.grid_id,
                "building_id": ballot.building_id, "opens_at": ballot.opens_at, "closes_at": ballot.closes_at,
                "paper_rule": ballot.paper_rule, "secret": ballot.secret, "temporary": ballot.temporary,
-               "options": [o.label for o in ballot.options] if ballot.method != "majority" else []}
+               "options": [o.label for o in ballot.options] if ballot.method != "majority" else [],
+               "interested": ballot.interested,
+               "interested_buildings": (ballot.interested or {}).get("buildings", []),
+               "interested_households": (ballot.interested or {}).get("households", [])}
     current["seats"] = ballot.seats
     merged = {**current, **{k: v for k, v in data.items() if k in current}}
     merged["electorate_mode"] = data.get("electorate_mode", ballot.electorate_mode)
@@ -532,7 +624,7 @@ def _households(ballot):
         q = q.join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id) \
              .filter(Building.grid_id == ballot.grid_id)
     elif ballot.scope == "building":
-        q = q.join(Unit, Household.unit_id == Unit.id).filter(Unit.building_id == ballot.building_id)
+        q = q.join(Unit, Household.unit_id == Unit.id).filter(_building_scope(ballot))
     from core.places import household_order  # the roll in the order people count: 1号楼 … 10号楼
 
     return sorted(q.all(), key=household_order)
@@ -636,6 +728,8 @@ def manifest_of(ballot, roll_public):
         "notice": {"published_at": iso(ballot.notice_published_at), "min_days": ballot.notice_days,
                    "temporary": ballot.temporary},
         "proxy_limit": int(setting(ballot.community, "proxy_limit")) if ballot.unit in PROXY_UNITS else None,
+        # Only on unanimity ballots, so that every older manifest hashes and recounts as before.
+        **({"interested": interested_added(ballot)} if ballot.rule == counting.UNANIMOUS else {}),
     }
 
 
@@ -649,7 +743,7 @@ def duplicates_in_scope(ballot):
         q = q.join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id) \
              .filter(Building.grid_id == ballot.grid_id)
     elif ballot.scope == "building":
-        q = q.join(Unit, Household.unit_id == Unit.id).filter(Unit.building_id == ballot.building_id)
+        q = q.join(Unit, Household.unit_id == Unit.id).filter(_building_scope(ballot))
     return persons.possible_duplicates(ballot.community, households={i for (i,) in q}, owners_only=True)
 
 
@@ -864,7 +958,8 @@ def tell_late_verified(membership):
                                       Ballot.closes_at > now).order_by(Ballot.id):
         if ballot.scope == "grid" and (building is None or building.grid_id != ballot.grid_id):
             continue
-        if ballot.scope == "building" and (building is None or building.id != ballot.building_id):
+        if ballot.scope == "building" and (building is None or building.id != ballot.building_id) \
+                and not _interested_in(ballot, household):
             continue
         if voter_for(ballot, membership.user) is not None:
             continue
@@ -1600,6 +1695,57 @@ def spec_of(ballot):
                                area_total=spec.area_total + counting.area_to_int(area or 0))
 
 
+def count_ballot(ballot):
+    """The result of the ballot's counted ballots under its manifest (counting.py, as the recount)."""
+    spec = spec_of(ballot)
+    if spec.rule != counting.UNANIMOUS:
+        return counting.count(spec, counted_ballots(ballot.id))
+    # Who did not consent is named by roll number: a unanimity ballot is never secret, so the
+    # chain's voter tag is the roll number.
+    roll = [(ref, heads, counting.area_to_int(area)) for ref, heads, area in db.session.execute(
+        select(Voter.ref, Voter.heads, Voter.area).where(Voter.ballot_id == ballot.id).order_by(Voter.id))]
+    counted = {tag: (tuple(choice) if choice is not None else None, heads, counting.area_to_int(area))
+               for tag, choice, heads, area in db.session.execute(
+                   select(Entry.voter_tag, Entry.choice, Entry.heads, Entry.area).where(
+                       Entry.ballot_id == ballot.id, Entry.counted.is_(True)))}
+    return counting.count_unanimous(spec, roll, counted)
+
+
+def not_consenting(ballot, *, names=False):
+    """Who did not consent on a closed unanimity ballot: ``{"voter", "units", "reason"}`` per
+    interested owner, in roll order, and ``name`` too when ``names`` (staff: the roll's names are
+    not published; the units are, as on the notice of such a decision)."""
+    missing = (ballot.result or {}).get("not_consenting")
+    if not missing:
+        return []
+    voters = {v.ref: v for v in Voter.query.filter(Voter.ballot_id == ballot.id,
+                                                    Voter.ref.in_([m["voter"] for m in missing]))}
+    out = []
+    for m in missing:
+        v = voters.get(m["voter"])
+        item = {"voter": m["voter"], "units": v.units if v else "", "reason": m["reason"]}
+        if names:
+            item["name"] = voter_name(v) if v else ""
+        out.append(item)
+    return out
+
+
+def challenge_until(ballot):
+    """The last day an owner may ask the people's court to set aside this owners' decision, for
+    an owner who learns of it when its result is published (R11; SPC Interpretation on Building
+    Ownership Art. 12: within one year of knowing or having to know; Civil Code Art. 280 para. 2).
+
+    Counted in the community's calendar from the day the result was published — the closing —
+    by core.dates.months_after (Civil Code Art. 201–203: the day itself is not counted; a year
+    from 29 February ends on 28 February). None for ballots that are not owners' decisions or
+    not closed. The holiday shift of Art. 203 is not applied: the calendar of public holidays is
+    not kept here."""
+    if ballot.unit != "owners" or ballot.state != "closed" or ballot.closed_at is None:
+        return None
+    ends = dates.months_after(ballot.closed_at, 12, ballot.community)
+    return dates.local_date(ends, ballot.community) - timedelta(days=1)
+
+
 def close(ballot, actor, reason=None, *, system=False, commit=True):
     """Count, publish the closing hash and result, and move an attached proposal on."""
     community = ballot.community
@@ -1616,7 +1762,7 @@ def close(ballot, actor, reason=None, *, system=False, commit=True):
         db.session.rollback()
         raise Conflict("not_open", _("This ballot is not open."))
     db.session.refresh(ballot)
-    result = counting.count(spec_of(ballot), counted_ballots(ballot.id))
+    result = count_ballot(ballot)
     ballot.result = result
     ballot.closing_hash = integrity.closing(ballot.head_hash)
     audit.record("voting.ballot_closed", community=community, obj=ballot, actor=actor, reason=reason,

@@ -13,7 +13,7 @@ from core.extensions import db
 from core.forms import apply_error
 from core.i18n import fmt_number as format_number
 from core.inputs import whole_number
-from core.models import Building, Grid, Membership, Person, Proposal, User, utcnow
+from core.models import Building, Grid, Household, Membership, Person, Proposal, Unit, User, utcnow
 from core.permissions import can, require
 from core.sorting import natural_sorted
 from core.urls import safe_next
@@ -34,6 +34,23 @@ def _labels():
 @bp.app_template_global("voter_name")
 def _voter_name(voter):
     return services.voter_name(voter)
+
+
+@bp.app_template_global("voting_not_consenting")
+def _not_consenting(ballot, names=True):
+    """Who did not consent on a unanimity ballot (R7): units for everyone who sees the result,
+    names for those who keep the roll (grid workers and staff), never on the printed notice."""
+    return services.not_consenting(ballot, names=names and can("voting.paper.enter"))
+
+
+@bp.app_template_global("voting_challenge_until")
+def _challenge_until(ballot):
+    return services.challenge_until(ballot)
+
+
+@bp.app_template_global("voting_interested")
+def _interested(ballot):
+    return services.interested_added(ballot) if ballot.rule == "unanimous" else None
 
 
 def can_see_results(ballot):
@@ -97,6 +114,11 @@ def _fill(form):
                                          .order_by(Grid.name)]
     form.building_id.choices = [(0, "—")] + [(x.id, x.name) for x in Building.query.filter_by(
         community_id=community.id).order_by(Building.name)]
+    form.interested_buildings.choices = form.building_id.choices[1:]
+    form.interested_households.choices = [
+        (h.id, f"{b.name} {u.name} {h.room}") for h, u, b in db.session.query(Household, Unit, Building)
+        .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+        .filter(Household.community_id == community.id).order_by(Building.name, Unit.name, Household.room)]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -121,7 +143,7 @@ def new():
         data = {k: getattr(form, k).data for k in ("title", "description", "method", "options", "max_choices",
                                                    "unit", "matter_class", "rule", "quorum", "secret", "scope",
                                                    "grid_id", "building_id", "opens_at", "closes_at", "paper_rule",
-                                                   "temporary")}
+                                                   "temporary", "interested_buildings", "interested_households")}
         for key in ("opens_at", "closes_at"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
@@ -208,11 +230,14 @@ def edit(ballot_id):
         form.matter_class.data = ballot.matter_class or ""
         form.grid_id.data = ballot.grid_id or 0
         form.building_id.data = ballot.building_id or 0
+        form.interested_buildings.data = (ballot.interested or {}).get("buildings", [])
+        form.interested_households.data = (ballot.interested or {}).get("households", [])
         form.opens_at.data = dates.local(ballot.opens_at, g.community).replace(tzinfo=None)
         form.closes_at.data = dates.local(ballot.closes_at, g.community).replace(tzinfo=None)
     if form.validate_on_submit():
         keys = ("title", "description", "method", "options", "max_choices", "unit", "matter_class", "rule",
-                "quorum", "secret", "opens_at", "closes_at", "paper_rule", "temporary")
+                "quorum", "secret", "opens_at", "closes_at", "paper_rule", "temporary", "interested_buildings",
+                "interested_households")
         if ballot.proposal is None:
             keys += ("scope", "grid_id", "building_id")
         try:
