@@ -27,6 +27,7 @@ from fractions import Fraction
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -37,7 +38,7 @@ from core.extensions import db
 from core.inputs import check_text, whole_number
 from core.models import Building, Household, HouseholdMember, Membership, Person, Unit, utcnow
 from core.permissions import can, membership_of
-from core.services import assist, audit
+from core.services import audit
 from core.services import persons as persons_svc
 from core.services import settings as settings_svc
 from core.services.notifications import N_, notify
@@ -48,7 +49,7 @@ CITATION = "Organic Law of Urban Residents' Committees Art. 10"
 THRESHOLDS = {"adults": Fraction(1, 5), "households": Fraction(1, 5), "groups": Fraction(1, 3)}
 BASE_LABELS = {
     "adults": _l("Residents aged 18 or over"),
-    "households": _l("Households"),
+    "households": lazy_pgettext("convening base", "Households"),
     "groups": _l("Residents' groups"),
 }
 STATE_LABELS = {
@@ -172,6 +173,8 @@ def summary(req, now=None) -> dict:
 def _supporter(community, actor, assisted):
     """(person, reason) of a support or withdrawal: the actor's own person, or the resident a building
     head, grid worker or staff member acts for (代办, picked by key: core.services.assist), with why."""
+    from core.services import assist
+
     helped = assist.acting_for(community, actor, permission="voting.convening.assist", **assisted)
     if helped is None:
         return _own_person(community, actor), None
@@ -357,13 +360,16 @@ def _reach(req, actor):
 
 
 def ballot_data(req) -> dict:
-    """The residents' meeting's ballot set up from a request, in preparation: its subject and
-    reason; residents vote in person, households by their representatives (R12). Staff complete
-    and open it on the ballot's page."""
-    unit = "household" if req.base == "households" else "person"
+    """The residents' meeting's ballot set up from a request, in preparation: its subject and reason,
+    the rule of a residents' meeting (R12, plugins/voting/residents_meeting.py) made up as the
+    request was counted — residents 18 or over, one representative per household, or the
+    representatives of the residents' groups. Staff complete and open it on the ballot's page."""
+    from plugins.voting import counting
+
     description = _("Convened at the request of residents (%(n)d of %(total)d, request no. %(id)d).",
                     n=req.progress, total=req.base_total, id=req.id) + "\n\n" + req.reason
-    return {"title": req.subject, "description": description[:5000], "unit": unit}
+    return {"title": req.subject, "description": description[:5000], "method": "majority",
+            "rule": counting.RESIDENTS_MEETING, "electorate_mode": req.base}
 
 
 def answer(req, actor, *, ballot_id=None, create_ballot=False, reply=None) -> ConveningRequest:

@@ -9,7 +9,7 @@ from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.errors import ServiceError
-from core.forms import AssistMixin, Form, apply_error, fill_assist_choices
+from core.forms import AssistMixin, Form, apply_error
 from core.models import utcnow
 from core.permissions import can, require
 from plugins.voting import convening
@@ -64,6 +64,8 @@ def convening_new():
 
 
 def _assist_form(req):
+    from core.forms import fill_assist_choices
+
     if req.state != "collecting" or not can("voting.convening.assist"):
         return None
     form = ConveningAssistForm()

@@ -95,3 +95,30 @@ def load(community, users):
         "title": "社区活动中心周末开放时段", "method": "irv", "unit": "person", "days": 12,
         "options": ["上午 9–12 点", "下午 2–5 点", "晚上 7–9 点", "全天开放"]}, open_now=True, commit=False)
     db.session.flush()
+    # 6. Residents asking for a residents' meeting: a request collecting support.
+    load_convening(community, users)
+
+
+def load_convening(community, users):
+    """A request for a residents' meeting collecting support (by households): started by 杨女士, supported
+    by two neighbours and, for an elderly owner of his building without an account, by the building head."""
+    from core.models import Building, Household, HouseholdMember, Person, Unit
+    from plugins.voting import convening
+
+    req = convening.start(community, users["resident3"], {
+        "subject": "地面停车位重新划线", "base": "households",
+        "reason": "小区车位不够，晚上消防通道常被占用。请居委会召集居民会议，讨论地面停车位重新划线和访客临时车位的方案。"})
+    for login in ("resident1", "resident2"):
+        convening.support(req, users[login])
+    head = users["loudongzhang"]
+    building = (db.session.query(Unit.building_id).join(Household, Household.unit_id == Unit.id)
+                .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+                .filter(HouseholdMember.user_id == head.id, Household.community_id == community.id).scalar())
+    elder = (Person.query.join(HouseholdMember, HouseholdMember.person_id == Person.id)
+             .join(Household, Household.id == HouseholdMember.household_id).join(Unit, Unit.id == Household.unit_id)
+             .join(Building, Building.id == Unit.building_id)
+             .filter(Building.id == building, Person.user_id.is_(None), HouseholdMember.relation == "owner")
+             .order_by(Person.id).first())
+    if elder is not None:
+        convening.support(req, head, person_id=elder.id, reason="老人不会用手机，当面表示支持，楼长代为登记")
+    return req

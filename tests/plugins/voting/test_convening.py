@@ -311,6 +311,7 @@ def test_staff_answer_with_the_meetings_ballot_linked_to_the_request(world):
     req = db.session.get(ConveningRequest, req.id)
     ballot = db.session.get(Ballot, req.ballot_id)
     assert req.state == "convened" and ballot.state == "draft" and ballot.unit == "household"
+    assert (ballot.rule, ballot.electorate_mode) == ("residents_meeting", "households")  # made up as counted
     assert ballot.title == req.subject and REASON in ballot.description
     assert Notification.query.filter_by(kind="voting.convening_convened", user_id=world.resident.id).count() == 1
     with pytest.raises(Conflict):  # answered once
