@@ -3,12 +3,10 @@ numbers, "Markdown", rule number (R22) or legal article, or API token on the pag
 uses, in Chinese or English. Integrity details are allowed only inside the closed 核验 (Verify)
 section (<details class="verify">), which says what they prove."""
 import re
-
-import pytest
 from html.parser import HTMLParser
 
-from core.extensions import db
-from core.models import User
+import pytest
+
 from tests.conftest import INSTALLED
 
 pytestmark = pytest.mark.plugins(*INSTALLED)
@@ -88,6 +86,18 @@ SKIP = re.compile(r"/logout|/static/|\.(ics|json|csv|pdf|png|jpg|svg)$|/export$|
 ACCEPT = {"zh_Hans": "zh-CN", "zh_Hant": "zh-TW", "en": "en-US"}
 
 
+def resident(app, locale):
+    """A client logged in as the demo's resident1 whose browser asks for ``locale``."""
+    from tests.conftest import FreshContextClient
+
+    app.test_client_class = FreshContextClient
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = ACCEPT[locale]
+    r = client.post("/auth/login", data={"login": "resident1", "password": DEMO_PASSWORD})
+    assert r.status_code == 302
+    return client
+
+
 def crawl(client, start, limit=160):
     """Every page of the demo community a logged-in resident reaches by following links from
     ``start`` (GET only, at most ``limit``): {path: html}."""
@@ -112,13 +122,7 @@ def crawl(client, start, limit=160):
 def test_resident_pages_use_plain_words(app, demo, locale):
     """A resident (陈阿姨, the demo's resident1: a voter on open and closed ballots, a party to a
     mediation case, a volunteer with points) reads no technical word outside the verify section."""
-    from tests.conftest import FreshContextClient
-
-    app.test_client_class = FreshContextClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = ACCEPT[locale]
-    r = client.post("/auth/login", data={"login": "resident1", "password": DEMO_PASSWORD})
-    assert r.status_code == 302
+    client = resident(app, locale)
     pages = crawl(client, ["/c/demo/", "/c/demo/proposals/", "/c/demo/voting/", "/auth/account",
                            "/c/demo/points/", "/c/demo/meetings/", "/c/demo/mediation/"])
     for must in MUST_SEE:
@@ -130,15 +134,10 @@ def test_resident_pages_use_plain_words(app, demo, locale):
     assert not found, "\n".join(f"{p}: {w}" for p, ws in found.items() for w in ws)
 
 
-def test_the_verify_section_is_there_and_closed(app, demo, login):
+def test_the_verify_section_is_there_and_closed(app, demo):
     """A closed ballot's page keeps its integrity details under a closed 核验 section that says
     what they prove; the account page folds the API tokens away."""
-    from tests.conftest import FreshContextClient
-
-    app.test_client_class = FreshContextClient
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
-    client.post("/auth/login", data={"login": "resident1", "password": DEMO_PASSWORD})
+    client = resident(app, "zh_Hans")
     pages = crawl(client, ["/c/demo/voting/"], limit=40)
     closed = [html for p, html in pages.items() if re.search(r"/voting/\d+$", p) and 'id="result"' in html]
     assert closed, "no closed ballot with a result in the demo"
