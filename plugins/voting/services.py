@@ -378,6 +378,8 @@ def _interested(community, data, unit, rule, scope, building_id, errors):
     Returns ``{"buildings": [ids], "households": [ids]}`` (the additions), or None."""
     if rule != counting.UNANIMOUS:
         return None
+    if (data.get("method") or "majority") != "majority":
+        errors["method"] = _("Every interested owner's consent is asked on a yes/no/abstain ballot.")
     if unit != "owners":
         errors["rule"] = _("Only owners decide by the consent of every interested owner: choose owners as who votes.")
     elif scope != "building":

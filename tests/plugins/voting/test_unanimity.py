@@ -163,6 +163,7 @@ def test_a_co_owned_unit_consents_by_one_ballot_and_the_decision_passes(world):
     ({"scope": "community"}, "rule"),
     ({"interested_buildings": [999999]}, "interested_buildings"),
     ({"interested_households": ["x"]}, "interested_households"),
+    ({"method": "approval", "options": ["同意", "不同意"]}, "method"),
 ])
 def test_unanimity_terms_that_cannot_work_are_refused(world, data, field):
     with pytest.raises(ServiceError) as err:
@@ -265,6 +266,40 @@ def test_api_sets_up_and_reports_a_unanimity_decision(world, api):
         assert [m["voter"] for m in out["not_consenting"]] == [ref]
         assert ("name" in out["not_consenting"][0]) is named
         assert out["challenge_until"] == services.challenge_until(db.session.get(Ballot, b.id)).isoformat()
+
+
+def test_staff_widen_the_interested_owners_before_the_notice_only(world, api):
+    next_door = _household(world, "2号楼", "101", ["钱先生"])
+    b = unanimity_ballot(world, open_=False)
+    staff = api(world.staff)
+    r = staff.put(f"/api/v1/c/test/voting/ballots/{b.id}", json={"interested_households": [next_door.id]})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["interested"]["households"] == [{"id": next_door.id, "label": "2号楼 1单元 101"}]
+    services.publish_notice(b, world.staff, at=utcnow() - timedelta(days=16))
+    r = staff.put(f"/api/v1/c/test/voting/ballots/{b.id}", json={"interested_households": []})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "agenda_frozen"
+    services.open_ballot(db.session.get(Ballot, b.id), world.staff)
+    assert Voter.query.filter_by(ballot_id=b.id, household_id=next_door.id).count() == 1
+
+
+def test_the_command_line_recounts_a_unanimity_file(world, runner, tmp_path):
+    b = unanimity_ballot(world)
+    _vote(world, b, {"resident": "yes", "resident2": "abstain", "building_head": "yes", "grid_worker": "yes"})
+    services.close(b, world.staff, system=True)
+    path = tmp_path / "ballot.json"
+    assert runner.invoke(args=["ballots", "export", str(b.id), "-o", str(path)]).exit_code == 0
+    r = runner.invoke(args=["ballots", "recount", str(path)])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["matches_published_result"] is True and out["result"]["passed"] is False
+    assert out["result"]["not_consenting"] == [{"voter": _voter(b, world.resident2).ref, "reason": "abstain"}]
+    # A file that turns the abstention into a yes no longer matches its chain.
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for e in data["entries"]:
+        if e["choice"] == [2]:
+            e["choice"] = [0]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert runner.invoke(args=["ballots", "recount", str(path)]).exit_code == 1
 
 
 # ── the challenge window (R11) ───────────────────────────────────────────────────────────────
