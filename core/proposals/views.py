@@ -77,11 +77,11 @@ class CappedPage:
 
 
 def _fill_choices(form):
-    community = g.community
-    form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in
-                                         Grid.query.filter_by(community_id=community.id).order_by(Grid.name)]
-    form.building_id.choices = [(0, "—")] + [(x.id, x.name) for x in
-                                             Building.query.filter_by(community_id=community.id).order_by(Building.name)]
+    from core.places import choices  # grids and buildings in natural order: 2号楼 before 10号楼
+
+    grids, buildings = choices(g.community)
+    form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in grids]
+    form.building_id.choices = [(0, "—")] + [(x.id, x.name) for x in buildings]
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -27,6 +27,7 @@ from core.models import (Building, Grid, Household, HouseholdMember, ImportBatch
 from core.phones import mobile_number, phone_problem
 from core.services import audit, persons
 from core.services.structure import parse_area
+from core.sorting import natural_sorted
 
 BATCH_LIFETIME = timedelta(days=2)  # how long a preview can be confirmed
 HEADER_SEARCH = 10  # offices often put a title row or two above the column headings
@@ -538,7 +539,9 @@ def export_xlsx(community) -> bytes:
     rows = (db.session.query(Household, Unit, Building, Grid)
             .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
             .join(Grid, Building.grid_id == Grid.id).filter(Household.community_id == community.id)
-            .order_by(Grid.name, Building.name, Unit.name, Household.room).all())
+            .all())
+    # Grids, buildings, units and rooms in the order people count them (core.sorting: 2号楼 before 10号楼).
+    rows = natural_sorted(rows, key=lambda r: (r[3].name, r[2].name, r[1].name, r[0].room))
     members = {}
     for m in (HouseholdMember.query.options(selectinload(HouseholdMember.person)).join(Household)
               .filter(Household.community_id == community.id).order_by(HouseholdMember.id)):

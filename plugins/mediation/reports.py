@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from core import spreadsheets
+from core.sorting import natural_sorted
 from plugins.mediation import dates
 from plugins.mediation.models import (CATEGORIES, OUTCOMES, SOURCES, STATUSES, TIERS, MediationAgreement,
                                       MediationCase)
@@ -42,7 +43,7 @@ def stats(community, today=None):
         "by_tier": _count(rows, "tier", TIERS),
         "by_source": _count(rows, "source", SOURCES),
         "by_outcome": _count(closed, "outcome", OUTCOMES),
-        "by_grid": sorted(Counter(c.grid.name if c.grid else "—" for c in rows).items()),
+        "by_grid": natural_sorted(Counter(c.grid.name if c.grid else "—" for c in rows).items(), key=lambda kv: kv[0]),
         "by_month": sorted(by_month.items()),
     }
 

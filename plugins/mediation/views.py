@@ -12,12 +12,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from core import pagecache
+from core import pagecache, places
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
 from core.inputs import whole_number
-from core.models import Building, Grid, Membership, User
+from core.models import Membership, User
 from plugins.mediation import access, dates, reports
 from plugins.mediation import services as svc
 from plugins.mediation.forms import (AgreementForm, AssignForm, CaseForm, CloseForm, CommitteeMemberForm,
@@ -190,10 +190,9 @@ def _translated(*names):
 
 def _fill_case_form(form):
     form.source.choices = choices(SOURCES, svc.allowed_sources(current_user, g.community))
-    form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in
-                                         Grid.query.filter_by(community_id=g.community.id).order_by(Grid.name)]
-    form.building_id.choices = [(0, "—")] + [
-        (x.id, x.name) for x in Building.query.filter_by(community_id=g.community.id).order_by(Building.name)]
+    grids, buildings = places.choices(g.community)  # natural order: 2号楼 before 10号楼
+    form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in grids]
+    form.building_id.choices = [(0, "—")] + [(x.id, x.name) for x in buildings]
 
 
 @bp.route("/new", methods=["GET", "POST"])

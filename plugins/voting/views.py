@@ -110,15 +110,15 @@ def index():
 
 def _fill(form):
     community = g.community
-    form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in Grid.query.filter_by(community_id=community.id)
-                                         .order_by(Grid.name)]
-    form.building_id.choices = [(0, "—")] + [(x.id, x.name) for x in Building.query.filter_by(
-        community_id=community.id).order_by(Building.name)]
+    grids, buildings = places.choices(community)  # natural order: 2号楼 before 10号楼
+    form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in grids]
+    form.building_id.choices = [(0, "—")] + [(x.id, x.name) for x in buildings]
     form.interested_buildings.choices = form.building_id.choices[1:]
     form.interested_households.choices = [
-        (h.id, f"{b.name} {u.name} {h.room}") for h, u, b in db.session.query(Household, Unit, Building)
-        .join(Unit, Household.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
-        .filter(Household.community_id == community.id).order_by(Building.name, Unit.name, Household.room)]
+        (h.id, f"{b.name} {u.name} {h.room}") for h, u, b in natural_sorted(
+            db.session.query(Household, Unit, Building).join(Unit, Household.unit_id == Unit.id)
+            .join(Building, Unit.building_id == Building.id).filter(Household.community_id == community.id).all(),
+            key=lambda r: (r[2].name, r[1].name, r[0].room))]
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -143,3 +143,22 @@ def test_api_lists_in_natural_order_and_refuses_wrong_filters(world, street, api
         assert r.status_code == 400, args
         error = r.get_json()["error"]
         assert error["code"] == "invalid_parameter" and error["fields"]
+
+
+def test_export_lists_the_register_in_natural_order(world, street, staff):
+    import io
+
+    import openpyxl
+
+    data = staff.get("/c/test/structure/export.xlsx").data
+    rows = list(openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))[1:]
+    places = [" ".join(str(c) for c in r[1:4]) for r in rows]
+    assert places == ["1号楼 1单元 101", "1号楼 1单元 102", "1号楼 1单元 103", "1号楼 1单元 104",
+                      "2号楼 2单元 201", "2号楼 2单元 1001", "2号楼 10单元 201", "2号楼 10单元 1001",
+                      "10号楼 2单元 201", "10号楼 2单元 1001", "10号楼 10单元 201", "10号楼 10单元 1001"]
+
+
+@pytest.mark.plugins("mediation")
+def test_mediation_case_form_lists_buildings_in_natural_order(world, street, staff):
+    html = staff.get("/c/test/mediation/new").get_data(as_text=True)
+    assert labels(html, "building_id") == ["1号楼", "2号楼", "10号楼"]

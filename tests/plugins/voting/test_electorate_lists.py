@@ -112,3 +112,10 @@ def test_electorate_api_filters_and_refuses_wrong_values(world, street, ballot, 
         r = client.get(url, query_string=args)
         assert r.status_code == 400, args
         assert r.get_json()["error"]["code"] == "invalid_parameter"
+
+
+def test_new_ballot_form_lists_buildings_and_rooms_in_natural_order(world, street, login):
+    html = login(world.staff).get("/c/test/voting/new").get_data(as_text=True)
+    assert [label for _v, label, _s in options(html, "building_id")][1:] == ["1号楼", "2号楼", "10号楼"]
+    rooms = [label for _v, label, _s in options(html, "interested_households")]
+    assert rooms.index("2号楼 1单元 101") < rooms.index("2号楼 1单元 1001") < rooms.index("10号楼 1单元 101")
