@@ -77,11 +77,12 @@ class CappedPage:
 
 
 def _fill_choices(form):
+    from core import pickers
     from core.places import choices  # grids and buildings in natural order: 2号楼 before 10号楼
 
     grids, buildings = choices(g.community)
     form.grid_id.choices = [(0, "—")] + [(x.id, x.name) for x in grids]
-    form.building_id.choices = [(0, "—")] + [(x.id, x.name) for x in buildings]
+    pickers.offer(form.building_id, [(0, "—")] + [(x.id, x.name) for x in buildings])
 
 
 @bp.route("/new", methods=["GET", "POST"])

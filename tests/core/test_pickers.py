@@ -162,3 +162,11 @@ def test_export_lists_the_register_in_natural_order(world, street, staff):
 def test_mediation_case_form_lists_buildings_in_natural_order(world, street, staff):
     html = staff.get("/c/test/mediation/new").get_data(as_text=True)
     assert labels(html, "building_id") == ["1号楼", "2号楼", "10号楼"]
+
+
+def test_proposal_form_finds_the_building_by_typing(world, street, login):
+    resident = login(world.resident)
+    html = resident.get("/c/test/proposals/new").get_data(as_text=True)
+    assert labels(html, "building_id") == ["1号楼", "2号楼", "10号楼"]
+    html = resident.get("/c/test/proposals/new", query_string={"building_id_q": "10"}).get_data(as_text=True)
+    assert [(label, chosen) for _v, label, chosen in options(html, "building_id")][1:] == [("10号楼", True)]
