@@ -364,27 +364,10 @@ def results(ballot):
             "blank": result.get("blank_heads", 0)}
 
 
-def parse_marks(ballot, raw):
-    """The candidates a ballot marks, as sorted positions: up to ``seats`` (more is refused, never
-    cut down), fewer is fine, none is a blank ballot (an empty list)."""
-    if raw is None:
-        raw = []
-    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
-        raw = [raw]
-    if not isinstance(raw, list):
-        msg = _("Mark the candidates you vote for.")
-        raise ServiceError("invalid_choice", msg, fields={"choice": msg})
-    n, positions = len(ballot.options), []
-    for item in raw:
-        pos = item if isinstance(item, int) and not isinstance(item, bool) else \
-            (int(item) if isinstance(item, str) and item.strip().isdigit() else None)
-        if pos is None or not 0 <= pos < n:
-            msg = _("The ballot has no option %(option)s.", option=str(item)[:20])
-            raise ServiceError("unknown_option", msg, fields={"choice": msg})
-        positions.append(pos)
-    if len(set(positions)) != len(positions):
-        msg = _("Each option may be chosen or ranked only once.")
-        raise ServiceError("duplicate_option", msg, fields={"choice": msg})
+def checked_marks(ballot, positions):
+    """The candidates a ballot marks (services.parse_choice: options that exist, each once), as
+    sorted positions: up to ``seats`` (more is refused, never cut down); fewer is fine, none is a
+    blank ballot."""
     if len(positions) > (ballot.seats or 0):
         msg = _("Mark at most %(n)d candidates: there are %(n)d seats. A ballot with more marks is not accepted.",
                 n=ballot.seats or 0)

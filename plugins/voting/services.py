@@ -1099,13 +1099,13 @@ def parse_choice(ballot, raw):
             return (raw,)
         raise ServiceError("invalid_choice", _("Choose yes, no or abstain."),
                            fields={"choice": _("Choose yes, no or abstain.")})
-    if ballot.method == elections.METHOD:
-        return elections.parse_marks(ballot, raw)
+    election = ballot.method == elections.METHOD  # no mark at all is a blank ballot (R14)
     if isinstance(raw, (str, int)) and not isinstance(raw, bool):
         raw = [raw]
     n = len(ballot.options)
-    if not isinstance(raw, list) or not raw:
-        msg = _("Choose at least one option.") if ballot.method == "approval" else _("Rank at least one option.")
+    if not isinstance(raw, list) or (not raw and not election):
+        msg = _("Mark the candidates you vote for.") if election else \
+            _("Choose at least one option.") if ballot.method == "approval" else _("Rank at least one option.")
         raise ServiceError("invalid_choice", msg, fields={"choice": msg})
     positions = []
     for item in raw:
@@ -1117,6 +1117,8 @@ def parse_choice(ballot, raw):
     if len(set(positions)) != len(positions):
         msg = _("Each option may be chosen or ranked only once.")
         raise ServiceError("duplicate_option", msg, fields={"choice": msg})
+    if election:
+        return elections.checked_marks(ballot, positions)
     if ballot.method == "approval":
         if ballot.max_choices and len(positions) > ballot.max_choices:
             msg = _("Choose at most %(n)d options.", n=ballot.max_choices)
