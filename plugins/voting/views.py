@@ -363,13 +363,37 @@ def close(ballot_id):
 @login_required
 @require("voting.ballots.manage")
 def cancel(ballot_id):
+    """Cancelling cannot be undone: a confirmation page first (core/confirm.py)."""
     ballot = services.get(g.community, ballot_id)
+    if not confirm.confirmed():
+        if ballot.state not in ("draft", "open"):
+            return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+        voted = Voter.query.filter(Voter.ballot_id == ballot.id, Voter.voted_at.isnot(None)).count()
+        return confirm.ask(_ballot_confirmation(
+            ballot, _("Cancel %(title)s?", title=ballot.title), url_for("c.voting.cancel", ballot_id=ballot.id),
+            _("Cancel the ballot"), _("Keep the ballot"), _("Reason for cancelling"),
+            ([_turnout(ballot, voted)] if ballot.state == "open" else [])
+            + [_("The ballot ends without a result: nobody can vote any more and the votes cast so far are not "
+                 "counted. This cannot be undone.")]))
     try:
         services.cancel(ballot, current_user, request.form.get("reason"))
         flash(_("The ballot was cancelled."), "success")
     except ServiceError as err:
         apply_error(None, err)
     return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
+
+
+def _turnout(ballot, voted):
+    return _("Voted so far: %(voted)s of %(roll)s on the roll.", voted=format_number(voted),
+             roll=format_number(services.roll_size(ballot)))
+
+
+def _ballot_confirmation(ballot, title, action, button, cancel_label, reason_label, lines):
+    """The confirmation page of closing or cancelling ``ballot`` (core/confirm.py)."""
+    return confirm.Confirmation(title=title, action=action, button=button,
+                                back_url=url_for("c.voting.detail", ballot_id=ballot.id), back_label=ballot.title,
+                                cancel_label=cancel_label, reason_label=reason_label, reason_required=True,
+                                lines=lines)
 
 
 def _voter_choices(ballot):
@@ -388,18 +412,7 @@ def paper(ballot_id):
     form = PaperForm()
     if request.method == "GET" and request.args.get("voter_id"):
         form.voter_id.data = whole_number(request.args.get("voter_id"), "voter_id")
-    """Cancelling cannot be undone: a confirmation page first (core/confirm.py)."""
     pickers.offer(form.voter_id, _voter_choices(ballot))
-    if not confirm.confirmed():
-        if ballot.state not in ("draft", "open"):
-            return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
-        voted = Voter.query.filter(Voter.ballot_id == ballot.id, Voter.voted_at.isnot(None)).count()
-        return confirm.ask(_ballot_confirmation(
-            ballot, _("Cancel %(title)s?", title=ballot.title), url_for("c.voting.cancel", ballot_id=ballot.id),
-            _("Cancel the ballot"), _("Keep the ballot"), _("Reason for cancelling"),
-            ([_turnout(ballot, voted)] if ballot.state == "open" else [])
-            + [_("The ballot ends without a result: nobody can vote any more and the votes cast so far are not "
-                 "counted. This cannot be undone.")]))
     active = services.proxies_of(ballot).filter(Proxy.revoked_at.is_(None)).all()
     form.proxy_id.choices = [(0, _("No: the voter in person"))] + [
         (p.id, f"{p.ref} · {p.name} → {services.voter_name(p.voter)}") for p in active]
@@ -408,19 +421,6 @@ def paper(ballot_id):
         chosen = db.session.get(Voter, form.voter_id.data)
         online = services.online_vote_of(ballot, chosen) if chosen is not None and chosen.ballot_id == ballot.id \
             else None
-def _turnout(ballot, voted):
-    return _("Voted so far: %(voted)s of %(roll)s on the roll.", voted=format_number(voted),
-             roll=format_number(services.roll_size(ballot)))
-
-
-def _ballot_confirmation(ballot, title, action, button, cancel_label, reason_label, lines):
-    """The confirmation page of closing or cancelling ``ballot`` (core/confirm.py)."""
-    return confirm.Confirmation(title=title, action=action, button=button,
-                                back_url=url_for("c.voting.detail", ballot_id=ballot.id), back_label=ballot.title,
-                                cancel_label=cancel_label, reason_label=reason_label, reason_required=True,
-                                lines=lines)
-
-
     if form.validate_on_submit():
         photo = None
         f = form.photo.data
@@ -538,6 +538,16 @@ def proxy_revoke(ballot_id, proxy_id):
     ballot = _open_ballot_for_proxies(ballot_id)
     try:
         proxy = services.proxy_by_id(ballot, proxy_id)
+        if not confirm.confirmed():  # revoking cannot be undone: a confirmation page first
+            back = url_for("c.voting.proxies", ballot_id=ballot.id)
+            return confirm.ask(confirm.Confirmation(
+                title=_("Revoke the proxy authorisation %(ref)s?", ref=proxy.ref),
+                action=url_for("c.voting.proxy_revoke", ballot_id=ballot.id, proxy_id=proxy.id),
+                button=_("Revoke"), back_url=back, back_label=ballot.title, cancel_label=_("Keep it"),
+                reason_label=_("Reason for revoking"), reason_required=True,
+                lines=[_("The proxy can no longer vote for the voter in this ballot. The voter may still vote in "
+                         "person. This cannot be undone: a new authorisation would have to be recorded.")]))
+
         services.revoke_proxy(ballot, current_user, proxy, request.form.get("reason"))
         flash(_("The proxy authorisation %(ref)s is revoked.", ref=proxy.ref), "success")
     except ServiceError as err:
@@ -563,16 +573,6 @@ def proxy_page(ballot_id):
     """The voters whose proxy I hold on this ballot, each with a ballot to cast for them."""
     ballot = _visible(ballot_id)
     held = services.proxies_held(ballot, current_user)
-        if not confirm.confirmed():  # revoking cannot be undone: a confirmation page first
-            back = url_for("c.voting.proxies", ballot_id=ballot.id)
-            return confirm.ask(confirm.Confirmation(
-                title=_("Revoke the proxy authorisation %(ref)s?", ref=proxy.ref),
-                action=url_for("c.voting.proxy_revoke", ballot_id=ballot.id, proxy_id=proxy.id),
-                button=_("Revoke"), back_url=back, back_label=ballot.title, cancel_label=_("Keep it"),
-                reason_label=_("Reason for revoking"), reason_required=True,
-                lines=[_("The proxy can no longer vote for the voter in this ballot. The voter may still vote in "
-                         "person. This cannot be undone: a new authorisation would have to be recorded.")]))
-
     counted = {}
     for p in held:
         counted[p.id] = services.counted_entry(ballot, p.voter)

@@ -141,7 +141,6 @@ ACCESS = {
     "api_c.voting_api.support": logged_in(GONE),
     "api_c.voting_api.consent": logged_in(GONE),
     "api_c.voting_api.publish": only(STAFF, GONE),
-}
     # Requests for a residents' meeting: everyone reads them; any member may open the form to start
     # one (an empty form shows it again); supporting answers with a redirect and a message (this
     # request has reached its threshold); staff answer (the form)
@@ -158,3 +157,4 @@ ACCESS = {
     "api_c.voting_api.convening_support": only(ELECTORATE, CONFLICT),
     "api_c.voting_api.convening_withdraw": only(ELECTORATE, CONFLICT),
     "api_c.voting_api.convening_answer": only(STAFF, INVALID),  # no ballot and no reply given
+}
