@@ -923,10 +923,9 @@ def normalize_code(code):
     return re.sub(r"[\s-]", "", (code or "")).upper()
 
 
-def redeem(community, item, resident, actor=None, quantity=1, reason=None):
-    """Redeem ``quantity`` of ``item`` for ``resident``: stock, limit and balance are checked by
-    conditional UPDATEs, so concurrent redemptions never oversell or overdraw."""
-    actor = actor or resident
+def _check_redemption(community, item, resident, actor, quantity, reason):
+    """What redeeming checks before it touches anything: who acts, membership, quantity, the
+    item's state. Returns (assisted, quantity, now)."""
     assisted = actor.id != resident.id
     if assisted:
         _require("points.orders.assist", community, actor, _("You may not redeem for other residents."))
@@ -960,6 +959,30 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
         transfer = ledger.debit(community.id, resident.id, total, kind="redeem", actor_id=actor.id,
                                 reason=(reason or "").strip()[:500] or None if assisted else None,
                                 details={"item_id": item.id, "item": item.name, "quantity": quantity})
+    return assisted, quantity, now
+
+
+def redemption_preview(community, item, resident, actor=None, quantity=1, reason=None):
+    """What redeeming would do, for the confirmation page (兑换确认), changing nothing: the
+    quantity, the points it costs and the balance before and after. Refuses what ``redeem`` would
+    refuse for the item, the quantity, the stock or the balance; ``redeem`` still decides."""
+    actor = actor or resident
+    _assisted, quantity, _now = _check_redemption(community, item, resident, actor, quantity, reason)
+    total = item.price * quantity
+    if item.stock < quantity:
+        raise Conflict("out_of_stock", _("Sorry, this item is out of stock."))
+    balance = ledger.balance_of(community.id, resident.id)
+    if balance < total:
+        raise Conflict("insufficient_points", _("You do not have enough points for this."))
+    return {"item": item, "quantity": quantity, "total": total, "balance_before": balance,
+            "balance_after": balance - total}
+
+
+def redeem(community, item, resident, actor=None, quantity=1, reason=None):
+    """Redeem ``quantity`` of ``item`` for ``resident``: stock, limit and balance are checked by
+    conditional UPDATEs, so concurrent redemptions never oversell or overdraw."""
+    actor = actor or resident
+    assisted, quantity, now = _check_redemption(community, item, resident, actor, quantity, reason)
     except ledger.InsufficientPoints:
         _fail(Conflict("insufficient_points", _("You do not have enough points for this.")))
     order = _insert_order(community_id=community.id, item_id=item.id, user_id=resident.id,

@@ -9,11 +9,12 @@ from flask_babel import pgettext
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from core import dates, identity
+from core import confirm, dates, identity
 from core import spreadsheets
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.forms import apply_error
+from core.i18n import fmt_number
 from core.models import User, utcnow
 from core.permissions import can, membership_of, require
 from core.services import accounts as core_accounts
@@ -158,6 +159,14 @@ def redeem(item_id):
     if not form.validate_on_submit():
         flash(_("Give a quantity from 1 to 99."), "error")
         return redirect(url_for("c.points.item", item_id=it.id))
+    if not confirm.confirmed():  # points spent are spent: say what it costs first
+        try:
+            preview = svc.redemption_preview(g.community, it, current_user, current_user, form.quantity.data)
+        except ServiceError as err:
+            apply_error(None, err)
+            return redirect(url_for("c.points.item", item_id=it.id))
+        return confirm.ask(_redeem_confirmation(preview, url_for("c.points.redeem", item_id=it.id),
+                                                url_for("c.points.item", item_id=it.id), it.name))
     try:
         order = svc.redeem(g.community, it, current_user, current_user, form.quantity.data)
     except ServiceError as err:
@@ -165,6 +174,27 @@ def redeem(item_id):
         return redirect(url_for("c.points.item", item_id=it.id))
     flash(_("Done. Show the pickup code at the community office."), "success")
     return redirect(url_for("c.points.order", order_id=order.id))
+
+
+def _redeem_confirmation(preview, action, back_url, back_label, resident=None):
+    """The confirmation page of a redemption (core/confirm.py): the item, the points it costs, the
+    balance before and after, and how the pickup works."""
+    item = preview["item"]
+    whose = resident.display_name if resident is not None else None
+    facts = [(_("Item"), f"{item.name} × {preview['quantity']}"),
+             (_("Points it costs"), fmt_number(preview["total"])),
+             (_("Balance of %(name)s now", name=whose) if whose else _("Your balance now"),
+              fmt_number(preview["balance_before"])),
+             (_("Balance of %(name)s afterwards", name=whose) if whose else _("Your balance afterwards"),
+              fmt_number(preview["balance_after"]))]
+    if whose:
+        facts.insert(0, (_("Resident"), whose))
+    return confirm.Confirmation(
+        title=_("Redeem %(item)s?", item=item.name), action=action, button=_("Redeem"), back_url=back_url,
+        back_label=back_label, cancel_label=_("Not now"), facts=facts, danger=False,
+        lines=[_("The points are taken off at once and an order with a pickup code is made. Show the code at the "
+                 "community office to collect the item. Until it is collected the order can be cancelled and the "
+                 "points come back.")])
 
 
 @bp.route("/pictures/<int:item_id>/<name>")
@@ -207,6 +237,16 @@ def order_cancel(order_id):
     o = svc.get_order(g.community, order_id)
     if o.user_id != current_user.id and not can("points.orders.manage"):
         abort(404)
+    if not confirm.confirmed() and o.status == "reserved":  # a cancelled order cannot be taken back: ask first
+        own = o.user_id == current_user.id
+        return confirm.ask(confirm.Confirmation(
+            title=_("Cancel the order for %(item)s?", item=o.item.name),
+            action=url_for("c.points.order_cancel", order_id=o.id), button=_("Cancel the order"),
+            back_url=url_for("c.points.order", order_id=o.id), back_label=_("Order"), cancel_label=_("Keep the order"),
+            reason_label=None if own else _("Reason"), reason_required=not own,
+            facts=[(_("Item"), f"{o.item.name} × {o.quantity}"), (_("Points returned"), fmt_number(o.total))],
+            lines=[_("The pickup code stops working and the points go back to the balance at once. To have the item "
+                     "after all, it has to be redeemed again.")]))
     try:
         svc.cancel_order(o, current_user, request.form.get("reason"))
         flash(_("The order was cancelled and the points returned."), "success")
@@ -399,6 +439,15 @@ def activity_cancel(activity_id):
     except ServiceError as err:
         apply_error(None, err)
     return redirect(url_for("c.points.activity", activity_id=a.id))
+    if not confirm.confirmed() and a.cancelled_at is None:  # calling it off cannot be undone: ask first
+        back = url_for("c.points.activity", activity_id=a.id)
+        signed_up = PointsSignup.query.filter_by(activity_id=a.id).count()
+        return confirm.ask(confirm.Confirmation(
+            title=_("Call off %(title)s?", title=a.title), action=url_for("c.points.activity_cancel", activity_id=a.id),
+            button=_("Call off the activity"), back_url=back, back_label=a.title, cancel_label=_("Keep it"),
+            reason_label=_("Reason"), reason_required=True, facts=[(_("Signed up"), fmt_number(signed_up))],
+            lines=[_("Everyone signed up is told it is called off; nobody can sign up or report hours for it any "
+                     "more. This cannot be undone.")]))
 
 
 @bp.route("/volunteering", methods=["GET", "POST"])
@@ -594,6 +643,11 @@ def counter_redeem():
                   "success")
             return redirect(url_for("c.points.order", order_id=o.id))
         except ServiceError as err:
+            if not confirm.confirmed():  # the resident hears what it costs before it is done
+                preview = svc.redemption_preview(g.community, it, resident, current_user, redeem_form.quantity.data,
+                                                 redeem_form.reason.data)
+                return confirm.ask(_redeem_confirmation(preview, url_for("c.points.counter_redeem"),
+                                                        url_for("c.points.counter"), _("Store counter"), resident))
             apply_error(redeem_form, err)
     return _render_counter(handover_form, redeem_form)
 

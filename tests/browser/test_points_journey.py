@@ -77,6 +77,11 @@ def test_activity_hours_points_redeem_pickup(people, site, locale, viewport, js)
     volunteer.submit(volunteer.page.locator("main a", has_text="环保购物袋").first)
     redeem = volunteer.page.locator('main form[action$="/redeem"]')
     volunteer.submit(redeem.locator('button[type="submit"]'))
+    # redeeming asks first, saying what it costs and the balance afterwards
+    confirm = volunteer.page.locator('main form[action$="/redeem"]:has(input[name="confirm"][value="1"])')
+    assert confirm.count() == 1, "redeeming asks first"
+    assert str(earned) in volunteer.page.locator("main dl.facts").inner_text()
+    volunteer.submit(confirm.locator('button[type="submit"]'))
     volunteer.expect_no_error_flash()
     code = volunteer.page.locator("main .big-number").inner_text().strip()
     assert code, "the order page shows the pickup code"

@@ -130,7 +130,7 @@ ACCESS = {
     "c.points.activity_new": STAFF_PAGE,  # an empty POST shows the form again with its errors
     "GET c.points.activity_edit": STAFF_PAGE,
     "POST c.points.activity_edit": only(STAFF, REDIRECT),  # an empty form keeps the activity as it is
-    "c.points.activity_cancel": only(STAFF, REDIRECT),
+    "c.points.activity_cancel": only(STAFF, OK),  # the confirmation page (calling off asks first)
     "c.points.record_hours": only(STAFF, REDIRECT),
     "c.points.verify": only(STAFF, REDIRECT),  # staff: their own hours, refused; the admin: verified already
     "c.points.reject": only(STAFF, REDIRECT),

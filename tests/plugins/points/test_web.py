@@ -55,7 +55,16 @@ def test_done_means_volunteer_earn_redeem_collect(world, login):
     img = resident.get(pic)
     assert img.status_code == 200 and img.mimetype == "image/png"
     assert img.headers["X-Content-Type-Options"] == "nosniff" and img.data == PNG
-    r = resident.post(f"/c/test/points/store/{item_id}/redeem", data={"quantity": "1"})
+    # redeeming asks first: the item, what it costs, the balance before and after, the pickup
+    r = resident.post(f"/c/test/points/store/{item_id}/redeem", data={"quantity": "1"},
+                      headers={"Accept-Language": "en"})
+    confirm = _text(r)
+    assert r.status_code == 200 and PointsOrder.query.count() == 0
+    facts = dict(re.findall(r"<dt>([^<]+)</dt><dd[^>]*>([^<]+)</dd>", confirm))
+    assert facts == {"Item": "大米（5公斤） × 1", "Points it costs": "2", "Your balance now": "2",
+                     "Your balance afterwards": "0"}, facts
+    assert "pickup code" in confirm and 'name="quantity" value="1"' in confirm and 'name="confirm" value="1"' in confirm
+    r = resident.post(f"/c/test/points/store/{item_id}/redeem", data={"quantity": "1", "confirm": "1"})
     assert r.status_code == 302
     order = PointsOrder.query.one()
     page = _text(resident.get(r.headers["Location"]))
