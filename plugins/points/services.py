@@ -947,18 +947,6 @@ def _check_redemption(community, item, resident, actor, quantity, reason):
     now = utcnow()
     if not is_available(item, now):
         _fail(Conflict("not_available", _("This item is not available at this time.")))
-    total = item.price * quantity
-    if item.per_resident_limit is not None:
-        if quantity > item.per_resident_limit or not ledger.bump(
-                community.id, f"limit:{item.id}:{resident.id}", quantity, item.per_resident_limit):
-            _fail(Conflict("limit_reached", _("You have reached the limit of %(n)d for this item.",
-                                              n=item.per_resident_limit)))
-    if item.stock < quantity:  # the answer most residents get; the UPDATE below is what decides
-        _fail(Conflict("out_of_stock", _("Sorry, this item is out of stock.")))
-    try:
-        transfer = ledger.debit(community.id, resident.id, total, kind="redeem", actor_id=actor.id,
-                                reason=(reason or "").strip()[:500] or None if assisted else None,
-                                details={"item_id": item.id, "item": item.name, "quantity": quantity})
     return assisted, quantity, now
 
 
@@ -983,6 +971,18 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
     conditional UPDATEs, so concurrent redemptions never oversell or overdraw."""
     actor = actor or resident
     assisted, quantity, now = _check_redemption(community, item, resident, actor, quantity, reason)
+    total = item.price * quantity
+    if item.per_resident_limit is not None:
+        if quantity > item.per_resident_limit or not ledger.bump(
+                community.id, f"limit:{item.id}:{resident.id}", quantity, item.per_resident_limit):
+            _fail(Conflict("limit_reached", _("You have reached the limit of %(n)d for this item.",
+                                              n=item.per_resident_limit)))
+    if item.stock < quantity:  # the answer most residents get; the UPDATE below is what decides
+        _fail(Conflict("out_of_stock", _("Sorry, this item is out of stock.")))
+    try:
+        transfer = ledger.debit(community.id, resident.id, total, kind="redeem", actor_id=actor.id,
+                                reason=(reason or "").strip()[:500] or None if assisted else None,
+                                details={"item_id": item.id, "item": item.name, "quantity": quantity})
     except ledger.InsufficientPoints:
         _fail(Conflict("insufficient_points", _("You do not have enough points for this.")))
     order = _insert_order(community_id=community.id, item_id=item.id, user_id=resident.id,

@@ -433,12 +433,6 @@ def activity_edit(activity_id):
 @require("points.activities.manage")
 def activity_cancel(activity_id):
     a = svc.get_activity(g.community, activity_id)
-    try:
-        svc.cancel_activity(a, current_user, request.form.get("reason"))
-        flash(_("The activity was cancelled."), "success")
-    except ServiceError as err:
-        apply_error(None, err)
-    return redirect(url_for("c.points.activity", activity_id=a.id))
     if not confirm.confirmed() and a.cancelled_at is None:  # calling it off cannot be undone: ask first
         back = url_for("c.points.activity", activity_id=a.id)
         signed_up = PointsSignup.query.filter_by(activity_id=a.id).count()
@@ -448,6 +442,12 @@ def activity_cancel(activity_id):
             reason_label=_("Reason"), reason_required=True, facts=[(_("Signed up"), fmt_number(signed_up))],
             lines=[_("Everyone signed up is told it is called off; nobody can sign up or report hours for it any "
                      "more. This cannot be undone.")]))
+    try:
+        svc.cancel_activity(a, current_user, request.form.get("reason"))
+        flash(_("The activity was cancelled."), "success")
+    except ServiceError as err:
+        apply_error(None, err)
+    return redirect(url_for("c.points.activity", activity_id=a.id))
 
 
 @bp.route("/volunteering", methods=["GET", "POST"])
@@ -637,17 +637,17 @@ def counter_redeem():
         try:
             resident = _resident_by_login(redeem_form.resident.data)
             it = svc.get_item(g.community, redeem_form.item_id.data)
+            if not confirm.confirmed():  # the resident hears what it costs before it is done
+                preview = svc.redemption_preview(g.community, it, resident, current_user, redeem_form.quantity.data,
+                                                 redeem_form.reason.data)
+                return confirm.ask(_redeem_confirmation(preview, url_for("c.points.counter_redeem"),
+                                                        url_for("c.points.counter"), _("Store counter"), resident))
             o = svc.redeem(g.community, it, resident, current_user, redeem_form.quantity.data,
                            redeem_form.reason.data)
             flash(_("Redeemed for %(name)s. Pickup code: %(code)s", name=resident.display_name, code=o.pickup_code),
                   "success")
             return redirect(url_for("c.points.order", order_id=o.id))
         except ServiceError as err:
-            if not confirm.confirmed():  # the resident hears what it costs before it is done
-                preview = svc.redemption_preview(g.community, it, resident, current_user, redeem_form.quantity.data,
-                                                 redeem_form.reason.data)
-                return confirm.ask(_redeem_confirmation(preview, url_for("c.points.counter_redeem"),
-                                                        url_for("c.points.counter"), _("Store counter"), resident))
             apply_error(redeem_form, err)
     return _render_counter(handover_form, redeem_form)
 
