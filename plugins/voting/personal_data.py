@@ -24,7 +24,12 @@ Requests to convene a residents' meeting (plugins/voting/convening.py): the expo
 requests the person started and their supports (by their account and by their person on the
 register, also those a building head recorded for them, with who and why). Erasure keeps them
 (a support is part of the count that obliged the committee, like a second of a proposal); they
-hold no name — the person's name is shown from the register, which the core anonymises."""
+hold no name — the person's name is shown from the register, which the core anonymises.
+
+Elections (plugins/voting/elections.py): the export lists the person's nominations as a candidate
+and the nominations they support (by their person on the register). Erasure replaces the name a
+nomination keeps with the anonymous id; supports hold no name and stay (they made the candidate
+eligible); a published candidate's name stays in the ballot's manifest, like the ballot file."""
 from core.hookspecs import hookimpl
 
 
@@ -60,13 +65,48 @@ def _convening_export(user, community):
     return out
 
 
+def _persons_of(user, community):
+    from core.models import HouseholdMember, Person
+
+    ids = {p for (p,) in Person.query.with_entities(Person.id).filter_by(community_id=community.id, user_id=user.id)}
+    return ids | {p for (p,) in HouseholdMember.query.with_entities(HouseholdMember.person_id)
+                  .filter_by(user_id=user.id)}
+
+
+def _elections_export(user, community):
+    """The person's nominations as a candidate and the nominations they support."""
+    from plugins.voting.models import Ballot, Nomination, NominationSupport
+
+    persons = _persons_of(user, community)
+    if not persons:
+        return {}
+    nominated = (Nomination.query.join(Ballot, Ballot.id == Nomination.ballot_id).add_columns(Ballot.title)
+                 .filter(Ballot.community_id == community.id, Nomination.person_id.in_(persons))
+                 .order_by(Nomination.id).all())
+    supports = (NominationSupport.query.join(Ballot, Ballot.id == NominationSupport.ballot_id).add_columns(Ballot.title)
+                .filter(Ballot.community_id == community.id, NominationSupport.person_id.in_(persons))
+                .order_by(NominationSupport.id).all())
+    out = {}
+    if nominated:
+        out["election_nominations"] = [
+            {"ballot": title, "ballot_id": n.ballot_id, "name": n.name, "nominated_at": n.created_at.isoformat(),
+             "consented_at": n.consented_at.isoformat() if n.consented_at else None,
+             "candidate": n.position is not None} for n, title in nominated]
+    if supports:
+        out["election_supports"] = [
+            {"ballot": title, "ballot_id": s.ballot_id, "nominee": s.nomination.name,
+             "supported_at": s.created_at.isoformat(), "via": s.via,
+             "as_household_representative": s.household_id is not None} for s, title in supports]
+    return out
+
+
 @hookimpl
 def personal_data_export(user, community):
     from plugins.voting.models import Ballot, Voter
 
     rows = (Voter.query.join(Ballot, Ballot.id == Voter.ballot_id).add_columns(Ballot.title)
             .filter(Ballot.community_id == community.id, Voter.user_id == user.id).order_by(Voter.id).all())
-    convening = _convening_export(user, community)
+    convening = {**_convening_export(user, community), **_elections_export(user, community)}
     if not rows and not convening:
         return None
     return {"module": "voting", **convening, "electorate_entries": [
@@ -74,6 +114,16 @@ def personal_data_export(user, community):
          "name_on_roll": v.name, "units": v.units, "heads": v.heads, "area": str(v.area),
          "voted_at": v.voted_at.isoformat() if v.voted_at else None, "voted_via": v.voted_via}
         for v, title in rows]}
+
+
+def _erase_nominations(user, community, ballots, label):
+    """The name a nomination of the person keeps becomes the anonymous id."""
+    from plugins.voting.models import Nomination
+
+    persons = _persons_of(user, community)
+    if ballots and persons:
+        Nomination.query.filter(Nomination.ballot_id.in_(ballots), Nomination.person_id.in_(persons),
+                                Nomination.name != label).update({"name": label}, synchronize_session=False)
 
 
 @hookimpl
@@ -84,6 +134,7 @@ def personal_data_erase(user, community, actor):
 
     label = anonymous_label(user)
     ballots = [b for (b,) in Ballot.query.with_entities(Ballot.id).filter_by(community_id=community.id)]
+    _erase_nominations(user, community, ballots, label)
     # Supports of convening requests stay as counted (they hold no name): nothing to change there.
     if not ballots:
         return {"module": "voting", "roll_entries": 0, "proxies": 0}

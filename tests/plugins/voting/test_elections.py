@@ -422,3 +422,20 @@ def test_cli_recount_of_an_election(app, town, runner, tmp_path):
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["ok"] and data["result"]["elected"] == b.result["elected"] and data["result"]["tie"]["tied"] == [4, 5]
+
+
+def test_personal_data_export_and_erasure_of_nominations(town):
+    from core.services import personal_data
+    from plugins.voting.models import Nomination
+    from plugins.voting.personal_data import personal_data_erase, personal_data_export
+
+    world = town.world
+    b = town.election(5)
+    n = elections.nominate(b, world.staff, town.owners[0])  # 居民甲
+    elections.support(b, world.resident, elections.nominate(b, world.staff, town.adults[5]))
+    got = personal_data_export(world.resident, world.community)
+    assert got["election_nominations"][0]["name"] == "居民甲"
+    assert got["election_supports"][0]["as_household_representative"] is True
+    personal_data_erase(world.resident, world.community, world.admin)
+    db.session.expire_all()
+    assert db.session.get(Nomination, n.id).name == personal_data.anonymous_label(world.resident)
