@@ -4,9 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
+from core import confirm
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
+from core.i18n import fmt_datetime
 from core.inputs import whole_number
 from core.models import STATES, Proposal, utcnow
 from core.permissions import can
@@ -192,6 +194,15 @@ def body_delegate(body_id):
 @login_required
 def body_delegate_remove(body_id, delegate_id):
     body = svc.get_body(g.community, body_id)
+    d = db.session.get(Delegate, delegate_id)
+    if not confirm.confirmed() and can(svc.BODIES) and d is not None and d.body_id == body.id and d.active:
+        back = url_for("c.meetings.body", body_id=body.id)
+        return confirm.ask(confirm.Confirmation(
+            title=_("Remove %(name)s from %(body)s?", name=d.name, body=body.name),
+            action=url_for("c.meetings.body_delegate_remove", body_id=body.id, delegate_id=d.id),
+            button=_("Remove"), back_url=back, back_label=body.name, cancel_label=_("Keep them"),
+            lines=[_("They are no longer invited to this body's meetings and no longer count for its quorum. Meetings "
+                     "already held keep their attendance. To have them back, add them again.")]))
     _try(svc.remove_delegate, body, current_user, delegate_id, success=_("The delegate was removed."))
     return _back("c.meetings.body", body_id=body.id)
 
@@ -346,6 +357,16 @@ def meeting_ics(meeting_id):
 def meeting_status(meeting_id, action):
     meeting = svc.get_meeting(g.community, meeting_id)
     reason = request.form.get("reason")
+    if action == "cancel" and not confirm.confirmed() and can(svc.MANAGE) and meeting.status == "scheduled":
+        back = url_for("c.meetings.meeting", meeting_id=meeting.id)
+        return confirm.ask(confirm.Confirmation(
+            title=_("Cancel %(title)s?", title=meeting.title),
+            action=url_for("c.meetings.meeting_status", meeting_id=meeting.id, action="cancel"),
+            button=_("Cancel the meeting"), back_url=back, back_label=meeting.title,
+            cancel_label=_("Keep the meeting"), reason_label=_("Reason"), reason_required=True,
+            facts=[(_("When"), fmt_datetime(meeting.starts_at))],
+            lines=[_("Every delegate is told it is cancelled and it leaves the calendars. A cancelled meeting cannot "
+                     "be held or changed any more: to meet after all, schedule a new one.")]))
     if action == "close":
         _try(svc.close, meeting, current_user, success=_("The meeting is recorded as held."))
     elif action == "adjourn":
@@ -371,6 +392,14 @@ def agenda_add(meeting_id):
 def agenda_remove(meeting_id, item_id):
     meeting = svc.get_meeting(g.community, meeting_id)
     item = svc.get_item(meeting, item_id)
+    if not confirm.confirmed() and can(svc.MANAGE) and meeting.status == "scheduled":
+        back = url_for("c.meetings.meeting", meeting_id=meeting.id) + "#agenda"
+        return confirm.ask(confirm.Confirmation(
+            title=_("Take %(item)s off the agenda?", item=item.title),
+            action=url_for("c.meetings.agenda_remove", meeting_id=meeting.id, item_id=item.id),
+            button=_("Take it off"), back_url=back, back_label=meeting.title, cancel_label=_("Keep it"),
+            lines=[_("The item and its notes are deleted from this meeting's agenda. A linked proposal stays as it "
+                     "is and can be put on an agenda again.")]))
     _try(svc.remove_agenda_item, meeting, current_user, item, success=_("Removed from the agenda."))
     return redirect(url_for("c.meetings.meeting", meeting_id=meeting.id) + "#agenda")
 

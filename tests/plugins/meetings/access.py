@@ -58,10 +58,11 @@ ACCESS = {
     # meetings tests (test_rules.py: residents cannot run meetings)
     "c.meetings.body_org": logged_in(REDIRECT),
     "c.meetings.body_delegate": logged_in(REDIRECT),
-    "c.meetings.body_delegate_remove": logged_in(REDIRECT),
+    # removing a delegate or an agenda item asks staff first (the confirmation page)
+    "c.meetings.body_delegate_remove": logged_in(REDIRECT) | {"staff": OK, "admin": OK},
     "c.meetings.meeting_status": logged_in(REDIRECT),
     "c.meetings.agenda_add": logged_in(REDIRECT),
-    "c.meetings.agenda_remove": logged_in(REDIRECT),
+    "c.meetings.agenda_remove": logged_in(REDIRECT) | {"staff": OK, "admin": OK},
     "c.meetings.attendance": logged_in(REDIRECT),
     "c.meetings.attendance_resident": logged_in(REDIRECT),
     "c.meetings.resolution": logged_in(REDIRECT),

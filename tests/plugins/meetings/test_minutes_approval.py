@@ -86,7 +86,8 @@ def test_only_staff_record_for_others_and_delegates_only_for_their_own(world, bo
 
 def test_a_substitute_who_was_removed_cannot_be_named(world, body, review, login):
     ds = delegates(body)
-    login(world.admin).post(f"/c/test/meetings/bodies/{body.id}/delegates/{ds['钱主管'].id}/remove")
+    login(world.admin).post(f"/c/test/meetings/bodies/{body.id}/delegates/{ds['钱主管'].id}/remove",
+                            data={"confirm": "1"})
     db.session.expire_all()
     with pytest.raises(ServiceError) as e:
         svc.approve_minutes(review, world.staff, orgs(body)[2].id, ds["钱主管"].id, "纸质签字")

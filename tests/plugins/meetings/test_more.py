@@ -16,13 +16,20 @@ BASE = "/api/v1/c/test/meetings"
 def test_remove_a_delegate_and_an_agenda_item(world, body, login):
     staff = login(world.staff)
     d = delegates(body)["孙警官"]
-    staff.post(f"/c/test/meetings/bodies/{body.id}/delegates/{d.id}/remove")
+    # removing asks first (who, what it means); the page's own button (confirm=1) removes
+    r = staff.post(f"/c/test/meetings/bodies/{body.id}/delegates/{d.id}/remove", headers={"Accept-Language": "en"})
+    assert r.status_code == 200 and "孙警官" in r.get_data(as_text=True) and "quorum" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Delegate, d.id).active is True
+    staff.post(f"/c/test/meetings/bodies/{body.id}/delegates/{d.id}/remove", data={"confirm": "1"})
     db.session.expire_all()
     assert db.session.get(Delegate, d.id).active is False
     m = schedule(body, world.staff)
     assert svc.quorum(m)["total"] == 3
     item = svc.add_agenda_item(m, world.staff, {"title": "议题"})
-    staff.post(f"/c/test/meetings/{m.id}/agenda/{item.id}/remove")
+    r = staff.post(f"/c/test/meetings/{m.id}/agenda/{item.id}/remove")
+    assert r.status_code == 200 and AgendaItem.query.filter_by(meeting_id=m.id).count() == 1
+    staff.post(f"/c/test/meetings/{m.id}/agenda/{item.id}/remove", data={"confirm": "1"})
     assert AgendaItem.query.filter_by(meeting_id=m.id).count() == 0
 
 

@@ -66,12 +66,18 @@ def test_changing_a_meeting_tells_delegates_and_calendars(world, body, login):
 def test_cancel_and_adjourn_from_the_page(world, body, login):
     staff = login(world.staff)
     a, b = schedule(body, world.staff, days=4), schedule(body, world.staff, days=8)
-    staff.post(f"/c/test/meetings/{a.id}/cancel", data={"reason": ""})
+    staff.post(f"/c/test/meetings/{a.id}/cancel", data={"reason": "", "confirm": "1"})
     staff.post(f"/c/test/meetings/{b.id}/adjourn", data={"reason": "法定人数不足"})
     db.session.expire_all()
     assert db.session.get(Meeting, a.id).status == "scheduled"  # no reason: refused
     assert db.session.get(Meeting, b.id).status == "adjourned"
-    staff.post(f"/c/test/meetings/{a.id}/cancel", data={"reason": "台风"})
+    # cancelling asks first: what happens, the reason typed kept; nothing changes until confirmed
+    r = staff.post(f"/c/test/meetings/{a.id}/cancel", data={"reason": "台风"}, headers={"Accept-Language": "en"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'value="台风"' in html and "Every delegate is told" in html
+    db.session.expire_all()
+    assert db.session.get(Meeting, a.id).status == "scheduled"
+    staff.post(f"/c/test/meetings/{a.id}/cancel", data={"reason": "台风", "confirm": "1"})
     db.session.expire_all()
     assert db.session.get(Meeting, a.id).status == "cancelled"
 

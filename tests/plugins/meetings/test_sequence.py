@@ -67,7 +67,7 @@ def test_through_the_web_and_the_api(world, body, login, api, client):
                                                                       "role": "delegate"})
     assert _sequences(m) == [seq + 1]
     new = delegates(body)["周警官"]
-    staff.post(f"/c/test/meetings/bodies/{body.id}/delegates/{new.id}/remove")
+    staff.post(f"/c/test/meetings/bodies/{body.id}/delegates/{new.id}/remove", data={"confirm": "1"})
     assert _sequences(m) == [seq + 2]
     r = api(world.staff).post(f"{BASE}/bodies/{body.id}/delegates", json={"org_id": police.id, "name": "郑警官"})
     assert r.status_code == 201
