@@ -52,6 +52,7 @@ from core.models import (ApiToken, Community, Household, HouseholdMember, Member
 from core.models.audit import AuditEntry, IdempotentRequest
 from core.permissions import STAFF_ROLES, can
 from core.services import audit
+from core.services.persons import birth_label
 
 FORMAT = "linli-personal-data/1"
 ERASED_ACTION = "personal_data.erased"
@@ -130,9 +131,9 @@ def _community_section(user, community):
         "household_register": [{"household": _household_label(r.household_id), "name": r.name, "phone": r.phone,
                                 "relation": r.relation, "representative": r.is_representative}
                                for r in register],
-        # The register's person: its number and identity document as held (type, last four).
+        # The register's person: its number, identity document as held (type, last four) and date of birth.
         "register_person": [{"number": p.id, "identity_document": {"type": p.id_type, "last4": p.id_last4}
-                             if p.id_hash else None}
+                             if p.id_hash else None, "birth_date": birth_label(p) or None}
                             for p in Person.query.filter_by(community_id=community.id, user_id=user.id)],
         "proposals": [{"id": p.id, "title": p.title, "body": p.body, "category": p.category, "state": p.state,
                        "created_at": _iso(p.created_at)} for p in proposals],
@@ -286,6 +287,8 @@ def erase(user, actor, reason):
         {"name": label, "phone": None}, synchronize_session=False)
     core["identity_documents"] = Person.query.filter(Person.user_id == user.id, Person.id_hash.isnot(None)).update(
         {"id_type": None, "id_hash": None, "id_last4": None}, synchronize_session=False)
+    core["birth_dates"] = Person.query.filter(Person.user_id == user.id, Person.birth_date.isnot(None)).update(
+        {"birth_date": None, "birth_year_only": False}, synchronize_session=False)
     core["proposals"] = Proposal.query.filter(Proposal.author_id == user.id, Proposal.author_name != label).update(
         {"author_name": label}, synchronize_session=False)
     core["comments"] = ProposalComment.query.filter(

@@ -190,3 +190,16 @@ def test_the_import_reads_dates_of_birth_and_the_export_writes_them(world, login
     column = table[0].index("出生日期")
     by_name = {row[7]: row[column] for row in table[1:]}
     assert by_name["赵大"] == "1950-06-02" and by_name["赵小"] == "2010" and by_name["赵某"] in ("", None)
+
+
+def test_a_copy_of_ones_data_shows_the_date_of_birth_and_erasure_removes_it(world):
+    from core.services import personal_data
+
+    p = persons.of_user(world.community, world.resident.id)
+    persons.set_birth_date(world.community, p, world.staff, "1980-05-01")
+    [section] = personal_data.export(world.resident)["communities"]
+    assert section["register_person"][0]["birth_date"] == "1980-05-01"
+    summary = personal_data.erase(world.resident, world.staff, "书面申请")
+    assert summary["core"]["birth_dates"] == 1
+    db.session.expire_all()
+    assert db.session.get(Person, p.id).birth_date is None

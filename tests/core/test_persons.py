@@ -242,7 +242,8 @@ def test_personal_data_copy_shows_the_document_masked_and_erasure_removes_it(wor
     persons.set_identity(world.community, p, world.staff, "resident_id", ID_A)
     [section] = personal_data.export(world.resident)["communities"]
     assert section["register_person"] == [{"number": p.id, "identity_document": {"type": "resident_id",
-                                                                                  "last4": ID_A[-4:]}}]
+                                                                                  "last4": ID_A[-4:]},
+                                           "birth_date": None}]
     assert ID_A not in json.dumps(section)
     summary = personal_data.erase(world.resident, world.staff, "书面申请")
     assert summary["core"]["identity_documents"] == 1
