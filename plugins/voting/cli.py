@@ -96,7 +96,9 @@ def _translated(out):
 @ballots_group.command("open", help=_l("Publish a ballot's electorate and open it (its proposal moves to voting)."))
 @click.argument("ballot_id", type=int)
 @click.option("--confirm-duplicates", is_flag=True,
-              help=_l("Open an owners' ballot even though some owners may be one person entered twice."))
+              help=_l("Open the ballot as the register stands: an owners' ballot even though some owners may be "
+                      "one person entered twice, a residents' meeting even though the register does not tell some "
+                      "people's age (they are left off the roll)."))
 @with_appcontext
 def open_command(ballot_id, confirm_duplicates=False):
     from plugins.voting import services

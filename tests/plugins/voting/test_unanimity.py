@@ -223,6 +223,8 @@ def test_staff_set_up_a_unanimity_ballot_in_the_browser_and_see_who_did_not_agre
     db.session.commit()
     assert "Also the owners of: 2号楼." in c.get(f"/c/test/voting/{b.id}/print/call").get_data(as_text=True)
     services.open_ballot(b, world.staff)
+    sheets = c.get(f"/c/test/voting/{b.id}/print/ballots").get_data(as_text=True)
+    assert "every interested owner must agree" in sheets and "钱先生" in sheets
     _vote(world, b, {"resident": "yes", "resident2": "no", "building_head": "yes", "grid_worker": "yes"})
     services.close(b, world.staff, system=True)
     dissent = _voter(b, world.resident2)
