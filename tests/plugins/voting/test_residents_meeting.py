@@ -355,3 +355,15 @@ def test_staff_choose_the_meeting_on_the_ballot_form_and_see_whose_age_is_unknow
     assert "yes from more than half of those present" in page and "Quorum (of the electorate)" in page
     # the edit form keeps the mode
     assert residents_meeting.is_meeting(b)
+
+
+def test_the_command_line_opens_a_meeting_only_when_told_to_leave_unknown_ages_off(world, register, runner):
+    b = meeting(world)
+    r = runner.invoke(args=["ballots", "open", str(b.id)])
+    assert r.exit_code != 0 and "没登生日" in r.output
+    db.session.expire_all()
+    assert db.session.get(Ballot, b.id).state == "draft"
+    r = runner.invoke(args=["ballots", "open", str(b.id), "--confirm-duplicates"])
+    assert r.exit_code == 0, r.output
+    db.session.expire_all()
+    assert db.session.get(Ballot, b.id).manifest["ages_unknown"] == 1
