@@ -28,6 +28,7 @@ from core.permissions import can, membership_of
 from core.services import attach_row, audit, complete_row, insert_row
 from core.services import settings as settings_svc
 from core.services.notifications import N_, notify
+from core.sorting import natural_sorted
 from plugins.voting import counting, elections, integrity
 from plugins.voting import residents_meeting
 from plugins.voting.models import Ballot, BallotOption, Entry, PaperScan, Proxy, Voter
@@ -431,11 +432,12 @@ def interested_added(ballot):
     """The buildings and units staff added to a unanimity ballot's interested owners, for its
     pages and manifest: ``{"buildings": [{"id", "name"}], "households": [{"id", "label"}]}``."""
     extra = ballot.interested or {}
-    buildings = Building.query.filter(Building.id.in_(extra.get("buildings") or [])).order_by(Building.name).all()
+    buildings = Building.query.filter(Building.id.in_(extra.get("buildings") or [])).all()
     households = (Household.query.options(selectinload(Household.unit).selectinload(Unit.building))
                   .filter(Household.id.in_(extra.get("households") or [])).all())
-    return {"buildings": [{"id": b.id, "name": b.name} for b in buildings],
-            "households": sorted(({"id": h.id, "label": h.label} for h in households), key=lambda x: x["label"])}
+    return {"buildings": [{"id": b.id, "name": b.name} for b in natural_sorted(buildings, key=lambda b: b.name)],
+            "households": [{"id": h.id, "label": h.label} for h in natural_sorted(
+                households, key=lambda h: (h.unit.building.name, h.unit.name, h.room))]}
 
 
 def window_bounds(community, unit):
