@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from core.accounts.forms import (LoginForm, PasswordForm, PreferencesForm, RegisterForm, ResetCodeForm,
                                  RolesForm, TokenForm, VerifyForm)
 from core import pickers, places
+from core import confirm
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db, limiter
 from core.forms import apply_error
@@ -127,6 +128,15 @@ def account():
             if which == "token" and token_form.validate_on_submit():
                 _t, new_token = tokens.create(current_user, token_form.name.data)
                 flash(_("Copy the token now: it will not be shown again."), "success")
+            if which == "revoke" and not confirm.confirmed():  # a revoked token cannot come back: ask first
+                token = db.session.get(ApiToken, whole_number(request.form.get("token_id"), "token_id", default=0))
+                if token is not None and token.user_id == current_user.id and token.revoked_at is None:
+                    return confirm.ask(confirm.Confirmation(
+                        title=_("Revoke the token “%(name)s”?", name=token.name), action=url_for("auth.account"),
+                        button=_("Revoke"), back_url=url_for("auth.account"), back_label=_("My account"),
+                        cancel_label=_("Keep it"),
+                        lines=[_("Programs using this token can no longer reach your account. This cannot be undone: "
+                                 "they would need a new token.")]))
             if which == "revoke":
                 tokens.revoke(current_user, whole_number(request.form.get("token_id"), "token_id", default=0))
                 flash(_("The token was revoked."), "success")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
-from core import pickers, places
+from core import confirm, pickers, places
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import Form, apply_error
@@ -133,6 +133,14 @@ def rename(kind, obj_id):
     try:
         if request.form.get("action") == "delete":
             up = url_for("c.structure.building", building_id=obj.building_id) if model is Unit else index
+            if not confirm.confirmed():  # deleting cannot be undone: ask first
+                return confirm.ask(confirm.Confirmation(
+                    title=_("Delete %(name)s?", name=obj.name), action=url_for("c.structure.rename", kind=kind,
+                                                                                obj_id=obj.id),
+                    button=_("Delete"), back_url=back, back_label=obj.name, cancel_label=_("Keep it"),
+                    lines=[_("%(name)s is deleted from the community's structure. Only an empty grid, building or "
+                             "unit can be deleted; one still used (for example as the scope of a proposal) stays.",
+                             name=obj.name)]))
             svc.delete_empty(g.community, obj, current_user)
             flash(_("Deleted."), "success")
             return redirect(up)
@@ -200,6 +208,17 @@ def household(household_id=None):
                 member = db.session.get(HouseholdMember, member_id)
                 if member is None or member.household_id != h.id:
                     abort(404)
+                if which == "remove" and not confirm.confirmed():  # deleting an entry: ask first
+                    lines = [_("%(name)s's entry (name, phone number, relation) is deleted from the register of "
+                               "%(household)s.", name=member.name, household=h.label)]
+                    if member.user_id:
+                        lines.append(_("Their account stays, but is no longer verified for this household: they "
+                                       "cannot vote for it until staff verify them again."))
+                    return confirm.ask(confirm.Confirmation(
+                        title=_("Remove %(name)s from the register?", name=member.name),
+                        action=url_for("c.structure.household", household_id=h.id), button=_("Remove"),
+                        back_url=url_for("c.structure.household", household_id=h.id), back_label=h.label,
+                        cancel_label=_("Keep them"), lines=lines))
                 if which == "remove":
                     svc.remove_household_member(g.community, member, current_user)
                 else:

@@ -95,7 +95,11 @@ def test_revoked_token_stops_working(world, api, login):
     a = api(world.resident)
     assert a.get("/api/v1/me").status_code == 200
     token = ApiToken.query.filter_by(user_id=world.resident.id).one()
-    login(world.resident).post("/auth/account", data={"form": "revoke", "token_id": token.id})
+    web = login(world.resident)
+    r = web.post("/auth/account", data={"form": "revoke", "token_id": token.id}, headers={"Accept-Language": "en"})
+    assert r.status_code == 200 and "cannot be undone" in r.get_data(as_text=True)  # asked first
+    assert a.get("/api/v1/me").status_code == 200
+    web.post("/auth/account", data={"form": "revoke", "token_id": token.id, "confirm": "1"})
     assert a.get("/api/v1/me").status_code == 401
 
 

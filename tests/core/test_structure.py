@@ -217,14 +217,21 @@ def test_rename_to_a_taken_name_is_refused(world, as_user):
 def test_delete_only_empty_things(world, as_user):
     c = as_user(world.staff)
     before = counts()
-    r = c.post(f"/c/test/structure/grid/{world.grid.id}/rename", data={"action": "delete"}, follow_redirects=True)
+    r = c.post(f"/c/test/structure/grid/{world.grid.id}/rename", data={"action": "delete", "confirm": "1"},
+               follow_redirects=True)
     assert "Only empty grids, buildings and units can be deleted." in page(r)
-    r = c.post(f"/c/test/structure/unit/{world.unit.id}/rename", data={"action": "delete"}, follow_redirects=True)
+    r = c.post(f"/c/test/structure/unit/{world.unit.id}/rename", data={"action": "delete", "confirm": "1"},
+               follow_redirects=True)
     assert "Only empty grids, buildings and units can be deleted." in page(r)
     assert counts() == before
     c.post("/c/test/structure/add/grid", data={"name": "空网格"})
     empty = Grid.query.filter_by(name="空网格").one()
-    r = c.post(f"/c/test/structure/grid/{empty.id}/rename", data={"action": "delete"}, follow_redirects=True)
+    # deleting asks first and deletes nothing until the page's own button is pressed
+    r = c.post(f"/c/test/structure/grid/{empty.id}/rename", data={"action": "delete"})
+    assert r.status_code == 200 and "Delete 空网格?" in page(r) and 'name="action" value="delete"' in page(r)
+    assert Grid.query.filter_by(name="空网格").first() is not None
+    r = c.post(f"/c/test/structure/grid/{empty.id}/rename", data={"action": "delete", "confirm": "1"},
+               follow_redirects=True)
     assert r.status_code == 200 and "Deleted." in page(r)
     assert Grid.query.filter_by(name="空网格").first() is None
     assert AuditEntry.query.filter_by(action="grid.deleted").count() == 1
@@ -237,7 +244,8 @@ def test_a_building_that_is_a_proposals_scope_is_not_deleted(world, as_user):
     db.session.add(Proposal(community_id=world.community.id, title="9号楼加装电梯", body="…", category="other",
                             scope="building", building_id=b.id, state="open", author_name="居民甲"))
     db.session.commit()
-    r = c.post(f"/c/test/structure/building/{b.id}/rename", data={"action": "delete"}, follow_redirects=True)
+    r = c.post(f"/c/test/structure/building/{b.id}/rename", data={"action": "delete", "confirm": "1"},
+               follow_redirects=True)
     assert r.status_code == 200
     assert "cannot be deleted" in page(r)
     db.session.expire_all()
@@ -375,7 +383,7 @@ def test_register_owners_residents_tenants_and_the_representative(world, as_user
     reps = [m.name for m in HouseholdMember.query.filter_by(household_id=h.id, is_representative=True)]
     assert reps == ["王新代表"]
     # Remove someone.
-    c.post(url, data={"form": "remove", "member_id": str(people["李租客"].id)})
+    c.post(url, data={"form": "remove", "member_id": str(people["李租客"].id), "confirm": "1"})
     assert "李租客" not in page(c.get(url))
     assert HouseholdMember.query.filter_by(household_id=h.id).count() == 3
 
@@ -410,8 +418,13 @@ def test_removing_a_linked_person_unverifies_their_membership(world, as_user):
     from core.models import Membership
 
     m = HouseholdMember.query.filter_by(user_id=world.resident.id).one()
-    r = as_user(world.staff).post(f"/c/test/structure/households/{m.household_id}",
-                                  data={"form": "remove", "member_id": str(m.id)})
+    staff = as_user(world.staff)
+    r = staff.post(f"/c/test/structure/households/{m.household_id}", data={"form": "remove", "member_id": str(m.id)})
+    # asked first: whose entry goes and that the account is no longer verified for the household
+    assert r.status_code == 200 and "居民甲" in page(r) and "no longer verified" in page(r)
+    assert db.session.get(HouseholdMember, m.id) is not None
+    r = staff.post(f"/c/test/structure/households/{m.household_id}",
+                   data={"form": "remove", "member_id": str(m.id), "confirm": "1"})
     assert r.status_code == 302
     ms = Membership.query.filter_by(user_id=world.resident.id, community_id=world.community.id).one()
     assert ms.household_id is None and ms.verified_at is None
