@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.errors import ServiceError
 from core.extensions import db
@@ -41,6 +43,19 @@ def test_unanimity_passes_only_when_every_interested_owner_says_yes(votes, missi
     assert test["id"] == "unanimity" and test["threshold"] == "1/1" and test["met"] is (not missing)
     # Two of three said yes: a majority, even two thirds, is never enough.
     assert result["winner"] == (0 if not missing else 1)
+
+
+@given(st.lists(st.sampled_from([YES, NO, ABSTAIN, None, "absent"]), min_size=1, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_unanimity_property_passed_exactly_when_every_roll_entry_says_yes(marks):
+    roll = [(f"V{i + 1}", 1, 5000 + i) for i in range(len(marks))]
+    counted = {ref: (m, 1, a) for (ref, _h, a), m in zip(roll, marks) if m != "absent"}
+    result = counting.count_unanimous(_spec(len(roll)), roll, counted)
+    missing = [ref for (ref, _h, _a), m in zip(roll, marks) if m != YES]
+    assert [m["voter"] for m in result["not_consenting"]] == missing
+    assert result["passed"] is (not missing)
+    # The count without names decides the same (the test on heads alone).
+    assert counting.count(_spec(len(roll)), list(counted.values()))["passed"] is (not missing)
 
 
 def test_the_count_alone_agrees_with_the_unanimity_count():
