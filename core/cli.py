@@ -376,7 +376,8 @@ def residents_export(file, community):
 
 
 @residents_group.command("export-data", help=_l("Write a copy of all the personal data about one account "
-                                                 "to FILE as JSON (PIPL Art. 45); - writes to the screen."))
+                                                 "to FILE as JSON (Personal Information Protection Law, "
+                                                 "Article 45); - writes to the screen."))
 @click.argument("login")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @with_appcontext
@@ -396,7 +397,8 @@ def residents_export_data(login, file):
     click.echo(_("Wrote %(path)s.", path=file))
 
 
-@residents_group.command("erase", help=_l("Erase the personal data of one account on request (PIPL Art. 47): "
+@residents_group.command("erase", help=_l("Erase the personal data of one account on request (Personal "
+                                           "Information Protection Law, Article 47): "
                                            "the account can no longer log in and is shown under an anonymous id. "
                                            "Running it again changes nothing more."))
 @click.argument("login")

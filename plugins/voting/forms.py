@@ -84,7 +84,8 @@ class SettingsForm(Form):
     default_quorum = SelectField(_l("Quorum"), choices=list(QUORUM_LABELS.items()))
     default_days = IntegerField(_l("Days a ballot stays open"), validators=[DataRequired()])
     paper_rule = SelectField(_l("A voter with both an online vote and a paper ballot"), choices=PAPER_RULE_CHOICES)
-    spoiled_participates = BooleanField(_l("Spoiled paper ballots count as taking part (Art. 278 turnout)"))
+    spoiled_participates = BooleanField(_l("Spoiled paper ballots count as taking part "
+                                           "(turnout under Article 278 of the Civil Code)"))
     notice_days = IntegerField(_l("Owners' ballots: days of notice before voting opens"), validators=[Optional()])
     notice_days_temporary = IntegerField(_l("Owners' ballots, temporary meeting: days of notice"),
                                          validators=[Optional()])

@@ -274,7 +274,7 @@ def _validate(community, data, proposal, class_later=False):
         if rule == counting.UNANIMOUS:  # Art. 279, not Art. 278: no matter class
             matter_class = None
         elif matter_class not in counting.MATTER_CLASSES and not (class_later and matter_class is None):
-            errors["matter_class"] = _("Say whether this is an ordinary or a special matter (Civil Code Art. 278).")
+            errors["matter_class"] = _("Say whether this is an ordinary or a special matter (Civil Code, Article 278).")
         rule, quorum = (rule if rule == counting.UNANIMOUS else "simple"), "none"
     else:
         matter_class = None
