@@ -82,6 +82,7 @@ FIELDS = [
     AuditField("skipped_rows", lazy_pgettext("audit field", "Rows skipped")),
     AuditField("expires_at", lazy_pgettext("audit field", "Valid until")),
     AuditField("user_id", lazy_pgettext("audit field", "Account number")),
+    AuditField("person_id", lazy_pgettext("audit field", "Register person number")),
     AuditField("household_id", lazy_pgettext("audit field", "Household number")),
     AuditField("unit_id", lazy_pgettext("audit field", "Unit number")),
     AuditField("privacy_notice", lazy_pgettext("audit field", "Privacy notice accepted")),

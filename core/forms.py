@@ -2,10 +2,21 @@
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from core.inputs import normalise_newlines, text_message, text_problem
+
+
+def _person_key(value):
+    """A picked person's id; 0 (nobody) when empty; -1 for a malformed value, which the service
+    refuses with its own words (never taken as "nobody", which would record the helper's own act)."""
+    if value in (None, ""):
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
 
 
 class Form(FlaskForm):
@@ -43,8 +54,30 @@ class ReasonForm(Form):
 
 
 class AssistMixin:
-    """Fields for an assisted action (staff or a building head acting for a resident)."""
+    """Fields for an assisted action (代办: a building head, grid worker or staff member acting for
+    a resident): the resident picked from the register (``person_id``, filled by
+    ``fill_assist_choices``) or an account holder by phone or user name, and why. A typed name is
+    not a way to pick anyone: ``on_behalf_of_name`` is read only to refuse it
+    (core.services.assist.acting_for), never shown."""
 
-    on_behalf_of = StringField(_l("For resident (phone or user name)"), validators=[Optional(), Length(max=40)])
-    on_behalf_of_name = StringField(_l("…or their name, if they have no account"), validators=[Optional(), Length(max=80)])
+    person_id = SelectField(_l("Resident (from the register)"), coerce=_person_key, validate_choice=False,
+                            choices=[])
+    on_behalf_of = StringField(_l("…or an account holder's phone number or user name"),
+                               validators=[Optional(), Length(max=40)])
+    on_behalf_of_name = StringField(validators=[Optional(), Length(max=80)])
     assist_reason = StringField(_l("Why you are acting for them"), validators=[Optional(), Length(max=200)])
+
+    def assisted(self):
+        """The keys of the resident named, as the services take them."""
+        return {"person_id": self.person_id.data, "login": self.on_behalf_of.data,
+                "name": self.on_behalf_of_name.data, "reason": self.assist_reason.data}
+
+
+def fill_assist_choices(form, community, actor):
+    """The register people ``actor`` may act for, by building (core.services.assist.people_in_reach)."""
+    from flask_babel import gettext as _
+
+    from core.services.assist import people_in_reach
+
+    form.person_id.choices = {"": [(0, _("— nobody: I act for myself —"))]}
+    form.person_id.choices.update(people_in_reach(community, actor))

@@ -262,7 +262,7 @@ def members():
                                       joinedload(Membership.household).joinedload(Household.unit).joinedload(Unit.building))
              .filter(Membership.community_id == community.id))
     if status == "unverified":
-        query = query.filter(Membership.verified_at.is_(None))
+        query = query.filter(Membership.awaiting_verification())
     elif status == "verified":
         query = query.filter(Membership.verified_at.isnot(None))
     if q:

@@ -275,6 +275,19 @@ def reset_password():
 
 
 # ── proposals ───────────────────────────────────────────────────────────────────────────
+# Acting for a resident (代办; building heads, grid workers, staff): picked by key, never by name.
+ASSIST_BODY = {"person_id": ("integer", "act for this person of the register (with or without an account)", False),
+               "on_behalf_of": ("string", "…or for this account holder (phone number or user name)", False),
+               "reason": ("string", "why you act for them (required when you do)", False)}
+
+
+def _assisted(data):
+    """The assisted-action keys of a request body, as the services take them. A ``name`` sent is
+    passed on to be refused: a name never picks anyone."""
+    return {"person_id": data.get("person_id"), "login": data.get("on_behalf_of"),
+            "name": data.get("name") or data.get("on_behalf_of_name"), "reason": data.get("reason")}
+
+
 @endpoint(community_api_bp, "/proposals", summary="Proposals, newest activity first", auth=False,
           query={"state": ("string", "|".join(STATES), False), "category": ("string", "|".join(CATEGORIES), False),
                  "scope": ("string", "|".join(SCOPES), False), "q": ("string", "text search", False),
@@ -293,10 +306,10 @@ def proposals():
           body={"title": ("string", "4–120 characters", True), "body": ("string", "Markdown", True),
                 "category": ("string", "|".join(CATEGORIES), True), "scope": ("string", "|".join(SCOPES), False),
                 "grid_id": ("integer", "for scope grid", False), "building_id": ("integer", "for scope building", False),
-                "draft": ("boolean", "keep as a draft", False)})
+                "draft": ("boolean", "keep as a draft", False), **ASSIST_BODY})
 def proposal_create():
     data = json_body()
-    p = svc.create(g.community, current_user, data, submit=not data.get("draft"))
+    p = svc.create(g.community, current_user, data, submit=not data.get("draft"), **_assisted(data))
     return jsonify(proposal_json(p, full=True)), 201
 
 
@@ -315,7 +328,10 @@ def proposal_get(proposal_id):
 @endpoint(community_api_bp, "/proposals/<int:proposal_id>/second", ["POST"], summary="Second a proposal (附议)",
           idempotent=True)
 def proposal_second(proposal_id):
-    p = svc.second(_proposal(proposal_id), current_user)
+    # The body is optional (a resident seconding sends none), so it is not declared as the
+    # ``body`` of the route, which would require one; when sent it holds ASSIST_BODY's fields.
+    data = json_body()
+    p = svc.second(_proposal(proposal_id), current_user, **_assisted(data))
     return jsonify(proposal_json(p)), 201
 
 
@@ -328,9 +344,10 @@ def proposal_comments(proposal_id):
 
 
 @endpoint(community_api_bp, "/proposals/<int:proposal_id>/comments", ["POST"], summary="Comment on a proposal",
-          body={"body": ("string", "up to 5,000 characters", True)}, idempotent=True)
+          body={"body": ("string", "up to 5,000 characters", True), **ASSIST_BODY}, idempotent=True)
 def proposal_comment(proposal_id):
-    c = svc.comment(_proposal(proposal_id), current_user, json_body().get("body"))
+    data = json_body()
+    c = svc.comment(_proposal(proposal_id), current_user, data.get("body"), **_assisted(data))
     return jsonify({"id": c.id, "author_name": c.author_name, "body": c.body, "created_at": iso(c.created_at)}), 201
 
 

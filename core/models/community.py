@@ -177,6 +177,19 @@ class Membership(db.Model):
     def is_staff(self) -> bool:
         return self.has_role("staff", "admin")
 
+    @property
+    def awaits_verification(self) -> bool:
+        """A resident waiting for staff to verify their household (待核实). Staff roles and
+        residence are separate: community staff and admins who are not verified as living here
+        are not residents waiting for anything (nobody nags them, the member list does not mark
+        them); those who live here are verified like anyone, by another staff member."""
+        return not self.is_verified and not self.is_staff
+
+    @classmethod
+    def awaiting_verification(cls):
+        """``awaits_verification`` as a query condition (roles are stored comma-joined)."""
+        return db.and_(cls.verified_at.is_(None), *(cls.roles.notlike(f"%{r}%") for r in ("staff", "admin")))
+
 
 class CommunityPlugin(db.Model):
     """Whether an installed plugin is enabled for a community."""

@@ -61,6 +61,9 @@ class Proposal(db.Model):
     # The resident whose proposal it is; None when that resident has no account.
     author_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     author_name = db.Column(db.String(80), nullable=False)
+    # The author on the register (core.models.person): set when someone typed it in for them
+    # (代办), with or without an account of their own, and when an author on the register wrote it.
+    author_person_id = db.Column(db.Integer, db.ForeignKey("person.id", ondelete="SET NULL"), index=True)
     # Who typed it in, when not the author (a building head or staff acting for a resident).
     submitted_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     assist_reason = db.Column(db.String(200))
@@ -97,13 +100,18 @@ class Proposal(db.Model):
 
 
 class ProposalSecond(db.Model):
-    """A resident's second (附议); one per resident, enforced by the database."""
+    """A resident's second (附议); one per person, enforced by the database.
+
+    ``person_id`` is the resident on the register; ``user_id`` their account, None for a resident
+    without one whose second a building head or staff member recorded (代办, ``acted_by_id``).
+    Both are unique per proposal, so a person is counted once however the second arrives."""
 
     __tablename__ = "proposal_second"
-    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"), UniqueConstraint("proposal_id", "person_id"))
     id = db.Column(db.Integer, primary_key=True)
     proposal_id = db.Column(db.Integer, db.ForeignKey("proposal.id", ondelete="CASCADE"), nullable=False, index=True)
-    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"))
+    person_id = db.Column(db.Integer, db.ForeignKey("person.id", ondelete="SET NULL"), index=True)
     acted_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -117,6 +125,8 @@ class ProposalComment(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     proposal_id = db.Column(db.Integer, db.ForeignKey("proposal.id", ondelete="CASCADE"), nullable=False, index=True)
     author_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    # The author on the register; for a resident without an account the only link to them.
+    author_person_id = db.Column(db.Integer, db.ForeignKey("person.id", ondelete="SET NULL"), index=True)
     author_name = db.Column(db.String(80), nullable=False)
     acted_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     body = db.Column(db.Text, nullable=False)

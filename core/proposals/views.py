@@ -6,27 +6,14 @@ from sqlalchemy.orm import joinedload
 
 from core.errors import ServiceError
 from core.extensions import db
-from core.forms import apply_error
+from core.forms import apply_error, fill_assist_choices
 from core.models import (CATEGORIES, SCOPES, STATES, Building, Grid, Proposal, ProposalComment,
-                         ProposalSecond, ProposalTransition, utcnow)
+                         ProposalTransition, utcnow)
 from core.permissions import can, membership_of
 from core.proposals.forms import CommentForm, ProposalForm, SecondForm, TransitionForm
-from core.services import accounts
 from core.services import proposals as svc
 
 bp = Blueprint("proposals", __name__, url_prefix="/proposals")
-
-
-def _resident(form):
-    """The resident an assisted form names (by phone or user name), or None."""
-    login = (form.on_behalf_of.data or "").strip()
-    if not login:
-        return None
-    user = accounts.find_user(login)
-    if user is None or membership_of(user, g.community) is None:
-        raise ServiceError("invalid_resident", _("No member of this community has that phone number or user name."),
-                           fields={"on_behalf_of": _("Not a member of this community.")})
-    return user
 
 
 @bp.route("/")
@@ -94,23 +81,23 @@ def new():
         return redirect(url_for("c.community.register"))
     form = ProposalForm()
     _fill_choices(form)
+    can_assist = can("core.proposals.assist")
+    if can_assist:
+        fill_assist_choices(form, community, current_user)
     if form.validate_on_submit():
         try:
             proposal = svc.create(
                 community, current_user,
                 {"title": form.title.data, "body": form.body.data, "category": form.category.data,
                  "scope": form.scope.data, "grid_id": form.grid_id.data, "building_id": form.building_id.data},
-                submit=request.form.get("action") != "draft",
-                on_behalf_of=_resident(form), on_behalf_of_name=form.on_behalf_of_name.data,
-                reason=form.assist_reason.data)
+                submit=request.form.get("action") != "draft", **form.assisted())
         except ServiceError as err:
             apply_error(form, err)
         else:
             flash(_("Your proposal was saved.") if proposal.state == "draft"
                   else _("Your proposal is open for comment."), "success")
             return redirect(url_for("c.proposals.detail", proposal_id=proposal.id))
-    return render_template("proposals/form.html", form=form, proposal=None,
-                           can_assist=can("core.proposals.assist"))
+    return render_template("proposals/form.html", form=form, proposal=None, can_assist=can_assist)
 
 
 @bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
@@ -150,8 +137,7 @@ def detail(proposal_id):
     comments = ProposalComment.query.filter_by(proposal_id=proposal.id).order_by(ProposalComment.id).all()
     history = (ProposalTransition.query.options(joinedload(ProposalTransition.actor))
                .filter_by(proposal_id=proposal.id).order_by(ProposalTransition.id).all())
-    seconded = current_user.is_authenticated and db.session.query(
-        ProposalSecond.query.filter_by(proposal_id=proposal.id, user_id=current_user.id).exists()).scalar()
+    seconded = svc.has_seconded(proposal, current_user)
     panels = []
     for group in g.hooks.proposal_panels(proposal=proposal, user=current_user):
         panels.extend(group or ())
@@ -163,6 +149,9 @@ def detail(proposal_id):
         transition_form = TransitionForm()
         transition_form.new_state.choices = [(s, STATES[s]) for s in svc.TRANSITIONS[proposal.state]]
         comment_form, second_form = CommentForm(), SecondForm()
+        if can("core.proposals.assist"):
+            fill_assist_choices(second_form, community, current_user)
+            comment_form.person_id.choices = second_form.person_id.choices
     membership = membership_of(current_user, community)
     return render_template(
         "proposals/detail.html", proposal=proposal, comments=comments, history=history, panels=panels,
@@ -178,8 +167,10 @@ def second(proposal_id):
     form = SecondForm()
     if form.validate_on_submit():
         try:
-            svc.second(proposal, current_user, on_behalf_of=_resident(form), reason=form.assist_reason.data)
-            flash(_("Thank you for seconding."), "success")
+            assisted = form.assisted()
+            svc.second(proposal, current_user, **assisted)
+            flash(_("The second was recorded for the resident.") if assisted["person_id"] or assisted["login"]
+                  else _("Thank you for seconding."), "success")
         except ServiceError as err:
             apply_error(None, err)
     return redirect(url_for("c.proposals.detail", proposal_id=proposal.id))
@@ -192,8 +183,7 @@ def comment(proposal_id):
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            svc.comment(proposal, current_user, form.body.data, on_behalf_of=_resident(form),
-                        reason=form.assist_reason.data)
+            svc.comment(proposal, current_user, form.body.data, **form.assisted())
             flash(_("Your comment was posted."), "success")
         except ServiceError as err:
             apply_error(None, err)

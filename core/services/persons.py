@@ -217,6 +217,7 @@ def _merge_into(keep, other):
     db.session.execute(update(_P).where(_P.c.id == other.id).values(user_id=None, id_type=None, id_hash=None,
                                                                        id_last4=None))
     db.session.execute(update(_M).where(_M.c.person_id == other.id).values(person_id=keep.id))
+    _move_actions(keep.id, other.id)
     db.session.execute(update(_P).where(_P.c.id == keep.id).values(
         user_id=user_id, id_type=document[0], id_hash=document[1], id_last4=document[2]))
     if user_id:
@@ -228,6 +229,21 @@ def _merge_into(keep, other):
     for obj in list(db.session.identity_map.values()):  # what the statements above changed
         if isinstance(obj, (Person, HouseholdMember)):
             db.session.expire(obj)
+
+
+def _move_actions(keep_id, other_id):
+    """What was recorded for ``other`` (proposals, comments, seconds, also those a helper recorded
+    for them) becomes ``keep``'s. A second both gave to one proposal stays counted (the count was
+    true when it was given) but no longer names the merged person."""
+    from core.models import Proposal, ProposalComment, ProposalSecond
+
+    for column in (Proposal.__table__.c.author_person_id, ProposalComment.__table__.c.author_person_id):
+        db.session.execute(update(column.table).where(column == other_id).values({column.name: keep_id}))
+    seconds = ProposalSecond.__table__
+    kept = select(seconds.c.proposal_id).where(seconds.c.person_id == keep_id)
+    db.session.execute(update(seconds).where(seconds.c.person_id == other_id, seconds.c.proposal_id.in_(kept))
+                       .values(person_id=None))
+    db.session.execute(update(seconds).where(seconds.c.person_id == other_id).values(person_id=keep_id))
 
 
 def merge(community, keep, other, actor, reason=None):

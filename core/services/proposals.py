@@ -96,33 +96,29 @@ def _int(value):
         return None
 
 
-def create(community, actor, data, *, submit=True, on_behalf_of=None, on_behalf_of_name=None, reason=None):
+def create(community, actor, data, *, submit=True, person_id=None, login=None, name=None, reason=None):
     """Create a proposal (as a draft, or submitted straight away for comment).
 
-    A building head, grid worker or staff member may create it for a resident (assisted action):
-    ``on_behalf_of`` is the resident's account, or ``on_behalf_of_name`` when they have none, and
-    ``reason`` says why."""
+    A building head, grid worker or staff member may create it for a resident (assisted action,
+    代办): the resident picked from the register (``person_id``) or by phone or user name
+    (``login``), with ``reason``; it is then the resident's proposal, linked to their person on
+    the register, and the helper is recorded as who typed it in. A typed ``name`` alone is
+    refused (``core.services.assist.acting_for``)."""
+    from core.services import assist
+
     membership = membership_of(actor, community)
     if membership is None and not actor.is_superadmin:
         raise Forbidden("not_member", _("Join this community first."))
+    helped = assist.acting_for(community, actor, person_id=person_id, login=login, name=name, reason=reason,
+                               refused=_("You may not submit proposals for other residents."))
     fields = _validate(community, data)
-    assisted = on_behalf_of is not None or bool((on_behalf_of_name or "").strip())
-    if assisted:
-        if not can("core.proposals.assist", community, user=actor):
-            raise Forbidden("forbidden", _("You may not submit proposals for other residents."))
-        if not (reason or "").strip():
-            raise ServiceError("reason_required", _("Say why you are submitting for this resident."),
-                               fields={"reason": _("Say why you are submitting for this resident.")})
-        if on_behalf_of is not None and membership_of(on_behalf_of, community) is None:
-            raise ServiceError("invalid_resident", _("That person is not a member of this community."),
-                               fields={"on_behalf_of": _("Not a member of this community.")})
-    author = on_behalf_of if on_behalf_of is not None else (None if assisted else actor)
+    author = helped or assist.own(community, actor)
+    assisted = helped is not None
     proposal = Proposal(
         community_id=community.id, state="draft",
-        author_id=author.id if author else None,
-        author_name=author.display_name if author else on_behalf_of_name.strip()[:80],
+        author_id=author.user_id, author_person_id=author.person_id, author_name=author.name[:80],
         submitted_by_id=actor.id if assisted else None,
-        assist_reason=(reason or "").strip()[:200] or None if assisted else None,
+        assist_reason=reason.strip()[:200] if assisted else None,
         **fields,
     )
     db.session.add(proposal)
@@ -130,9 +126,10 @@ def create(community, actor, data, *, submit=True, on_behalf_of=None, on_behalf_
     db.session.add(ProposalTransition(proposal_id=proposal.id, from_state=None, to_state="draft",
                                       actor_id=actor.id, reason=proposal.assist_reason))
     audit.record("proposal.created", community=community, obj=proposal, actor=actor,
-                 on_behalf_of=author if assisted else None,
-                 on_behalf_of_name=proposal.author_name if assisted else None,
-                 after=fields, reason=proposal.assist_reason)
+                 on_behalf_of=author.user if assisted else None,
+                 on_behalf_of_name=author.name if assisted else None,
+                 after=dict(fields, person_id=author.person_id) if assisted else fields,
+                 reason=proposal.assist_reason)
     if submit:
         _move(proposal, "open", actor, None)
     db.session.commit()
@@ -246,35 +243,44 @@ def _move(proposal, new_state, actor, reason):
                {"title": proposal.title, "state": new_state, "proposal_id": proposal.id}, url=_url(proposal))
 
 
-def second(proposal, actor, *, on_behalf_of=None, reason=None):
-    """Second (附议) an open proposal; each resident once. Enough seconds move it to coordination.
+def second(proposal, actor, *, person_id=None, login=None, name=None, reason=None):
+    """Second (附议) an open proposal; each person once. Enough seconds move it to coordination.
+
+    A building head, grid worker or staff member may second for a resident (代办), picked from the
+    register (``person_id``, with or without an account) or by phone or user name (``login``),
+    with ``reason``: the second is the resident's (their person and account), the helper is
+    recorded beside it, and the helper's own second is still theirs to give. A second is unique
+    per person and per account, so a person is counted once however it arrives. A resident
+    without an account counts by being on the register (staff entered them); one with an account
+    needs their membership verified.
 
     A second that arrives after the proposal has moved on is refused and nothing is saved, even
     when the proposal was still open as the request read it (issue 16 §10)."""
+    from core.services import assist
+
     community = proposal.community
-    resident = on_behalf_of or actor
-    if on_behalf_of is not None:
-        if not can("core.proposals.assist", community, user=actor):
-            raise Forbidden("forbidden", _("You may not act for other residents."))
-        if not (reason or "").strip():
-            raise ServiceError("reason_required", _("Say why you are acting for this resident."),
-                               fields={"reason": _("Say why you are acting for this resident.")})
-    membership = membership_of(resident, community)
-    if membership is None or not membership.is_verified:
-        raise Forbidden("not_verified", _("Only verified residents can second proposals."))
+    helped = assist.acting_for(community, actor, person_id=person_id, login=login, name=name, reason=reason)
+    resident = helped or assist.own(community, actor)
+    if resident.user is not None:
+        membership = membership_of(resident.user, community)
+        if membership is None or not membership.is_verified:
+            raise Forbidden("not_verified", _("Only verified residents can second proposals."))
     if proposal.state != "open":
         raise Conflict("not_open", _("Only proposals open for comment can be seconded."))
-    if proposal.author_id == resident.id:
-        raise Conflict("own_proposal", _("You cannot second your own proposal."))
-    # The unique constraint, not this code, guarantees one second per resident under races;
+    if (resident.user_id and proposal.author_id == resident.user_id) or (
+            resident.person_id and proposal.author_person_id == resident.person_id):
+        raise Conflict("own_proposal", _("You cannot second your own proposal.") if helped is None else
+                       _("%(name)s cannot second their own proposal.", name=resident.name))
+    # The unique constraints, not this code, guarantee one second per person under races;
     # the insert is this transaction's first write, so rolling back loses nothing else.
-    db.session.add(ProposalSecond(proposal_id=proposal.id, user_id=resident.id,
-                                  acted_by_id=actor.id if on_behalf_of else None))
+    db.session.add(ProposalSecond(proposal_id=proposal.id, user_id=resident.user_id, person_id=resident.person_id,
+                                  acted_by_id=actor.id if helped else None))
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("already_seconded", _("You have already seconded this proposal."))
+        raise Conflict("already_seconded", _("You have already seconded this proposal.") if helped is None else
+                       _("%(name)s has already seconded this proposal.", name=resident.name))
     # The state checked above may be stale (another second may have moved it on since): counting
     # only while the row is open decides acceptance and the move under one lock (the row's on
     # PostgreSQL, the writer lock on SQLite), so the move happens at exactly the threshold.
@@ -288,13 +294,17 @@ def second(proposal, actor, *, on_behalf_of=None, reason=None):
     set_committed_value(proposal, "seconds_count", count)
     set_committed_value(proposal, "state", "open")
     audit.record("proposal.seconded", community=community, obj=proposal, actor=actor,
-                 on_behalf_of=on_behalf_of, reason=reason if on_behalf_of else None)
-    emit(community, Event("proposal.seconded", community.id, actor.id, (resident.id,),
-                          f"proposal:{proposal.id}:second:{resident.id}", {"proposal_id": proposal.id}))
+                 on_behalf_of=resident.user if helped else None,
+                 on_behalf_of_name=resident.name if helped else None,
+                 after={"person_id": resident.person_id} if helped else None, reason=reason if helped else None)
+    concerned = (resident.user_id,) if resident.user_id else ()
+    who = f"{resident.user_id}" if resident.user_id else f"p{resident.person_id}"
+    emit(community, Event("proposal.seconded", community.id, actor.id, concerned,
+                          f"proposal:{proposal.id}:second:{who}", {"proposal_id": proposal.id}))
     if proposal.author_id:
         notify(proposal.author_id, community, "proposal.seconded",
                N_("%(name)s seconded your proposal “%(title)s”."),
-               {"name": resident.display_name, "title": proposal.title}, url=_url(proposal))
+               {"name": resident.name, "title": proposal.title}, url=_url(proposal))
     if count >= community.seconds_threshold:
         _move(proposal, "coordinating", None,
               _("%(count)d residents seconded it.", count=proposal.seconds_count))
@@ -302,8 +312,27 @@ def second(proposal, actor, *, on_behalf_of=None, reason=None):
     return proposal
 
 
-def comment(proposal, actor, body, *, on_behalf_of=None, reason=None):
-    """Comment on a proposal during deliberation."""
+def has_seconded(proposal, user) -> bool:
+    """Whether ``user`` has seconded ``proposal``, themselves or through someone acting for
+    their person on the register."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from core.services import persons
+
+    person = persons.of_user(proposal.community_id, user.id)
+    who = ProposalSecond.user_id == user.id
+    if person is not None:
+        who = db.or_(who, ProposalSecond.person_id == person.id)
+    return db.session.query(ProposalSecond.query.filter(ProposalSecond.proposal_id == proposal.id, who)
+                            .exists()).scalar()
+
+
+def comment(proposal, actor, body, *, person_id=None, login=None, name=None, reason=None):
+    """Comment on a proposal during deliberation; a building head, grid worker or staff member
+    may write down a resident's comment for them (代办, as for ``second``): it is the resident's,
+    linked to their person on the register, with the helper and the reason in the audit log."""
+    from core.services import assist
+
     community = proposal.community
     body = (body or "").strip()
     if not 1 <= len(body) <= 5000:
@@ -311,17 +340,12 @@ def comment(proposal, actor, body, *, on_behalf_of=None, reason=None):
                            fields={"body": _("Write a comment of up to 5,000 characters.")})
     if proposal.state in _NO_COMMENTS:
         raise Conflict("closed", _("This proposal no longer takes comments."))
-    author = on_behalf_of or actor
-    if on_behalf_of is not None:
-        if not can("core.proposals.assist", community, user=actor):
-            raise Forbidden("forbidden", _("You may not act for other residents."))
-        if not (reason or "").strip():
-            raise ServiceError("reason_required", _("Say why you are acting for this resident."),
-                               fields={"reason": _("Say why you are acting for this resident.")})
-    if membership_of(author, community) is None and not actor.is_superadmin:
+    helped = assist.acting_for(community, actor, person_id=person_id, login=login, name=name, reason=reason)
+    author = helped or assist.own(community, actor)
+    if helped is None and membership_of(actor, community) is None and not actor.is_superadmin:
         raise Forbidden("not_member", _("Join this community first."))
-    c = ProposalComment(proposal_id=proposal.id, author_id=author.id, author_name=author.display_name,
-                        acted_by_id=actor.id if on_behalf_of else None, body=body)
+    c = ProposalComment(proposal_id=proposal.id, author_id=author.user_id, author_person_id=author.person_id,
+                        author_name=author.name[:80], acted_by_id=actor.id if helped else None, body=body)
     db.session.add(c)
     # Counted only while the row still takes comments: the state checked above may be stale.
     counted = db.session.execute(update(Proposal).where(Proposal.id == proposal.id,
@@ -333,13 +357,14 @@ def comment(proposal, actor, body, *, on_behalf_of=None, reason=None):
         raise Conflict("closed", _("This proposal no longer takes comments."))
     db.session.flush()
     audit.record("proposal.commented", community=community, obj=c, actor=actor,
-                 on_behalf_of=on_behalf_of, reason=reason if on_behalf_of else None)
-    emit(community, Event("proposal.commented", community.id, actor.id, (author.id,),
-                          f"comment:{c.id}", {"proposal_id": proposal.id}))
-    if proposal.author_id and proposal.author_id != author.id:
+                 on_behalf_of=author.user if helped else None, on_behalf_of_name=author.name if helped else None,
+                 after={"person_id": author.person_id} if helped else None, reason=reason if helped else None)
+    emit(community, Event("proposal.commented", community.id, actor.id,
+                          (author.user_id,) if author.user_id else (), f"comment:{c.id}", {"proposal_id": proposal.id}))
+    if proposal.author_id and proposal.author_id != author.user_id:
         notify(proposal.author_id, community, "proposal.comment",
                N_("%(name)s commented on your proposal “%(title)s”."),
-               {"name": author.display_name, "title": proposal.title}, url=_url(proposal))
+               {"name": author.name, "title": proposal.title}, url=_url(proposal))
     db.session.commit()
     db.session.refresh(proposal, ["comments_count"])
     return c

@@ -2,7 +2,7 @@
 import pytest
 
 from core.extensions import db
-from core.models import AuditEntry, Notification, Proposal, ProposalComment, ProposalSecond, ProposalTransition
+from core.models import AuditEntry, HouseholdMember, Notification, Proposal, ProposalComment, ProposalSecond, ProposalTransition
 from core.services import proposals
 
 GOOD = {"title": "修复中心广场路灯", "body": "中心广场有四盏路灯不亮已两个月，晚上散步不安全。",
@@ -162,12 +162,18 @@ def test_author_withdraws_own_open_proposal(world, login):
 
 
 def test_building_head_submits_for_resident_without_account(world, login):
+    """The resident is picked from the register; the proposal is theirs, linked to their person
+    (tests/core/test_assisted.py has every assisted path)."""
+    qian = HouseholdMember(household_id=world.households[0].id, name="钱奶奶")
+    db.session.add(qian)
+    db.session.commit()
     c = login(world.building_head)
     r = c.post("/c/test/proposals/new", data={**GOOD, "grid_id": 0, "building_id": 0,
-                                               "on_behalf_of_name": "钱奶奶", "assist_reason": "老人不会用手机"})
+                                               "person_id": qian.person_id, "assist_reason": "老人不会用手机"})
     assert r.status_code == 302
     p = Proposal.query.one()
     assert p.author_id is None and p.author_name == "钱奶奶" and p.submitted_by_id == world.building_head.id
+    assert p.author_person_id == qian.person_id
     page = c.get(f"/c/test/proposals/{p.id}").get_data(as_text=True)
     assert "钱奶奶" in page and "楼长" in page and "老人不会用手机" in page
     entry = AuditEntry.query.filter_by(action="proposal.created").one()
@@ -175,11 +181,14 @@ def test_building_head_submits_for_resident_without_account(world, login):
 
 
 def test_assisted_action_needs_reason_and_right(world, login):
+    qian = HouseholdMember(household_id=world.households[0].id, name="钱奶奶")
+    db.session.add(qian)
+    db.session.commit()
     r = login(world.building_head).post("/c/test/proposals/new", data={**GOOD, "grid_id": 0, "building_id": 0,
-                                                                       "on_behalf_of_name": "钱奶奶"})
+                                                                       "person_id": qian.person_id})
     assert r.status_code == 200 and Proposal.query.count() == 0
     r = login(world.resident).post("/c/test/proposals/new", data={**GOOD, "grid_id": 0, "building_id": 0,
-                                                                  "on_behalf_of_name": "钱奶奶", "assist_reason": "帮忙"})
+                                                                  "person_id": qian.person_id, "assist_reason": "帮忙"})
     assert Proposal.query.count() == 0
 
 
