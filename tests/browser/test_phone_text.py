@@ -131,3 +131,27 @@ def test_large_text_switch_shows_whether_it_is_on(people, site):
     on = button.evaluate(style)
     assert on[0] != off[0] and on[2] != off[2], (off, on)
     _large_text_off(person)
+
+
+WIDER_THAN_SCREEN_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+def test_staff_pages_fit_a_phone(people, site, large):
+    """A staff member's register and home on a 390 px phone never scroll sideways (the register's
+    two figures, "6,528.30 m²" among them, share the width)."""
+    person = people(locale="en", viewport="phone", audit=False)
+    person.login("staff")
+    if large:
+        _large_text_on(person)
+    try:
+        wider = {}
+        for path in ("/c/demo/", "/c/demo/structure/"):
+            person.go(path)
+            extra = person.page.evaluate(WIDER_THAN_SCREEN_JS)
+            if extra > 0:
+                wider[path] = extra
+        assert not wider, wider
+    finally:
+        if large:
+            _large_text_off(person)
