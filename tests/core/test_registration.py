@@ -25,7 +25,7 @@ def page(r):
 
 
 # ── where the resident lives ────────────────────────────────────────────────────────────
-def test_register_with_building_and_room_preselects_the_room_for_staff(client, world, login):
+def test_register_with_building_and_room_preselects_the_room_for_staff(client, world, login, api):
     h = world.households[2]  # 1单元 103
     form = client.get("/c/test/register")
     assert f'value="{world.unit.id}"' in page(form) and "/c/test/privacy" in page(form)
@@ -37,6 +37,10 @@ def test_register_with_building_and_room_preselects_the_room_for_staff(client, w
     staff_page = page(login(world.staff).get(f"/c/test/members/{m.id}"))
     assert m.claimed_address in staff_page
     assert re.search(rf'<option selected value="{h.id}">|<option value="{h.id}" selected>', staff_page)
+    # the API's member list says it too
+    rows = api(world.staff).get("/api/v1/c/test/members?per_page=100").get_json()["items"]
+    row = next(r for r in rows if r["id"] == m.id)
+    assert row["address_given"] == m.claimed_address and row["address_household_id"] == h.id
 
 
 def test_register_with_free_text_address_when_the_building_is_not_listed(client, world, login):
@@ -227,3 +231,18 @@ def test_reset_code_from_the_command_line(runner, world):
     entry = AuditEntry.query.filter_by(action="account.reset_code_issued").one()
     assert entry.actor_id is None  # the operator
     assert runner.invoke(args=["users", "reset-code", "nobody"]).exit_code != 0
+
+
+def test_erasure_forgets_where_the_resident_said_they_live_and_their_codes(world):
+    from core.services import personal_data
+
+    user, m = accounts.register(world.community, "13912345678", "a-long-password", "张阿姨", consent=True,
+                                address="幸福路8号 老粮站宿舍")
+    reset_codes.issue(user, world.staff, world.community)
+    personal_data.erase(user, world.admin, "书面申请 2026-12-07")
+    db.session.expire_all()
+    m = db.session.get(Membership, m.id)
+    assert m.claimed_address is None and m.claimed_household_id is None
+    assert PasswordResetCode.query.filter_by(user_id=user.id).count() == 0
+    entry = AuditEntry.query.filter_by(action="account.registered", object_id=str(m.id)).one()
+    assert "幸福路" not in str(entry.after)
