@@ -197,15 +197,18 @@ def activity_cancel(activity_id):
 
 @endpoint(api_bp, "/activities/<int:activity_id>/signup", ["POST"], summary="Sign up for an activity",
           tag=TAG, idempotent=True,
-          body={"user_id": ("integer", "staff: sign up this resident", False),
+          body={"user_id": ("integer", "staff: sign up this resident (an account)", False),
+                "person_id": ("integer", "staff: …or this person of the register, with or without an account", False),
                 "reason": ("string", "staff: why you act for them", False)})
 def signup(activity_id):
     _member()
     a = svc.get_activity(g.community, activity_id)
     data = json_body() if request.get_json(silent=True) is not None else {}
     resident = _for(data, "points.activities.manage")
-    s = svc.signup(a, resident, current_user, data.get("reason"))
-    return jsonify({"id": s.id, "activity_id": a.id, "user_id": s.user_id}), 201
+    s = svc.signup(a, resident, current_user, data.get("reason"), person_id=data.get("person_id"),
+                   name=data.get("name"))
+    return jsonify({"id": s.id, "activity_id": a.id, "user_id": s.user_id, "person_id": s.person_id,
+                    "name": s.display_name}), 201
 
 
 @endpoint(api_bp, "/activities/<int:activity_id>/signup", ["DELETE"], summary="Withdraw your sign-up", tag=TAG)
@@ -220,7 +223,8 @@ def signups(activity_id):
     a = svc.get_activity(g.community, activity_id)
     rows = PointsSignup.query.filter_by(activity_id=a.id).order_by(PointsSignup.id).all()
     records = {r.signup_id: r for r in PointsRecord.query.filter_by(activity_id=a.id)}
-    return jsonify({"items": [{"id": s.id, "user_id": s.user_id, "display_name": s.user.display_name,
+    return jsonify({"items": [{"id": s.id, "user_id": s.user_id, "person_id": s.person_id,
+                               "display_name": s.display_name,
                                "record": record_json(records[s.id]) if s.id in records else None} for s in rows],
                     "total": len(rows)})
 

@@ -238,19 +238,31 @@ class PointsActivity(db.Model):
 
 
 class PointsSignup(db.Model):
-    """A resident's sign-up for an activity (once each)."""
+    """A resident's sign-up for an activity (once each person).
+
+    ``person_id`` is the resident on the register (core.models.person); ``user_id`` their account,
+    None for a resident without one whom staff signed up at the desk (代办, ``acted_by_id``). Both
+    are unique per activity: a person holds one place however they were signed up."""
 
     __tablename__ = "points_signup"
-    __table_args__ = (UniqueConstraint("activity_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("activity_id", "user_id"), UniqueConstraint("activity_id", "person_id"))
     id = db.Column(db.Integer, primary_key=True)
     activity_id = db.Column(db.Integer, db.ForeignKey("points_activity.id", ondelete="CASCADE"), nullable=False)
-    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    person_id = db.Column(db.Integer, db.ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    # The register name of a volunteer without an account (one with an account shows the
+    # account's name, which erasure anonymises).
+    name = db.Column(db.String(80))
     acted_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     assist_reason = db.Column(db.String(200))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     activity = db.relationship("PointsActivity")
     user = db.relationship("User", foreign_keys=[user_id])
+
+    @property
+    def display_name(self):
+        return self.user.display_name if self.user is not None else (self.name or "—")
 
 
 class PointsRecord(db.Model):

@@ -443,36 +443,47 @@ def cancel_activity(activity, actor, reason):
         _fail(ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")}))
     activity.cancelled_at = utcnow()
     audit.record("points.activity_cancelled", community=community, obj=activity, actor=actor, reason=reason)
-    for s in PointsSignup.query.filter_by(activity_id=activity.id):
+    for s in PointsSignup.query.filter(PointsSignup.activity_id == activity.id, PointsSignup.user_id.isnot(None)):
         notify(s.user_id, community, "points.activity_cancelled",
                N_("The volunteer activity “%(title)s” was cancelled."), {"title": activity.title})
     db.session.commit()
 
 
-def signup(activity, resident, actor=None, reason=None):
-    """Sign ``resident`` up (once); staff may sign up a resident at the desk (assisted)."""
+def signup(activity, resident=None, actor=None, reason=None, *, person_id=None, name=None):
+    """Sign ``resident`` up (once); staff may sign up a resident at the desk (assisted, 代办):
+    an account holder (``resident`` another than ``actor``) or a person of the register picked by
+    ``person_id``, with or without an account, never by a typed ``name`` (refused). The sign-up
+    is the resident's, linked to their person; a person holds one place however signed up."""
+    from core.services import assist
+
     community = db.session.get(Community, activity.community_id)
     actor = actor or resident
-    assisted = actor.id != resident.id
-    if assisted:
-        _require("points.activities.manage", community, actor, _("You may not sign up other residents."))
-        if not (reason or "").strip():
-            _fail(ServiceError("reason_required", _("Say why you are acting for this resident."),
-                               fields={"reason": _("Say why you are acting for this resident.")}))
-    if _member(community, resident) is None:
+    try:
+        helped = assist.acting_for(community, actor, person_id=person_id, name=name, reason=reason,
+                                   account=resident if resident is not None and resident.id != actor.id else None,
+                                   permission="points.activities.manage",
+                                   refused=_("You may not sign up other residents."))
+    except ServiceError as err:
+        _fail(err)
+    assisted = helped is not None
+    who = helped or assist.own(community, actor)
+    if who.user is not None and _member(community, who.user) is None:
         _fail(Forbidden("not_member", _("Join this community first.")))
     if activity.cancelled_at is not None:
         _fail(Conflict("activity_cancelled", _("This activity was cancelled.")))
     if activity.ends_at <= utcnow():
         _fail(Conflict("activity_over", _("This activity is over; sign-up has closed.")))
-    row = PointsSignup(activity_id=activity.id, user_id=resident.id, acted_by_id=actor.id if assisted else None,
-                       assist_reason=(reason or "").strip()[:200] or None if assisted else None)
+    row = PointsSignup(activity_id=activity.id, user_id=who.user_id, person_id=who.person_id,
+                       name=None if who.user_id else who.name[:80],
+                       acted_by_id=actor.id if assisted else None,
+                       assist_reason=reason.strip()[:200] if assisted else None)
     db.session.add(row)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        _fail(Conflict("already_signed_up", _("You have signed up for this activity already.")))
+        _fail(Conflict("already_signed_up", _("You have signed up for this activity already.") if not assisted else
+                       _("%(name)s is already signed up for this activity.", name=who.name)))
     # Places and cancellation are checked again in the write: the activity read above may be stale.
     result = db.session.execute(
         update(PointsActivity).where(PointsActivity.id == activity.id, PointsActivity.cancelled_at.is_(None),
@@ -487,8 +498,9 @@ def signup(activity, resident, actor=None, reason=None):
         _fail(Conflict("activity_full", _("All places are taken.")))
     db.session.expire(activity, ["signups_count"])
     audit.record("points.signed_up", community=community, obj=row, actor=actor,
-                 on_behalf_of=resident if assisted else None, reason=row.assist_reason,
-                 after={"activity_id": activity.id, "user_id": resident.id})
+                 on_behalf_of=who.user if assisted else None, on_behalf_of_name=who.name if assisted else None,
+                 reason=row.assist_reason,
+                 after={"activity_id": activity.id, "user_id": who.user_id, "person_id": who.person_id})
     db.session.commit()
     return row
 

@@ -284,9 +284,14 @@ def activity(activity_id):
     if current_user.is_authenticated:
         mine = next((s for s in signups if s.user_id == current_user.id), None)
     hours_form = HoursForm()
-    hours_form.user_id.choices = [(s.user_id, s.user.display_name) for s in signups
-                                  if s.id not in records or records[s.id].status == "claimed"]
+    # Hours earn points on an account: a volunteer without one is listed, not offered here.
+    hours_form.user_id.choices = [(s.user_id, s.user.display_name) for s in signups if s.user_id
+                                  and (s.id not in records or records[s.id].status == "claimed")]
+    from core.services.assist import people_in_reach
+
+    people = people_in_reach(g.community, current_user) if manage else []
     return render_template("points/activity.html", activity=a, signups=signups, records=records, manage=manage,
+                           people=people,
                            verify=can("points.hours.verify"), sharing=sharing, mine=mine,
                            my_record=records.get(mine.id) if mine else None, hours_form=hours_form,
                            claim_form=ClaimForm(), now=utcnow(), rule=svc.hours_rule(g.community))
@@ -300,9 +305,10 @@ def signup(activity_id):
     try:
         resident = _named_resident(request.form.get("resident"), "points.activities.manage",
                                    _("You may not sign up other residents."))
-        svc.signup(a, resident, current_user, request.form.get("reason"))
-        flash(_("You are signed up. Thank you!") if resident.id == current_user.id
-              else _("%(name)s is signed up.", name=resident.display_name), "success")
+        row = svc.signup(a, resident, current_user, request.form.get("reason"),
+                         person_id=request.form.get("person_id"), name=request.form.get("name"))
+        flash(_("%(name)s is signed up.", name=row.display_name) if row.acted_by_id
+              else _("You are signed up. Thank you!"), "success")
     except ServiceError as err:
         apply_error(None, err)
     return redirect(url_for("c.points.activity", activity_id=a.id))
