@@ -504,6 +504,18 @@ def adults(community, on_date, *, households=None):
         Person.birth_date.isnot(None), Person.birth_date <= cutoff).order_by(Person.id).all()
 
 
+def minors(community, on_date, *, households=None):
+    """The people on the register known to be under 18 on ``on_date`` (a day of the community's
+    calendar, or a moment taken as its local day): a date of birth after ``adult_cutoff``, or
+    only a year after the year of the cutoff. Someone of unknown age is not among them. They do
+    not represent a household at a residents' meeting or an election (Organic Law Art. 8–9)."""
+    cutoff = adult_cutoff(_on_date(on_date, community))
+    known = or_(Person.birth_year_only.is_(None), Person.birth_year_only.is_(False),
+                Person.birth_date > date(cutoff.year, 12, 31))  # a year alone: known once past the cutoff's year
+    return _register_people(community, households).filter(
+        Person.birth_date.isnot(None), Person.birth_date > cutoff, known).order_by(Person.id).all()
+
+
 def birth_date_unknown(community, on_date=None, *, households=None):
     """The people on the register of whom it is not known whether they are 18 or over on
     ``on_date`` (default: today): no date of birth, or only the year, which they turn 18 in. Staff

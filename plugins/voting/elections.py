@@ -22,6 +22,7 @@ from core.inputs import whole_number
 from core.models import Person, utcnow
 from core.permissions import can
 from core.services import audit
+from plugins.voting import residents_meeting
 from plugins.voting.models import Ballot, BallotOption, Nomination, NominationSupport
 
 METHOD = "election"
@@ -97,10 +98,11 @@ def _scope(ballot):
     return _households(ballot)
 
 
-def representative_of(household):
+def representative_of(household, minors=()):
     """The household's representative (户代表), by the rule of the roll (services.build_roll):
-    the member marked representative, else the first owner, else the first member."""
-    members = list(household.members)
+    the member marked representative, else the first owner, else the first member — never one of
+    ``minors`` (person ids known to be under 18: residents_meeting.minors_of)."""
+    members = [m for m in household.members if m.person_id not in minors]
     if not members:
         return None
     return next((m for m in members if m.is_representative), None) or \
@@ -236,7 +238,8 @@ def support(ballot, actor, nomination, person_id=None):
         msg = _("Only a voter of this election, aged 18 or over and on the register of its area, can support a "
                 "nomination.")
         raise ServiceError("not_a_voter", msg, fields={"person_id": msg})
-    represents = next((h.id for h in households if (rep := representative_of(h)) is not None
+    minors = residents_meeting.minors_of(ballot, households)  # a child represents no household
+    represents = next((h.id for h in households if (rep := representative_of(h, minors)) is not None
                        and rep.person_id == person.id), None)
     locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "draft",
                                                      Ballot.candidates_published_at.is_(None))

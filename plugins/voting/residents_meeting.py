@@ -83,6 +83,16 @@ def roll_filter(ballot, households):
                                              households=_household_ids(households))}
 
 
+def minors_of(ballot, households):
+    """The person ids in ``households`` known to be under 18 on the day voting opens, on a
+    residents' meeting or an election (Organic Law Art. 8–9, R12, R14: they do not represent a
+    household); empty for every other ballot. Someone of unknown age is not among them."""
+    if not (is_meeting(ballot) or ballot.method == "election"):
+        return set()
+    return {p.id for p in persons_svc.minors(ballot.community, adults_on(ballot),
+                                             households=_household_ids(households))}
+
+
 def ages_unknown(ballot):
     """The people in scope whose age on the opening day the register does not tell (adults mode)."""
     if not is_meeting(ballot) or ballot.electorate_mode != "adults":
@@ -179,6 +189,7 @@ def set_representatives(ballot, actor, groups):
                            fields={"groups": _("Give the representatives of each group.")})
     in_scope = {g.id: {pid for pid, _n, _r in people} for g, people, _c in groups_in_scope(ballot)}
     low, high = GROUP_REPRESENTATIVES
+    minors = {p.id for p in persons_svc.minors(ballot.community, adults_on(ballot))}
     chosen, errors, seen = {}, {}, set()
     for key, ids in groups.items():
         grid_id = whole_number(key, "groups")
@@ -192,6 +203,8 @@ def set_representatives(ballot, actor, groups):
             errors[field] = _("Choose each representative once.")
         elif any(p not in in_scope[grid_id] for p in people):
             errors[field] = _("Choose the representatives from the people on the register of this group.")
+        elif any(p in minors for p in people):  # the meeting is of residents 18+ (Art. 9)
+            errors[field] = _("A representative must be 18 or over on the day voting opens.")
         elif people and not low <= len(people) <= high:
             errors[field] = _("Choose two or three representatives for each residents' group.")
         seen.update(people)

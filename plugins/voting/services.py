@@ -674,8 +674,11 @@ def build_roll(ballot):
                 elif h.label not in e["units"]:
                     e["units"].append(h.label)
     elif ballot.unit == "household":
+        # A residents' meeting or election is of residents 18+ (Organic Law Art. 8–9): a child known
+        # to be under 18 represents no household, and a household of such children sends nobody.
+        minors = residents_meeting.minors_of(ballot, households)
         for h in households:
-            members = list(h.members)
+            members = [m for m in h.members if m.person_id not in minors]
             if not members:
                 continue
             rep = next((m for m in members if m.is_representative), None) or \
