@@ -308,8 +308,12 @@ def withdraw(req, actor, *, person_id=None, login=None, name=None, reason=None) 
 def _recount(req, actor):
     """Count the supports (a statement of its own, after the lock: it sees every committed one) and
     move the request on at the threshold."""
+    # Residents propose (Art. 10): a supporter whose entries have all left the register since no
+    # longer counts (the support stays on record), as the base counts only people on it.
+    on_register = select(HouseholdMember.person_id).join(Household, Household.id == HouseholdMember.household_id) \
+        .where(Household.community_id == req.community_id)
     rows = db.session.execute(select(_S.c.households, _S.c.grids).where(
-        _S.c.request_id == req.id, _S.c.withdrawn_at.is_(None))).mappings().all()
+        _S.c.request_id == req.id, _S.c.withdrawn_at.is_(None), _S.c.person_id.in_(on_register))).mappings().all()
     req.supporters = len(rows)
     req.progress = progress_of(req.base, rows)
     if is_reached(req.base, req.progress, req.base_total):

@@ -1,0 +1,142 @@
+"""Cases checked against the legal text (DOMAIN_RULES §6: R7, R11–R14), not against the code: the
+outcomes a 社区 office (or a court) expects, through the services and the recount of the file, so
+that the server and `linli ballots recount` agree."""
+import json
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from core import dates
+from core.errors import ServiceError
+from core.extensions import db
+from core.models import Building, Grid, Household, HouseholdMember, Unit
+from core.services import persons
+from plugins.voting import convening, counting, integrity, residents_meeting, services
+from plugins.voting.models import Ballot, Voter
+
+pytestmark = pytest.mark.plugins("voting")
+
+
+def member(world, name, born, household, **kw):
+    m = HouseholdMember(household_id=household.id, name=name, relation=kw.pop("relation", "resident"), **kw)
+    db.session.add(m)
+    db.session.flush()
+    m.person.birth_date = born
+    db.session.commit()
+    return m
+
+
+def grown_ups(world):
+    for user in (world.resident, world.resident2, world.building_head, world.grid_worker):
+        persons.of_user(world.community, user.id).birth_date = date(1980, 5, 1)
+    db.session.commit()
+
+
+def meeting(world, mode, **data):
+    return services.create(world.community, world.staff, {"title": "小区停车收费方案", "days": 7,
+                                                          "rule": "residents_meeting", "electorate_mode": mode,
+                                                          **data})
+
+
+def close_and_recount(world, b):
+    services.close(b, world.staff, "投票结束", system=True)
+    b = db.session.get(Ballot, b.id)
+    out = integrity.recount(json.loads(json.dumps(services.export(b))))
+    assert out["ok"], out["problems"]
+    assert out["result"] == b.result
+    return b
+
+
+# ── R12: a residents' meeting is made up of residents aged 18 or over (Organic Law Art. 9) ─────────
+def test_a_household_is_represented_by_an_adult_and_a_household_of_minors_sends_nobody(world):
+    """A household's representative takes part in a meeting of residents aged 18 or over: a
+    child marked as its representative does not speak for it (an adult of the household does),
+    and a household whose only member turns 18 during voting is not in the electorate on the
+    day voting opens — the quorum base is the households that can send a representative."""
+    grown_ups(world)
+    today = dates.today(world.community)
+    child = member(world, "小明", date(today.year - 10, 6, 1), world.households[0], is_representative=True)
+    lone = Household(community_id=world.community.id, unit_id=world.unit.id, room="105", floor_area=Decimal("50.00"))
+    db.session.add(lone)
+    db.session.flush()
+    nearly = member(world, "快满十八", persons.adult_cutoff(today) + timedelta(days=3), lone)
+    b = meeting(world, "households")
+    services.open_ballot(b, world.staff)
+    roll = {v.household_id: v for v in Voter.query.filter_by(ballot_id=b.id)}
+    assert lone.id not in roll, "a household whose only member is 17 on the opening day sends nobody"
+    assert b.heads_total == 4
+    assert roll[world.households[0].id].name != child.name
+    assert roll[world.households[0].id].user_id == world.resident.id
+    # 2 of 4 present is exactly half: no quorum (strict, 过半数); the recount says the same
+    for user in (world.resident, world.resident2):
+        services.cast(b, user, "yes")
+    b = close_and_recount(world, b)
+    quorum = next(t for t in b.result["tests"] if t["id"] == "quorum")
+    assert (quorum["value"], quorum["total"], quorum["met"]) == ("2", "4", False)
+    assert b.result["passed"] is False
+    assert nearly.person_id not in {int(v.key.split(":")[1]) for v in Voter.query.filter_by(ballot_id=b.id)
+                                    if v.key.startswith("person:")}
+
+
+def test_a_child_cannot_be_chosen_as_a_residents_group_representative(world):
+    grown_ups(world)
+    today = dates.today(world.community)
+    child = member(world, "小明", date(today.year - 10, 6, 1), world.households[0])
+    adult_ids = [persons.of_user(world.community, u.id).id for u in (world.resident, world.resident2)]
+    b = meeting(world, "groups")
+    with pytest.raises(ServiceError) as err:
+        residents_meeting.set_representatives(b, world.staff, {str(world.grid.id): adult_ids + [child.person_id]})
+    assert f"group-{world.grid.id}" in err.value.fields
+    db.session.rollback()
+    b = db.session.get(Ballot, b.id)
+    residents_meeting.set_representatives(b, world.staff, {str(world.grid.id): adult_ids})
+    services.open_ballot(b, world.staff)
+    assert b.heads_total == 2
+
+
+def test_age_is_taken_on_the_community_s_calendar_day_at_a_year_boundary(world):
+    """00:30 on 1 January in Beijing is still 31 December in UTC: someone born on 1 January 18
+    years earlier is 18 that day; someone whose register holds only the year of that birth is not
+    known to be (kept as 31 December), and is listed as unknown, never counted."""
+    moment = datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)  # 2027-01-01 00:30 in Asia/Shanghai
+    assert dates.local_date(moment, world.community) == date(2027, 1, 1)
+    full = member(world, "元旦生", date(2009, 1, 1), world.households[0])
+    year = member(world, "只知年份", date(2009, 12, 31), world.households[1])
+    year.person.birth_year_only = True
+    older = member(world, "早一年", date(2008, 12, 31), world.households[2])
+    older.person.birth_year_only = True
+    db.session.commit()
+    adults = {p.id for p in persons.adults(world.community, moment)}
+    assert full.person_id in adults and older.person_id in adults and year.person_id not in adults
+    assert year.person_id in {p.id for p in persons.birth_date_unknown(world.community, moment)}
+
+
+# ── R11: the challenge window (SPC Interpretation Art. 12) ───────────────────────────────────────
+def test_the_challenge_window_of_a_ballot_closed_at_23_30_on_31_december(world):
+    b = Ballot(community_id=world.community.id, title="换物业", unit="owners", state="closed",
+               closed_at=datetime(2026, 12, 31, 15, 30, tzinfo=timezone.utc))  # 23:30 Beijing time
+    b.community = world.community
+    assert services.challenge_until(b) == date(2027, 12, 31)
+    b.closed_at = datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)  # 00:30 on 1 January
+    assert services.challenge_until(b) == date(2028, 1, 1)
+
+
+# ── R13: convening on request (Organic Law Art. 10) ──────────────────────────────────────────────
+def test_a_supporter_who_moved_out_no_longer_counts_towards_the_fifth(world):
+    """Residents propose; someone whose entry left the register before the threshold was reached
+    is no longer a resident of the community: their support stays on record but does not count."""
+    grown_ups(world)
+    for i in range(6):  # 10 adults: a fifth is 2
+        member(world, f"居民{i}", date(1970, 1, 1), world.households[i % 4])
+    req = convening.start(world.community, world.resident, {"subject": "讨论停车", "reason": "停车位太少需要商量办法",
+                                                             "base": "adults"})
+    assert req.base_total == 10 and convening.needed("adults", 10) == 2
+    gone = persons.of_user(world.community, world.resident.id)
+    for m in list(gone.members):
+        db.session.delete(m)
+    db.session.commit()
+    req = convening.support(req, world.resident2)
+    assert req.state == "collecting" and req.progress == 1
+    req = convening.support(req, world.building_head)
+    assert req.state == "reached" and req.progress == 2
