@@ -16,7 +16,8 @@ from tests.conftest import INSTALLED, make_app
 CORE_TABLES = {"user", "api_token", "community", "grid", "building", "unit", "household", "household_member",
                "membership", "community_plugin", "community_setting", "import_batch", "proposal",
                "proposal_second", "proposal_comment", "proposal_transition", "audit_entry", "notification",
-               "idempotent_request", "content_version", "login_failure", "person", "person_distinct"}
+               "idempotent_request", "content_version", "login_failure", "person", "person_distinct",
+               "password_reset_code"}
 CORE_REVISION = "1795302852"
 EPS = {ep.name: ep for ep in metadata.entry_points(group="linli.plugins")}
 params = pytest.mark.parametrize("name", INSTALLED)
