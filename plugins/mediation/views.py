@@ -224,18 +224,20 @@ def new():
         try:
             case = svc.open_case(g.community, current_user, data)
         except ServiceError as err:
-            apply_error(form, _fields_for_form(err))
+            apply_error(form, _fields_for_form(err, parties))
         else:
             flash(_("Case %(number)s is registered. Mediation staff have been told.", number=case.number), "success")
             return _back(case)
     return render_template("mediation/new.html", form=form, staff=staff)
 
 
-def _fields_for_form(err):
-    """Map the service's party field names onto the intake form's fields."""
-    mapping = {"parties.0.name": "applicant_name", "parties.0.login": "applicant_login",
-               "parties.1.name": "respondent_name", "parties.1.login": "respondent_login",
-               "parties": "respondent_name"}
+def _fields_for_form(err, parties):
+    """Map the service's party field names (parties.<index>.<field>) onto the intake form's fields
+    of the party at that index (the applicant is left out when a resident applies themselves)."""
+    mapping = {"parties": "respondent_name"}
+    for i, party in enumerate(parties):
+        for field in ("name", "login", "phone"):
+            mapping[f"parties.{i}.{field}"] = f"{party['role']}_{field}"
     err.fields = {mapping.get(k, k): v for k, v in (err.fields or {}).items()}
     return err
 
