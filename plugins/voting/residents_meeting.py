@@ -83,11 +83,17 @@ def roll_filter(ballot, households):
                                              households=_household_ids(households))}
 
 
+def one_household_each(ballot) -> bool:
+    """Whether households send representatives to a meeting or an election of residents (Organic
+    Law Art. 8–9): there a representative is 18 or over and speaks for one household only."""
+    return is_meeting(ballot) or ballot.method == "election"
+
+
 def minors_of(ballot, households):
     """The person ids in ``households`` known to be under 18 on the day voting opens, on a
     residents' meeting or an election (Organic Law Art. 8–9, R12, R14: they do not represent a
     household); empty for every other ballot. Someone of unknown age is not among them."""
-    if not (is_meeting(ballot) or ballot.method == "election"):
+    if not one_household_each(ballot):
         return set()
     return {p.id for p in persons_svc.minors(ballot.community, adults_on(ballot),
                                              households=_household_ids(households))}

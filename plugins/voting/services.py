@@ -676,13 +676,19 @@ def build_roll(ballot):
     elif ballot.unit == "household":
         # A residents' meeting or election is of residents 18+ (Organic Law Art. 8–9): a child known
         # to be under 18 represents no household, and a household of such children sends nobody.
+        # There, too, a person represents one household (the first in roll order): a household whose
+        # other members are all represented elsewhere is not a second vote of theirs.
         minors = residents_meeting.minors_of(ballot, households)
+        one_each = residents_meeting.one_household_each(ballot)
+        represented = set()
         for h in households:
-            members = [m for m in h.members if m.person_id not in minors]
+            members = [m for m in h.members if m.person_id not in minors and m.person_id not in represented]
             if not members:
                 continue
             rep = next((m for m in members if m.is_representative), None) or \
                 next((m for m in members if m.is_owner), None) or members[0]
+            if one_each:
+                represented.add(rep.person_id)
             e = entry(f"household:{h.id}", h, rep.name)
             # The representative's account; without one, the first verified member (owners first).
             e["accounts"] = [account(rep.person_id)] if account(rep.person_id) else \

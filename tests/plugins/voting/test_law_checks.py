@@ -140,3 +140,59 @@ def test_a_supporter_who_moved_out_no_longer_counts_towards_the_fifth(world):
     assert req.state == "collecting" and req.progress == 1
     req = convening.support(req, world.building_head)
     assert req.state == "reached" and req.progress == 2
+
+
+# ── R7: every interested owner (Civil Code Art. 279; SPC Interpretation Art. 9–11) ───────────────
+def test_unanimity_counts_heads_as_the_law_does_and_silence_is_not_consent(world, estate):
+    """赵老伯 owns two flats of this building and one of the building staff added: one head that
+    must consent. The developer's unsold flats: one head that must consent. A flat without a
+    registered owner: a head whose consent is missing until someone signs for it. A proxy's yes is
+    the owner's consent. Server and recount agree on who did not consent."""
+    from tests.plugins.voting.test_unanimity import _household, unanimity_ballot
+
+    zhao = estate[0].members[0].person_id
+    other = _household(world, "2号楼", "101", [])
+    db.session.add(HouseholdMember(household_id=other.id, name="赵老伯", relation="owner", person_id=zhao))
+    db.session.commit()
+    b = unanimity_ballot(world, interested_buildings=[other.unit.building_id], confirm_duplicates=True)
+    roll = Voter.query.filter_by(ballot_id=b.id).order_by(Voter.id).all()
+    # 4 owners with accounts, 赵老伯 (three flats, two buildings), the developer, flat 401
+    assert b.heads_total == 7 and len(roll) == 7
+    by_key = {v.key: v for v in roll}
+    zhao_voter = by_key[f"owner:{zhao}"]
+    assert zhao_voter.heads == 1 and counting.area_to_int(zhao_voter.area) == 7000 + 5550 + 8000
+    assert by_key["developer"].heads == 1
+    for who in ("resident", "resident2", "building_head", "grid_worker"):
+        services.cast(b, getattr(world, who), "yes")
+    proxy = services.record_proxy(b, world.grid_worker, {"voter_id": zhao_voter.id, "proxy_user_id": world.resident.id,
+                                                         "witness": "楼长", "instructions": "同意"})
+    services.cast(b, world.resident, "yes", voter=zhao_voter, source="proxy", proxy=proxy)
+    services.cast(b, world.grid_worker, "yes", voter=by_key["developer"], source="paper", witness="开发商代表")
+    b = close_and_recount(world, b)
+    assert b.result["passed"] is False
+    assert b.result["not_consenting"] == [{"voter": by_key[k].ref, "reason": "not_voted"}
+                                          for k in by_key if k.startswith("unit:")]
+    unanimity = b.result["tests"][0]
+    assert (unanimity["id"], unanimity["value"], unanimity["total"]) == ("unanimity", "6", "7")
+
+
+def test_a_person_registered_in_two_households_represents_one_of_them(world):
+    """One household, one representative, one person, one vote: someone on the register of two
+    households speaks for one of them at a residents' meeting (the first in roll order); the other
+    is represented by another of its adults, or, if it has none, is not a second vote of theirs."""
+    grown_ups(world)
+    resident = persons.of_user(world.community, world.resident.id)
+    second = Household(community_id=world.community.id, unit_id=world.unit.id, room="105", floor_area=Decimal("50.00"))
+    third = Household(community_id=world.community.id, unit_id=world.unit.id, room="106", floor_area=Decimal("50.00"))
+    db.session.add_all([second, third])
+    db.session.flush()
+    for h in (second, third):
+        db.session.add(HouseholdMember(household_id=h.id, name="居民甲", relation="owner", person_id=resident.id,
+                                       is_representative=True))
+    spouse = member(world, "居民甲的爱人", date(1981, 1, 1), third)
+    b = meeting(world, "households")
+    services.open_ballot(b, world.staff)
+    roll = {v.household_id: v for v in Voter.query.filter_by(ballot_id=b.id)}
+    assert second.id not in roll and b.heads_total == 5
+    assert roll[world.households[0].id].user_id == world.resident.id
+    assert roll[third.id].name == spouse.name
