@@ -138,7 +138,10 @@ def load_demo(slug="demo", progress=None):
         if i % 5 == 2:
             p.scope, p.building_id = "building", households[0].unit.building_id
         if i == 4:  # submitted by the building head for an elderly resident without a phone
-            p.author_id, p.author_name = None, "钱奶奶"
+            qian = HouseholdMember(household_id=households[1].id, name="钱奶奶", relation="owner")
+            db.session.add(qian)
+            db.session.flush()  # her person on the register (R5): the proposal is hers
+            p.author_id, p.author_name, p.author_person_id = None, "钱奶奶", qian.person_id
             p.submitted_by_id, p.assist_reason = users["loudongzhang"].id, "老人不会用手机，楼长代为提交"
         db.session.add(p)
         db.session.flush()

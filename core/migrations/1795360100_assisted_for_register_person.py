@@ -40,12 +40,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('person_id', sa.Integer(), nullable=True))
         batch_op.alter_column('user_id', existing_type=sa.Integer(), nullable=True)
     # Existing seconds and comments: the person of their account in the proposal's community.
-    for table, user_column, person_column in (('proposal_second', 'user_id', 'person_id'),
-                                              ('proposal_comment', 'author_id', 'author_person_id')):
-        op.execute(
-            f"UPDATE {table} SET {person_column} = (SELECT person.id FROM person JOIN proposal "
-            f"ON proposal.community_id = person.community_id WHERE proposal.id = {table}.proposal_id "
-            f"AND person.user_id = {table}.{user_column}) WHERE {user_column} IS NOT NULL")
+    op.execute("UPDATE proposal_second SET person_id = (SELECT person.id FROM person JOIN proposal "
+               "ON proposal.community_id = person.community_id WHERE proposal.id = proposal_second.proposal_id "
+               "AND person.user_id = proposal_second.user_id) WHERE user_id IS NOT NULL")
+    op.execute("UPDATE proposal_comment SET author_person_id = (SELECT person.id FROM person JOIN proposal "
+               "ON proposal.community_id = person.community_id WHERE proposal.id = proposal_comment.proposal_id "
+               "AND person.user_id = proposal_comment.author_id) WHERE author_id IS NOT NULL")
     op.execute("UPDATE proposal SET author_person_id = (SELECT person.id FROM person "
                "WHERE person.community_id = proposal.community_id AND person.user_id = proposal.author_id) "
                "WHERE author_id IS NOT NULL")

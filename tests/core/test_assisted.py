@@ -277,3 +277,26 @@ def test_staff_who_live_here_are_verified_like_anyone(world, login):
     p = open_proposal(world)
     proposals.second(p, world.staff)
     assert seconds(p) == 1
+
+
+def test_api_second_for_account_holder_by_phone_or_user_name(world, api):
+    p = open_proposal(world)
+    client = api(world.staff)
+    r = client.post(f"/api/v1/c/test/proposals/{p.id}/second", json={"on_behalf_of": "resident2", "reason": "电话里说支持"})
+    assert r.status_code == 201, r.get_json()
+    s = ProposalSecond.query.one()
+    assert (s.user_id, s.acted_by_id) == (world.resident2.id, world.staff.id) and s.person_id is not None
+    r = client.post(f"/api/v1/c/test/proposals/{p.id}/second", json={"on_behalf_of": "resident2", "reason": "再点一次"})
+    assert r.status_code == 409 and seconds(p) == 1
+
+
+def test_picker_lists_the_helpers_people_in_natural_order(world, qian, far):
+    from core.services.assist import people_in_reach
+
+    db.session.add(HouseholdMember(household_id=world.households[0].id, name="赵大爷"))
+    db.session.commit()
+    groups = people_in_reach(world.community, world.building_head)
+    assert [b for b, _rows in groups] == ["1号楼"]  # not 10号楼: not his building
+    labels = [label for _pid, label in groups[0][1]]
+    assert any("钱奶奶" in label for label in labels) and not any("孙爷爷" in label for label in labels)
+    assert [b for b, _rows in people_in_reach(world.community, world.staff)] == ["1号楼", "10号楼"]
