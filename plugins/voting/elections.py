@@ -141,10 +141,13 @@ def eligible_candidates(ballot):
     scope, 18 or over; for an owners' committee, owners. [(person id, name, units)]."""
     households = _scope(ballot)
     allowed = adults_in(ballot, [h.id for h in households]) if residents_committee(ballot) else None
+    # An owners' committee member is of full civil capacity: an owner known to be under 18 is not
+    # nominated (住建部《业主大会和业主委员会指导规则》Art. 31); an owner of unknown age may be.
+    minors = residents_meeting.minors_of(ballot, households)
     out = {}
     for h in households:
         for m in h.members:
-            if allowed is not None and m.person_id not in allowed:
+            if (allowed is not None and m.person_id not in allowed) or m.person_id in minors:
                 continue
             if not residents_committee(ballot) and not m.is_owner:
                 continue

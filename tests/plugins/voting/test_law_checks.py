@@ -196,3 +196,66 @@ def test_a_person_registered_in_two_households_represents_one_of_them(world):
     assert second.id not in roll and b.heads_total == 5
     assert roll[world.households[0].id].user_id == world.resident.id
     assert roll[third.id].name == spouse.name
+
+
+# ── R14: elections (Organic Law Art. 7–8; an owners' committee by Civil Code Art. 278) ────────────
+def test_an_owners_committee_candidate_with_the_heads_but_not_the_area_is_not_elected():
+    """Four owners (heads) of 60 m² and two of 150 m²: candidate 0 has four of six owners but only
+    240 of 540 m²; candidate 1 has both. Three seats: one filled, two unfilled, never by a
+    candidate who did not pass both."""  # 4 of 6 owners each; 240 of 540 m² and 420 of 540 m²
+    spec = counting.Spec(method="election", n_options=4, unit="owners", matter_class="ordinary", heads_total=6,
+                         area_total=54000, tie_seed="ab", seats=3)
+    ballots = [((0,), 1, 6000)] * 2 + [((0, 1), 1, 6000)] * 2 + [((1,), 1, 15000)] * 2
+    r = counting.count(spec, ballots)
+    c0, c1 = r["candidates"][0], r["candidates"][1]
+    assert {t["id"]: t["met"] for t in c0["tests"]} == {"approval_area": False, "approval_heads": True}
+    assert c0["status"] == "not_approved" and c1["status"] == "elected"
+    assert r["elected"] == [1] and r["unfilled"] == 2
+
+
+def test_an_election_exactly_half_taking_part_is_not_valid_and_elects_nobody():
+    spec = counting.Spec(method="election", n_options=6, unit="person", heads_total=10, tie_seed="ab", seats=5)
+    r = counting.count(spec, [((0, 1, 2, 3), 1, 0)] * 4 + [((), 1, 0)])  # 5 of 10, one blank
+    assert r["tests"][0]["met"] is False and r["passed"] is False and r["elected"] == [] and r["unfilled"] == 5
+    r = counting.count(spec, [((0, 1, 2, 3), 1, 0)] * 4 + [((), 1, 0), (None, 1, 0)])  # 6 of 10
+    assert r["passed"] and r["elected"] == [0, 1, 2, 3] and r["unfilled"] == 1  # 4 of 6 each; 4 and 5 none
+
+
+def test_a_child_owner_is_not_nominated_for_the_owners_committee(world):
+    """An owners' committee member must be of full civil capacity (18 or over): a child who
+    co-owns a flat is an owner, but is not among those who may be nominated."""
+    from plugins.voting import elections
+
+    child = member(world, "小业主", date(dates.today(world.community).year - 8, 3, 1), world.households[0],
+                   relation="owner")
+    b = services.create(world.community, world.staff, {"title": "第一届业主委员会选举", "method": "election", "seats": 5,
+                                                       "unit": "owners", "days": 7})
+    eligible = {pid for pid, _n, _u in elections.eligible_candidates(b)}
+    assert persons.of_user(world.community, world.resident.id).id in eligible
+    assert child.person_id not in eligible
+    with pytest.raises(ServiceError):
+        elections.nominate(b, world.staff, child.person_id)
+
+
+# ── R13: supporters' age and persons ─────────────────────────────────────────────────────────────
+def test_a_request_counts_a_person_once_and_an_adult_from_their_eighteenth_birthday(world):
+    grown_ups(world)
+    today = dates.today(world.community)
+    for i in range(4):  # 8 adults, and two more below: a fifth of 10 is 2
+        member(world, f"居民{i}", date(1970, 1, 1), world.households[i % 4])
+    eighteen = member(world, "今天满十八", persons.adult_cutoff(today), world.households[0])
+    member(world, "明天满十八", persons.adult_cutoff(today) + timedelta(days=1), world.households[1])
+    req = convening.start(world.community, world.resident, {"subject": "讨论停车", "reason": "停车位太少需要商量办法",
+                                                             "base": "adults"})
+    assert req.base_total == 9 and convening.needed("adults", 9) == 2
+    # the starter's second register entry does not make a second support
+    db.session.add(HouseholdMember(household_id=world.households[2].id, name="居民甲", relation="resident",
+                                   person_id=persons.of_user(world.community, world.resident.id).id))
+    db.session.commit()
+    with pytest.raises(Exception):
+        convening.support(req, world.resident)
+    db.session.rollback()
+    req = db.session.get(type(req), req.id)
+    assert req.progress == 1 and req.state == "collecting"
+    req = convening.support(req, world.staff, person_id=eighteen.person_id, reason="本人不会用手机，楼长代为登记")
+    assert req.progress == 2 and req.state == "reached"  # 2 of 9 ≥ 1/5 (以上)
