@@ -90,6 +90,14 @@ def choices(community):
     return grids, buildings
 
 
+def unit_choices(community):
+    """The community's units as a picker's choices ("1号楼 2单元"), in natural order, after a blank
+    entry: for a household's unit and for where a resident registering lives."""
+    rows = (db.session.query(Unit.id, Building.name, Unit.name).join(Building, Unit.building_id == Building.id)
+            .filter(Building.community_id == community.id).all())
+    return [(0, "—")] + [(uid, f"{b} {u}") for uid, b, u in natural_sorted(rows, key=lambda r: r[1:])]
+
+
 def household_order(household):
     """A household's place in natural order: building, unit, room (1号楼 2单元 201 before 10号楼)."""
     unit = household.unit

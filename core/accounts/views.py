@@ -7,8 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from core.accounts.forms import (LoginForm, PasswordForm, PreferencesForm, RegisterForm, ResetCodeForm,
                                  RolesForm, TokenForm, VerifyForm)
-from core import pickers, places
-from core import confirm
+from core import confirm, pickers, places
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db, limiter
 from core.forms import apply_error
@@ -218,7 +217,7 @@ def register():
             return redirect(url_for("c.community.home"))
         return render_template("auth/join.html", membership=membership_of(current_user, community))
     form = RegisterForm()
-    form.unit_id.choices = _unit_choices(community)
+    pickers.offer(form.unit_id, places.unit_choices(community))
     if form.validate_on_submit():
         try:
             unit = db.session.get(Unit, form.unit_id.data or 0)
@@ -233,15 +232,6 @@ def register():
             flash(_("Welcome! Community staff will verify your household; then you can vote."), "success")
             return redirect(url_for("c.community.home"))
     return render_template("auth/register.html", form=form)
-
-
-def _unit_choices(community):
-    """The community's buildings and units for the registration picker, in natural order."""
-    from core.sorting import natural_sorted
-
-    rows = (db.session.query(Unit.id, Building.name, Unit.name).join(Building, Unit.building_id == Building.id)
-            .filter(Building.community_id == community.id).all())
-    return [(0, "—")] + [(uid, f"{b} {u}") for uid, b, u in natural_sorted(rows, key=lambda r: (r[1], r[2]))]
 
 
 @community_bp.route("/privacy")

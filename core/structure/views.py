@@ -169,12 +169,6 @@ def building(building_id):
                            can_manage=can("core.structure.manage"))
 
 
-def _unit_choices():
-    rows = (db.session.query(Unit.id, Building.name, Unit.name).join(Building, Unit.building_id == Building.id)
-            .filter(Building.community_id == g.community.id).all())
-    return [(0, "—")] + [(uid, f"{b} {u}") for uid, b, u in natural_sorted(rows, key=lambda r: r[1:])]
-
-
 @bp.route("/households/new", methods=["GET", "POST"])
 @bp.route("/households/<int:household_id>", methods=["GET", "POST"])
 @require("core.members.view")
@@ -183,7 +177,7 @@ def household(household_id=None):
     form = HouseholdForm(obj=h, prefix="h")
     if h is None and request.method == "GET" and request.args.get("unit"):
         form.unit_id.data = whole_number(request.args.get("unit"), "unit")
-    pickers.offer(form.unit_id, _unit_choices())
+    pickers.offer(form.unit_id, places.unit_choices(g.community))
     member_form = MemberForm(prefix="m")
     if request.method == "POST":
         if not can("core.structure.manage"):

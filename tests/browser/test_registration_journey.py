@@ -13,6 +13,7 @@ from tests.browser.conftest import NEW_PASSWORD
 RUNS = [("zh_Hans", "phone", True), ("en", "desktop", False)]
 RUN_IDS = [f"{loc}-{vp}" + ("" if js else "-nojs") for loc, vp, js in RUNS]
 _serial = itertools.count(1)
+REGISTER = 'button[type="submit"]:not([data-picker-button])'  # not the unit picker's Find
 
 
 def _member_page(staff, query, name):
@@ -37,13 +38,13 @@ def test_register_with_building_room_and_consent_then_staff_verify_seeing_the_ro
     form.locator('[name="room"]').fill("102")
     # the privacy notice is one link away, and consent is required
     assert newcomer.page.locator('main a[href$="/c/demo/privacy"]').count() == 1
-    newcomer.submit(form.locator('button[type="submit"]'))
+    newcomer.submit(form.locator(REGISTER))
     assert newcomer.page.locator("main .error").count() >= 1, "registering without consent is refused"
     form = newcomer.page.locator("main form")
     form.locator('[name="password"]').fill(NEW_PASSWORD)
     form.locator('[name="confirm"]').fill(NEW_PASSWORD)
     form.locator('[name="consent"]').check()
-    newcomer.submit(form.locator('button[type="submit"]'))
+    newcomer.submit(form.locator(REGISTER))
     newcomer.expect_no_error_flash()
     assert newcomer.path.startswith("/c/demo/"), newcomer.path
 
