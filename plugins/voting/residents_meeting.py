@@ -99,9 +99,16 @@ def minors_of(ballot, households):
                                              households=_household_ids(households))}
 
 
+def _roll_of_adults(ballot) -> bool:
+    """Whether the roll is the residents 18 or over: a residents' meeting of them (Art. 9), or a
+    residents' committee election by residents (Art. 8, R14)."""
+    return (is_meeting(ballot) and ballot.electorate_mode == "adults") or \
+        (ballot.method == "election" and ballot.unit == "person")
+
+
 def ages_unknown(ballot):
-    """The people in scope whose age on the opening day the register does not tell (adults mode)."""
-    if not is_meeting(ballot) or ballot.electorate_mode != "adults":
+    """The people in scope whose age on the opening day the register does not tell (a roll of adults)."""
+    if not _roll_of_adults(ballot):
         return []
     from plugins.voting.services import _households
 
@@ -112,8 +119,9 @@ def ages_unknown(ballot):
 def check_before_opening(ballot, confirmed):
     """Refuse to open a residents' meeting whose electorate is not settled: group representatives
     missing or too many (groups), or people of unknown age unless staff confirm (adults). Returns
-    how many people of unknown age are left off the roll."""
-    if not is_meeting(ballot):
+    how many people of unknown age are left off the roll. An election of the residents 18 or
+    over asks the same about ages (R14)."""
+    if not is_meeting(ballot) and not _roll_of_adults(ballot):
         return 0
     if ballot.electorate_mode == "groups":
         problems = representatives_problems(ballot)

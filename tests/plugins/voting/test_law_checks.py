@@ -259,3 +259,31 @@ def test_a_request_counts_a_person_once_and_an_adult_from_their_eighteenth_birth
     assert req.progress == 1 and req.state == "collecting"
     req = convening.support(req, world.staff, person_id=eighteen.person_id, reason="本人不会用手机，楼长代为登记")
     assert req.progress == 2 and req.state == "reached"  # 2 of 9 ≥ 1/5 (以上)
+
+
+def test_a_residents_committee_election_does_not_leave_people_of_unknown_age_off_its_roll_silently(world):
+    """The election's roll is the residents 18 or over (Art. 8); someone whose age the register
+    does not tell is left off only when staff confirm it, as for a residents' meeting."""
+    from core.errors import Conflict
+    from plugins.voting import elections
+
+    grown_ups(world)
+    unknown = member(world, "没登生日", None, world.households[0])
+    people = [member(world, f"候选人{i}", date(1970, 1, 1), world.households[i % 4]).person_id for i in range(6)]
+    supporters = [member(world, f"推荐人{i}", date(1975, 1, 1), world.households[i % 4]).person_id for i in range(10)]
+    b = services.create(world.community, world.staff, {"title": "第十二届居民委员会选举", "method": "election",
+                                                       "seats": 5, "unit": "person", "days": 7})
+    for pid in people:
+        n = elections.nominate(b, world.staff, pid)
+        for sid in supporters:
+            elections.support(b, world.grid_worker, n, sid)
+        elections.consent(b, world.staff, n)
+    elections.publish_candidates(b, world.staff)
+    with pytest.raises(Conflict) as err:
+        services.open_ballot(b, world.staff)
+    assert err.value.code == "ages_unknown"
+    assert [p["person_id"] for p in err.value.details["people"]] == [unknown.person_id]
+    db.session.rollback()
+    b = db.session.get(Ballot, b.id)
+    services.open_ballot(b, world.staff, confirm_duplicates=True)
+    assert b.heads_total == 4 + 6 + 10
