@@ -86,4 +86,12 @@ FIELDS = [
     AuditField("household_id", lazy_pgettext("audit field", "Household number")),
     AuditField("unit_id", lazy_pgettext("audit field", "Unit number")),
     AuditField("privacy_notice", lazy_pgettext("audit field", "Privacy notice accepted")),
+    # A merge of two people (person.merged): rows of each table that became the kept person's.
+    AuditField("moved", lazy_pgettext("audit field", "Now the kept person's")),
+    AuditField("removed", lazy_pgettext("audit field", "Duplicates removed")),
+    AuditField("household_member", lazy_pgettext("audit field", "Register entries")),
+    AuditField("person_distinct", lazy_pgettext("audit field", "Marked as different people")),
+    AuditField("proposal", lazy_pgettext("audit field", "Proposals")),
+    AuditField("proposal_comment", lazy_pgettext("audit field", "Comments")),
+    AuditField("proposal_second", lazy_pgettext("audit field", "Seconds")),
 ]

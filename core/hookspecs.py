@@ -7,7 +7,9 @@ two kinds:
   plugin; they return data and the core does the wiring;
 * community-scoped hooks are always called through ``g.hooks`` (``registry.hooks_for(community)``),
   a relay that leaves out the plugins disabled for that community, so a disabled module takes no
-  part in them.
+  part in them;
+* register hooks (``on_persons_merged``) are called for every installed plugin, enabled or not,
+  because they keep the module's stored rows true (a disabled module keeps its data).
 """
 import pluggy
 
@@ -167,3 +169,32 @@ def personal_data_erase(user, community, actor):
     ``core.services.personal_data.erase_audit_fields``. Amounts and counts never change.
     Must be idempotent: a second call finds nothing more to change. Add rows, do not commit.
     Return ``{"module": "<plugin name>", "<what>": <count>, ...}`` (counts of rows changed)."""
+
+
+# ── the register: called for EVERY installed plugin, enabled or not ──────────────────────
+@hookspec
+def on_persons_merged(community, keep_id, other_id, actor):
+    """Staff found that two people on the register of ``community`` are one human being
+    (``core.services.persons.merge``, or verifying an account as an entry of another person):
+    person ``other_id`` becomes ``keep_id``. Called inside the merge's transaction, after the
+    core moved the entries, proposals, comments and seconds, and before ``other_id`` is deleted
+    (whose foreign keys would otherwise cascade or go NULL). Called for every installed plugin,
+    also one switched off in the community: its rows are kept while it is off.
+
+    Point every row of the module that names ``other_id`` (a foreign key to ``person.id``, or a
+    key such as ``person:<id>`` of something still in progress) at ``keep_id``. Where a unique
+    constraint would now hold two rows of one person (both supported the same nomination, both
+    signed up for one activity), keep the earliest and delete the other, so that every count is
+    one per person; counters kept beside the rows are recounted while they still move. Refuse the
+    merge (raise ``core.errors.Conflict``) only where two rows cannot become one (both are
+    candidates on one published ballot): the core rolls the whole merge back. Add rows, do not
+    commit.
+
+    Return ``{"module": "<plugin name>", "moved": {"<table>": count, ...}, "removed": {"<table>":
+    count, ...}}``: ``moved`` names EVERY table of the module with a person key (zeros too; a
+    contract test checks it against the models), ``removed`` the duplicates deleted. The core
+    writes the non-zero counts into the merge's audit entry; register an ``AuditField`` label
+    for each table name.
+
+    Splitting an entry off (``persons.split``) calls no hook: what a person did stays theirs (the
+    original person keeps every row), since nothing tells which entry acted."""

@@ -298,7 +298,7 @@ def verify_resident(membership, household, relation, actor, reason=None):
     member.relation = relation
     from core.services import persons
 
-    persons.link_account(member, user)  # the entry's person is the account's (R5)
+    persons.link_account(member, user, actor)  # the entry's person is the account's (R5)
     membership.household_id = household.id
     membership.verified_at = utcnow()
     membership.verified_by_id = actor.id

@@ -201,9 +201,11 @@ def _lock(*ids):
                                   .with_for_update()).scalars())
 
 
-def _merge_into(keep, other):
+def _merge_into(keep, other, actor=None):
     """Move every entry, the account and the document of ``other`` to ``keep`` and delete
-    ``other`` (no commit). Refused for two accounts or two documents: two different people."""
+    ``other`` (no commit). Refused for two accounts or two documents: two different people.
+    What each module keyed by ``other`` becomes ``keep``'s too (hook ``on_persons_merged``);
+    returns what moved, ``{"moved": {table: n}, "removed": {table: n}}`` (see ``_modules_merged``)."""
     if keep.user_id and other.user_id and keep.user_id != other.user_id:
         raise Conflict("two_accounts", _("Both have an account of their own, so they are two people. If one person "
                                          "has two accounts, end the verification of one of them first."))
@@ -216,19 +218,49 @@ def _merge_into(keep, other):
     # The other's account and document first leave it (unique per community), then go to keep.
     db.session.execute(update(_P).where(_P.c.id == other.id).values(user_id=None, id_type=None, id_hash=None,
                                                                        id_last4=None))
-    db.session.execute(update(_M).where(_M.c.person_id == other.id).values(person_id=keep.id))
-    _move_actions(keep.id, other.id)
+    entries = db.session.execute(update(_M).where(_M.c.person_id == other.id).values(person_id=keep.id)).rowcount
+    summary = _move_actions(keep.id, other.id)
+    summary["moved"]["household_member"] = entries
     db.session.execute(update(_P).where(_P.c.id == keep.id).values(
         user_id=user_id, id_type=document[0], id_hash=document[1], id_last4=document[2]))
     if user_id:
         db.session.execute(update(_M).where(_M.c.person_id == keep.id).values(user_id=user_id))
-    db.session.execute(delete(PersonDistinct.__table__).where(or_(
+    summary["removed"]["person_distinct"] = db.session.execute(delete(PersonDistinct.__table__).where(or_(
         PersonDistinct.person_id.in_((keep.id, other.id)) & PersonDistinct.other_id.in_((keep.id, other.id)),
-        PersonDistinct.person_id == other.id, PersonDistinct.other_id == other.id)))
+        PersonDistinct.person_id == other.id, PersonDistinct.other_id == other.id))).rowcount
+    summary["moved"]["person_distinct"] = 0
+    modules = _modules_merged(keep.community_id, keep.id, other.id, actor)
     db.session.execute(delete(_P).where(_P.c.id == other.id))
     for obj in list(db.session.identity_map.values()):  # what the statements above changed
         if isinstance(obj, (Person, HouseholdMember)):
             db.session.expire(obj)
+    return _add_counts(summary, *modules)
+
+
+def _modules_merged(community_id, keep_id, other_id, actor):
+    """Every installed module's answer to ``on_persons_merged`` (also a module switched off in
+    the community: its rows must not cascade away with ``other``). A module's Conflict refuses
+    the whole merge."""
+    from core.models import Community
+
+    registry = current_app.extensions["linli.plugins"]
+    community = db.session.get(Community, community_id)
+    return [answer for answer in registry.pm.hook.on_persons_merged(
+        community=community, keep_id=keep_id, other_id=other_id, actor=actor) if answer]
+
+
+def _add_counts(total, *summaries):
+    """``total`` with the ``moved`` and ``removed`` counts of ``summaries`` added, by table."""
+    for part in summaries:
+        for kind in ("moved", "removed"):
+            for table, n in (part.get(kind) or {}).items():
+                total.setdefault(kind, {})[table] = total.setdefault(kind, {}).get(table, 0) + int(n or 0)
+    return total
+
+
+def _nonzero(summary):
+    """What a merge moved and removed, the tables with a count only (the audit entry's)."""
+    return {kind: {t: n for t, n in sorted(summary.get(kind, {}).items()) if n} for kind in ("moved", "removed")}
 
 
 def _move_actions(keep_id, other_id):
@@ -237,13 +269,17 @@ def _move_actions(keep_id, other_id):
     true when it was given) but no longer names the merged person."""
     from core.models import Proposal, ProposalComment, ProposalSecond
 
+    moved = {}
     for column in (Proposal.__table__.c.author_person_id, ProposalComment.__table__.c.author_person_id):
-        db.session.execute(update(column.table).where(column == other_id).values({column.name: keep_id}))
+        moved[column.table.name] = db.session.execute(
+            update(column.table).where(column == other_id).values({column.name: keep_id})).rowcount
     seconds = ProposalSecond.__table__
     kept = select(seconds.c.proposal_id).where(seconds.c.person_id == keep_id)
     db.session.execute(update(seconds).where(seconds.c.person_id == other_id, seconds.c.proposal_id.in_(kept))
                        .values(person_id=None))
-    db.session.execute(update(seconds).where(seconds.c.person_id == other_id).values(person_id=keep_id))
+    moved[seconds.name] = db.session.execute(
+        update(seconds).where(seconds.c.person_id == other_id).values(person_id=keep_id)).rowcount
+    return {"moved": moved, "removed": {}}
 
 
 def merge(community, keep, other, actor, reason=None):
@@ -255,7 +291,10 @@ def merge(community, keep, other, actor, reason=None):
 def merge_all(community, people, actor, reason=None, keep=None):
     """These people are one: everyone's entries, the account and the document go to ``keep``
     (by default the one with an account, else with a document, else the first entered), in one
-    transaction; refused as a whole for two accounts or two documents."""
+    transaction; refused as a whole for two accounts or two documents. What the core and every
+    module had recorded for the others becomes ``keep``'s (a duplicate of one person is
+    removed: one support per person); the audit entry says how many rows of each table moved
+    (``moved``) and were removed as duplicates (``removed``)."""
     people = list({p.id: p for p in people if p is not None}.values())
     for p in people:
         _check(community, p)
@@ -268,19 +307,21 @@ def merge_all(community, people, actor, reason=None, keep=None):
     if _lock(*ids) != ids:
         db.session.rollback()
         raise Conflict("person_gone", _("One of them is no longer on the register (merged meanwhile?). Look again."))
+    summary = {}
     try:
         for other in people:
             if other.id != keep.id:
                 db.session.refresh(keep)
                 db.session.refresh(other)
-                _merge_into(keep, other)
+                _add_counts(summary, _merge_into(keep, other, actor))
     except ServiceError:
         db.session.rollback()
         raise
     keep = db.session.get(Person, keep.id)
     audit.record("person.merged", community=community, obj=keep, actor=actor, before={"people": before},
                  reason=reason,
-                 after={"person": keep.id, "entries": [m.id for m in keep.members], "user_id": keep.user_id})
+                 after={"person": keep.id, "entries": [m.id for m in keep.members], "user_id": keep.user_id,
+                        **_nonzero(summary)})
     db.session.commit()
     return keep
 
@@ -346,7 +387,7 @@ def mark_distinct(community, people, actor, reason=None):
     return added
 
 
-def link_account(member, user):
+def link_account(member, user, actor=None):
     """Staff verified ``user`` as the register entry ``member`` (accounts.verify_resident): the
     entry's person is the account's person. If the account already had a person in the
     community, the entry's person joins it (the verification says they are one); every entry of
@@ -370,7 +411,7 @@ def link_account(member, user):
         elif owner.id != person.id:
             db.session.flush()
             try:
-                _merge_into(owner, person)
+                _merge_into(owner, person, actor)
             except ServiceError:
                 db.session.rollback()
                 raise

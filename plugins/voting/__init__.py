@@ -207,3 +207,4 @@ def open_business(community):
 
 
 from plugins.voting.personal_data import personal_data_erase, personal_data_export  # noqa: E402,F401  (PIPL hooks)
+from plugins.voting.persons import on_persons_merged  # noqa: E402,F401  (one person on the register, R5)

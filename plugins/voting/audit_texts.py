@@ -38,4 +38,9 @@ FIELDS = [
     AuditField("voter", lazy_pgettext("audit field", "Voter")),
     AuditField("receipt", lazy_pgettext("audit field", "Receipt")),
     AuditField("via", lazy_pgettext("audit field", "How")),
+    # What a merge of two people (person.merged) moved, by table.
+    AuditField("voting_nomination", lazy_pgettext("audit field", "Nominations")),
+    AuditField("voting_nomination_support", lazy_pgettext("audit field", "Supports of nominations")),
+    AuditField("voting_convening_support", lazy_pgettext("audit field", "Supports of requests for a residents' meeting")),
+    AuditField("voting_proxy", lazy_pgettext("audit field", "Proxies held")),
 ]

@@ -143,6 +143,21 @@ def build_recorder():
     def personal_data_export(user, community):
         return {"module": "recorder", "login": user.login_name}
 
+    rec.refuse_merge = False
+
+    @impl
+    def on_persons_merged(community, keep_id, other_id, actor):
+        from sqlalchemy import select
+
+        from core.errors import Conflict
+        from core.models import Person
+
+        still_there = db.session.execute(select(Person.id).where(Person.id == other_id)).first() is not None
+        rec.calls.append(("merged", community.slug, keep_id, other_id, still_there, actor.username))
+        if rec.refuse_merge:
+            raise Conflict("recorder_refuses", "不能合并")
+        return {"module": "recorder", "moved": {"recorder_thing": 2, "recorder_other": 0}, "removed": {}}
+
     @impl
     def personal_data_erase(user, community, actor):
         rec.calls.append(("erase", user.display_name, community.slug))
@@ -336,3 +351,30 @@ def test_hook_personal_data_erase(rworld, rec):
     assert ("erase", "居民甲", "test") in rec.calls  # called before the core anonymised the account
     assert summary["modules"]["recorder"] == {"rows": 1}
 
+
+
+def test_hook_on_persons_merged(rworld, rec):
+    from core.errors import Conflict
+    from core.models import AuditEntry, HouseholdMember, Person
+    from core.services import persons
+
+    def two():
+        a, b = (HouseholdMember(household_id=h.id, name="赵老伯", relation="owner") for h in rworld.households[:2])
+        db.session.add_all([a, b])
+        db.session.commit()
+        return a.person, b.person
+
+    # A module switched off keeps its rows, so it is asked too; refused by a module: nothing merged.
+    set_enabled(rworld.community, "recorder", False, rworld.admin)
+    keep, other = two()
+    keep_id, other_id = keep.id, other.id
+    rec.refuse_merge = True
+    with pytest.raises(Conflict):
+        persons.merge(rworld.community, keep, other, rworld.staff)
+    assert db.session.get(Person, other_id) is not None
+    rec.refuse_merge = False
+    persons.merge(rworld.community, db.session.get(Person, keep_id), db.session.get(Person, other_id), rworld.staff)
+    assert ("merged", "test", keep_id, other_id, True, "staff") in rec.calls  # before the person was deleted
+    assert db.session.get(Person, other_id) is None
+    moved = AuditEntry.query.filter_by(action="person.merged").one().after["moved"]
+    assert moved == {"household_member": 1, "recorder_thing": 2}  # non-zero counts only
