@@ -136,3 +136,4 @@ def open_business(community):
 
 
 from plugins.points.personal_data import personal_data_erase, personal_data_export  # noqa: E402,F401  (PIPL hooks)
+from plugins.points.persons import on_persons_merged  # noqa: E402,F401  (one person on the register, R5)

@@ -33,4 +33,6 @@ FIELDS = [
     AuditField("minutes", lazy_pgettext("audit field", "Minutes of service")),
     AuditField("quantity", lazy_pgettext("audit field", "Quantity")),
     AuditField("status", lazy_pgettext("audit field", "Status")),
+    # What a merge of two people (person.merged) moved.
+    AuditField("points_signup", lazy_pgettext("audit field", "Volunteer sign-ups")),
 ]
