@@ -143,7 +143,7 @@ def test_a_supporter_who_moved_out_no_longer_counts_towards_the_fifth(world):
 
 
 # ── R7: every interested owner (Civil Code Art. 279; SPC Interpretation Art. 9–11) ───────────────
-def test_unanimity_counts_heads_as_the_law_does_and_silence_is_not_consent(world, estate):
+def test_unanimity_counts_heads_as_the_law_does_and_silence_is_not_consent(world, estate, runner, tmp_path):
     """赵老伯 owns two flats of this building and one of the building staff added: one head that
     must consent. The developer's unsold flats: one head that must consent. A flat without a
     registered owner: a head whose consent is missing until someone signs for it. A proxy's yes is
@@ -174,6 +174,10 @@ def test_unanimity_counts_heads_as_the_law_does_and_silence_is_not_consent(world
                                           for k in by_key if k.startswith("unit:")]
     unanimity = b.result["tests"][0]
     assert (unanimity["id"], unanimity["value"], unanimity["total"]) == ("unanimity", "6", "7")
+    path = tmp_path / "zhugaishang.json"
+    path.write_text(json.dumps(services.export(b), ensure_ascii=False), encoding="utf-8")
+    out = runner.invoke(args=["ballots", "recount", str(path)])
+    assert out.exit_code == 0 and json.loads(out.output)["result"]["not_consenting"] == b.result["not_consenting"]
 
 
 def test_a_person_registered_in_two_households_represents_one_of_them(world):
