@@ -99,11 +99,11 @@ class SettingsForm(Form):
     owners_committee_min_seats = IntegerField(_l("Owners' committee elections: fewest seats"), validators=[Optional()])
     owners_committee_max_seats = IntegerField(_l("Owners' committee elections: most seats"), validators=[Optional()])
     owners_committee_odd_seats = BooleanField(_l("Owners' committee elections: an odd number of seats"))
+    convening_answer_days = IntegerField(_l("Days the committee has to answer a request for a residents' meeting "
+                                            "that has enough support"), validators=[Optional()])
 
     INT_BOUNDS = {"notice_days": (0, 90), "notice_days_temporary": (0, 90), "notice_days_other": (0, 90),
                   "window_min_days": (0, 365), "window_max_days": (1, 365), "window_min_days_other": (0, 365),
                   "window_max_days_other": (1, 365), "proxy_limit": (1, 50),
                   "owners_committee_min_seats": (1, 99), "owners_committee_max_seats": (1, 99),
                   "convening_answer_days": (1, 90)}
-    convening_answer_days = IntegerField(_l("Days the committee has to answer a request for a residents' meeting "
-                                            "that has enough support"), validators=[Optional()])

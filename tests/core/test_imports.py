@@ -398,8 +398,8 @@ def test_export_has_the_import_columns(world, staff):
     for row in rows[1:]:
         by_room.setdefault(row[3], []).append(row)
     assert by_room["101"][0][:5] == ["第一网格", "1号楼", "1单元", "101", 89.5]
-    assert by_room["101"][0][7:] == ["居民甲", None, "业主", None]
-    assert ["=HYPERLINK(\"x\")", None, "租户", None] in [row[7:] for row in by_room["103"]]
+    assert by_room["101"][0][7:] == ["居民甲", None, "业主", None, None]
+    assert ["=HYPERLINK(\"x\")", None, "租户", None, None] in [row[7:] for row in by_room["103"]]
     assert by_room["103"][0][6] == "是"
     assert len(by_room["104"]) == 1
 
