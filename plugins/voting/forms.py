@@ -4,6 +4,7 @@ from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.forms import Form
 from plugins.voting.labels import ELECTORATE_MODE_LABELS, RESIDENTS_MEETING_LABEL
@@ -28,9 +29,13 @@ class BallotForm(Form):
     electorate_mode = SelectField(_l("Residents' meeting: who makes it up"),
                                   choices=[("", "—")] + list(ELECTORATE_MODE_LABELS.items()), default="")
     # Rule "unanimous": who else must consent besides the owners of the building (Civil Code Art. 279).
+    # Tick boxes, not a multiple select: a phone has no Ctrl key, and in large text a select cuts
+    # its rooms off.
     interested_buildings = SelectMultipleField(_l("Every interested owner: also the owners of these buildings"),
-                                               coerce=int, validate_choice=False)
-    interested_households = SelectMultipleField(_l("…and of these units"), coerce=int, validate_choice=False)
+                                               coerce=int, validate_choice=False,
+                                               widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    interested_households = SelectMultipleField(_l("…and of these units"), coerce=int, validate_choice=False,
+                                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     secret = BooleanField(_l("Secret ballot (results only after closing; owners' ballots are always named)"))
     scope = SelectField(_l("Who the ballot concerns"), choices=list(SCOPE_LABELS.items()), default="community")
     grid_id = SelectField(_l("Grid"), coerce=int, default=0)

@@ -123,7 +123,7 @@ def test_vote_change_close_results_accepted(people, site, locale, viewport, js):
     changer.login("resident2")
     vote(changer, title, "no")
     vote(changer, title, "yes")
-    assert changer.page.locator("main details").count() == 1, "the earlier ballot should be listed as superseded"
+    assert changer.page.locator("main details.earlier-ballots").count() == 1, "the earlier ballot should be listed as superseded"
 
     # A grid worker enters the paper ballot of an elderly owner (吴奶奶) who has no phone.
     worker = people(**kw)
@@ -139,7 +139,7 @@ def test_vote_change_close_results_accepted(people, site, locale, viewport, js):
     form.locator('label.check:has(input[name="choice"][value="yes"])').click()  # the label is the tap target
     assert form.locator('input[name="choice"][value="yes"]').is_checked()
     form.locator('[name="witness"]').fill("赵楼长")
-    worker.submit(form.locator('button[type="submit"]').first)
+    worker.submit(form.locator('button[type="submit"]:not([data-picker-button])').first)
     worker.expect_no_error_flash()
     assert "吴奶奶" in worker.flash()
     entered = worker.page.locator("main section.card").last.inner_text()
