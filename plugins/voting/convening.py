@@ -105,11 +105,39 @@ def _places(person):
 
 
 def progress_of(base, supports) -> int:
-    """How many of the base the supports make: people, distinct households, distinct groups."""
+    """How many of the base the supports make: people; households, each supporter speaking for
+    one household only; distinct groups.
+
+    Households (Organic Law Art. 10, R13): a person on the register of two households is one
+    resident, as in a residents' meeting (R12, residents_meeting): their support stands for one
+    of them, never both. The count is the largest number of distinct households the supporters
+    can stand for, one each (a matching), so the order in which people supported never matters."""
+    def places(s, key):
+        return getattr(s, key) if hasattr(s, key) else s[key]
+
     if base == "adults":
         return len(supports)
-    key = "households" if base == "households" else "grids"
-    return len({x for s in supports for x in (getattr(s, key) if hasattr(s, key) else s[key])})
+    if base == "households":
+        return _households_matched([sorted(places(s, "households")) for s in supports])
+    return len({x for s in supports for x in places(s, "grids")})
+
+
+def _households_matched(options) -> int:
+    """The size of a largest matching of supporters (each with the households they may stand for)
+    to distinct households (augmenting paths; a few hundred supporters at most)."""
+    held = {}  # household -> index of the supporter standing for it
+
+    def place(i, seen):
+        for h in options[i]:
+            if h in seen:
+                continue
+            seen.add(h)
+            if h not in held or place(held[h], seen):
+                held[h] = i
+                return True
+        return False
+
+    return sum(1 for i in range(len(options)) if options[i] and place(i, set()))
 
 
 # ── reading ────────────────────────────────────────────────────────────────────────────────

@@ -291,3 +291,19 @@ def test_a_residents_committee_election_does_not_leave_people_of_unknown_age_off
     b = db.session.get(Ballot, b.id)
     services.open_ballot(b, world.staff, confirm_duplicates=True)
     assert b.heads_total == 4 + 6 + 10
+
+
+def test_households_base_counts_each_supporter_for_one_household_only():
+    """R13 on the households base: a person on the register of two households is one resident,
+    and their support stands for one household; the count is the largest number of distinct
+    households the supporters stand for, one each, whatever the order of supporting."""
+    from plugins.voting.convening import progress_of
+
+    both = {"households": [1, 2], "grids": [1]}
+    assert progress_of("households", [both]) == 1
+    # A supports for 1 or 2, B only for 1: A stands for 2, B for 1 — in either order.
+    only_one = {"households": [1], "grids": [1]}
+    assert progress_of("households", [both, only_one]) == 2
+    assert progress_of("households", [only_one, both]) == 2
+    # Two people of the same single household are one household.
+    assert progress_of("households", [only_one, dict(only_one)]) == 1
