@@ -42,7 +42,7 @@ def test_unanimity_with_one_dissent_fails_and_names_who_did_not_agree(people, si
     form.locator('[name="rule"]').select_option("unanimous")
     form.locator('[name="scope"]').select_option("building")
     form.locator('[name="building_id"]').select_option(label="1号楼")
-    form.locator('[name="interested_buildings"]').select_option(label="2号楼")
+    form.locator('#interested_buildings').get_by_role("checkbox", name="2号楼", exact=True).check()
     closes = (datetime.now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
     form.locator('[name="closes_at"]').fill(closes)
     form.locator('[name="open_now"]').uncheck()

@@ -117,5 +117,6 @@ def test_electorate_api_filters_and_refuses_wrong_values(world, street, ballot, 
 def test_new_ballot_form_lists_buildings_and_rooms_in_natural_order(world, street, login):
     html = login(world.staff).get("/c/test/voting/new").get_data(as_text=True)
     assert [label for _v, label, _s in options(html, "building_id")][1:] == ["1号楼", "2号楼", "10号楼"]
-    rooms = [label for _v, label, _s in options(html, "interested_households")]
+    block = re.search(r'<ul id="interested_households">(.*?)</ul>', html, re.S).group(1)  # tick boxes
+    rooms = [label.strip() for label in re.findall(r"<label[^>]*>([^<]*)</label>", block)]
     assert rooms.index("2号楼 1单元 101") < rooms.index("2号楼 1单元 1001") < rooms.index("10号楼 1单元 101")
