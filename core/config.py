@@ -188,7 +188,7 @@ def _env_list(name):
 class Defaults:
     SQLALCHEMY_DATABASE_URI = None  # set by the factory to instance/linli.sqlite
     SQLALCHEMY_ENGINE_OPTIONS = {}
-    # Ping a pooled connection before use only after it sat idle this long (core.db_pool).
+    # Ping a pooled connection before use only after it sat idle this long (core.db.pool).
     LINLI_DB_PING_AFTER = 10
     SECRET_KEY = None
     # Keys the hashes of identity document numbers (core.services.persons). Its own key, never

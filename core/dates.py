@@ -104,3 +104,15 @@ def month_key(moment, community=None) -> str:
 def format_local(moment, community=None, fmt="%Y-%m-%d %H:%M") -> str:
     """A moment as local text for files and machine-readable output (pages use the locale's formats)."""
     return local(moment, community).strftime(fmt) if moment is not None else ""
+
+
+def iso(moment):
+    """``moment`` in ISO 8601 for the API and files, in UTC (None stays None). Stored moments are
+    aware and in UTC already (core.models.types.UTCDateTime); a naive one is taken as UTC."""
+    from datetime import timezone
+
+    if not moment:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc).isoformat()
+    return moment.astimezone(timezone.utc).isoformat()

@@ -10,7 +10,8 @@ from flask_login import current_user
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Engine
 
-from core import CORE_DIR, sqlite_writers  # noqa: F401  (SQLite writers queue per process)
+from core import CORE_DIR
+from core.db import sqlite as sqlite_writers  # noqa: F401  (SQLite writers queue per process)
 from core.extensions import SQLITE_FOREIGN_KEYS, babel, csrf, db, limiter, login_manager
 from core.i18n import (LOCALE_NAMES, fmt_area, fmt_date, fmt_datetime, fmt_number, html_lang, nobreak,
                        select_locale, select_timezone)
@@ -35,7 +36,7 @@ def init_app(app, registry):
     app.json.ensure_ascii = False  # readable Chinese in JSON and the audit log
     db.init_app(app)
     with app.app_context():
-        from core.db_pool import ping_when_idle
+        from core.db.pool import ping_when_idle
 
         for engine in db.engines.values():
             if engine.dialect.name != "sqlite":  # a file in this process: nothing to lose touch with

@@ -13,7 +13,7 @@ from flask_babel import gettext as _, pgettext
 from flask_login import current_user
 
 from core.models import AuditEntry
-from core.services import insert_row
+from core.db import insert_row
 
 
 def _jsonable(value):

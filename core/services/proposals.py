@@ -11,7 +11,8 @@ from core.extensions import db
 from core.models import (CATEGORIES, SCOPES, Building, Grid, Proposal, ProposalComment,
                          ProposalSecond, ProposalTransition, utcnow)
 from core.permissions import can, membership_of
-from core.services import audit, commit_keeping_loaded
+from core.db import keep_loaded
+from core.services import audit
 from core.services.notifications import N_, notify
 
 # Which stages follow which (议事 → 协调 → 表决 → 实施); withdrawn from any state before a decision.
@@ -308,7 +309,8 @@ def second(proposal, actor, *, person_id=None, login=None, name=None, reason=Non
     if count >= community.seconds_threshold:
         _move(proposal, "coordinating", None,
               _("%(count)d residents seconded it.", count=proposal.seconds_count))
-    commit_keeping_loaded()  # the proposal is up to date: its answer needs no second read
+    keep_loaded()  # the proposal is up to date: its answer needs no second read
+    db.session.commit()
     return proposal
 
 
