@@ -16,7 +16,8 @@ from flask import g, has_request_context, request
 
 from core.extensions import db
 from core.permissions import membership_of
-from core.services import insert_row, record_now, settings
+from core.db import insert_row, record_now
+from core.services import settings
 
 FULL, PARTY, REPORTER = "full", "party", "reporter"
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm.util import identity_key
 
 from core.extensions import db
 from core.models import utcnow
-from core.services import insert_if_free, insert_row
+from core.db import insert_if_free, insert_row
 from plugins.points.models import (PointsAccount, PointsCounter, PointsEntry, PointsLot, PointsLotUse,
                                    PointsTransfer)
 

@@ -23,7 +23,8 @@ from core.events import Event, emit
 from core.extensions import db
 from core.models import Community, Membership, User, utcnow
 from core.permissions import can, membership_of
-from core.services import audit, commit_keeping_loaded, insert_row
+from core.db import insert_row, keep_loaded
+from core.services import audit
 from core.services import settings as core_settings
 from core.services.notifications import N_, notify
 from plugins.points import ledger
@@ -1011,7 +1012,8 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
     if db.session.execute(_TAKE_STOCK, {"item": item.id, "n": quantity}).rowcount != 1:
         _fail(Conflict("out_of_stock", _("Sorry, this item is out of stock.")))
     db.session.expire(item, ["stock"])
-    commit_keeping_loaded()  # the order is as written: its answer needs no second read
+    keep_loaded()  # the order is as written: its answer needs no second read
+    db.session.commit()
     return order
 
 

@@ -25,7 +25,8 @@ from core.inputs import whole_number
 from core.pagecache import mark_changed
 from core.models import Building, Grid, Household, Membership, Person, Unit, User, utcnow
 from core.permissions import can, membership_of
-from core.services import attach_row, audit, complete_row, insert_row
+from core.db import attach_row, complete_row, insert_row
+from core.services import audit
 from core.services import settings as settings_svc
 from core.services.notifications import N_, notify
 from core.sorting import natural_sorted

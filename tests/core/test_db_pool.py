@@ -1,8 +1,8 @@
-"""Pooled PostgreSQL connections are checked before use only when they may be dead (core.db_pool)."""
+"""Pooled PostgreSQL connections are checked before use only when they may be dead (core.db.pool)."""
 import pytest
 from sqlalchemy import create_engine, text
 
-from core import db_pool
+from core.db import pool as db_pool
 from core.extensions import db
 from tests.conftest import PG_URL, make_app
 

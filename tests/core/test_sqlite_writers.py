@@ -1,4 +1,4 @@
-"""SQLite: the writers of one process take turns on a lock (core/sqlite_writers.py); it is given
+"""SQLite: the writers of one process take turns on a lock (core/db/sqlite.py); it is given
 back however a transaction ends, so a failed or abandoned write never blocks the next one."""
 import threading
 
@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from core import sqlite_writers
+from core.db import sqlite as sqlite_writers
 
 
 @pytest.fixture
