@@ -11,6 +11,7 @@ from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy import bindparam, event, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from core.db import transaction
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.inputs import check_json, too_deep, whole_number
@@ -64,9 +65,11 @@ def endpoint(bp, rule, methods=("GET",), *, summary, auth=True, body=None, query
                 if wrong:
                     msg = _("Please correct the marked fields.")
                     return error_response("invalid_field", msg, {name: msg for name in wrong}, status=400)
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                return view(*args, **kwargs)  # a read writes nothing (tests/contract/test_reads_write_nothing.py)
             if idempotent and request.headers.get("Idempotency-Key"):
                 return _idempotent(view, args, kwargs)
-            return view(*args, **kwargs)
+            return _in_transaction(view, args, kwargs)
 
         wrapped._api_doc = {"summary": summary, "auth": auth, "body": body or {}, "query": query or {},
                             "tag": tag, "idempotent": idempotent, "responses": responses or {}}
@@ -85,17 +88,38 @@ def _not_text(data, body):
                   and not isinstance(data[name], str))
 
 
+class _Refused(Exception):
+    """An error answer returned (not raised) by a handler: its writes are rolled back too."""
+
+    def __init__(self, resp):
+        super().__init__(resp.status_code)
+        self.resp = resp
+
+
+def _in_transaction(view, args, kwargs):
+    """Run a writing handler as the request's one transaction (core.db): it commits when the
+    answer is a success; an error answer, returned or raised (a ServiceError, answered by the
+    error handler), leaves nothing written."""
+    try:
+        with transaction():
+            resp = current_app.make_response(view(*args, **kwargs))
+            if resp.status_code >= 400:
+                raise _Refused(resp)
+    except _Refused as refused:
+        return refused.resp
+    return resp
+
+
 def _idempotent(view, args, kwargs):
     from core.models import IdempotentRequest
 
     key = request.headers["Idempotency-Key"][:100]
     where = f"{request.method} {request.path}"
-    row = IdempotentRequest(user_id=current_user.id, key=key, endpoint=where)
-    db.session.add(row)
     try:
-        db.session.commit()
+        with transaction():  # the key is claimed in a transaction of its own, before the work
+            row = IdempotentRequest(user_id=current_user.id, key=key, endpoint=where)
+            db.session.add(row)
     except IntegrityError:
-        db.session.rollback()
         first = IdempotentRequest.query.filter_by(user_id=current_user.id, key=key).first()
         if first is None or first.status == 0:
             return error_response("in_progress", _("A request with this Idempotency-Key is still running."), status=409)
@@ -107,14 +131,13 @@ def _idempotent(view, args, kwargs):
         return resp
     row_id = row.id
     try:
-        resp = current_app.make_response(view(*args, **kwargs))
+        resp = _in_transaction(view, args, kwargs)
     except ServiceError as err:
-        db.session.rollback()
         resp = error_response(err.code, str(err.message), {k: str(v) for k, v in err.fields.items()}, err.status,
                               getattr(err, "details", None))
-    row = db.session.get(IdempotentRequest, row_id)
-    row.status, row.response = resp.status_code, resp.get_json()
-    db.session.commit()
+    with transaction():  # the answer is kept for a retry with the same key
+        row = db.session.get(IdempotentRequest, row_id)
+        row.status, row.response = resp.status_code, resp.get_json()
     return resp
 
 
