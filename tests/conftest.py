@@ -10,7 +10,8 @@ from importlib import metadata
 
 import pytest
 from sqlalchemy.pool import NullPool
-from flask.testing import FlaskClient
+from flask import has_app_context
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from core import create_app
 from core.extensions import db
@@ -135,13 +136,28 @@ def app_config():
     return {}
 
 
+def _commit_set_up():
+    """Commit what the test set up by calling services directly in its own context: services never
+    commit (the entry point owns the transaction, core.db), so the test acts as that entry point
+    before a request or a command, which run in contexts and sessions of their own, reads it."""
+    if has_app_context() and db.session().in_transaction():
+        db.session.commit()
+
+
 class FreshContextClient(FlaskClient):
     """Each request runs in its own app context, as in production: the test's own context (kept
     open for calling services directly) must not leak ``g`` or the DB session into requests."""
 
     def open(self, *args, **kwargs):
+        _commit_set_up()
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+
+class SetUpCommittingRunner(FlaskCliRunner):
+    def invoke(self, *args, **kwargs):
+        _commit_set_up()
+        return super().invoke(*args, **kwargs)
 
 
 @pytest.fixture
@@ -150,6 +166,7 @@ def app(request, db_url, app_config):
     names = list(marker.args) if marker else []
     app = make_app(db_url, names, **app_config)
     app.test_client_class = FreshContextClient
+    app.test_cli_runner_class = SetUpCommittingRunner
     ctx = app.app_context()
     ctx.push()
     yield app
