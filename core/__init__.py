@@ -40,7 +40,7 @@ def create_app(test_config=None, plugins=None):
     registry = PluginRegistry(app, plugins)
     app.extensions["linli.plugins"] = registry
     web.init_app(app, registry)
-    from core import pagecache
+    from core import db as storage
 
-    pagecache.listen()  # the content version's bump goes last among the commit's statements
+    storage.init_app(app)  # last: see its docstring
     return app

@@ -8,9 +8,9 @@ token and kept in memory, keyed by
 * the path with its query string,
 * what the page depends on besides the data: the Accept-Language header and the session's
   choices (language, large text), and
-* the **content version**: a counter in the database that every committed write bumps (the
-  session events below): on SQLite the row of table ``content_version``, in the writing
-  transaction; on PostgreSQL the sequence ``content_version_seq``, right after the commit.
+* the **content version**: a counter in the database that every committed write bumps
+  (core/db/version.py: on SQLite the row of table ``content_version``, in the writing
+  transaction; on PostgreSQL the sequence ``content_version_seq``, right after the commit).
 
 Every request reads the version (one indexed single-row SELECT), so a write made in any worker or
 on any server shows on the very next request everywhere; an entry also expires after
@@ -35,163 +35,21 @@ JSON with ``no-cache`` (``public_cache_control``); every other answer gets ``no-
 Settings: ``PAGE_CACHE`` (default True), ``PAGE_CACHE_SECONDS`` (15), ``PAGE_CACHE_BYTES`` (8 MB of
 pages per worker, least recently used dropped first).
 
-Writes that do not change what a page shows can be declared neutral with a class attribute
-``__page_cache_neutral__ = True`` on the model (the mediation access log: every read of the case
-list writes one).
+The content version, and which writes change no page (logs), are the storage layer's:
+core/db/version.py. This module keeps only the HTTP cache.
 """
-import logging
 import secrets
 import time
 from collections import OrderedDict
-from functools import cache, wraps
+from functools import wraps
 from threading import Lock
 
-from flask import abort, current_app, g, has_request_context, request, session
+from flask import abort, current_app, g, request, session
 from flask_login import current_user
-from flask_sqlalchemy.session import Session
-from sqlalchemy import column, event, select, table, text
-from sqlalchemy.exc import SQLAlchemyError
 
-log = logging.getLogger(__name__)
+from core.db.version import current_version, mark_changed, wrote_in_request  # noqa: F401  (mark_changed: deprecated alias)
 
 MARKER = "linli-csrf-" + secrets.token_hex(12)  # never appears in real content
-# SQLite: one row, bumped inside the writing transaction (its writers take turns anyway).
-READ = text("SELECT n FROM content_version WHERE id = 1")
-BUMP = text("INSERT INTO content_version (id, n) VALUES (1, 1) "
-            "ON CONFLICT (id) DO UPDATE SET n = content_version.n + 1")
-# PostgreSQL: a sequence, advanced right after the commit. A row bumped inside every write
-# transaction was a lock that every write of every community held through its COMMIT (and its
-# wait for the disk): the writes of the whole site went one at a time there. nextval() takes no
-# lock and waits for no disk. Between the COMMIT and the nextval() a reader may still get the
-# page cached before the write (for well under a millisecond); the writer's own answer leaves
-# only after the nextval(), so every request made after it sees the write. If the server dies in
-# between, pages are renewed after PAGE_CACHE_SECONDS as for any clock-bound change.
-READ_SEQ = text("SELECT last_value FROM content_version_seq")
-BUMP_SEQ = text("SELECT nextval('content_version_seq')")
-_OWN = (READ, BUMP, READ_SEQ)
-FLAG = "linli_content_changed"
-AFTER = "linli_content_changed_committed"
-
-
-def read_statement(dialect_name):
-    """The statement that reads the content version on this database."""
-    return READ_SEQ if dialect_name == "postgresql" else READ
-
-
-def version_subquery(dialect_name):
-    """The content version as a scalar subquery, to read it along with something else."""
-    if dialect_name == "postgresql":
-        return select(column("last_value")).select_from(table("content_version_seq")).scalar_subquery()
-    version = table("content_version", column("id"), column("n"))
-    return select(version.c.n).where(version.c.id == 1).scalar_subquery()
-
-
-# ── the content version ─────────────────────────────────────────────────────────────────
-def _changes_content(objects):
-    return any(not getattr(type(o), "__page_cache_neutral__", False) for o in objects)
-
-
-def _note_write():
-    # A request that writes anything, even what changes no page (an access log), is not cached:
-    # serving it from the cache would skip the write.
-    if has_request_context():
-        g._page_cache_wrote = True
-
-
-def _after_flush(session, _ctx):
-    if session.new or session.dirty or session.deleted:
-        _note_write()
-    if _changes_content(session.new) or _changes_content(session.dirty) or _changes_content(session.deleted):
-        session.info[FLAG] = True
-
-
-def _before_commit(session):
-    changed = session.info.pop(FLAG, False) or _changes_content(session.new) or \
-        _changes_content(session.dirty) or _changes_content(session.deleted)
-    if changed:
-        if session.get_bind().dialect.name == "postgresql":
-            session.info[AFTER] = True
-        else:
-            session.execute(BUMP)
-        session.info.pop(FLAG, None)
-
-
-def _after_commit(session):
-    if session.info.pop(AFTER, False):
-        bump_after_commit(session.get_bind())
-
-
-def bump_after_commit(engine):
-    """PostgreSQL: advance the version once a write has committed (in a statement of its own)."""
-    try:
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(BUMP_SEQ)
-    except SQLAlchemyError:  # the write stands; cached pages are renewed within PAGE_CACHE_SECONDS
-        log.warning("content version not advanced after a commit", exc_info=True)
-
-
-def mark_changed(session):
-    """Note a write made on the session's connection directly (not through ``session.execute``,
-    whose statements are noticed by themselves): the commit will bump the content version."""
-    session.info[FLAG] = True
-    _note_write()
-
-
-def _on_execute(state):
-    if state.is_select or any(state.statement is own for own in _OWN):
-        return
-    _note_write()
-    mapper = state.bind_mapper
-    if mapper is not None and getattr(mapper.class_, "__page_cache_neutral__", False):
-        return
-    table = getattr(state.statement, "table", None)  # a statement built on the Table, not the model
-    if table is not None and getattr(table, "name", None) in _neutral_tables():
-        return
-    state.session.info[FLAG] = True
-
-
-@cache
-def _neutral_tables():
-    from core.extensions import db
-
-    return frozenset(m.class_.__tablename__ for m in db.Model.registry.mappers
-                     if getattr(m.class_, "__page_cache_neutral__", False))
-
-
-def _forget(session, *_args):
-    session.info.pop(FLAG, None)
-    session.info.pop(AFTER, None)
-
-
-def listen():
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "do_orm_execute", _on_execute)
-        event.listen(Session, "after_rollback", _forget)
-        event.listen(Session, "after_commit", _after_commit)
-    # SQLite: the bump is the last statement before COMMIT, after what other listeners write then
-    # (a token's last use, the points ledger's system accounts). Listeners run in the order they
-    # were added, so this one is added again last of all.
-    if event.contains(Session, "before_commit", _before_commit):
-        event.remove(Session, "before_commit", _before_commit)
-    event.listen(Session, "before_commit", _before_commit)
-
-
-def current_version():
-    """The content version now (0 before the first write)."""
-    from core.extensions import db
-
-    known = g.get("_content_version")
-    if known is not None and not g.get("_page_cache_wrote"):
-        return known  # read with the community, in this transaction (core.plugins.load_community)
-    read = read_statement(db.engine.dialect.name)
-    if db.session().in_transaction():
-        return db.session.execute(read).scalar() or 0
-    # The request's first statement (an anonymous page): read outside a transaction. On
-    # PostgreSQL that is one round trip instead of three (BEGIN, the SELECT, and the ROLLBACK when
-    # the request ends), so that a hit in the cache costs the server and the app one statement.
-    with db.engine.connect() as conn:
-        return conn.execution_options(isolation_level="AUTOCOMMIT").execute(read).scalar() or 0
 
 
 # ── the cache ───────────────────────────────────────────────────────────────────────────
@@ -293,7 +151,7 @@ def _with_token(body):
     return body.replace(MARKER.encode(), generate_csrf().encode())
 
 
-def per_user(on_hit=None):
+def per_user(check=None, on_hit=None):
     """Keep the pages a logged-in user was shown by a view, for that user alone (a mediator's case
     list: many rows, reloaded all day). The key is the session's user and its session version
     (Flask-Login's ``_user_id``, ``"<id>:<session_version>"``), the path with its query string,
@@ -301,13 +159,20 @@ def per_user(on_hit=None):
     new case, a notification for this user, a change of role) shows on the next request; a page
     is also renewed after ``PAGE_CACHE_SECONDS`` for what changes with the clock (overdue cases).
 
-    A hit is answered like an anonymous visitor's, by ``serve_cached`` before the community, the
-    user or the view's login and permission checks are loaded (so put the decorator outside those
-    checks). It may be, because the page was kept only after the checks passed for this user at
-    this content version, and whatever could make them fail now (a session ended, a password
-    changed, an account deactivated, a membership or role taken away, a module switched off, a
-    setting changed) is a write, which changes the content version and so the key. A miss runs
-    the checks as usual.
+    **The safety rule.** A hit is answered like an anonymous visitor's, by ``serve_cached``, before
+    the community, the user or the view's login and permission checks are loaded. This decorator
+    is the only way a per-user page is served so, and it is safe only because:
+
+    * ``check`` (the view's access check, e.g. ``member_required``) is applied here, inside, so
+      that a page is kept only after the check passed for this user at this content version (a
+      view whose checks sit outside this decorator would keep pages nobody checked); and
+    * the check depends only on versioned state: rows whose every change is a write that bumps
+      the content version (a session ended, a password changed, an account deactivated, a
+      membership ended or a role taken away, a module switched off, a setting changed: none is a
+      table declared ``core.db.logs_only``), so the same key means the check would pass again.
+      A check that reads the clock or anything outside the database must not be cached here.
+
+    ``check=None`` is accepted while a view still puts its checks under this decorator itself.
 
     The view may set ``g.page_cache_meta`` to something it needs again on a hit; ``on_hit(meta,
     user_id)`` runs for every answer from the cache (the case list logs each read of its cases). A
@@ -316,6 +181,9 @@ def per_user(on_hit=None):
     a page."""
 
     def deco(view):
+        if check is not None:
+            view = check(view)
+
         @wraps(view)
         def wrapped(*args, **kwargs):
             app = current_app
@@ -376,8 +244,6 @@ def _serve_per_user(app, cache, on_hit):
 
 
 def init_app(app):
-    # listen() is called again by the factory once every module is loaded (core.create_app).
-    listen()
     cache = app.extensions["linli.page_cache"] = PageCache(app.config.get("PAGE_CACHE_BYTES", 8 * 1024 * 1024))
     # Flask-WTF puts its csrf_token() in every template's context; ours comes later and wins.
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -411,7 +277,7 @@ def init_app(app):
     def store(resp):
         key = g.pop("_page_cache_key", None)
         if key is not None and _is_api():
-            if (resp.status_code == 200 and resp.mimetype == "application/json" and not g.get("_page_cache_wrote")
+            if (resp.status_code == 200 and resp.mimetype == "application/json" and not wrote_in_request()
                     and "Set-Cookie" not in resp.headers):
                 cache.put(key, resp.get_data(), resp.mimetype,
                           tuple((k, v) for k, v in resp.headers.items() if k not in _NOT_KEPT))
@@ -420,7 +286,7 @@ def init_app(app):
             return resp
         body = resp.get_data()
         if (resp.status_code == 200 and resp.mimetype == "text/html" and "Set-Cookie" not in resp.headers
-                and not session.modified and "csrf_token" not in g and not g.get("_page_cache_wrote")):
+                and not session.modified and "csrf_token" not in g and not wrote_in_request()):
             cache.put(key, body, resp.mimetype)
         resp.set_data(_with_token(body))
         return resp

@@ -7,7 +7,6 @@ every worker, without a restart.
 """
 from __future__ import annotations
 
-import functools
 import importlib
 import logging
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import pluggy
 from flask import g
 
 from core import hookspecs
+from core.db.memo import built_once
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "linli.plugins"
@@ -80,6 +80,9 @@ class PluginRegistry:
             self.pm.trace.root.setwriter(lambda msg: log.warning("hook %s", msg.rstrip()))
             self.pm.enable_tracing()
         self._relays: dict[frozenset, CommunityHooks] = {}
+        # The plugin of each blueprint a plugin registered, by the blueprint's full name
+        # ("c.mediation"): a request to it is refused where the plugin is off (core.web).
+        self.blueprint_owners: dict[str, str] = {}
         self.permissions = {}
         for owner, perm in self._collect("register_permissions"):
             self._check_namespace(owner, perm.name, "permission")
@@ -149,6 +152,15 @@ class PluginRegistry:
         allowed = self.CORE_NAMESPACES if owner == "core" else (owner, *self.manifests[owner].namespaces)
         if prefix not in allowed or "." not in name:
             raise RuntimeError(f"{what} {name!r} of {owner!r} is not namespaced by its owner")
+
+    def register_blueprints(self, parent, hook_name):
+        """Register under ``parent`` the blueprints the plugins return from ``hook_name``
+        (``register_blueprints``, ``register_api_blueprints``) and note each one's plugin."""
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):  # in pluggy's call order
+            for bp in impl.function() or ():
+                parent.register_blueprint(bp)
+                if impl.plugin_name in self.modules:
+                    self.blueprint_owners[f"{parent.name}.{bp.name}"] = impl.plugin_name
 
     @property
     def names(self) -> list[str]:
@@ -228,7 +240,7 @@ class PluginRegistry:
         return sorted(c.name for c in (self.pm.get_hookcallers(module) or []))
 
 
-@functools.cache
+@built_once
 def _plugin_switches():
     """(plugin, enabled) rows of a community, built once (every community request asks)."""
     from sqlalchemy import bindparam, select
@@ -239,15 +251,15 @@ def _plugin_switches():
     return select(t.c.plugin, t.c.enabled).where(t.c.community_id == bindparam("c"))
 
 
-@functools.cache
+@built_once
 def _community_with_switches(dialect_name):
     """A community by its slug, with its plugin switches (one row per switch, or one row with no
-    switch) and the content version the page cache is keyed by (core.pagecache): every community
+    switch) and the content version the page cache is keyed by (core/db/version.py): every community
     request starts with this, so it is one query, built once per database kind."""
     from sqlalchemy import bindparam, select
 
     from core.models import Community, CommunityPlugin
-    from core.pagecache import version_subquery
+    from core.db.version import version_subquery
 
     t = CommunityPlugin.__table__
     return (select(Community, t.c.plugin, t.c.enabled, version_subquery(dialect_name))
@@ -267,9 +279,9 @@ def load_community(slug):
     community = rows[0][0]
     registry().note_switches(community, [(plugin, enabled) for _c, plugin, enabled, _v in rows if plugin is not None])
     if _has_g():
-        from flask import g
+        from core.db.version import remember
 
-        g._content_version = rows[0][3] or 0  # core.pagecache.current_version
+        remember(rows[0][3])  # g._content_version, for the page cache (core.db.version.current_version)
     return community
 
 

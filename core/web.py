@@ -1,46 +1,24 @@
 """Wiring of the web app: extensions, community-scoped blueprints, templates, security headers."""
-import functools
-import sqlite3
-
 import click
 
-from flask import Blueprint, abort, current_app, g, has_request_context, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, current_app, g, has_request_context, request, url_for
 from flask_login import current_user
-from sqlalchemy import bindparam, event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, select
 
 from core import CORE_DIR
-from core.db import sqlite as sqlite_writers  # noqa: F401  (SQLite writers queue per process)
-from core.extensions import SQLITE_FOREIGN_KEYS, babel, csrf, db, limiter, login_manager
+from core.db import built_once
+from core.extensions import babel, csrf, db, limiter, login_manager
 from core.i18n import (LOCALE_NAMES, fmt_area, fmt_date, fmt_datetime, fmt_number, html_lang, nobreak,
                        select_locale, select_timezone)
+from core.pagecache import per_user  # noqa: F401  (the one way a plugin's page is kept per user)
 from core.plugins import load_community
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_conn, _record):
-    """WAL for concurrent readers, enforced foreign keys, and waiting instead of failing on locks."""
-    if isinstance(dbapi_conn, sqlite3.Connection):
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON" if SQLITE_FOREIGN_KEYS["on"] else "PRAGMA foreign_keys=OFF")
-        cur.execute("PRAGMA busy_timeout=15000")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
 
 
 def init_app(app, registry):
     from core import models  # noqa: F401  (register the tables)
 
     app.json.ensure_ascii = False  # readable Chinese in JSON and the audit log
-    db.init_app(app)
-    with app.app_context():
-        from core.db.pool import ping_when_idle
-
-        for engine in db.engines.values():
-            if engine.dialect.name != "sqlite":  # a file in this process: nothing to lose touch with
-                ping_when_idle(engine, app.config["LINLI_DB_PING_AFTER"])
+    db.init_app(app)  # its engines are set up by core.db.init_app, last of all (core.create_app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -87,7 +65,9 @@ def init_app(app, registry):
     _template_setup(app, registry)
     _security_headers(app)
     _cache_control(app)
-    _error_pages(app)
+    from core.web_errors import error_pages
+
+    error_pages(app)
 
     from core.cli import register_cli
 
@@ -133,7 +113,7 @@ def _render_migration_item(type_, obj, autogen_context):
     return False
 
 
-@functools.cache
+@built_once
 def _token_and_user(in_community):
     """A live API token and its user by the token's digest, and with ``in_community`` the user's
     membership of the request's community (built once: every API request asks)."""
@@ -144,7 +124,7 @@ def _token_and_user(in_community):
     return _with_membership(stmt, User, Membership) if in_community else stmt
 
 
-@functools.cache
+@built_once
 def _session_user(in_community):
     """The logged-in user by id, and with ``in_community`` their membership of the request's community."""
     from core.models import Membership, User
@@ -233,13 +213,13 @@ def _community_blueprint(url_prefix):
 
     @bp.before_request
     def gate_plugins():
+        # A plugin's page or API answers only where the plugin is on (its blueprints are noted
+        # when they are registered: PluginRegistry.register_blueprints).
         registry = current_app.extensions["linli.plugins"]
         for bp_name in request.blueprints:
-            parts = bp_name.split(".")
-            if len(parts) >= 2:
-                plugin = parts[1][:-4] if parts[1].endswith("_api") else parts[1]
-                if plugin in registry.modules and not registry.is_enabled(g.community, plugin):
-                    abort(404)
+            plugin = registry.blueprint_owners.get(bp_name)
+            if plugin is not None and not registry.is_enabled(g.community, plugin):
+                abort(404)
 
     return bp
 
@@ -261,16 +241,12 @@ def _register_blueprints(app, registry):
     from core.accounts.views import community_bp
 
     c.register_blueprint(community_bp)
-    for group in registry.pm.hook.register_blueprints():
-        for plugin_bp in group or ():
-            c.register_blueprint(plugin_bp)
+    registry.register_blueprints(c, "register_blueprints")
     app.register_blueprint(c)
 
     api_c = _community_blueprint("/api/v1/c/<community>")
     api_c.register_blueprint(community_api_bp)
-    for group in registry.pm.hook.register_api_blueprints():
-        for plugin_bp in group or ():
-            api_c.register_blueprint(plugin_bp)
+    registry.register_blueprints(api_c, "register_api_blueprints")
     app.register_blueprint(api_bp)
     app.register_blueprint(api_c)
     init_api(app)
@@ -365,95 +341,3 @@ def _cache_control(app):
         elif not resp.cache_control.no_store and not (resp.cache_control.max_age or 0) > 0:
             resp.headers["Cache-Control"] = "no-store"
         return resp
-
-
-def _wants_json():
-    return request.path.startswith("/api/")
-
-
-def _error_pages(app):
-    from flask_wtf.csrf import CSRFError
-
-    from core.api import error_response
-    from core.errors import ServiceError
-
-    messages = {
-        400: lambda: _("The request was not understood."),
-        403: lambda: _("You do not have permission to do this."),
-        404: lambda: _("This page does not exist, or is not available in this community."),
-        405: lambda: _("This action is not allowed here."),
-        413: lambda: _("The file is too large."),
-        429: lambda: _("Too many attempts. Please wait a minute and try again."),
-        500: lambda: _("Something went wrong on our side. Please try again."),
-        503: lambda: _("The service is busy or under maintenance. Please try again shortly."),
-    }
-    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-             413: "too_large", 429: "rate_limited", 500: "server_error", 503: "unavailable"}
-
-    def handle(status, message=None):
-        message = message or messages.get(status, messages[500])()
-        if _wants_json():
-            resp = error_response(codes.get(status, "error"), message, status=status)
-        else:
-            resp = app.make_response((render_template("error.html", status=status, message=message), status))
-        if status == 503:
-            resp.headers["Retry-After"] = "30"
-        return resp
-
-    def http_error(e, status):
-        resp = handle(status)
-        # What the exception says about itself stays: a 405's Allow (RFC 9110), a 401's WWW-Authenticate.
-        for name, value in e.get_headers() if hasattr(e, "get_headers") else ():
-            if name.lower() not in ("content-type", "content-length"):
-                resp.headers[name] = value
-        return resp
-
-    for status in messages:
-        app.register_error_handler(status, lambda e, s=status: http_error(e, s))
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(e):
-        return handle(400, _("The form expired or was sent from elsewhere. Please reload the page and try again."))
-
-    @app.errorhandler(ServiceError)
-    def service_error(e):
-        db.session.rollback()
-        if _wants_json():
-            return error_response(e.code, str(e.message), fields={k: str(v) for k, v in e.fields.items()},
-                                  status=e.status, details=e.details)
-        return render_template("error.html", status=e.status, message=e.message), e.status
-
-    from sqlalchemy.exc import DataError, InternalError, OperationalError
-
-    @app.errorhandler(DataError)
-    @app.errorhandler(OverflowError)
-    def out_of_range(e):
-        # e.g. ?page=99999999999999999999: an offset the database cannot hold is a bad request
-        db.session.rollback()
-        return handle(400)
-
-    @app.errorhandler(OperationalError)
-    def db_down(e):
-        db.session.rollback()
-        app.logger.error("database error: %s", e)
-        _without_database()
-        return handle(503)
-
-    def _without_database():
-        # Render the error page without touching the database again: no user to load (the
-        # language comes from the session), no community menu to build.
-        g._login_user = login_manager.anonymous_user()
-        g.pop("community", None)
-        g.pop("_token_use", None)  # nor a token's use to record at the end (core.api)
-
-    @app.errorhandler(InternalError)
-    def db_read_only(e):
-        # PostgreSQL refusing writes (a read-only database or a standby after failover): 503, and
-        # drop the pooled connections so the next request gets a fresh session once it is back.
-        if getattr(getattr(e, "orig", None), "sqlstate", None) != "25006":
-            raise e
-        db.session.rollback()
-        db.engine.dispose()
-        app.logger.error("database refuses writes: %s", e)
-        _without_database()  # the write may have been the user's own loading (a token's use)
-        return handle(503)

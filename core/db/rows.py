@@ -1,5 +1,6 @@
 """Row helpers: one INSERT with a statement built once, for the hottest writes (core.db)."""
 from core.db.memo import built_once
+from core.db.version import logs_only
 
 
 @built_once
@@ -33,26 +34,32 @@ def insert_row(model, *, if_free=False, **values):
     table = model.__table__
     stmt = insert_if_free(table, db.session.get_bind().dialect.name) if if_free else _insert(table)
     values = complete_row(model, values)
-    # session.execute lets the page cache see the write; a model declared neutral is written
-    # on the connection, as its ORM flush would be ignored (core/pagecache.py).
-    run = db.session.connection().execute if getattr(model, "__page_cache_neutral__", False) else db.session.execute
     if if_free:
-        row = run(stmt, values).first()
+        row = db.session.execute(stmt, values).first()
         if row is None:
             return None
         (pk,) = row
     else:
-        (pk,) = run(stmt, values).inserted_primary_key
+        (pk,) = db.session.execute(stmt, values).inserted_primary_key
     return attach_row(model, pk, values)
 
 
+def record_log(model, **values):
+    """INSERT one row of a log (a table no page shows, declared with ``logs_only``: the mediation
+    access log) in the current transaction: it bumps no content version, though the request that
+    wrote it is still neither answered from nor kept in the page cache (core/db/version.py)."""
+    logs_only(model)
+    return insert_row(model, **values)
+
+
 def record_now(model, **values):
-    """INSERT one row of a model declared neutral to the page cache (a log) and commit it at once,
-    for a request that has written nothing else (a page served from the cache). On PostgreSQL in
-    a transaction of its own, one round trip (no BEGIN, no COMMIT); on SQLite through the
-    session, whose writers take turns on the writer lock (core/db/sqlite.py)."""
+    """``record_log`` committed at once, for a request that has written nothing else (a page
+    served from the cache). On PostgreSQL in a transaction of its own, one round trip (no BEGIN,
+    no COMMIT); on SQLite through the session, whose writers take turns on the writer lock
+    (core/db/sqlite.py)."""
     from core.extensions import db
 
+    logs_only(model)
     engine = db.engine
     if engine.dialect.name != "postgresql":
         insert_row(model, **values)

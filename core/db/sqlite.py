@@ -19,6 +19,9 @@ and gives it back right after the database has committed or rolled back. The loc
 Reads never wait (WAL). A writer that waits longer than the busy timeout goes on without the lock
 and gets SQLite's own answer, as before. PostgreSQL is not concerned (row locks, no
 database-wide writer lock). In-memory databases have no file and use the thread lock only.
+
+``attach(engine)`` (called by core.db.init_app for each of the app's SQLite engines) also sets
+each new connection's pragmas.
 """
 import fcntl
 import os
@@ -27,7 +30,8 @@ import threading
 import time
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from core.extensions import SQLITE_FOREIGN_KEYS
 
 WAIT_SECONDS = 15  # as PRAGMA busy_timeout
 POLL_SECONDS = 0.0005
@@ -97,16 +101,29 @@ class QueuedWriterConnection(sqlite3.Connection):
             self._release()
 
 
-@event.listens_for(Engine, "do_connect")
-def _use_queued_connection(dialect, conn_rec, cargs, cparams):
-    if dialect.name == "sqlite" and dialect.driver == "pysqlite":
-        cparams.setdefault("factory", QueuedWriterConnection)
+def attach(engine):
+    """Pragmas for each new connection of ``engine`` and, with pysqlite, the writers' lock."""
+    event.listen(engine, "connect", _pragmas)
+    if engine.dialect.driver == "pysqlite":
+        event.listen(engine, "do_connect", _use_queued_connection)
+        event.listen(engine, "before_cursor_execute", _queue_writer)
 
 
-@event.listens_for(Engine, "before_cursor_execute")
-def _queue_writer(conn, cursor, statement, parameters, context, executemany):
-    if conn.dialect.name != "sqlite":
-        return
+def _pragmas(dbapi_conn, _record):
+    """WAL for concurrent readers, enforced foreign keys, and waiting instead of failing on locks."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON" if SQLITE_FOREIGN_KEYS["on"] else "PRAGMA foreign_keys=OFF")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _use_queued_connection(_dialect, _conn_rec, _cargs, cparams):
+    cparams.setdefault("factory", QueuedWriterConnection)
+
+
+def _queue_writer(conn, _cursor, statement, _parameters, _context, _executemany):
     dbapi_conn = conn.connection.dbapi_connection
     if (not isinstance(dbapi_conn, QueuedWriterConnection) or dbapi_conn.holds_writer_lock
             or dbapi_conn.in_transaction or statement.lstrip()[:6].upper() not in _WRITES):

@@ -62,3 +62,33 @@ def transactional(func):
             return func(*args, **kwargs)
 
     return wrapped
+
+
+class WroteWithoutCommitting(RuntimeError):
+    """A request ended with writes its entry point neither committed nor rolled back."""
+
+
+def check_left_writes(app):
+    """At the end of every request (core.db.init_app): the entry point owns the transaction, so
+    nothing may be left written and not committed (flushed or only pending in the session). Under
+    ``app.testing`` that raises ``WroteWithoutCommitting`` naming the endpoint; otherwise it is
+    logged as an error and rolled back (as the end of the request would do silently)."""
+    from flask import request
+
+    from core.db.version import WROTE
+
+    @app.after_request
+    def left_writes(resp):
+        if not db.session.registry.has():
+            return resp
+        session = db.session()
+        left = bool(session.new or session.deleted) or any(session.is_modified(o) for o in session.dirty)
+        if not left and session.in_transaction():
+            left = session.connection().info.get(WROTE, False)
+        if left:
+            session.rollback()
+            message = f"{request.endpoint} wrote without committing: use core.db.transaction()"
+            if app.testing:
+                raise WroteWithoutCommitting(message)
+            app.logger.error(message)
+        return resp

@@ -16,7 +16,7 @@ from flask import g, has_request_context, request
 
 from core.extensions import db
 from core.permissions import membership_of
-from core.db import insert_row, record_now
+from core.db import record_log, record_now
 from core.services import settings
 
 FULL, PARTY, REPORTER = "full", "party", "reporter"
@@ -89,7 +89,7 @@ def log(community, case, user, action):
     """Record a read of ``case`` (or of many, case None) by ``user`` in the current transaction."""
     from plugins.mediation.models import MediationAccessLog
 
-    # Written at once with a prebuilt INSERT: every view of the case list writes one.
-    insert_row(MediationAccessLog, community_id=community.id, case_id=getattr(case, "id", case),
+    # A log (core.db.record_log): no page shows it, so it leaves the cached pages as they are.
+    record_log(MediationAccessLog, community_id=community.id, case_id=getattr(case, "id", case),
                user_id=getattr(user, "id", user), action=action,
                ip=request.remote_addr if has_request_context() else None)

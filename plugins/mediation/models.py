@@ -472,7 +472,6 @@ class MediationCommitteeMember(db.Model):
 class MediationAccessLog(db.Model):
     """Every read of a case: who, when, what, from where. Visible to mediation staff only."""
 
-    __page_cache_neutral__ = True  # a read of the case list changes no page (core/pagecache.py)
     __tablename__ = "mediation_access_log"
     id = db.Column(db.Integer, primary_key=True)
     community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="CASCADE"), nullable=False, index=True)

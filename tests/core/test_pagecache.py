@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from core.db import transaction
 from core.extensions import db
 from core.services import proposals
 from tests.conftest import make_app
@@ -44,7 +45,8 @@ def test_a_write_shows_on_the_next_visit(world, client):
 
 def test_a_write_through_another_app_instance_shows_at_once(world, client, db_url, login):
     """Two workers (two apps, each with its own in-memory cache) on one database."""
-    proposals.create(world.community, world.resident, GOOD)
+    with transaction():
+        proposals.create(world.community, world.resident, GOOD)
     other = make_app(db_url)
     other_client = other.test_client()
     assert "修复中心广场路灯" in other_client.get(LIST).get_data(as_text=True)

@@ -12,6 +12,7 @@ from core.db import sqlite as sqlite_writers
 @pytest.fixture
 def engine(tmp_path):
     eng = create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    sqlite_writers.attach(eng)  # as core.db.init_app does for an app's engines
     with eng.begin() as conn:
         conn.execute(text("PRAGMA journal_mode=WAL"))
         conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, worker INTEGER NOT NULL)"))
@@ -86,3 +87,26 @@ def test_worker_processes_take_turns_on_a_lock_file(engine, tmp_path):
     conn.rollback()
     assert _other_process_can_lock(lock_file)  # and at rollback
     conn.close()
+
+
+def test_only_the_engines_set_up_take_the_lock(tmp_path):
+    """The lock and the pragmas are the app's engines' (core.db.init_app), not every engine's."""
+    other = create_engine(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    conn = other.connect()
+    conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+    conn.execute(text("INSERT INTO t (id) VALUES (1)"))
+    assert not sqlite_writers._lock.locked()
+    assert conn.execute(text("PRAGMA journal_mode")).scalar() != "wal"
+    conn.rollback()
+    conn.close()
+    other.dispose()
+
+
+def test_an_app_engine_has_its_pragmas(app):
+    from core.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's pragmas")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 15000
