@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from core import dates
 from core.api import endpoint, json_body, paginate
 from core.errors import Forbidden, ServiceError
 from core.permissions import can
@@ -25,14 +26,6 @@ def gate():
         abort(404)
 
 
-def iso(dt):
-    return dt.isoformat() if dt else None
-
-
-def local_iso(dt):
-    return dt.astimezone(svc.tz()).isoformat() if dt else None
-
-
 def body_json(b, full=False):
     data = {"id": b.id, "name": b.name, "description": b.description, "quorum_rule": b.quorum_rule,
             "quorum_number": b.quorum_number, "decision_rule": b.decision_rule,
@@ -52,10 +45,10 @@ def delegate_json(d):
 
 
 def meeting_json(m, full=False):
-    data = {"id": m.id, "body_id": m.body_id, "title": m.title, "starts_at": local_iso(m.starts_at),
-            "ends_at": local_iso(m.ends_at), "place": m.place, "online_url": m.online_url,
+    data = {"id": m.id, "body_id": m.body_id, "title": m.title, "starts_at": dates.local(m.starts_at).isoformat(),
+            "ends_at": dates.local(m.ends_at).isoformat(), "place": m.place, "online_url": m.online_url,
             "chair_org_id": m.chair_org_id, "chair_reason": m.chair_reason, "status": m.status,
-            "topics_deadline": local_iso(m.topics_deadline), "sequence": m.sequence, "uid": m.uid,
+            "topics_deadline": dates.local(m.topics_deadline).isoformat(), "sequence": m.sequence, "uid": m.uid,
             "minutes_state": m.minutes_state}
     if full:
         data["agenda"] = [item_json(a) for a in AgendaItem.query.filter_by(meeting_id=m.id)
@@ -82,7 +75,7 @@ def item_json(a):
 
 def attendance_json(a):
     return {"id": a.id, "delegate_id": a.delegate_id, "user_id": a.user_id, "status": a.status,
-            "substitute_id": a.substitute_id, "recorded_at": iso(a.recorded_at)}
+            "substitute_id": a.substitute_id, "recorded_at": dates.iso(a.recorded_at)}
 
 
 def resolution_json(r, rescinded_by=None):
@@ -92,7 +85,7 @@ def resolution_json(r, rescinded_by=None):
             "votes_for": r.votes_for, "votes_against": r.votes_against, "votes_abstain": r.votes_abstain,
             "counted": r.counted, "declared_by_chair": not r.counted, "rule": r.rule,
             "rescinds_id": r.rescinds_id, "notice_given": r.notice_given, "rescinded_by_id": rescinded_by,
-            "proposal_id": r.proposal_id, "proposal_to": r.proposal_to, "created_at": iso(r.created_at)}
+            "proposal_id": r.proposal_id, "proposal_to": r.proposal_to, "created_at": dates.iso(r.created_at)}
 
 
 def _rescinded_by(ids):
@@ -106,7 +99,7 @@ def approval_json(a):
     """``user_id``: the account that recorded it; ``on_behalf``: staff recorded the named delegate's
     approval for them, with ``reason``."""
     return {"org_id": a.org_id, "delegate_id": a.delegate_id, "delegate_name": a.delegate.name if a.delegate else None,
-            "user_id": a.user_id, "on_behalf": a.on_behalf, "reason": a.reason, "approved_at": iso(a.approved_at)}
+            "user_id": a.user_id, "on_behalf": a.on_behalf, "reason": a.reason, "approved_at": dates.iso(a.approved_at)}
 
 
 def action_json(a, today=None):
@@ -114,7 +107,7 @@ def action_json(a, today=None):
             "title": a.title, "owner_org_id": a.owner_org_id, "owner_user_id": a.owner_user_id,
             "owner_name": a.owner_name, "due_date": a.due_date.isoformat() if a.due_date else None,
             "status": a.status, "overdue": svc.is_overdue(a, today), "explanation": a.explanation,
-            "done_at": iso(a.done_at)}
+            "done_at": dates.iso(a.done_at)}
 
 
 def _meeting(meeting_id):
@@ -210,7 +203,7 @@ def body_actions(body_id):
     body = svc.get_body(g.community, body_id)
     q = ActionItem.query.filter_by(body_id=body.id)
     status = request.args.get("status")
-    today = svc.local_today()
+    today = dates.today()
     if status == "overdue":
         q = q.filter(ActionItem.status != "done", ActionItem.due_date < today)
     elif status in ("open", "in_progress", "done"):

@@ -2,20 +2,13 @@
 import sys
 
 import click
-from flask import g
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-
-def _community(slug):
-    from core.models import Community
-
-    community = Community.query.filter_by(slug=slug).first()
-    if community is None:
-        raise click.ClickException(_("No community with the short name %(slug)s.", slug=slug))
-    g.community = community  # dates are read in its time zone (core.dates)
-    return community
+from core.cli.support import community as find_community
+from core.cli.support import fail
+from core.db import transaction
 
 
 def _meeting(meeting_id, slug=None):
@@ -24,7 +17,7 @@ def _meeting(meeting_id, slug=None):
 
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or (slug and meeting.community.slug != slug):
-        raise click.ClickException(_("No such meeting."))
+        fail(_("No such meeting."))
     return meeting
 
 
@@ -37,15 +30,15 @@ def meetings_group():
 @click.option("--community", required=True, help=_l("Short name of the community."))
 @with_appcontext
 def list_command(community):
-    from plugins.meetings import services as svc
+    from core.dates import format_local
     from plugins.meetings.models import Meeting
 
-    c = _community(community)
+    c = find_community(community)
     rows = Meeting.query.filter_by(community_id=c.id).order_by(Meeting.starts_at.desc()).all()
     if not rows:
         click.echo(_("No meetings."))
     for m in rows:
-        click.echo(f"{m.id:>5}  {svc.local_str(m.starts_at)}  {m.status:<10} {m.minutes_state:<10} {m.title}")
+        click.echo(f"{m.id:>5}  {format_local(m.starts_at)}  {m.status:<10} {m.minutes_state:<10} {m.title}")
 
 
 @meetings_group.command("overdue", help=_l("Mark action items past their due date as overdue, announce each once and "
@@ -55,10 +48,11 @@ def list_command(community):
 def overdue_command(community):
     from plugins.meetings import services as svc
 
-    c = _community(community)
-    announced = svc.mark_overdue(c)
-    for item in announced:
-        click.echo(f"{item.id:>5}  {item.due_date.isoformat()}  {item.title}")
+    c = find_community(community)
+    with transaction():
+        announced = [(item.id, item.due_date, item.title) for item in svc.mark_overdue(c)]
+    for item_id, due_date, title in announced:
+        click.echo(f"{item_id:>5}  {due_date.isoformat()}  {title}")
     click.echo(_("%(n)d action items newly overdue.", n=len(announced)))
 
 

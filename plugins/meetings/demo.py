@@ -1,6 +1,8 @@
 """Demo content: the four-party joint meeting (四方联席会议) of the demo community."""
 from datetime import timedelta
 
+from core import dates
+from core.db import transaction
 from core.extensions import db
 from core.models import Proposal, utcnow
 from plugins.meetings.models import (ActionItem, AgendaItem, Attendance, Body, Delegate, Meeting, MinutesApproval,
@@ -36,7 +38,9 @@ MINUTES = """## 时间
 def load(community, users):
     from flask_babel import force_locale
 
-    with force_locale(community.default_locale or "zh_Hans"):
+    # The builder is an entry point of its own (or joins `linli demo`'s transaction): one unit of
+    # work, committed at its end.
+    with force_locale(community.default_locale or "zh_Hans"), transaction():
         _load(community, users)
 
 
@@ -65,7 +69,7 @@ def _load(community, users):
                    ends_at=start + timedelta(hours=2), place="社区党群服务中心二楼会议室", chair_org_id=orgs[0].id,
                    status="held", quorum_met=True, uid=f"demo-{community.slug}-past@linli", sequence=1,
                    topics_deadline=start - timedelta(days=3), minutes_state="published",
-                   minutes=MINUTES.format(when=svc.local_str(start)), minutes_published_at=start + timedelta(days=5),
+                   minutes=MINUTES.format(when=dates.format_local(start, community)), minutes_published_at=start + timedelta(days=5),
                    created_by_id=users["staff"].id, created_at=start - timedelta(days=10),
                    updated_at=start + timedelta(days=5))
     db.session.add(past)
@@ -112,7 +116,6 @@ def _load(community, users):
     # The upcoming meeting: scheduled through the service, so the rotation, the minutes to confirm
     # and the overdue item on the agenda come out as they would in use.
     nxt = (now + timedelta(days=7)).replace(hour=11, minute=0, second=0, microsecond=0)
-    db.session.commit()
     meeting = svc.schedule(body, users["admin"], {
         "title": "四方联席会议（本月例会）", "starts_at": nxt, "duration": 120,
         "place": "社区党群服务中心二楼会议室"})
@@ -122,4 +125,3 @@ def _load(community, users):
         svc.add_agenda_item(meeting, users["admin"], {"kind": "proposal", "proposal_id": coordinating.id})
     svc.add_agenda_item(meeting, users["admin"], {
         "kind": "free", "title": "集中充电桩选址汇报", "description": "居委会汇报调查结果，各方讨论建设方案。"})
-    db.session.commit()

@@ -13,10 +13,6 @@ edit a specific record if the person asks)."""
 from core.hookspecs import hookimpl
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 @hookimpl
 def personal_data_export(user, community):
     from plugins.meetings.models import ActionItem, Attendance, Body, Delegate, Meeting, Org

@@ -1,7 +1,9 @@
 """Every state change of the meetings module (views, API and CLI all come through here).
 
-Each function checks the actor's rights, validates everything before it writes, and either
-commits or raises a ServiceError with nothing saved."""
+Each function checks the actor's rights, validates everything before it writes, and raises a
+ServiceError when it refuses. None commits: the entry point (a view, an API handler, a command)
+runs the call in its transaction (core.db.transaction), so a refusal anywhere leaves nothing
+saved."""
 import uuid
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -12,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from core import dates
+from core.db import insert_row
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
@@ -33,26 +36,12 @@ CLOSED_PROPOSAL_STATES = ("draft", "withdrawn")
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
-def tz(community=None):
-    """The community's time zone (core.dates; the request's community when none is given)."""
-    return dates.zone(community)
-
-
-def local_today(community=None) -> date:
-    return dates.today(community)
-
-
-def local_str(dt, community=None) -> str:
-    """A language-neutral local time for notifications (stored with the message)."""
-    return dates.format_local(dt, community)
-
-
 def parse_local(day, time_str):
     """An aware UTC datetime from a local date (date or ISO string) and "HH:MM" in the community's zone."""
     try:
         d = day if isinstance(day, date) else date.fromisoformat(str(day))
         hh, mm = (int(x) for x in str(time_str).split(":")[:2])
-        return datetime(d.year, d.month, d.day, hh, mm, tzinfo=tz())
+        return dates.from_local(datetime(d.year, d.month, d.day, hh, mm))
     except (TypeError, ValueError):
         return None
 
@@ -63,20 +52,7 @@ def parse_iso(value):
         dt = datetime.fromisoformat(str(value))
     except (TypeError, ValueError):
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=tz())
-
-
-def _id(value, field):
-    """An id from input; None when absent. Anything else is refused (400 naming ``field``), never
-    taken as none given (core.inputs.whole_number)."""
-    return whole_number(value, field)
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return dates.from_local(dt)
 
 
 def _need(permission, community, actor, obj=None):
@@ -114,28 +90,28 @@ def _bump_body(body):
 
 # ── look-ups ────────────────────────────────────────────────────────────────────────────
 def get_body(community, body_id) -> Body:
-    body = db.session.get(Body, _id(body_id, "body_id") or 0)
+    body = db.session.get(Body, whole_number(body_id, "body_id") or 0)
     if body is None or body.community_id != community.id:
         raise NotFound("not_found", _("No such meeting body."))
     return body
 
 
 def get_meeting(community, meeting_id) -> Meeting:
-    meeting = db.session.get(Meeting, _id(meeting_id, "meeting_id") or 0)
+    meeting = db.session.get(Meeting, whole_number(meeting_id, "meeting_id") or 0)
     if meeting is None or meeting.community_id != community.id:
         raise NotFound("not_found", _("No such meeting."))
     return meeting
 
 
 def get_item(meeting, item_id) -> AgendaItem:
-    item = db.session.get(AgendaItem, _id(item_id, "item_id") or 0)
+    item = db.session.get(AgendaItem, whole_number(item_id, "item_id") or 0)
     if item is None or item.meeting_id != meeting.id:
         raise NotFound("not_found", _("No such agenda item."))
     return item
 
 
 def get_action(community, action_id) -> ActionItem:
-    item = db.session.get(ActionItem, _id(action_id, "action_id") or 0)
+    item = db.session.get(ActionItem, whole_number(action_id, "action_id") or 0)
     if item is None or item.community_id != community.id:
         raise NotFound("not_found", _("No such action item."))
     return item
@@ -163,7 +139,7 @@ def can_see_minutes(meeting, user) -> bool:
 
 
 def is_overdue(item, today=None) -> bool:
-    today = today or local_today(item.community if hasattr(item, "community") else None)
+    today = today or dates.today(item.community if hasattr(item, "community") else None)
     return item.status != "done" and item.due_date is not None and item.due_date < today
 
 
@@ -173,9 +149,8 @@ def _body_fields(data, community, body=None):
     name = (data.get("name") or "").strip()
     rule = data.get("quorum_rule") or "majority"
     decision = data.get("decision_rule") or "majority"
-    number = _int(data.get("quorum_number")) if data.get("quorum_number") not in (None, "") else None
-    days = data.get("topic_deadline_days")
-    days = 3 if days in (None, "") else _int(days)
+    number = whole_number(data.get("quorum_number"), "quorum_number")
+    days = whole_number(data.get("topic_deadline_days"), "topic_deadline_days", default=3)
     if not 2 <= len(name) <= 120:
         errors["name"] = _("Give a name of 2 to 120 characters.")
     elif Body.query.filter(Body.community_id == community.id, Body.name == name,
@@ -187,7 +162,7 @@ def _body_fields(data, community, body=None):
         errors["decision_rule"] = _("Choose a simple majority or two thirds of the votes cast.")
     if rule == "number" and (number is None or number < 1):
         errors["quorum_number"] = _("Give the number of delegates needed (at least 1).")
-    if days is None or not 0 <= days <= 60:
+    if not 0 <= days <= 60:
         errors["topic_deadline_days"] = _("Give a number of days from 0 to 60.")
     if errors:
         _invalid(errors)
@@ -212,7 +187,6 @@ def create_body(community, actor, data):
         db.session.add(Org(body_id=body.id, name=name, position=i))
     audit.record("meetings.body.created", community=community, obj=body, actor=actor,
                  after=dict(fields, orgs=orgs))
-    db.session.commit()
     return body
 
 
@@ -233,7 +207,6 @@ def update_body(body, actor, data):
     if renamed:
         _bump_body(body)
     audit.record("meetings.body.edited", community=community, obj=body, actor=actor, before=before, after=fields)
-    db.session.commit()
     return body
 
 
@@ -255,7 +228,6 @@ def add_org(body, actor, name):
     db.session.add(org)
     db.session.flush()
     audit.record("meetings.org.added", community=community, obj=org, actor=actor, after={"name": name})
-    db.session.commit()
     return org
 
 
@@ -264,7 +236,7 @@ def add_delegate(body, actor, data):
     community = _community_of(body)
     _need(BODIES, community, actor)
     errors = {}
-    org = db.session.get(Org, _id(data.get("org_id"), "org_id") or 0)
+    org = db.session.get(Org, whole_number(data.get("org_id"), "org_id") or 0)
     if org is None or org.body_id != body.id:
         errors["org_id"] = _("Choose an organisation of this body.")
     role = data.get("role") or "delegate"
@@ -295,14 +267,13 @@ def add_delegate(body, actor, data):
         _bump_body(body)  # a new attendee of every meeting's calendar entry (substitutes are not listed)
     audit.record("meetings.delegate.added", community=community, obj=d, actor=actor,
                  after={"org": org.name, "name": name, "role": role, "user_id": d.user_id})
-    db.session.commit()
     return d
 
 
 def remove_delegate(body, actor, delegate_id):
     community = _community_of(body)
     _need(BODIES, community, actor)
-    d = db.session.get(Delegate, _id(delegate_id, "delegate_id") or 0)
+    d = db.session.get(Delegate, whole_number(delegate_id, "delegate_id") or 0)
     if d is None or d.body_id != body.id:
         raise NotFound("not_found", _("No such delegate."))
     if not d.active:
@@ -311,7 +282,6 @@ def remove_delegate(body, actor, delegate_id):
     if d.role == "delegate":
         _bump_body(body)  # one attendee fewer in every meeting's calendar entry
     audit.record("meetings.delegate.removed", community=community, obj=d, actor=actor, before={"name": d.name})
-    db.session.commit()
     return d
 
 
@@ -331,7 +301,7 @@ def _meeting_fields(body, data, *, require_future=True, old_start=None):
     starts = starts if isinstance(starts, datetime) else parse_iso(starts)
     if starts is None and data.get("date"):
         starts = parse_local(data.get("date"), data.get("time") or "")
-    minutes = _int(data.get("duration")) if data.get("duration") not in (None, "") else 120
+    minutes = whole_number(data.get("duration"), "duration", default=120)
     place = (data.get("place") or "").strip()
     online = (data.get("online_url") or "").strip() or None
     if len(title) > 160:
@@ -340,7 +310,7 @@ def _meeting_fields(body, data, *, require_future=True, old_start=None):
         errors["starts_at"] = _("Give the date and time of the meeting.")
     elif require_future and starts != old_start and starts <= utcnow():
         errors["starts_at"] = _("The meeting cannot start in the past.")
-    if minutes is None or not 15 <= minutes <= 12 * 60:
+    if not 15 <= minutes <= 12 * 60:
         errors["duration"] = _("Give a duration of 15 minutes to 12 hours.")
     if not place and not online:
         errors["place"] = _("Give a place or an online link.")
@@ -365,7 +335,7 @@ def schedule(body, actor, data):
     if not orgs:
         _invalid({"chair_org_id": _("Add the member organisations first.")},
                  _("This body has no member organisations yet."))
-    chair_id = _id(data.get("chair_org_id"), "chair_org_id") or turn.id
+    chair_id = whole_number(data.get("chair_org_id"), "chair_org_id") or turn.id
     chair = next((o for o in orgs if o.id == chair_id), None)
     reason = (data.get("chair_reason") or "").strip()[:300] or None
     if chair is None:
@@ -388,10 +358,10 @@ def schedule(body, actor, data):
     if previous is not None:
         db.session.add(AgendaItem(
             meeting_id=meeting.id, position=pos, kind="minutes", ref=f"minutes:{previous.id}",
-            title=_("Confirm the minutes of the meeting of %(date)s", date=local_str(previous.starts_at, community)[:10]),
+            title=_("Confirm the minutes of the meeting of %(date)s", date=dates.format_local(previous.starts_at, community)[:10]),
             url=_url("c.meetings.meeting", community, meeting_id=previous.id)))
         pos += 1
-    today = local_today(community)
+    today = dates.today(community)
     for item in (ActionItem.query.filter(ActionItem.body_id == body.id, ActionItem.status != "done",
                                          ActionItem.due_date < today).order_by(ActionItem.due_date, ActionItem.id)):
         _carry(meeting, item, pos)
@@ -399,7 +369,6 @@ def schedule(body, actor, data):
     audit.record("meetings.meeting.scheduled", community=community, obj=meeting, actor=actor,
                  after=dict(fields, chair=chair.name, chair_reason=meeting.chair_reason))
     _invite(meeting, community, N_("You are invited to “%(title)s” on %(when)s at %(place)s."))
-    db.session.commit()
     return meeting
 
 
@@ -413,7 +382,7 @@ def _invite(meeting, community, message):
     for d in active_delegates(meeting.body):
         if d.user_id:
             notify(d.user_id, community, "meetings.invitation", message,
-                   {"title": meeting.title, "when": local_str(meeting.starts_at),
+                   {"title": meeting.title, "when": dates.format_local(meeting.starts_at),
                     "place": meeting.place or meeting.online_url or ""},
                    url=_url("c.meetings.meeting", community, meeting_id=meeting.id))
 
@@ -446,7 +415,6 @@ def update_meeting(meeting, actor, data):
     audit.record("meetings.meeting.changed", community=community, obj=meeting, actor=actor, before=before,
                  after=fields)
     _invite(meeting, community, N_("“%(title)s” has changed: now on %(when)s at %(place)s."))
-    db.session.commit()
     return meeting
 
 
@@ -463,7 +431,6 @@ def cancel(meeting, actor, reason):
     audit.record("meetings.meeting.cancelled", community=community, obj=meeting, actor=actor,
                  before={"status": "scheduled"}, after={"status": "cancelled"}, reason=reason)
     _invite(meeting, community, N_("“%(title)s” on %(when)s is cancelled."))
-    db.session.commit()
     return meeting
 
 
@@ -490,13 +457,13 @@ def add_agenda_item(meeting, actor, data):
     _editable(meeting)
     if not manager and utcnow() > meeting.topics_deadline:
         raise Conflict("deadline_passed", _("Topics for this meeting had to be in by %(when)s.",
-                                            when=local_str(meeting.topics_deadline)))
+                                            when=dates.format_local(meeting.topics_deadline)))
     kind = data.get("kind") or ("proposal" if data.get("proposal_id") else "external" if data.get("ref") else "free")
     title = (data.get("title") or "").strip()
     description = (data.get("description") or "").strip()
     fields = {"kind": kind, "description": description[:5000], "submitted_by_id": actor.id}
     if kind == "proposal":
-        proposal = db.session.get(Proposal, _id(data.get("proposal_id"), "proposal_id") or 0)
+        proposal = db.session.get(Proposal, whole_number(data.get("proposal_id"), "proposal_id") or 0)
         if proposal is None or proposal.community_id != community.id:
             _invalid({"proposal_id": _("Choose a proposal of this community.")})
         if proposal.state in CLOSED_PROPOSAL_STATES:
@@ -526,13 +493,11 @@ def add_agenda_item(meeting, actor, data):
     db.session.add(item)
     try:
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+    except IntegrityError:  # the same ref added a moment ago: the entry point rolls back
         raise Conflict("duplicate_item", _("This is already on the agenda."))
     _bump(meeting)
     audit.record("meetings.agenda.added", community=community, obj=item, actor=actor,
                  after={"kind": kind, "title": item.title, "ref": item.ref})
-    db.session.commit()
     return item
 
 
@@ -547,7 +512,6 @@ def remove_agenda_item(meeting, actor, item):
     audit.record("meetings.agenda.removed", community=community, obj=item, actor=actor, before={"title": item.title})
     db.session.delete(item)
     _bump(meeting)
-    db.session.commit()
 
 
 # ── attendance and quorum ───────────────────────────────────────────────────────────────
@@ -562,34 +526,26 @@ def record_attendance(meeting, actor, delegate_id, status, substitute_id=None):
     organisation's substitutes). One row per delegate and meeting, even under concurrent requests."""
     _need(MANAGE, meeting.community, actor)
     _attending(meeting)
-    row = _attendance_row(meeting, actor, delegate_id, status, substitute_id)
-    db.session.commit()
-    return row
+    return _attendance_row(meeting, actor, delegate_id, status, substitute_id)
 
 
 def record_attendance_many(meeting, actor, rows):
     """Several delegates at once (the attendance form): all saved, or none."""
     _need(MANAGE, meeting.community, actor)
     _attending(meeting)
-    try:
-        out = [_attendance_row(meeting, actor, d, st, sub, race_ok=False) for d, st, sub in rows]
-    except ServiceError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return out
+    return [_attendance_row(meeting, actor, d, st, sub, race_ok=False) for d, st, sub in rows]
 
 
 def _attendance_row(meeting, actor, delegate_id, status, substitute_id, race_ok=True):
     community = meeting.community
-    delegate = db.session.get(Delegate, _id(delegate_id, "delegate_id") or 0)
+    delegate = db.session.get(Delegate, whole_number(delegate_id, "delegate_id") or 0)
     if delegate is None or delegate.body_id != meeting.body_id or delegate.role != "delegate":
         _invalid({"delegate_id": _("Choose a delegate of this body.")})
     if status not in ATTENDANCE:
         _invalid({"status": _("Choose present, absent, excused or substitute.")})
     sub = None
     if status == "substitute":
-        sub = db.session.get(Delegate, _id(substitute_id, "substitute_id") or 0)
+        sub = db.session.get(Delegate, whole_number(substitute_id, "substitute_id") or 0)
         if sub is None or sub.body_id != meeting.body_id or sub.org_id != delegate.org_id \
                 or sub.role != "substitute" or not sub.active:
             _invalid({"substitute_id": _("The substitute must be a registered substitute of the same organisation.")},
@@ -599,17 +555,16 @@ def _attendance_row(meeting, actor, delegate_id, status, substitute_id, race_ok=
     meeting_id, did = meeting.id, delegate.id
     row = Attendance.query.filter_by(meeting_id=meeting_id, delegate_id=did).first()
     if row is None:
-        # The unique constraint, not this check, keeps one row per delegate under races.
-        row = Attendance(meeting_id=meeting_id, delegate_id=did, **values)
-        db.session.add(row)
-        try:
-            db.session.flush()
-        except IntegrityError:
+        # The unique constraint, not this check, keeps one row per delegate under races: a row
+        # it refuses is not written and the transaction goes on (core.db.insert_row).
+        row = insert_row(Attendance, if_free=True, meeting_id=meeting_id, delegate_id=did, **values)
+        if row is None:
             # Another request recorded this delegate a moment ago: update that row instead.
-            db.session.rollback()
             if not race_ok:
                 raise Conflict("stale_state", _("Someone else has just recorded attendance; reload the page."))
             row = Attendance.query.filter_by(meeting_id=meeting_id, delegate_id=did).one()
+        else:
+            values = {}
     for k, v in values.items():
         setattr(row, k, v)
     audit.record("meetings.attendance", community=community, object_type="meetings_meeting",
@@ -624,18 +579,17 @@ def record_resident(meeting, actor, user):
     _attending(meeting)
     if user is None or membership_of(user, community) is None:
         _invalid({"login": _("No member of this community has that phone number or user name.")})
-    if Attendance.query.filter_by(meeting_id=meeting.id, user_id=user.id).first() is None:
-        db.session.add(Attendance(meeting_id=meeting.id, user_id=user.id, status="present",
-                                  recorded_by_id=actor.id))
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
+    row = Attendance.query.filter_by(meeting_id=meeting.id, user_id=user.id).first()
+    if row is None:
+        # One row per resident and meeting under races too: one the unique constraint refuses is
+        # not written, and the row recorded a moment ago is the answer.
+        row = insert_row(Attendance, if_free=True, meeting_id=meeting.id, user_id=user.id, status="present",
+                         recorded_by_id=actor.id)
+        if row is None:
             return Attendance.query.filter_by(meeting_id=meeting.id, user_id=user.id).one()
         audit.record("meetings.attendance", community=community, object_type="meetings_meeting",
                      object_id=str(meeting.id), actor=actor, after={"user_id": user.id, "status": "present"})
-        db.session.commit()
-    return Attendance.query.filter_by(meeting_id=meeting.id, user_id=user.id).one()
+    return row
 
 
 def quorum(meeting, delegates=None, attendance=None):
@@ -699,7 +653,6 @@ def close(meeting, actor):
         emit(community, Event("meeting.attended", community.id, actor.id, (uid,),
                               f"meeting:{meeting.id}:attended:{uid}",
                               {"meeting_id": meeting.id, "body_id": meeting.body_id}))
-    db.session.commit()
     return meeting
 
 
@@ -716,7 +669,6 @@ def adjourn(meeting, actor, reason):
     meeting.adjourn_reason = reason[:300]
     audit.record("meetings.meeting.adjourned", community=community, obj=meeting, actor=actor,
                  before={"status": "scheduled"}, after={"status": "adjourned"}, reason=reason)
-    db.session.commit()
     return meeting
 
 
@@ -726,7 +678,6 @@ def _set_status(meeting, status):
                                 .values(status=status, sequence=Meeting.sequence + 1, updated_at=utcnow())
                                 .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        db.session.rollback()
         raise Conflict("stale_state", _("Someone else has just changed this meeting; reload the page."))
     db.session.refresh(meeting, ["status", "sequence", "updated_at"])
 
@@ -809,15 +760,6 @@ def rescindable(meeting):
             .order_by(Meeting.starts_at.desc(), Resolution.id.desc()).limit(100).all())
 
 
-def _count(value, name, errors):
-    if value in (None, ""):
-        return None
-    n = _int(value)
-    if n is None or n < 0 or n > 100000:
-        errors[name] = _("Give a whole number of 0 or more.")
-    return n
-
-
 def _due(value, errors, name="due_date"):
     if value in (None, ""):
         return None
@@ -833,7 +775,7 @@ def _due(value, errors, name="due_date"):
 def _owner(body, data, errors, prefix=""):
     org = None
     if data.get("owner_org_id") not in (None, "", 0, "0"):
-        org = db.session.get(Org, _id(data.get("owner_org_id"), "owner_org_id") or 0)
+        org = db.session.get(Org, whole_number(data.get("owner_org_id"), "owner_org_id") or 0)
         if org is None or org.body_id != body.id:
             errors[prefix + "owner_org_id"] = _("Choose an organisation of this body.")
     user = None
@@ -876,7 +818,7 @@ def record_resolution(item, actor, data):
         errors["outcome"] = _("Choose decided, deferred or rejected.")
     if not 2 <= len(text) <= 5000:
         errors["text"] = _("Write the resolution (2 to 5,000 characters).")
-    counts = {k: _count(data.get(k), k, errors) for k in ("votes_for", "votes_against", "votes_abstain")}
+    counts = {k: whole_number(data.get(k), k, maximum=100000) for k in ("votes_for", "votes_against", "votes_abstain")}
     target = (data.get("proposal_to") or "").strip() or None
     proposal = db.session.get(Proposal, item.proposal_id) if item.proposal_id else None
     if target:
@@ -890,7 +832,7 @@ def record_resolution(item, actor, data):
         errors["explanation"] = _("The responsible party must first explain why this item is overdue.")
     rescinds = None
     if data.get("rescinds_id") not in (None, "", 0, "0"):
-        rescinds = db.session.get(Resolution, _id(data.get("rescinds_id"), "rescinds_id") or 0)
+        rescinds = db.session.get(Resolution, whole_number(data.get("rescinds_id"), "rescinds_id") or 0)
         if rescinds is None or rescinds.outcome != "decided" or rescinds.meeting.body_id != meeting.body_id:
             errors["rescinds_id"] = _("Choose a decision of this body to rescind.")
             rescinds = None
@@ -920,15 +862,13 @@ def record_resolution(item, actor, data):
     rule = motion_rule(meeting.body, rescinds is not None, notice)
     if any(v is not None for v in counts.values()):
         _check_votes(outcome, rule, counts, q["present"], rescind=rescinds is not None, notice=notice)
-    res = Resolution(meeting_id=meeting.id, agenda_item_id=item.id, outcome=outcome, text=text,
-                     proposal_id=proposal.id if proposal else None, proposal_to=target, rule=rule,
+    # The unique constraints (one resolution per item, a decision rescinded once) decide under
+    # races: a row they refuse is not written, and the transaction goes on to say which.
+    res = insert_row(Resolution, if_free=True, meeting_id=meeting.id, agenda_item_id=item.id, outcome=outcome,
+                     text=text, proposal_id=proposal.id if proposal else None, proposal_to=target, rule=rule,
                      rescinds_id=rescinds.id if rescinds else None, notice_given=notice,
                      recorded_by_id=actor.id, **counts)
-    db.session.add(res)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+    if res is None:
         if rescinds is not None and not Resolution.query.filter_by(agenda_item_id=item.id).first():
             raise Conflict("already_rescinded", _("That decision has been rescinded already."),
                            fields={"rescinds_id": _("That decision has been rescinded already.")})
@@ -949,16 +889,11 @@ def record_resolution(item, actor, data):
                           {"meeting_id": meeting.id, "resolution_id": res.id, "outcome": outcome,
                            "proposal_id": res.proposal_id, "proposal_to": target, "rescinds_id": res.rescinds_id}))
     if target:
-        # Commits everything together; a veto or a stale state rolls it all back.
-        try:
-            proposal_svc.transition(proposal, target, actor,
-                                    _("Resolution of %(body)s on %(date)s: %(text)s", body=meeting.body.name,
-                                      date=local_str(meeting.starts_at)[:10], text=text)[:500], system=True)
-        except ServiceError:
-            db.session.rollback()
-            raise
-    else:
-        db.session.commit()
+        # A move the meeting makes (core.services.proposals.follow), in the same transaction: a veto
+        # or a stale state refuses it, and the entry point rolls the resolution back with it.
+        proposal_svc.follow(proposal, target, actor,
+                            _("Resolution of %(body)s on %(date)s: %(text)s", body=meeting.body.name,
+                              date=dates.format_local(meeting.starts_at)[:10], text=text)[:500])
     return res
 
 
@@ -1005,14 +940,13 @@ def update_action(item, actor, data):
     item.done_at = utcnow() if status == "done" else None
     audit.record("meetings.action.changed", community=community, obj=item, actor=actor, before=before,
                  after={k: merged.get(k, v) for k, v in changes.items()})
-    db.session.commit()
     return item
 
 
 def mark_overdue(community, actor=None, today=None):
     """Announce action items past their due date, once each (idempotent): ``action_item.overdue``,
     a notification to the owner, and the item carried onto the body's next scheduled meeting."""
-    today = today or local_today(community)
+    today = today or dates.today(community)
     items = (ActionItem.query.filter(ActionItem.community_id == community.id, ActionItem.status != "done",
                                      ActionItem.due_date < today, ActionItem.overdue_at.is_(None))
              .order_by(ActionItem.id).all())
@@ -1042,7 +976,6 @@ def mark_overdue(community, actor=None, today=None):
     if announced:
         audit.record("meetings.overdue", community=community, actor=actor, object_type="meetings_action_item",
                      after={"ids": [i.id for i in announced]})
-    db.session.commit()
     return announced
 
 
@@ -1067,7 +1000,6 @@ def save_minutes(meeting, actor, text):
     meeting.updated_at = utcnow()
     audit.record("meetings.minutes.saved", community=community, obj=meeting, actor=actor,
                  before={"minutes": before}, after={"minutes": text})
-    db.session.commit()
     return meeting
 
 
@@ -1076,7 +1008,6 @@ def _minutes_move(meeting, old, new):
                                 .values(minutes_state=new, updated_at=utcnow())
                                 .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        db.session.rollback()
         raise Conflict("stale_state", _("Someone else has just changed these minutes; reload the page."))
     meeting.minutes_state = new
 
@@ -1098,7 +1029,6 @@ def submit_minutes(meeting, actor):
             notify(d.user_id, community, "meetings.minutes",
                    N_("Please review and approve the minutes of “%(title)s”."), {"title": meeting.title},
                    url=_url("c.meetings.meeting", community, meeting_id=meeting.id))
-    db.session.commit()
     return meeting
 
 
@@ -1112,7 +1042,6 @@ def reopen_minutes(meeting, actor):
     MinutesApproval.query.filter_by(meeting_id=meeting.id).delete()
     audit.record("meetings.minutes.reopened", community=community, obj=meeting, actor=actor,
                  before={"minutes_state": "review"}, after={"minutes_state": "draft"})
-    db.session.commit()
     return meeting
 
 
@@ -1141,7 +1070,7 @@ def approve_minutes(meeting, actor, org_id=None, delegate_id=None, reason=None):
     for d in (Delegate.query.filter_by(body_id=meeting.body_id, user_id=actor.id, active=True)
               .order_by(Delegate.role, Delegate.id)):
         mine.setdefault(d.org_id, d)
-    org_id = _id(org_id, "org_id") or (next(iter(mine)) if len(mine) == 1 else None)
+    org_id = whole_number(org_id, "org_id") or (next(iter(mine)) if len(mine) == 1 else None)
     org = next((o for o in orgs if o.id == org_id), None)
     if org is None:
         _invalid({"org_id": _("Choose the organisation you approve for.")})
@@ -1149,7 +1078,7 @@ def approve_minutes(meeting, actor, org_id=None, delegate_id=None, reason=None):
         raise Conflict("already_approved", _("%(org)s has approved these minutes already.", org=org.name))
     named = None
     if delegate_id not in (None, "", 0, "0"):
-        named = db.session.get(Delegate, _id(delegate_id, "delegate_id") or 0)
+        named = db.session.get(Delegate, whole_number(delegate_id, "delegate_id") or 0)
         if named is None or named.org_id != org.id or not named.active:
             _invalid({"delegate_id": _("Choose a delegate or substitute of %(org)s.", org=org.name)})
         if named.user_id == actor.id:
@@ -1181,8 +1110,7 @@ def approve_minutes(meeting, actor, org_id=None, delegate_id=None, reason=None):
     db.session.add(approval)
     try:
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+    except IntegrityError:  # approved for it a moment ago: the entry point rolls back
         raise Conflict("already_approved", _("%(org)s has approved these minutes already.", org=org.name))
     audit.record("meetings.minutes.approved", community=community, obj=meeting, actor=actor,
                  on_behalf_of=who.user_id if approval.on_behalf else None,
@@ -1192,7 +1120,6 @@ def approve_minutes(meeting, actor, org_id=None, delegate_id=None, reason=None):
     done = {a.org_id for a in MinutesApproval.query.filter_by(meeting_id=meeting.id)}
     if all(o.id in done for o in orgs):
         _minutes_move(meeting, "review", "approved")
-    db.session.commit()
     return meeting
 
 
@@ -1208,7 +1135,6 @@ def publish_minutes(meeting, actor):
     meeting.minutes_published_at = utcnow()
     audit.record("meetings.minutes.published", community=community, obj=meeting, actor=actor,
                  before={"minutes_state": "approved"}, after={"minutes_state": "published"})
-    db.session.commit()
     return meeting
 
 
@@ -1277,8 +1203,8 @@ def find_user_login(login):
 
 
 def drop_withdrawn(proposal):
-    """Remove a withdrawn proposal from scheduled agendas (no commit: called from the core's
-    transition, inside its transaction). Each meeting's calendar SEQUENCE goes up."""
+    """Remove a withdrawn proposal from scheduled agendas (called from the core's transition,
+    inside its transaction). Each meeting's calendar SEQUENCE goes up."""
     items = (AgendaItem.query.join(Meeting, Meeting.id == AgendaItem.meeting_id)
              .filter(AgendaItem.proposal_id == proposal.id, Meeting.status == "scheduled").all())
     for item in items:

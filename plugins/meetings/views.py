@@ -4,7 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from core import confirm
+from core import confirm, dates
+from core.db import transaction
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
@@ -51,11 +52,12 @@ def _back(endpoint, **kw):
 
 
 def _try(fn, *args, success=None, **kw):
-    """Run a service call; flash its error (and roll back) or the success message."""
+    """Run a service call as the request's transaction; flash its error (everything rolled back)
+    or the success message."""
     try:
-        result = fn(*args, **kw)
+        with transaction():
+            result = fn(*args, **kw)
     except ServiceError as err:
-        db.session.rollback()
         apply_error(None, err)
         for msg in (err.fields or {}).values():
             if str(msg) != str(err.message):
@@ -78,7 +80,7 @@ def proposal_panel_context(proposal):
             actions.setdefault(a.resolution_id, []).append(a)
     rows = [(i, resolutions.get(i.id), actions.get(getattr(resolutions.get(i.id), "id", None), []))
             for i in items if i.meeting.status != "cancelled"]
-    return {"items": rows, "today": svc.local_today()}
+    return {"items": rows, "today": dates.today()}
 
 
 def upcoming_widget_context(community):
@@ -119,9 +121,9 @@ def body_new():
     form = BodyForm()
     if form.validate_on_submit():
         try:
-            body = svc.create_body(g.community, current_user, _body_data(form))
+            with transaction():
+                body = svc.create_body(g.community, current_user, _body_data(form))
         except ServiceError as err:
-            db.session.rollback()
             apply_error(form, err)
         else:
             flash(_("The meeting body was set up."), "success")
@@ -138,12 +140,12 @@ def body_edit(body_id):
     form = BodyForm(obj=body)
     del form.orgs
     if form.validate_on_submit():
+        data = _body_data(form)
+        del data["orgs"]
         try:
-            data = _body_data(form)
-            del data["orgs"]
-            svc.update_body(body, current_user, data)
+            with transaction():
+                svc.update_body(body, current_user, data)
         except ServiceError as err:
-            db.session.rollback()
             apply_error(form, err)
         else:
             flash(_("Saved."), "success")
@@ -167,7 +169,7 @@ def body(body_id):
                                         joinedload(ActionItem.meeting))
                .filter(ActionItem.body_id == body.id, ActionItem.status != "done")
                .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id).all())
-    today = svc.local_today()
+    today = dates.today()
     overdue = [a for a in actions if svc.is_overdue(a, today)]
     return render_template("meetings/body.html", body=body, orgs=orgs, turn=turn, upcoming=upcoming, past=past,
                            actions=actions, overdue=overdue, today=today, now=now,
@@ -241,9 +243,9 @@ def schedule(body_id):
         data = _meeting_data(form)
         data.update(chair_org_id=form.chair_org_id.data, chair_reason=form.chair_reason.data)
         try:
-            meeting = svc.schedule(body, current_user, data)
+            with transaction():
+                meeting = svc.schedule(body, current_user, data)
         except ServiceError as err:
-            db.session.rollback()
             err.fields = {("date" if k == "starts_at" else k): v for k, v in err.fields.items()}
             apply_error(form, err)
         else:
@@ -261,15 +263,15 @@ def meeting_edit(meeting_id):
     form = MeetingForm()
     del form.chair_org_id, form.chair_reason
     if request.method == "GET":
-        local = meeting.starts_at.astimezone(svc.tz())
+        local = dates.local(meeting.starts_at)
         form.title.data, form.place.data, form.online_url.data = meeting.title, meeting.place, meeting.online_url
         form.date.data, form.time.data = local.date(), local.strftime("%H:%M")
         form.duration.data = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
     if form.validate_on_submit():
         try:
-            svc.update_meeting(meeting, current_user, _meeting_data(form))
+            with transaction():
+                svc.update_meeting(meeting, current_user, _meeting_data(form))
         except ServiceError as err:
-            db.session.rollback()
             err.fields = {("date" if k == "starts_at" else k): v for k, v in err.fields.items()}
             apply_error(form, err)
         else:
@@ -334,7 +336,7 @@ def meeting(meeting_id):
         can_topics=current_user.is_authenticated and can(svc.TOPICS), my_orgs=my_orgs, show_minutes=show_minutes,
         candidates=candidates, proposals=proposals, TRANSITIONS=TRANSITIONS, now=utcnow(),
         rescindable=rescindable, rescinded_by=rescinded_by,
-        today=svc.local_today(), org_names={o.id: o.name for o in orgs})
+        today=dates.today(), org_names={o.id: o.name for o in orgs})
 
 
 def _rescinded_by(resolutions):
@@ -453,11 +455,11 @@ def minutes(meeting_id):
         form.minutes.data = meeting.minutes or _minutes_template(meeting)
     if form.validate_on_submit():
         try:
-            svc.save_minutes(meeting, current_user, form.minutes.data)
-            if request.form.get("action") == "submit":
-                svc.submit_minutes(meeting, current_user)
+            with transaction():
+                svc.save_minutes(meeting, current_user, form.minutes.data)
+                if request.form.get("action") == "submit":
+                    svc.submit_minutes(meeting, current_user)
         except ServiceError as err:
-            db.session.rollback()
             apply_error(form, err)
         else:
             flash(_("The minutes were saved.") if meeting.minutes_state == "draft"
@@ -479,7 +481,7 @@ def _minutes_template(meeting):
             present.append(f"{a.substitute.name}（{a.delegate.org.name}）")
         elif a.user_id and a.user:
             present.append(a.user.display_name)
-    local = meeting.starts_at.astimezone(svc.tz()).strftime("%Y-%m-%d %H:%M")
+    local = dates.format_local(meeting.starts_at)
     heads = [_("Time"), _("Place"), _("Attendees"), _("Topics and discussion"), _("Decisions")]
     lines = ["## " + heads[0], local, "", "## " + heads[1], meeting.place or meeting.online_url or "", "",
              "## " + heads[2], "、".join(present), "", "## " + heads[3]]

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 
+from core import dates
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.models import Notification
@@ -57,7 +58,7 @@ def test_only_staff_or_the_owner_update_an_item(world, body):
 
 def test_overdue_items_are_announced_once_and_carried_onto_the_next_agenda(world, body, runner, heard, login):
     m, item = _decide(body, world.staff, title="清理三辆僵尸车", owner_org_id=orgs(body)[2].id,
-                      owner_login="resident2", due_date=(svc.local_today() - timedelta(days=1)).isoformat())
+                      owner_login="resident2", due_date=(dates.today() - timedelta(days=1)).isoformat())
     nxt = schedule(body, world.staff, days=20)
     # Scheduling already carried it (it was overdue then) ...
     assert AgendaItem.query.filter_by(meeting_id=nxt.id, kind="overdue").count() == 1
@@ -90,7 +91,7 @@ def test_overdue_items_are_announced_once_and_carried_onto_the_next_agenda(world
 
 def test_an_overdue_item_needs_an_explanation_before_its_resolution(world, body):
     _m, item = _decide(body, world.staff, title="清理三辆僵尸车", owner_org_id=orgs(body)[2].id,
-                       due_date=(svc.local_today() - timedelta(days=3)).isoformat())
+                       due_date=(dates.today() - timedelta(days=3)).isoformat())
     nxt = schedule(body, world.staff, days=20)
     carried = AgendaItem.query.filter_by(meeting_id=nxt.id, kind="overdue").one()
     assert carried.action_item_id == item.id

@@ -23,4 +23,3 @@ def test_an_item_due_on_the_first_is_overdue_from_local_midnight(app, world, mon
     g.community = world.community
     item = SimpleNamespace(status="open", due_date=date(2026, 12, 1))
     assert services.is_overdue(item) is overdue
-    assert services.local_today(world.community) == dates.local_date(utc_moment, world.community)

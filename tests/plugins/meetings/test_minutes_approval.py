@@ -3,6 +3,7 @@ delegate's approval for them, with a reason, audited and shown as such, never as
 Through the services, the web and the API; every refusal saves nothing."""
 import pytest
 
+from core.db import transaction
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.models import AuditEntry
@@ -20,9 +21,10 @@ def review(world, body):
     李社工 (staff) for the residents' committee, 张经理 (no account; substitute 钱主管 = resident2)
     for the property company, 孙警官 (grid worker) for the police station."""
     m = quorate(schedule(body, world.staff), world.staff)
-    svc.close(m, world.staff)
-    svc.save_minutes(m, world.staff, "## 决定\n- 物业两周内清理楼道堆物")
-    svc.submit_minutes(m, world.staff)
+    with transaction():
+        svc.close(m, world.staff)
+        svc.save_minutes(m, world.staff, "## 决定\n- 物业两周内清理楼道堆物")
+        svc.submit_minutes(m, world.staff)
     return m
 
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 
+from core import dates
 from core.extensions import db
 from plugins.meetings import services as svc
 from plugins.meetings.models import AgendaItem, Delegate, Meeting, MinutesApproval
@@ -53,7 +54,7 @@ def test_api_filters_and_candidates(world, body, api):
     item = svc.add_agenda_item(m, world.staff, {"title": "议题"})
     quorate(m, world.staff)
     svc.record_resolution(item, world.staff, {"outcome": "decided", "text": "照此办理", "actions": [
-        {"title": "过期事项", "owner_name": "张经理", "due_date": (svc.local_today() - timedelta(days=1)).isoformat()}]})
+        {"title": "过期事项", "owner_name": "张经理", "due_date": (dates.today() - timedelta(days=1)).isoformat()}]})
     assert anon.get(f"{BASE}/bodies/{body.id}/meetings?status=scheduled").json["total"] == 1
     assert anon.get(f"{BASE}/bodies/{body.id}/meetings?status=held").json["total"] == 0
     assert anon.get(f"{BASE}/bodies/{body.id}/meetings?status=nope").status_code == 400

@@ -15,6 +15,7 @@ def test_concurrent_attendance_for_one_delegate_leaves_one_row(app, world, body,
     d = delegates(body)["王书记"]
     token = tokens.create(world.staff, "race")[1]
     mid, did = m.id, d.id
+    db.session.commit()  # the set-up, before the server's workers read it
     db.session.remove()
     statuses = ["present", "absent", "excused"]
     with live_server(db_url, tmp_path, plugins=("meetings",)) as base:
@@ -33,6 +34,7 @@ def test_concurrent_resident_sign_ins_leave_one_row(app, world, body, tmp_path, 
     m = schedule(body, world.staff)
     token = tokens.create(world.staff, "race")[1]
     mid = m.id
+    db.session.commit()  # the set-up, before the server's workers read it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("meetings",)) as base:
         url = f"{base}/api/v1/c/test/meetings/{mid}/attendance"

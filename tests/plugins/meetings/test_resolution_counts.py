@@ -5,6 +5,7 @@ thirds without (RONR). Without counts the chair's declaration stands, and says s
 services, the web form and the API; every refusal saves nothing."""
 import pytest
 
+from core.db import transaction
 from core.errors import ServiceError
 from core.extensions import db
 from core.models import AuditEntry, Proposal
@@ -49,11 +50,12 @@ def _saved():
 
 
 def refused(item, actor, data, code):
+    """The service refuses with ``code`` and its entry point's transaction saves nothing."""
+    db.session.commit()  # what the test set up, as it stands before a request
     before = _saved()
-    with pytest.raises(ServiceError) as e:
+    with pytest.raises(ServiceError) as e, transaction():
         svc.record_resolution(item, actor, data)
     assert e.value.code == code, (e.value.code, e.value.message)
-    db.session.rollback()
     assert _saved() == before
     return e.value
 

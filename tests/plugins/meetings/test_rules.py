@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.db import transaction
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db
 from core.models import AuditEntry, Proposal, utcnow
@@ -253,9 +254,10 @@ def test_a_proposal_withdrawn_after_it_was_put_on_the_agenda_leaves_it(world, bo
         "title": "遛狗必须拴绳", "body": "小区内常有大型犬不拴绳，孩子和老人害怕。", "category": "pets"})
     m = schedule(body, world.staff)
     svc.add_agenda_item(m, world.staff, {"proposal_id": p.id})
+    db.session.commit()
     seq = m.sequence
-    proposals.transition(p, "withdrawn", world.resident)
-    db.session.expire_all()
+    with transaction():  # the author's request: the hook runs in its transaction
+        proposals.transition(p, "withdrawn", world.resident)
     assert AgendaItem.query.filter_by(meeting_id=m.id).count() == 0
     assert db.session.get(Meeting, m.id).sequence == seq + 1
 
