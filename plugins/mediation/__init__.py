@@ -115,7 +115,8 @@ def dashboard_widgets(community, user):
 
     if not access.is_staff(user, community):
         return []
-    from plugins.mediation import dates, reports
+    from core import dates
+    from plugins.mediation import reports
 
     s = reports.stats(community)
     return [Panel("mediation/_widget.html", _l("Mediation"),

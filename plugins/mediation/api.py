@@ -6,10 +6,14 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import dates
 from core.api import endpoint, json_body, paginate
-from core.errors import Forbidden, NotFound
+from core.dates import iso
+from core.db import keep_loaded, transaction
+from core.errors import Forbidden, NotFound, ServiceError
 from core.extensions import db
-from plugins.mediation import access, dates, reports
+from plugins.mediation import access, reports
+from plugins.mediation import dates as rule_dates
 from plugins.mediation import services as svc
 from plugins.mediation.models import (CATEGORIES, SOURCES, STATUSES, TIERS, MediationAccessLog, MediationAgreement,
                                       MediationCase, MediationExtension, MediationFollowup, MediationHistory,
@@ -19,8 +23,9 @@ api_bp = Blueprint("mediation_api", __name__, url_prefix="/mediation")
 TAG = "mediation"
 
 
-def iso(dt):
-    return dt.isoformat() if dt else None
+def _day(day):
+    """A day (a date, no time) as YYYY-MM-DD; moments go through core.dates.iso (UTC)."""
+    return day.isoformat() if day is not None else None
 
 
 def _member():
@@ -41,17 +46,25 @@ def _case(case_id, need=None, action="api_view"):
     if level is None or (need == access.FULL and level != access.FULL) or (need == "party" and level == access.REPORTER):
         raise NotFound("not_found", _("No such case."))
     if action:
-        access.log(g.community, case, current_user, action)
-        db.session.commit()
+        _log_read(case, action)
     return case, level
+
+
+def _log_read(case, action):
+    """Record the read in the access log (plugins.mediation.access), a log of the storage layer
+    and the one write a reading request makes, committed at once; nothing else was written, so
+    the commit need not expire what is loaded."""
+    with transaction():
+        keep_loaded()
+        access.log(g.community, case, current_user, action)
 
 
 def agreement_json(ag, level):
     if ag is None:
         return None
-    out = {"id": ag.id, "form": ag.form, "terms": ag.terms, "effective_on": iso(ag.effective_on),
-           "confirmation_deadline": iso(svc.confirmation_deadline(ag)) if ag.effective_on else None,
-           "obligations": [{"id": o.id, "party_id": o.party_id, "description": o.description, "due_on": iso(o.due_on)}
+    out = {"id": ag.id, "form": ag.form, "terms": ag.terms, "effective_on": _day(ag.effective_on),
+           "confirmation_deadline": _day(svc.confirmation_deadline(ag)) if ag.effective_on else None,
+           "obligations": [{"id": o.id, "party_id": o.party_id, "description": o.description, "due_on": _day(o.due_on)}
                            for o in MediationObligation.query.filter_by(agreement_id=ag.id)],
            "copies": len(ag.case.parties) + 1}
     if ag.effective_on is not None:  # R19: the application for judicial confirmation is joint
@@ -70,7 +83,7 @@ def agreement_json(ag, level):
 def case_json(c, level, full=False):
     today = dates.today(g.community)
     data = {"id": c.id, "number": c.number, "status": c.status, "outcome": c.outcome, "category": c.category,
-            "opened_on": iso(dates.local_date(g.community, c.opened_at))}
+            "opened_on": _day(dates.local_date(c.opened_at, g.community))}
     if level == access.REPORTER:
         return data
     if level == access.PARTY:
@@ -78,18 +91,18 @@ def case_json(c, level, full=False):
             data["agreement"] = agreement_json(svc.current_agreement(c), level)
         return data
     data.update({"source": c.source, "tier": c.tier, "urgency": c.urgency, "violence_risk": c.violence_risk,
-                 "overdue": dates.is_overdue(c, today), "days_open": dates.days_open(c, today),
+                 "overdue": rule_dates.is_overdue(c, today), "days_open": rule_dates.days_open(c, today),
                  "grid_id": c.grid_id, "building_id": c.building_id,
                  "mediators": [{"id": a.user_id, "display_name": a.user.display_name} for a in c.assignments],
                  "for_joint_meeting": c.for_joint_meeting, "closed_at": iso(c.closed_at),
-                 "time_limit": iso(dates.target_date(c)), "extended_until": iso(c.extended_until)})
+                 "time_limit": _day(rule_dates.target_date(c)), "extended_until": _day(c.extended_until)})
     if full:
         data.update({
             "description": c.description, "location": c.location, "source_detail": c.source_detail,
             "referred_to": c.referred_to, "rights_notified": c.rights_notified,
             "voluntary_statement": c.voluntary_statement, "private_hearing": c.private_hearing,
             "parties": [{"id": p.id, "role": p.role, "name": p.name, "phone": p.phone, "address": p.address,
-                         "user_id": p.user_id, "consent": p.consent, "pi_consent_on": iso(p.pi_consent_on),
+                         "user_id": p.user_id, "consent": p.consent, "pi_consent_on": _day(p.pi_consent_on),
                          "pi_consent_method": p.pi_consent_method, "pi_consent_by_id": p.pi_consent_by_id,
                          "stop_requested_at": iso(p.stop_requested_at),
                          "private_requested_at": iso(p.private_requested_at)}
@@ -97,9 +110,9 @@ def case_json(c, level, full=False):
             "agreement_needs": [code for code, _m in svc.agreement_blockers(c)] if c.status == "open" else [],
             "file": [] if c.purged_at else [{"item": i["item"], "state": i["state"], "detail": str(i["detail"])}
                                             for i in svc.case_file(c)],
-            "extensions": [{"until": iso(e.until), "reason": e.reason,
+            "extensions": [{"until": _day(e.until), "reason": e.reason,
                             "party_ids": [x.party_id for x in e.consents],
-                            "consented_on": iso(e.consents[0].consented_on) if e.consents else None}
+                            "consented_on": _day(e.consents[0].consented_on) if e.consents else None}
                            for e in MediationExtension.query.filter_by(case_id=c.id).order_by(MediationExtension.id)],
             "purged_at": iso(c.purged_at),
             "sessions": [session_json(s) for s in
@@ -115,12 +128,12 @@ def case_json(c, level, full=False):
 
 
 def session_json(s):
-    return {"id": s.id, "held_at": iso(dates.local(g.community, s.held_at)), "place": s.place,
+    return {"id": s.id, "held_at": dates.local(s.held_at, g.community).isoformat(), "place": s.place,
             "attendees": s.attendees, "public": s.public, "notes": s.notes}
 
 
 def followup_json(f):
-    return {"id": f.id, "due_on": iso(f.due_on), "obligation_id": f.obligation_id, "done_at": iso(f.done_at),
+    return {"id": f.id, "due_on": _day(f.due_on), "obligation_id": f.obligation_id, "done_at": iso(f.done_at),
             "result": f.result, "findings": f.findings, "action": f.action}
 
 
@@ -137,16 +150,15 @@ def cases():
         value = request.args.get(key)
         if value:
             if value not in allowed:
-                raise svc.ServiceError("invalid_filter", _("Unknown value for %(name)s.", name=key),
+                raise ServiceError("invalid_filter", _("Unknown value for %(name)s.", name=key),
                                        fields={key: _("Unknown value.")})
             q = q.filter(getattr(MediationCase, key) == value)
     if request.args.get("overdue") in ("1", "true"):
-        cutoff_ids = [c.id for c in q if dates.is_overdue(c, dates.today(g.community))]
+        cutoff_ids = [c.id for c in q if rule_dates.is_overdue(c, dates.today(g.community))]
         q = MediationCase.query.filter(MediationCase.id.in_(cutoff_ids or [0]))
     page = paginate(q.order_by(MediationCase.id.desc()), lambda c: case_json(c, access.level(current_user, c)))
     if page["items"]:  # a list that shows cases is a read of them
-        access.log(g.community, None, current_user, "api_list")
-        db.session.commit()
+        _log_read(None, "api_list")
     return jsonify(page)
 
 
@@ -163,7 +175,7 @@ def cases():
                 "parties": ("array", "[{role, name, phone, address, login, consent}]", False)})
 def case_create():
     _member()
-    c = svc.open_case(g.community, current_user, json_body())
+    c = _reread(svc.open_case(g.community, current_user, json_body()).id)
     return jsonify(case_json(c, access.level(current_user, c), full=True)), 201
 
 
@@ -173,11 +185,18 @@ def case_get(case_id):
     return jsonify(case_json(c, level, full=True))
 
 
+def _reread(case_id):
+    """The case as the action left it, read back in the request's transaction (which the endpoint
+    commits once the answer is made): the answer shows what was written."""
+    db.session.flush()
+    db.session.expire_all()
+    return db.session.get(MediationCase, case_id)
+
+
 def _do(case_id, fn, status=200):
     c, _lvl = _case(case_id, access.FULL, action=None)
     fn(c, json_body())
-    c = db.session.get(MediationCase, c.id)
-    return jsonify(case_json(c, access.FULL, full=True)), status
+    return jsonify(case_json(_reread(c.id), access.FULL, full=True)), status
 
 
 @endpoint(api_bp, "/cases/<int:case_id>/parties", ["POST"], summary="Add a party", tag=TAG,
@@ -219,7 +238,7 @@ def party_request(case_id, party_id):
     if party is None or (level != access.FULL and party.user_id != current_user.id):
         raise NotFound("not_found", _("No such party."))
     svc.party_request(c, party, current_user, json_body().get("kind"))
-    c = db.session.get(MediationCase, c.id)
+    c = _reread(c.id)
     return jsonify(case_json(c, level, full=True))
 
 
@@ -386,7 +405,7 @@ def case_log(case_id):
 def holidays():
     _staff()
     rows = MediationHoliday.query.filter_by(community_id=g.community.id).order_by(MediationHoliday.day)
-    return jsonify({"items": [{"id": h.id, "day": iso(h.day), "name": h.name} for h in rows]})
+    return jsonify({"items": [{"id": h.id, "day": _day(h.day), "name": h.name} for h in rows]})
 
 
 @endpoint(api_bp, "/holidays", ["POST"], summary="Add holidays (mediation staff)", tag=TAG,
@@ -396,7 +415,7 @@ def holidays_add():
     _staff()
     d = json_body()
     added = svc.add_holidays(g.community, current_user, d.get("day"), d.get("until"), d.get("name"))
-    return jsonify({"added": [iso(h.day) for h in added]}), 201
+    return jsonify({"added": [_day(h.day) for h in added]}), 201
 
 
 @endpoint(api_bp, "/roster", summary="Duty hours of the mediators and the next dates to book", tag=TAG)
@@ -407,7 +426,7 @@ def roster():
     return jsonify({"items": [{"id": s.id, "title": s.title, "weekday": s.weekday,
                                "start": s.start_time.strftime("%H:%M"), "end": s.end_time.strftime("%H:%M"),
                                "place": s.place, "mediator": s.user.display_name, "capacity": s.capacity,
-                               "dates": [{"date": iso(d), "booked": svc.booked_count(s, d)}
+                               "dates": [{"date": _day(d), "booked": svc.booked_count(s, d)}
                                          for d in svc.next_dates(g.community, s)]} for s in slots]})
 
 
@@ -416,14 +435,14 @@ def roster():
 def roster_book(slot_id):
     _member()
     b = svc.book(g.community, current_user, slot_id, json_body().get("on_date"))
-    return jsonify({"id": b.id, "slot_id": b.slot_id, "on_date": iso(b.on_date)}), 201
+    return jsonify({"id": b.id, "slot_id": b.slot_id, "on_date": _day(b.on_date)}), 201
 
 
 def committee_json(status):
     def member(m):
         return {"id": m.id, "name": m.name, "user_id": m.user_id, "sex": m.sex, "role": m.role,
-                "term_start": iso(m.term_start), "term_end": iso(m.term_end), "active": m.active,
-                "ended_on": iso(m.ended_on), "in_term": svc.in_term(m, status["today"]),
+                "term_start": _day(m.term_start), "term_end": _day(m.term_end), "active": m.active,
+                "ended_on": _day(m.ended_on), "in_term": svc.in_term(m, status["today"]),
                 "term_ending_soon": m in status["ending"], "term_ended": m in status["ended"]}
     return {"meets_r15": status["ok"], "reasons": [str(r) for r in status["reasons"]],
             "members_in_term": status["count"], "women_in_term": status["women"],
@@ -467,8 +486,7 @@ def committee_end(member_id):
 def stats():
     _staff()
     s = reports.stats(g.community)
-    access.log(g.community, None, current_user, "api_stats")
-    db.session.commit()
+    _log_read(None, "api_stats")
     return jsonify({"total": s["total"], "open": s["open"], "closed": s["closed"], "resolved": s["resolved"],
                     "resolution_rate_percent": s["resolution_rate"],
                     "median_days_to_resolution": str(s["median_days"]) if s["median_days"] is not None else None,

@@ -2,26 +2,16 @@
 from pathlib import Path
 
 import click
-from flask import g
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from core import dates
+from core.cli.support import community as find_community
+from core.cli.support import fail, service_fail
+from core.db import transaction
 from core.errors import ServiceError
-
-
-def _community(slug):
-    from core.models import Community
-
-    c = Community.query.filter_by(slug=slug).first()
-    if c is None:
-        raise click.ClickException(_("No community with the short name %(slug)s.", slug=slug))
-    g.community = c  # dates are read in its time zone (core.dates)
-    return c
-
-
-def _fail(err):
-    raise click.ClickException(" ".join([str(err.message)] + [str(v) for v in err.fields.values()]))
+from plugins.mediation import dates as rule_dates
 
 
 @click.group("mediation", help=_l("Dispute mediation: overdue cases, follow-ups, holidays, the case register."))
@@ -33,14 +23,14 @@ def mediation_group():
 @click.option("--community", required=True, help=_l("Short name of the community."))
 @with_appcontext
 def overdue(community):
-    from plugins.mediation import dates, reports
+    from plugins.mediation import reports
 
-    c = _community(community)
+    c = find_community(community)
     today = dates.today(c)
-    rows = [x for x in reports.cases(c) if dates.is_overdue(x, today)]
+    rows = [x for x in reports.cases(c) if rule_dates.is_overdue(x, today)]
     for x in rows:
         click.echo(_("%(number)s  opened %(date)s  %(days)d days", number=x.number,
-                     date=dates.local_date(c, x.opened_at).isoformat(), days=dates.days_open(x, today)))
+                     date=dates.local_date(x.opened_at, c).isoformat(), days=rule_dates.days_open(x, today)))
     click.echo(_("%(n)d open cases over one month.", n=len(rows)))
 
 
@@ -48,10 +38,9 @@ def overdue(community):
 @click.option("--community", required=True, help=_l("Short name of the community."))
 @with_appcontext
 def followups(community):
-    from plugins.mediation import dates
     from plugins.mediation.models import MediationCase, MediationFollowup
 
-    c = _community(community)
+    c = find_community(community)
     rows = (MediationFollowup.query.join(MediationCase, MediationFollowup.case_id == MediationCase.id)
             .filter(MediationCase.community_id == c.id, MediationFollowup.done_at.is_(None),
                     MediationFollowup.due_on <= dates.today(c)).order_by(MediationFollowup.due_on).all())
@@ -74,10 +63,12 @@ def holidays_group():
 def holidays_add(day, until, name, community):
     from plugins.mediation import services as svc
 
+    c = find_community(community)
     try:
-        added = svc.add_holidays(_community(community), None, day, until, name)
+        with transaction():
+            added = svc.add_holidays(c, None, day, until, name)
     except ServiceError as err:
-        _fail(err)
+        service_fail(err)
     click.echo(_("%(n)d days added.", n=len(added)))
 
 
@@ -87,7 +78,7 @@ def holidays_add(day, until, name, community):
 def holidays_list(community):
     from plugins.mediation.models import MediationHoliday
 
-    c = _community(community)
+    c = find_community(community)
     for h in MediationHoliday.query.filter_by(community_id=c.id).order_by(MediationHoliday.day):
         click.echo(f"{h.day.isoformat()}  {h.name}")
 
@@ -99,13 +90,11 @@ def holidays_list(community):
 def deadline(effective_on, community):
     from datetime import date
 
-    from plugins.mediation import dates
-
     try:
         day = date.fromisoformat(effective_on)
     except ValueError:
-        raise click.ClickException(_("Enter a date as YYYY-MM-DD."))
-    click.echo(dates.deadline_for(_community(community), day).isoformat())
+        fail(_("Enter a date as YYYY-MM-DD."))
+    click.echo(rule_dates.deadline_for(find_community(community), day).isoformat())
 
 
 @mediation_group.command("export", help=_l("Write the case register (without personal data) to .xlsx."))
@@ -115,7 +104,7 @@ def deadline(effective_on, community):
 def export(file, community):
     from plugins.mediation import reports
 
-    Path(file).write_bytes(reports.register_xlsx(_community(community)))
+    Path(file).write_bytes(reports.register_xlsx(find_community(community)))
     click.echo(_("Wrote %(path)s.", path=file))
 
 
@@ -127,11 +116,12 @@ def export(file, community):
 def staff(login, community, remove):
     from plugins.mediation import services as svc
 
-    user = svc.user_by_login(login)
+    c, user = find_community(community), svc.user_by_login(login)
     try:
-        svc.set_staff(_community(community), None, user, add=not remove)
+        with transaction():
+            svc.set_staff(c, None, user, add=not remove)
     except ServiceError as err:
-        _fail(err)
+        service_fail(err)
     click.echo(_("Saved."))
 
 
@@ -142,8 +132,9 @@ def staff(login, community, remove):
 def purge(community, dry_run):
     from plugins.mediation import services as svc
 
-    c = _community(community)
-    report = svc.purge(c, None, dry_run=dry_run)
+    c = find_community(community)
+    with transaction():  # the erased cases' files go once it has committed
+        report = svc.purge(c, None, dry_run=dry_run)
     for number, counts in report:
         click.echo(_("%(number)s  %(parties)d parties, %(sessions)d sessions, %(documents)d documents, "
                      "%(agreements)d agreements, %(followups)d follow-up visits",

@@ -1,34 +1,13 @@
-"""Dates in the community's time zone: R19 confirmation deadline, R20 one-month target."""
-import calendar
-from datetime import date, datetime, time, timedelta
+"""The mediation rules' own dates: R19 confirmation deadline, R20 one-month target.
+
+Days and moments in the community's time zone (today, a moment's local date) come from
+``core.dates``, the one calendar of every module; what is here counts by mediation's rules."""
+from datetime import date, timedelta
 
 from core import dates as core_dates
-from core.models.types import utcnow
 from core.services import settings
 
 CONFIRMATION_DAYS = 30  # People's Mediation Law Art. 33
-
-
-def tz(community):
-    """The community's time zone: the core's setting (core.dates), the one calendar of every module."""
-    return core_dates.zone(community)
-
-
-def today(community, now=None) -> date:
-    return (now or utcnow()).astimezone(tz(community)).date()
-
-
-def local(community, moment):
-    return moment.astimezone(tz(community)) if moment else None
-
-
-def local_date(community, moment):
-    return moment.astimezone(tz(community)).date() if moment else None
-
-
-def to_utc(community, day: date, at: time = time(9, 0)):
-    """A local date and time in the community as an aware datetime."""
-    return datetime.combine(day, at, tzinfo=tz(community))
 
 
 def holidays(community) -> set:
@@ -54,16 +33,11 @@ def deadline_for(community, effective_on):
                                  settings.get(community, "mediation", "weekends_are_holidays"))
 
 
-def add_month(day: date) -> date:
-    """The same day next month; the last day of next month when it has no such day (Jan 31 → Feb 28)."""
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def target_date(case) -> date:
-    """R20: the last day of the time limit: one month from the opening date (若干规定 Art. 33),
-    or the later day every party consented to (``extended_until``)."""
-    return case.extended_until or add_month(local_date(case.community, case.opened_at))
+    """R20: the last day of the time limit: one month from the opening date (若干规定 Art. 33; the
+    last day of the next month when it has no such day, Civil Code Art. 202), or the later day
+    every party consented to (``extended_until``)."""
+    return case.extended_until or core_dates.add_months_to_date(core_dates.local_date(case.opened_at, case.community), 1)
 
 
 def is_overdue(case, today_: date) -> bool:
@@ -72,5 +46,5 @@ def is_overdue(case, today_: date) -> bool:
 
 
 def days_open(case, today_: date) -> int:
-    end = local_date(case.community, case.closed_at) if case.closed_at else today_
-    return (end - local_date(case.community, case.opened_at)).days
+    end = core_dates.local_date(case.closed_at, case.community) if case.closed_at else today_
+    return (end - core_dates.local_date(case.opened_at, case.community)).days

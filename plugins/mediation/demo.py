@@ -1,12 +1,14 @@
 """Demo content: a noise dispute from the grid worker's report to a follow-up visit, a few other
 cases, the mediators' duty roster with the weekly 道德门诊, and the holiday calendar. Every
 agreement is recorded as the rules require it: the notice of rights, every party's consent to
-mediation and to processing their personal information, and a session first (R16–R18)."""
+mediation and to processing their personal information, and a session first (R16–R18).
+
+Loaded inside the demo builder's one transaction (core.demo: the builder is the entry point)."""
 from datetime import time, timedelta
 
+from core import dates
 from core.extensions import db
 from core.models import utcnow
-from plugins.mediation import dates
 from plugins.mediation import services as svc
 from plugins.mediation.models import MediationFollowup
 
@@ -55,7 +57,7 @@ def load(community, users):
     ag.effective_on = today - timedelta(days=7)
     for f in MediationFollowup.query.filter_by(case_id=noise.id):
         f.due_on = max(f.obligation.due_on, ag.effective_on) + timedelta(days=3)
-    db.session.commit()
+    db.session.flush()
     # R19: the applicant wants judicial confirmation; the respondent has not said yet.
     svc.record_confirmation(ag, mediator, [party_a.id])
 

@@ -15,10 +15,11 @@ committee (``user_id``). Cases they reported or worked on as mediator keep their
 
 The copy contains the person's own party records and the case numbers, categories and states of
 their cases, never another party's details."""
+from core.dates import iso
 from core.hookspecs import hookimpl
 
 
-def _iso(value):
+def _day(value):
     return value.isoformat() if value is not None else None
 
 
@@ -38,13 +39,13 @@ def personal_data_export(user, community):
         "module": "mediation",
         "cases_as_party": [{"case": number, "category": category, "status": status, "role": p.role, "name": p.name,
                             "phone": p.phone, "address": p.address, "consent": p.consent,
-                            "consent_at": _iso(p.consent_at),
-                            "personal_data_consent_on": _iso(p.pi_consent_on),
-                            "asked_to_stop_at": _iso(p.stop_requested_at),
-                            "asked_for_private_hearing_at": _iso(p.private_requested_at)}
+                            "consent_at": iso(p.consent_at),
+                            "personal_data_consent_on": _day(p.pi_consent_on),
+                            "asked_to_stop_at": iso(p.stop_requested_at),
+                            "asked_for_private_hearing_at": iso(p.private_requested_at)}
                            for p, number, category, status in parties],
         "cases_reported": [{"case": c.number, "category": c.category, "status": c.status,
-                            "reported_at": _iso(c.created_at) if hasattr(c, "created_at") else None}
+                            "reported_at": iso(c.opened_at)}
                            for c in reported],
     }
 

@@ -7,13 +7,13 @@ from statistics import median
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from flask_babel import lazy_pgettext
 from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from core import spreadsheets
 from core.sorting import natural_sorted
-from plugins.mediation import dates
+from core import dates
+from plugins.mediation import dates as rule_dates
 from plugins.mediation.models import (CATEGORIES, OUTCOMES, SOURCES, STATUSES, TIERS, MediationAgreement,
                                       MediationCase)
 
@@ -28,8 +28,8 @@ def stats(community, today=None):
     rows = cases(community)
     closed = [c for c in rows if c.status == "closed"]
     resolved = [c for c in closed if c.outcome == "resolved"]
-    durations = [dates.days_open(c, today) for c in resolved]
-    by_month = Counter(dates.local_date(community, c.opened_at).strftime("%Y-%m") for c in rows)
+    durations = [rule_dates.days_open(c, today) for c in resolved]
+    by_month = Counter(dates.month_key(c.opened_at, community) for c in rows)
     return {
         "total": len(rows),
         "open": len(rows) - len(closed),
@@ -37,7 +37,7 @@ def stats(community, today=None):
         "resolved": len(resolved),
         "resolution_rate": round(100 * len(resolved) / len(closed)) if closed else None,
         "median_days": median(durations) if durations else None,
-        "overdue": [c for c in rows if dates.is_overdue(c, today)],
+        "overdue": [c for c in rows if rule_dates.is_overdue(c, today)],
         "codes": {key: dict(Counter(getattr(c, key) for c in rows)) for key in ("category", "tier", "source")},
         "by_category": _count(rows, "category", CATEGORIES),
         "by_tier": _count(rows, "tier", TIERS),
@@ -99,19 +99,19 @@ def register_rows(community, today=None):
         eff = ag.effective_on if ag else None
         out.append({
             "number": c.number,
-            "opened": dates.local_date(community, c.opened_at).isoformat(),
+            "opened": dates.local_date(c.opened_at, community).isoformat(),
             "source": str(SOURCES[c.source]),
             "category": str(CATEGORIES[c.category]),
             "grid": c.grid.name if c.grid else "",
             "tier": str(TIERS[c.tier]),
             "status": str(STATUSES[c.status]),
             "outcome": str(OUTCOMES[c.outcome]) if c.outcome else "",
-            "closed": dates.local_date(community, c.closed_at).isoformat() if c.closed_at else "",
-            "days": dates.days_open(c, today),
+            "closed": dates.local_date(c.closed_at, community).isoformat() if c.closed_at else "",
+            "days": rule_dates.days_open(c, today),
             "mediators": len(c.assignments),
             "agreement_effective": eff.isoformat() if eff else "",
-            "confirmation_deadline": dates.deadline_for(community, eff).isoformat() if eff else "",
-            "overdue": dates.is_overdue(c, today),
+            "confirmation_deadline": rule_dates.deadline_for(community, eff).isoformat() if eff else "",
+            "overdue": rule_dates.is_overdue(c, today),
         })
     return out
 

@@ -1,7 +1,9 @@
 """Every state change of the mediation module; views, API, CLI and demo data all come here.
 
-Each function checks its input, raises ``core.errors.ServiceError`` (translated message and
-fields) before touching the database, and commits once at the end, so nothing is half-saved.
+Each function checks its input and raises ``core.errors.ServiceError`` (translated message and
+fields) before touching the database. None commits: the entry point that called it (a view, an
+API handler, a command, the demo builder) runs it in its transaction (core.db), which commits at
+its end or, on any error, rolls back everything, so nothing is half-saved.
 The core audit log gets the action and record ids only: case contents never leave these tables.
 ``actor=None`` means the system (command line, demo data) and skips the permission checks."""
 import hashlib
@@ -9,7 +11,6 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext, pgettext
 
@@ -21,7 +22,9 @@ from core.models import Building, Grid, Membership, utcnow
 from core.phones import mobile_number, phone_problem
 from core.services import accounts, audit, settings
 from core.services.notifications import N_, notify
-from plugins.mediation import access, dates
+from core import dates
+from plugins.mediation import access, files
+from plugins.mediation import dates as rule_dates
 from plugins.mediation.models import (AGREEMENT_FORMS, CATEGORIES, COMMITTEE_ROLES, CONSENTS, DOCUMENT_KINDS,
                                       FOLLOWUP_RESULTS, OUTCOMES, PARTY_REQUESTS, PARTY_ROLES, PI_CONSENT_METHODS,
                                       PRIVATE_CATEGORIES, SEXES, SIGN_METHODS, SOURCES, TIER_ORDER, URGENCIES,
@@ -70,18 +73,12 @@ def _time(value, field, errors):
         return None
 
 
-def _int(value, field="id"):
-    """A whole number from input; None when absent. Anything else is refused (400), never taken
-    for absent (core.inputs.whole_number)."""
-    return whole_number(value, field)
-
-
 def _ids(values):
     """Whole numbers from a list (or one value) of ids; None when one is empty (absent)."""
     if values is None or values == "":
         return set()
     items = values if isinstance(values, (list, tuple, set)) else [values]
-    ids = {_int(x) for x in items}
+    ids = {whole_number(x, "id") for x in items}
     return None if None in ids else ids
 
 
@@ -236,12 +233,12 @@ def open_case(community, actor, data, when=None):
         errors["private_hearing"] = _("Family disputes and neighbours' private matters are mediated in private; "
                                       "they cannot be held in public.")
     grid = building = None
-    if _int(data.get("grid_id"), "grid_id"):
-        grid = db.session.get(Grid, _int(data.get("grid_id"), "grid_id"))
+    if whole_number(data.get("grid_id"), "grid_id"):
+        grid = db.session.get(Grid, whole_number(data.get("grid_id"), "grid_id"))
         if grid is None or grid.community_id != community.id:
             errors["grid_id"] = _("Unknown value.")
-    if _int(data.get("building_id"), "building_id"):
-        building = db.session.get(Building, _int(data.get("building_id"), "building_id"))
+    if whole_number(data.get("building_id"), "building_id"):
+        building = db.session.get(Building, whole_number(data.get("building_id"), "building_id"))
         if building is None or building.community_id != community.id:
             errors["building_id"] = _("Unknown value.")
         elif grid is None:
@@ -260,7 +257,7 @@ def open_case(community, actor, data, when=None):
         _invalid(errors)
     now = when or utcnow()
     case = MediationCase(
-        community_id=community.id, number=_next_number(community, dates.local(community, now).year), source=source,
+        community_id=community.id, number=_next_number(community, dates.local(now, community).year), source=source,
         source_detail=_text(data.get("source_detail"), 200) or None, category=category, description=description,
         grid_id=grid.id if grid else None, building_id=building.id if building else None,
         location=_text(data.get("location"), 200) or None, urgency=urgency,
@@ -289,7 +286,6 @@ def open_case(community, actor, data, when=None):
     emit(community, Event("mediation.case_opened", community.id, getattr(actor, "id", None),
                           tuple(u for u in [getattr(actor, "id", None)] if u), f"mediation:case:{case.id}:opened",
                           {"case_id": case.id, "source": source}))
-    db.session.commit()
     return case
 
 
@@ -301,7 +297,6 @@ def record_rights(case, actor, rights_notified, voluntary_statement):
     case.voluntary_statement = bool(voluntary_statement)
     case.updated_at = utcnow()
     _audit("case.rights", case, actor)
-    db.session.commit()
 
 
 def add_party(case, actor, data):
@@ -311,15 +306,13 @@ def add_party(case, actor, data):
     party = _party_from(case.community, data, 0, errors)
     if errors:
         _invalid({k.split(".", 2)[-1]: v for k, v in errors.items()})
-    party.case_id = case.id
     if party.pi_consent_on is not None:
         party.pi_consent_by_id = getattr(actor, "id", None)
-    db.session.add(party)
+    case.parties.append(party)  # the case's loaded parties include it for the rest of the transaction
     db.session.flush()
     _audit("party.added", case, actor, party)
     if party.consent == "refused":
         _close(case, actor, "refused", None)
-    db.session.commit()
     return party
 
 
@@ -336,7 +329,6 @@ def set_consent(case, party, actor, consent):
     _audit("party.consent", case, actor, party)
     if consent == "refused":
         _close(case, actor, "refused", None)
-    db.session.commit()
 
 
 def party_request(case, party, actor, kind):
@@ -368,7 +360,6 @@ def party_request(case, party, actor, kind):
         party.private_requested_at, case.private_hearing = now, True
         _history(case, "private", actor)
         _audit("party.private", case, actor, party)
-    db.session.commit()
 
 
 def pi_consent_missing(case):
@@ -393,7 +384,7 @@ def record_pi_consent(case, actor, party_ids=None, method="form", on=None):
     if party_ids is None:
         parties = pi_consent_missing(case)
     else:
-        ids = {_int(x) for x in (party_ids if isinstance(party_ids, (list, tuple, set)) else [party_ids])}
+        ids = {whole_number(x, "id") for x in (party_ids if isinstance(party_ids, (list, tuple, set)) else [party_ids])}
         parties = [p for p in case.parties if p.id in ids]
         if len(parties) != len(ids):
             errors["party_id"] = _("Choose a party of this case.")
@@ -405,7 +396,6 @@ def record_pi_consent(case, actor, party_ids=None, method="form", on=None):
         p.pi_consent_on, p.pi_consent_method, p.pi_consent_by_id = day, method, getattr(actor, "id", None)
         _audit("party.pi_consent", case, actor, p)
     _history(case, "pi_consent", actor)
-    db.session.commit()
     return parties
 
 
@@ -423,7 +413,6 @@ def assign(case, actor, user):
     _history(case, "assigned", actor, reason=user.display_name)
     _audit("case.assigned", case, actor, a)
     _notify_users(case, [user.id], N_("You were assigned mediation case %(number)s."), exclude=actor)
-    db.session.commit()
     return a
 
 
@@ -436,7 +425,6 @@ def unassign(case, actor, user_id):
     case.assignments.remove(a)
     _history(case, "unassigned", actor, reason=name)
     _audit("case.unassigned", case, actor)
-    db.session.commit()
 
 
 def escalate(case, actor, reason):
@@ -455,7 +443,6 @@ def escalate(case, actor, reason):
     _audit("case.escalated", case, actor)
     _notify_users(case, staff_users(case.community) + _mediator_ids(case),
                   N_("Mediation case %(number)s was escalated."), exclude=actor)
-    db.session.commit()
 
 
 def refer(case, actor, to, reason):
@@ -473,7 +460,6 @@ def refer(case, actor, to, reason):
     case.referred_to = to
     _history(case, "referred", actor, reason, case.tier, None)
     _close(case, actor, "referred", None)
-    db.session.commit()
 
 
 def _flag_violence(case, actor):
@@ -492,7 +478,6 @@ def flag_violence(case, actor):
         raise Conflict("already_flagged", _("This case is flagged already."))
     _flag_violence(case, actor)
     _audit("case.violence_risk", case, actor)
-    db.session.commit()
 
 
 def complete_task(task, actor, note):
@@ -504,7 +489,6 @@ def complete_task(task, actor, note):
         _invalid({"note": _("Say what was done (e.g. reported to the police station on duty).")})
     task.done_at, task.done_by_id, task.note = utcnow(), getattr(actor, "id", None), note
     _audit("task.done", task.case, actor, task)
-    db.session.commit()
 
 
 def set_joint_meeting(case, actor, flag):
@@ -514,7 +498,6 @@ def set_joint_meeting(case, actor, flag):
     if flag:
         _history(case, "joint_meeting", actor)
     _audit("case.joint_meeting", case, actor)
-    db.session.commit()
 
 
 # ── working a case ──────────────────────────────────────────────────────────────────────
@@ -535,9 +518,9 @@ def add_session(case, actor, data):
         errors["attendees"] = _("Who attended?")
     community = case.community
     if day is not None and "held_on" not in errors:
-        if day < dates.local_date(community, case.opened_at):
+        if day < dates.local_date(case.opened_at, community):
             errors["held_on"] = _("The session cannot be before the case was opened (%(date)s).",
-                                  date=dates.local_date(community, case.opened_at).isoformat())
+                                  date=dates.local_date(case.opened_at, community).isoformat())
         elif day > dates.today(community):
             errors["held_on"] = _("Record sessions that took place; this date is in the future.")
     public = bool(data.get("public"))
@@ -557,14 +540,13 @@ def add_session(case, actor, data):
                        _("Record every party's consent to processing their sensitive personal information "
                          "before the first session: %(names)s.", names="、".join(p.name for p in missing)),
                        fields={"pi_consent": _("Consent missing.")})
-    s = MediationSession(case_id=case.id, held_at=dates.to_utc(community, day, at), place=place,
+    s = MediationSession(case_id=case.id, held_at=dates.from_local(datetime.combine(day, at), community), place=place,
                          attendees=attendees, public=public, notes=_text(data.get("notes"), 20000),
                          recorded_by_id=getattr(actor, "id", None))
     db.session.add(s)
     db.session.flush()
     _audit("session.recorded", case, actor, s)
     case.updated_at = utcnow()
-    db.session.commit()
     return s
 
 
@@ -585,32 +567,18 @@ def upload_document(case, actor, filename, data: bytes, kind="evidence"):
     if not any(data.startswith(m) for m in magics):
         _invalid({"file": _("The file's content does not match its type (JPG, PNG or PDF).")})
     stored = secrets.token_hex(16) + "." + ("jpg" if ext == "jpeg" else ext)
-    folder = upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / stored
-    path.write_bytes(data)
+    files.store(stored, data)  # removed again if the transaction rolls back
     doc = MediationDocument(case_id=case.id, kind=kind, filename=name, stored_name=stored, content_type=ctype,
                             size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                             uploaded_by_id=getattr(actor, "id", None))
     db.session.add(doc)
-    try:
-        db.session.flush()
-        _audit("document.uploaded", case, actor, doc)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        path.unlink(missing_ok=True)
-        raise
+    db.session.flush()
+    _audit("document.uploaded", case, actor, doc)
     return doc
 
 
-def upload_dir() -> Path:
-    configured = current_app.config.get("MEDIATION_UPLOAD_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads" / "mediation"
-
-
 def document_path(doc) -> Path:
-    return upload_dir() / doc.stored_name
+    return files.path_of(doc.stored_name)
 
 
 # ── agreement ───────────────────────────────────────────────────────────────────────────
@@ -677,7 +645,7 @@ def record_agreement(case, actor, data):
         errors["terms"] = _("State what was agreed.")
     party_ids = {p.id for p in case.parties}
     obligations = []
-    opened_on = dates.local_date(case.community, case.opened_at)
+    opened_on = dates.local_date(case.opened_at, case.community)
     raw = data.get("obligations") or []
     if not isinstance(raw, list):
         raw, errors["obligations"] = [], _("Send a list of obligations.")
@@ -686,7 +654,7 @@ def record_agreement(case, actor, data):
         desc = _text(ob.get("description"), 500)
         if not desc and not ob.get("due_on"):
             continue
-        pid = _int(ob.get("party_id"), "party_id")
+        pid = whole_number(ob.get("party_id"), "party_id")
         if pid not in party_ids:
             errors[f"obligations.{i}.party_id"] = _("Choose a party of this case.")
         if not desc:
@@ -709,7 +677,6 @@ def record_agreement(case, actor, data):
     if form == "oral":
         ag.mediator_signed_by_id, ag.mediator_signed_at = getattr(actor, "id", None), utcnow()
         _take_effect(ag, actor)
-    db.session.commit()
     return ag
 
 
@@ -745,7 +712,7 @@ def sign(ag, actor, who, method="signature"):
             raise Conflict("already_signed", _("This signature is recorded already."))
         ag.seal_applied_at = utcnow()
     else:
-        party = next((p for p in case.parties if p.id == _int(who)), None)
+        party = next((p for p in case.parties if p.id == whole_number(who, "id")), None)
         if party is None:
             _invalid({"party_id": _("Choose a party of this case.")})
         if method not in SIGN_METHODS:
@@ -758,7 +725,6 @@ def sign(ag, actor, who, method="signature"):
     _audit("agreement.signed", case, actor, ag)
     if not missing_signatures(ag):
         _take_effect(ag, actor)
-    db.session.commit()
 
 
 def _take_effect(ag, actor):
@@ -776,7 +742,7 @@ def _take_effect(ag, actor):
 
 def confirmation_deadline(ag):
     """R19 deadline for a joint application for judicial confirmation, or None."""
-    return dates.deadline_for(ag.case.community, ag.effective_on)
+    return rule_dates.deadline_for(ag.case.community, ag.effective_on)
 
 
 def confirmation_status(ag):
@@ -827,7 +793,6 @@ def record_confirmation(ag, actor, party_ids, on=None):
     db.session.flush()
     _history(case, "confirmation", actor)
     _audit("agreement.confirmation", case, actor, ag)
-    db.session.commit()
     return confirmation_status(ag)
 
 
@@ -857,7 +822,7 @@ def schedule_followup(case, actor, due_on, obligation_id=None):
         raise Conflict("no_agreement", _("Follow-up visits are scheduled once an agreement is in effect."))
     errors = {}
     day = _visit_day(case, due_on, errors)
-    ob_id = _int(obligation_id) if obligation_id not in (None, "", 0, "0") else None
+    ob_id = whole_number(obligation_id, "obligation_id") if obligation_id not in (None, "", 0, "0") else None
     if obligation_id not in (None, "", 0, "0") and (
             ob_id is None or MediationObligation.query.filter_by(id=ob_id, agreement_id=ag.id).first() is None):
         errors["obligation_id"] = _("Choose an obligation of the agreement in effect.")
@@ -868,7 +833,6 @@ def schedule_followup(case, actor, due_on, obligation_id=None):
     db.session.flush()
     _history(case, "followup", actor)
     _audit("followup.scheduled", case, actor, fu)
-    db.session.commit()
     return fu
 
 
@@ -885,7 +849,6 @@ def reschedule_followup(fu, actor, due_on):
     fu.due_on = day
     _history(case, "followup", actor)
     _audit("followup.scheduled", case, actor, fu)
-    db.session.commit()
     return fu
 
 
@@ -927,7 +890,6 @@ def record_followup(fu, actor, result, findings, when=None):
     emit(case.community, Event("mediation.followup_done", case.community_id, getattr(actor, "id", None),
                                tuple(u for u in [getattr(actor, "id", None)] if u),
                                f"mediation:followup:{fu.id}:done", {"case_id": case.id, "followup_id": fu.id}))
-    db.session.commit()
 
 
 # ── time limit (R20) ────────────────────────────────────────────────────────────────────
@@ -935,16 +897,16 @@ def extend(case, actor, until, party_ids, reason, on=None):
     """R20: move the one-month target (若干规定 Art. 33) to ``until`` (community time), only with
     the consent of every party who has not refused mediation (``party_ids``), given on ``on``
     (default today). The new day is after the current target and today, and within a year of
-    the opening. The overdue flags then count from it (``dates.target_date``)."""
+    the opening. The overdue flags then count from it (``rule_dates.target_date``)."""
     require_full(actor, case)
     require_open(case)
     errors = {}
     community = case.community
     today = dates.today(community)
-    opened_on = dates.local_date(community, case.opened_at)
+    opened_on = dates.local_date(case.opened_at, community)
     day = _date(until, "until", errors)
     if "until" not in errors:
-        target = dates.target_date(case)
+        target = rule_dates.target_date(case)
         if day <= max(target, today):
             errors["until"] = _("Choose a day after the current time limit (%(date)s) and after today.",
                                 date=target.isoformat())
@@ -977,7 +939,6 @@ def extend(case, actor, until, party_ids, reason, on=None):
     db.session.flush()
     _history(case, "extended", actor, reason)
     _audit("case.extended", case, actor, ext)
-    db.session.commit()
     return ext
 
 
@@ -996,7 +957,7 @@ def case_file(case):
     uploaded = _("A scan is on file.")
     items = {}
     items["application"] = ("present", uploaded if "application" in kinds else _(
-        "Registered in the system on %(date)s.", date=dates.local_date(community, case.opened_at).isoformat()))
+        "Registered in the system on %(date)s.", date=dates.local_date(case.opened_at, community).isoformat()))
     if case.rights_notified:
         items["rights_notice"] = ("present", _("Recorded in the system."))
     elif "rights_notice" in kinds:
@@ -1057,12 +1018,12 @@ def _close(case, actor, outcome, reason):
 
 def _set_status(case, expected, **values):
     """Write the case's new status only if it still has ``expected``: the status checked on the
-    loaded case may be stale (another request closed or re-opened it meanwhile)."""
+    loaded case may be stale (another request closed or re-opened it meanwhile). The Conflict
+    rolls back the entry point's transaction with everything the action wrote before it."""
     done = db.session.execute(db.update(MediationCase).where(MediationCase.id == case.id,
                                                              MediationCase.status == expected)
                               .values(**values).execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        db.session.rollback()
         if expected == "open":
             raise Conflict("case_closed", _("This case is closed already."))
         raise Conflict("case_open", _("This case is open."))
@@ -1084,7 +1045,6 @@ def close(case, actor, outcome, reason=None):
     elif not reason:
         _invalid({"reason": _("Give a reason.")})
     _close(case, actor, outcome, reason or None)
-    db.session.commit()
 
 
 def reopen(case, actor, reason, now_agreeing=()):
@@ -1096,7 +1056,7 @@ def reopen(case, actor, reason, now_agreeing=()):
     reason = _text(reason, 500)
     if not reason:
         _invalid({"reason": _("Give a reason.")})
-    agreeing = {_int(x) for x in now_agreeing or ()}
+    agreeing = {whole_number(x, "id") for x in now_agreeing or ()}
     if any(p.consent == "refused" and p.id not in agreeing for p in case.parties):
         raise Conflict("refused", _("A party refused mediation. Record their new consent before re-opening."))
     for p in case.parties:
@@ -1105,7 +1065,6 @@ def reopen(case, actor, reason, now_agreeing=()):
     _set_status(case, "closed", status="open", outcome=None, closed_at=None)
     _history(case, "reopened", actor, reason)
     _audit("case.reopened", case, actor)
-    db.session.commit()
 
 
 # ── holidays ────────────────────────────────────────────────────────────────────────────
@@ -1135,7 +1094,6 @@ def add_holidays(community, actor, first, last=None, name=""):
     db.session.flush()
     audit.record("mediation.holidays.added", community=community, actor=actor, object_type="mediation_holiday",
                  object_id=first.isoformat(), after={"from": first, "to": last, "name": name})
-    db.session.commit()
     return added
 
 
@@ -1147,7 +1105,6 @@ def remove_holiday(community, actor, holiday_id):
     audit.record("mediation.holidays.removed", community=community, actor=actor, object_type="mediation_holiday",
                  object_id=str(h.id), before={"day": h.day, "name": h.name})
     db.session.delete(h)
-    db.session.commit()
 
 
 # ── duty roster and clinic bookings ─────────────────────────────────────────────────────
@@ -1157,7 +1114,7 @@ def add_slot(community, actor, data):
     user = data.get("user") or _resolve_user(community, data.get("login"), "login", errors)
     if user is None and "login" not in errors:
         errors["login"] = _("Enter the mediator's phone number or user name.")
-    weekday = _int(data.get("weekday"), "weekday")
+    weekday = whole_number(data.get("weekday"), "weekday")
     if weekday is None or not 0 <= weekday <= 6:
         errors["weekday"] = _("Choose a day of the week.")
     start = _time(data.get("start_time"), "start_time", errors)
@@ -1169,7 +1126,7 @@ def add_slot(community, actor, data):
         errors["place"] = _("Where?")
     if not title:
         errors["title"] = _("Give the duty hours a name, e.g. 道德门诊.")
-    capacity = _int(data.get("capacity") or 4, "capacity")
+    capacity = whole_number(data.get("capacity") or 4, "capacity")
     if capacity is None or not 1 <= capacity <= 50:
         errors["capacity"] = _("Enter a whole number from 1 to 50.")
     if errors:
@@ -1179,7 +1136,6 @@ def add_slot(community, actor, data):
     db.session.add(slot)
     db.session.flush()
     audit.record("mediation.roster.added", community=community, actor=actor, obj=slot)
-    db.session.commit()
     return slot
 
 
@@ -1190,14 +1146,13 @@ def remove_slot(community, actor, slot_id):
         raise NotFound("not_found", _("No such duty hours."))
     slot.active = False
     audit.record("mediation.roster.removed", community=community, actor=actor, obj=slot)
-    db.session.commit()
 
 
 def next_dates(community, slot, weeks=4):
     """The next ``weeks`` dates of ``slot`` from today, holidays left out."""
     today = dates.today(community)
     first = today + timedelta(days=(slot.weekday - today.weekday()) % 7)
-    hols = dates.holidays(community)
+    hols = rule_dates.holidays(community)
     return [d for d in (first + timedelta(weeks=i) for i in range(weeks)) if d not in hols]
 
 
@@ -1209,7 +1164,7 @@ def book(community, user, slot_id, on_date):
     """A resident books a clinic hour (their name only: what it is about stays for the visit)."""
     if user is None or not access.is_member(user, community):
         raise Forbidden("forbidden", _("Join this community to book a visit."))
-    slot = MediationRosterSlot.query.filter_by(id=_int(slot_id, "slot_id"), community_id=community.id, active=True).first()
+    slot = MediationRosterSlot.query.filter_by(id=whole_number(slot_id, "slot_id"), community_id=community.id, active=True).first()
     if slot is None:
         raise NotFound("not_found", _("No such duty hours."))
     errors = {}
@@ -1227,16 +1182,14 @@ def book(community, user, slot_id, on_date):
     db.session.flush()
     notify(slot.user_id, community, "mediation", N_("A resident booked your duty hours on %(date)s."),
            {"date": day.isoformat()}, url=f"/c/{community.slug}/mediation/roster")
-    db.session.commit()
     return b
 
 
 def cancel_booking(community, user, booking_id):
-    b = MediationBooking.query.filter_by(id=_int(booking_id, "booking_id"), user_id=getattr(user, "id", None)).first()
+    b = MediationBooking.query.filter_by(id=whole_number(booking_id, "booking_id"), user_id=getattr(user, "id", None)).first()
     if b is None or b.slot.community_id != community.id:
         raise NotFound("not_found", _("No such booking."))
     db.session.delete(b)
-    db.session.commit()
 
 
 # ── settings ────────────────────────────────────────────────────────────────────────────
@@ -1262,7 +1215,6 @@ def set_staff(community, actor, user, add=True):
     audit.record("mediation.staff_granted" if add else "mediation.staff_removed", community=community, actor=actor,
                  object_type="user", object_id=str(user.id), before={"mediation_staff": not add},
                  after={"mediation_staff": bool(add)})
-    db.session.commit()
     access.forget(community)
 
 
@@ -1349,14 +1301,13 @@ def add_committee_member(community, actor, data):
     db.session.add(m)
     db.session.flush()
     audit.record("mediation.committee.added", community=community, actor=actor, obj=m)
-    db.session.commit()
     return m
 
 
 def end_committee_member(community, actor, member_id, on=None):
     """End a membership (term over, resigned, removed); the row stays for the record."""
     require_staff(actor, community)
-    m = MediationCommitteeMember.query.filter_by(id=_int(member_id, "member_id"), community_id=community.id).first()
+    m = MediationCommitteeMember.query.filter_by(id=whole_number(member_id, "member_id"), community_id=community.id).first()
     if m is None:
         raise NotFound("not_found", _("No such committee member."))
     if not m.active:
@@ -1367,7 +1318,6 @@ def end_committee_member(community, actor, member_id, on=None):
         _invalid(errors)
     m.active, m.ended_on = False, day
     audit.record("mediation.committee.ended", community=community, actor=actor, obj=m)
-    db.session.commit()
     return m
 
 
@@ -1388,13 +1338,13 @@ def purgeable_cases(community, today=None):
     rows = (MediationCase.query.filter(MediationCase.community_id == community.id, MediationCase.status == "closed",
                                        MediationCase.closed_at.isnot(None), MediationCase.purged_at.is_(None))
             .order_by(MediationCase.id).all())
-    return [c for c in rows if dates.local_date(community, c.closed_at) < cutoff]
+    return [c for c in rows if dates.local_date(c.closed_at, community) < cutoff]
 
 
 def anonymise_case(case, community, actor, dry_run=False):
     """Erase one case's personal details as the retention purge does (R22; also used for a
-    person's erasure request, plugins/mediation/personal_data.py). Returns (counts, file paths to
-    unlink once the transaction is committed); does not commit."""
+    person's erasure request, plugins/mediation/personal_data.py). Returns what it erased, by kind;
+    the uploaded files go once the transaction has committed (plugins/mediation/files.py)."""
     docs = MediationDocument.query.filter_by(case_id=case.id).all()
     sessions = MediationSession.query.filter_by(case_id=case.id).all()
     agreements = MediationAgreement.query.filter_by(case_id=case.id).all()
@@ -1402,8 +1352,8 @@ def anonymise_case(case, community, actor, dry_run=False):
     counts = {"parties": len(case.parties), "sessions": len(sessions), "documents": len(docs),
               "agreements": len(agreements), "followups": len(followups)}
     if dry_run:
-        return counts, []
-    files = [document_path(d) for d in docs]
+        return counts
+    files.release([document_path(d) for d in docs])
     for obj in docs + sessions:
         db.session.delete(obj)
     for fu in followups:  # keep the visit's date and result code, drop what was found
@@ -1425,7 +1375,7 @@ def anonymise_case(case, community, actor, dry_run=False):
     case.purged_at = utcnow()
     audit.record("mediation.case.purged", community=community, actor=actor, object_type="mediation_case",
                  object_id=str(case.id), after={"case_id": case.id})
-    return counts, files
+    return counts
 
 
 def purge(community, actor=None, dry_run=False, today=None):
@@ -1435,17 +1385,8 @@ def purge(community, actor=None, dry_run=False, today=None):
     for the statistics (number, category, tier, source, grid, dates, outcome) and is marked erased.
     Returns [(case number, {what: count})]. Running it again finds nothing more to erase."""
     require_staff(actor, community)
-    rows = purgeable_cases(community, today)
-    report, files = [], []
-    for case in rows:
-        counts, case_files = anonymise_case(case, community, actor, dry_run=dry_run)
-        report.append((case.number, counts))
-        files += case_files
-    if not dry_run:
-        db.session.commit()
-        for path in files:  # after the commit: a failed commit leaves the files with their rows
-            path.unlink(missing_ok=True)
-    return report
+    return [(case.number, anonymise_case(case, community, actor, dry_run=dry_run))
+            for case in purgeable_cases(community, today)]
 
 
 def user_by_login(login):

@@ -12,13 +12,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from core import pagecache, places
+from core import dates, places
+from core.db import keep_loaded, transaction
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
 from core.inputs import whole_number
 from core.models import Membership, User
-from plugins.mediation import access, dates, reports
+from core.web import per_user
+from plugins.mediation import access, reports
+from plugins.mediation import dates as rule_dates
 from plugins.mediation import services as svc
 from plugins.mediation.forms import (AgreementForm, AssignForm, CaseForm, CloseForm, CommitteeMemberForm,
                                      ConfirmationForm, DocumentForm, ExtensionForm, FollowupForm, VisitDateForm,
@@ -96,13 +99,6 @@ CASES_PER_PAGE = 50
 OVERDUE_SCAN = 5000  # open cases looked at for the "open over one month" filter
 
 
-def _page_number(raw):
-    try:
-        return min(max(int(raw or 1), 1), 10000)
-    except (TypeError, ValueError):
-        return 1
-
-
 # ── index, intake ───────────────────────────────────────────────────────────────────────
 def _log_list_read(meta, user_id):
     shown_cases, community_id = meta
@@ -111,8 +107,7 @@ def _log_list_read(meta, user_id):
 
 
 @bp.route("/")
-@pagecache.per_user(on_hit=_log_list_read)  # outside member_required: a hit needs no user loaded
-@member_required
+@per_user(check=member_required, on_hit=_log_list_read)  # a hit is logged as a read of the list too
 def index():
     community, user = g.community, current_user
     staff = access.is_staff(user, community)
@@ -140,11 +135,11 @@ def index():
         q = q.filter(MediationCase.number.contains(number, autoescape=True))
     q = q.order_by(MediationCase.status.desc(), MediationCase.opened_at.desc(), MediationCase.id.desc())
     today = _today()
-    page = _page_number(args.get("page"))
+    page = min(whole_number(args.get("page"), "page", default=1, minimum=1), 10000)
     start = (page - 1) * CASES_PER_PAGE
     if args.get("overdue"):  # "open over one month" counts working days and holidays: decided here
         found = [c for c in q.filter(MediationCase.status == "open").limit(OVERDUE_SCAN).all()
-                 if dates.is_overdue(c, today)]
+                 if rule_dates.is_overdue(c, today)]
         rows, has_next = found[start:start + CASES_PER_PAGE], len(found) > start + CASES_PER_PAGE
     else:
         rows = q.offset(start).limit(CASES_PER_PAGE + 1).all()
@@ -173,7 +168,7 @@ def index():
     html = render_template("mediation/index.html", rows=rows, pages=pages, levels=levels, staff=staff, today=today,
                            committee=committee,
                            tasks=tasks, followups=followups, status=status, tier=tier, category=category,
-                           number=number, overdue=bool(args.get("overdue")), is_overdue=dates.is_overdue,
+                           number=number, overdue=bool(args.get("overdue")), is_overdue=rule_dates.is_overdue,
                            **{**LABELS, **_translated("STATUSES", "OUTCOMES", "TIERS", "CATEGORIES", "SOURCES")})
     # A list that shows cases is a read of them: logged after rendering, so that the commit does
     # not expire the cases the template is about to show (one reload per case).
@@ -222,7 +217,8 @@ def new():
                                                    "rights_notified", "voluntary_statement", "private_hearing")}
         data["parties"] = parties
         try:
-            case = svc.open_case(g.community, current_user, data)
+            with transaction():
+                case = svc.open_case(g.community, current_user, data)
         except ServiceError as err:
             apply_error(form, _fields_for_form(err, parties))
         else:
@@ -247,13 +243,13 @@ def _case_context(case):
     community = g.community
     agreements = MediationAgreement.query.filter_by(case_id=case.id).order_by(MediationAgreement.id).all()
     ag = agreements[-1] if agreements else None
-    ctx = dict(case=case, agreement=ag, today=_today(), overdue=dates.is_overdue(case, _today()),
-               days_open=dates.days_open(case, _today()),
-               opened_on=dates.local_date(community, case.opened_at),
+    ctx = dict(case=case, agreement=ag, today=_today(), overdue=rule_dates.is_overdue(case, _today()),
+               days_open=rule_dates.days_open(case, _today()),
+               opened_on=dates.local_date(case.opened_at, community),
                deadline=svc.confirmation_deadline(ag) if ag and ag.effective_on else None,
                missing=svc.missing_signatures(ag) if ag else [],
                confirmation=svc.confirmation_status(ag) if ag and ag.effective_on else None,
-               time_limit=dates.target_date(case),
+               time_limit=rule_dates.target_date(case),
                obligations=MediationObligation.query.filter_by(agreement_id=ag.id).all() if ag else [],
                history=MediationHistory.query.filter_by(case_id=case.id).order_by(MediationHistory.id).all(),
                **LABELS)
@@ -296,7 +292,7 @@ def _full_forms(case, ctx, **override):
                                                                              MediationFollowup.id).all(),
         tasks=MediationTask.query.filter_by(case_id=case.id).all(),
         staff=access.is_staff(current_user, g.community),
-        local=lambda dt: dates.local(g.community, dt),
+        local=lambda dt: dates.local(dt, g.community),
         signed_ids={s.party_id: s for s in ag.signatures} if ag else {},
     )
 
@@ -305,6 +301,15 @@ def _visit_form(form, obligations):
     form = form or VisitForm(prefix="vs")
     form.obligation_id.choices = [(0, "—")] + [(o.id, f"{o.party.name}: {o.description}") for o in obligations]
     return form
+
+
+def _log_read(case, action):
+    """Record that the current user read ``case`` (None: several cases) in the access log: the one
+    write a page that shows cases makes (a log of the storage layer, plugins.mediation.access),
+    committed at once. Nothing else was written, so the commit need not expire what is loaded."""
+    with transaction():
+        keep_loaded()
+        access.log(g.community, case, current_user, action)
 
 
 def _render_case(case, level, status=200, **override):
@@ -316,8 +321,7 @@ def _render_case(case, level, status=200, **override):
         template = "mediation/case_party.html"
         ctx["level"] = level
         ctx["my_party"] = next((p for p in case.parties if p.user_id == current_user.id), None)
-    access.log(g.community, case, current_user, "view")
-    db.session.commit()
+    _log_read(case, "view")
     return render_template(template, **ctx), status
 
 
@@ -337,9 +341,9 @@ def _action(case_id, fn, success, form_cls=None, form_name=None, prefix=None):
             flash(f"{getattr(form, name).label.text}: {' '.join(str(e) for e in errs)}", "error")
         return _render_case(c, access.FULL, 400, **({form_name: form} if form_name else {}))
     try:
-        fn(c, form)
+        with transaction():  # rolled back on the error before the except runs
+            fn(c, form)
     except ServiceError as err:
-        db.session.rollback()
         c, _lvl = _load(case_id, access.FULL)
         apply_error(form, err)
         return _render_case(c, access.FULL, err.status, **({form_name: form} if form_name else {}))
@@ -402,9 +406,9 @@ def party_request(case_id, party_id):
         abort(404)
     kind = request.form.get("kind")
     try:
-        svc.party_request(c, party, current_user, kind)
+        with transaction():
+            svc.party_request(c, party, current_user, kind)
     except ServiceError as err:
-        db.session.rollback()
         c, level = _load(case_id)
         apply_error(None, err)
         return _render_case(c, level, err.status)
@@ -429,12 +433,11 @@ def case_file(case_id):
     ag = svc.current_agreement(c)
     html = render_template(
         "mediation/case_file.html", case=c, items=svc.case_file(c) if not c.purged_at else [],
-        opened_on=dates.local_date(g.community, c.opened_at), closed_on=dates.local_date(g.community, c.closed_at),
-        agreement=ag, today=_today(), local=lambda dt: dates.local(g.community, dt),
+        opened_on=dates.local_date(c.opened_at, g.community), closed_on=dates.local_date(c.closed_at, g.community),
+        agreement=ag, today=_today(), local=lambda dt: dates.local(dt, g.community),
         sessions=MediationSession.query.filter_by(case_id=c.id).order_by(MediationSession.held_at).all(),
         documents=MediationDocument.query.filter_by(case_id=c.id).order_by(MediationDocument.id).all(), **LABELS)
-    access.log(g.community, c, current_user, "print_file")
-    db.session.commit()
+    _log_read(c, "print_file")
     return html
 
 
@@ -522,8 +525,7 @@ def document(case_id, doc_id):
     path = svc.document_path(doc)
     if not path.is_file():
         abort(404)
-    access.log(g.community, c, current_user, "download")
-    db.session.commit()
+    _log_read(c, "download")
     # Files are at most 10 MB: read them whole, so no file handle outlives the request.
     resp = send_file(io.BytesIO(path.read_bytes()), mimetype=doc.content_type, as_attachment=True,
                      download_name=doc.filename, max_age=0)
@@ -618,8 +620,7 @@ def print_agreement(case_id, agreement_id):
         abort(404)
     ag = MediationAgreement.query.filter_by(id=agreement_id, case_id=c.id).first_or_404()
     copies = [p.name for p in c.parties] + [_("Mediation committee")]
-    access.log(g.community, c, current_user, "print")
-    db.session.commit()
+    _log_read(c, "print")  # a read of the case like any other page of it, never a write of the case
     return render_template("mediation/print.html", case=c, agreement=ag, copies=copies,
                            obligations=MediationObligation.query.filter_by(agreement_id=ag.id).all(),
                            deadline=svc.confirmation_deadline(ag) if ag.effective_on else None,
@@ -636,35 +637,17 @@ def roster():
     form.login.choices = _member_choices(("mediator",)) or _member_choices()
     if request.method == "POST":
         action = request.form.get("action")
+        if action in ("add", "remove") and not staff:
+            abort(403)
+        if action not in ("book", "cancel", "add", "remove"):
+            abort(400)
         try:
-            if action == "book":
-                b = svc.book(community, current_user, whole_number(request.form.get("slot_id"), "slot_id", default=0),
-                             request.form.get("on_date"))
-                flash(_("Booked for %(date)s.", date=b.on_date.isoformat()), "success")
-            elif action == "cancel":
-                svc.cancel_booking(community, current_user,
-                                   whole_number(request.form.get("booking_id"), "booking_id", default=0))
-                flash(_("Booking cancelled."), "success")
-            elif action == "remove" and staff:
-                slot_id = whole_number(request.form.get("slot_id"), "slot_id", default=0)
-                svc.remove_slot(community, current_user, slot_id)
-                flash(_("Duty hours removed."), "success")
-            elif action == "add" and staff:
-                if not form.validate():
-                    raise ServiceError("invalid_input", _("Please correct the marked fields."))
-                svc.add_slot(community, current_user, {
-                    "login": form.login.data, "weekday": form.weekday.data, "start_time": form.start_time.data,
-                    "end_time": form.end_time.data, "place": form.place.data, "title": form.title.data,
-                    "capacity": form.capacity.data})
-                flash(_("Duty hours added."), "success")
-            elif action in ("add", "remove"):
-                abort(403)
-            else:
-                abort(400)
+            with transaction():
+                done = _roster_action(community, action, form)
         except ServiceError as err:
-            db.session.rollback()
             apply_error(form, err)
         else:
+            flash(done, "success")
             return redirect(url_for("c.mediation.roster"))
     slots = (MediationRosterSlot.query.filter_by(community_id=community.id, active=True)
              .order_by(MediationRosterSlot.weekday, MediationRosterSlot.start_time).all())
@@ -682,23 +665,47 @@ def roster():
                            bookings=bookings, **LABELS)
 
 
+def _roster_action(community, action, form):
+    """Book, cancel, add or remove duty hours; the message that says it is done."""
+    if action == "book":
+        b = svc.book(community, current_user, whole_number(request.form.get("slot_id"), "slot_id", default=0),
+                     request.form.get("on_date"))
+        return _("Booked for %(date)s.", date=b.on_date.isoformat())
+    if action == "cancel":
+        svc.cancel_booking(community, current_user, whole_number(request.form.get("booking_id"), "booking_id", default=0))
+        return _("Booking cancelled.")
+    if action == "remove":
+        svc.remove_slot(community, current_user, whole_number(request.form.get("slot_id"), "slot_id", default=0))
+        return _("Duty hours removed.")
+    if not form.validate():
+        raise ServiceError("invalid_input", _("Please correct the marked fields."))
+    svc.add_slot(community, current_user, {
+        "login": form.login.data, "weekday": form.weekday.data, "start_time": form.start_time.data,
+        "end_time": form.end_time.data, "place": form.place.data, "title": form.title.data,
+        "capacity": form.capacity.data})
+    return _("Duty hours added.")
+
+
 @bp.route("/holidays", methods=["GET", "POST"])
 @staff_required
 def holidays():
     form = HolidayForm(prefix="hd")
     if request.method == "POST":
+        done = None
         try:
-            if request.form.get("remove"):
-                svc.remove_holiday(g.community, current_user, whole_number(request.form.get("remove"), "remove"))
-                flash(_("Holiday removed."), "success")
-                return redirect(url_for("c.mediation.holidays"))
-            if form.validate():
-                added = svc.add_holidays(g.community, current_user, form.day.data, form.until.data, form.name.data)
-                flash(_("%(n)d days added.", n=len(added)), "success")
-                return redirect(url_for("c.mediation.holidays"))
+            with transaction():
+                if request.form.get("remove"):
+                    svc.remove_holiday(g.community, current_user, whole_number(request.form.get("remove"), "remove"))
+                    done = _("Holiday removed.")
+                elif form.validate():
+                    added = svc.add_holidays(g.community, current_user, form.day.data, form.until.data,
+                                             form.name.data)
+                    done = _("%(n)d days added.", n=len(added))
         except ServiceError as err:
-            db.session.rollback()
             apply_error(form, err)
+        if done is not None:
+            flash(done, "success")
+            return redirect(url_for("c.mediation.holidays"))
     rows = MediationHoliday.query.filter_by(community_id=g.community.id).order_by(MediationHoliday.day).all()
     return render_template("mediation/holidays.html", rows=rows, form=form, today=_today())
 
@@ -709,20 +716,22 @@ def committee():
     """R15: the people's mediation committee roster and whether it meets the rule."""
     form = CommitteeMemberForm(prefix="cm")
     if request.method == "POST":
+        done = None
         try:
-            if request.form.get("end"):
-                svc.end_committee_member(g.community, current_user, request.form.get("end"))
-                flash(_("Membership ended."), "success")
-                return redirect(url_for("c.mediation.committee"))
-            if form.validate():
-                svc.add_committee_member(g.community, current_user, {
-                    "name": form.name.data, "login": form.login.data, "sex": form.sex.data, "role": form.role.data,
-                    "term_start": form.term_start.data})
-                flash(_("Member added."), "success")
-                return redirect(url_for("c.mediation.committee"))
+            with transaction():
+                if request.form.get("end"):
+                    svc.end_committee_member(g.community, current_user, request.form.get("end"))
+                    done = _("Membership ended.")
+                elif form.validate():
+                    svc.add_committee_member(g.community, current_user, {
+                        "name": form.name.data, "login": form.login.data, "sex": form.sex.data,
+                        "role": form.role.data, "term_start": form.term_start.data})
+                    done = _("Member added.")
         except ServiceError as err:
-            db.session.rollback()
             apply_error(form, err)
+        if done is not None:
+            flash(done, "success")
+            return redirect(url_for("c.mediation.committee"))
     status = svc.committee_status(g.community)
     ended = [m for m in svc.committee_members(g.community, include_ended=True) if not m.active]
     return render_template("mediation/committee.html", form=form, status=status, ended_members=ended,
@@ -742,8 +751,7 @@ def stats():
         "month": reports.bar_chart(s["by_month"], _("Cases by month")),
         "outcome": reports.bar_chart(s["by_outcome"], _("Closed cases by outcome")),
     }
-    access.log(g.community, None, current_user, "stats")
-    db.session.commit()
+    _log_read(None, "stats")
     return render_template("mediation/stats.html", s=s, charts=charts)
 
 
@@ -751,8 +759,7 @@ def stats():
 @staff_required
 def register_export():
     data = reports.register_xlsx(g.community)
-    access.log(g.community, None, current_user, "export")
-    db.session.commit()
+    _log_read(None, "export")
     return send_file(io.BytesIO(data), as_attachment=True,
                      download_name=f"mediation-register-{g.community.slug}-{_today().isoformat()}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -767,4 +774,4 @@ def access_log():
         q = q.filter_by(case_id=case_id)
     page = q.order_by(MediationAccessLog.id.desc()).paginate(per_page=50, max_per_page=200, error_out=False)
     return render_template("mediation/log.html", page=page, case_id=case_id, ACCESS_ACTIONS=ACCESS_ACTIONS,
-                           local=lambda dt: dates.local(g.community, dt))
+                           local=lambda dt: dates.local(dt, g.community))

@@ -35,7 +35,7 @@ def test_whole_case_through_the_api(app, world, api):
     case = r.get_json()
     cid = case["id"]
     assert m.post(f"/api/v1/c/test/mediation/cases/{cid}/assign", json={"login": "mediator"}).status_code == 200
-    from plugins.mediation import dates
+    from core import dates
 
     today = dates.today(world.community).isoformat()
     # R22: no session before every party's consent to processing their personal information

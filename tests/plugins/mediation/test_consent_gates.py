@@ -75,6 +75,7 @@ def test_an_agreement_needs_every_precondition(app, world, missing, form):
             db.session.commit()
         else:
             hold_session(case, world.mediator)
+    db.session.commit()  # the set-up stands; the refused action is rolled back as its entry point would
     before = _counts()
     with pytest.raises(Conflict) as e:
         svc.record_agreement(case, world.mediator, {**ORAL, "form": form})
@@ -108,6 +109,7 @@ def test_a_drafted_agreement_cannot_be_signed_once_a_precondition_is_gone(app, w
     ag = svc.record_agreement(ready_case, world.mediator, {"form": "written", "facts": "噪音", "terms": "安静"})
     svc.sign(ag, world.mediator, str(ready_case.parties[0].id))
     svc.add_party(ready_case, world.mediator, {"role": "other", "name": "丙"})
+    db.session.commit()
     before = _counts()
     for who in (str(ready_case.parties[1].id), "mediator", "seal"):
         with pytest.raises(Conflict) as e:
@@ -311,7 +313,7 @@ def test_an_extension_needs_every_partys_consent_and_the_flags_honour_it(app, wo
     svc = _svc()
     case.opened_at = case.opened_at - timedelta(days=40)
     db.session.commit()
-    assert svc.dates.is_overdue(case, _today(world))
+    assert svc.rule_dates.is_overdue(case, _today(world))
     until = _today(world) + timedelta(days=14)
     before = _counts()
     r = api(world.mediator).post(f"/api/v1/c/test/mediation/cases/{case.id}/extensions",
@@ -327,15 +329,15 @@ def test_an_extension_needs_every_partys_consent_and_the_flags_honour_it(app, wo
         "ext_party": [str(p.id) for p in case.parties]})
     assert r.status_code == 302
     db.session.expire_all()
-    assert case.extended_until == until and not svc.dates.is_overdue(case, _today(world))
-    assert svc.dates.is_overdue(case, until + timedelta(days=1))
+    assert case.extended_until == until and not svc.rule_dates.is_overdue(case, _today(world))
+    assert svc.rule_dates.is_overdue(case, until + timedelta(days=1))
     assert case.number not in runner.invoke(args=["mediation", "overdue", "--community", "test"]).output
     assert case.number not in login(world.mediator).get("/c/test/mediation/?overdue=1").get_data(as_text=True)
     body = api(world.mediator).get(f"/api/v1/c/test/mediation/cases/{case.id}").get_json()
     assert body["overdue"] is False and body["time_limit"] == until.isoformat()
     assert body["extensions"][0]["party_ids"] == [p.id for p in case.parties]
     # a further extension must go past the new day, and stay within a year of the opening
-    for bad in (until, svc.add_years(svc.dates.local_date(world.community, case.opened_at), 1) + timedelta(days=1)):
+    for bad in (until, svc.add_years(svc.dates.local_date(case.opened_at, world.community), 1) + timedelta(days=1)):
         with pytest.raises(ServiceError) as e:
             svc.extend(case, world.mediator, bad, [p.id for p in case.parties], "再延")
         assert "until" in e.value.fields
@@ -348,9 +350,9 @@ def test_the_time_limit_is_counted_in_the_communitys_time_zone(app, world):
     case = svc.open_case(world.community, world.mediator, {
         "source": "committee", "category": "pets", "description": "狗叫", "parties": [{"name": "甲"}]},
         when=datetime(2027, 1, 31, 16, 30, tzinfo=timezone.utc))
-    assert svc.dates.target_date(case) == date(2027, 3, 1)
+    assert svc.rule_dates.target_date(case) == date(2027, 3, 1)
     case.extended_until = date(2027, 3, 20)
-    assert not svc.dates.is_overdue(case, date(2027, 3, 20)) and svc.dates.is_overdue(case, date(2027, 3, 21))
+    assert not svc.rule_dates.is_overdue(case, date(2027, 3, 20)) and svc.rule_dates.is_overdue(case, date(2027, 3, 21))
 
 
 # ── judicial confirmation is a joint application (R19) ──────────────────────────────────

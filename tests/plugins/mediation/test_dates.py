@@ -1,9 +1,11 @@
 """R19 judicial-confirmation deadline and R20 one-month target, on month ends and holidays."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from plugins.mediation.dates import add_month, confirmation_deadline
+from plugins.mediation.dates import confirmation_deadline
 
 
 @pytest.mark.parametrize("effective, expected", [
@@ -42,8 +44,12 @@ def test_weekends_count_only_when_the_community_says_so():
     (date(2026, 3, 31), date(2026, 4, 30)),
     (date(2026, 5, 15), date(2026, 6, 15)),
 ])
-def test_one_month_target_on_month_ends(day, expected):
-    assert add_month(day) == expected
+def test_one_month_target_on_month_ends(app, day, expected):
+    from plugins.mediation.dates import target_date
+
+    case = SimpleNamespace(extended_until=None, community=None,
+                           opened_at=datetime.combine(day, time(9, 0), tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert target_date(case) == expected
 
 
 @pytest.mark.plugins("mediation")
@@ -66,7 +72,8 @@ def test_case_page_and_api_show_the_deadline_from_the_holiday_calendar(app, worl
 
 @pytest.mark.plugins("mediation")
 def test_opening_date_and_overdue_flag_use_the_community_time_zone(app, world):
-    from plugins.mediation import dates
+    from core import dates
+    from plugins.mediation import dates as rule_dates
     from plugins.mediation import services as svc
 
     # 16:30 UTC on 31 January is 00:30 on 1 February in Shanghai.
@@ -74,6 +81,6 @@ def test_opening_date_and_overdue_flag_use_the_community_time_zone(app, world):
         "source": "grid_report", "category": "pets", "description": "狗叫扰民已久",
         "parties": [{"name": "甲"}]}, when=datetime(2027, 1, 31, 16, 30, tzinfo=timezone.utc))
     assert c.number.startswith("2027-")
-    assert dates.local_date(world.community, c.opened_at) == date(2027, 2, 1)
-    assert not dates.is_overdue(c, date(2027, 3, 1))
-    assert dates.is_overdue(c, date(2027, 3, 2))
+    assert dates.local_date(c.opened_at, world.community) == date(2027, 2, 1)
+    assert not rule_dates.is_overdue(c, date(2027, 3, 1))
+    assert rule_dates.is_overdue(c, date(2027, 3, 2))

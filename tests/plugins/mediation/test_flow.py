@@ -11,7 +11,7 @@ pytestmark = pytest.mark.plugins("mediation")
 
 
 def _today(world):
-    from plugins.mediation import dates
+    from core import dates
 
     return dates.today(world.community)
 
@@ -106,7 +106,7 @@ def test_noise_dispute_from_report_to_follow_up(app, world, login, monkeypatch):
 
 def test_demo_data_tells_the_story(app):
     from core.demo import load_demo
-    from plugins.mediation import dates
+    from core import dates
     from plugins.mediation.models import (MediationBooking, MediationCase, MediationFollowup, MediationHoliday,
                                           MediationRosterSlot, MediationSession, MediationTask)
 

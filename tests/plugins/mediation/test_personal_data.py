@@ -54,3 +54,13 @@ def test_closed_case_keeps_the_other_party_and_the_file(world, case):
     parties = {p.role: p for p in c.parties}
     assert (parties["applicant"].name, parties["applicant"].phone) == (summary["anonymous_id"], None)
     assert parties["respondent"].name == "居民乙" and SECRET in parties["respondent"].address
+
+
+def test_the_copy_says_when_the_person_reported_a_case(world, case):
+    """Before: ``reported_at`` read a column the case does not have and was always empty."""
+    from core.dates import iso
+
+    [section] = personal_data.export(world.grid_worker)["communities"]
+    [reported] = section["modules"]["mediation"]["cases_reported"]
+    assert reported["case"] == case.number and reported["reported_at"] == iso(case.opened_at)
+    assert reported["reported_at"] is not None

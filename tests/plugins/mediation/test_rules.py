@@ -54,10 +54,10 @@ def test_a_resident_applies_for_themselves_and_cannot_pose_as_the_police(app, wo
 
 
 def test_session_before_the_case_was_opened_is_refused(app, world, case, api):
-    from plugins.mediation import dates
+    from core import dates
     from plugins.mediation.models import MediationSession
 
-    day = dates.local_date(world.community, case.opened_at) - timedelta(days=1)
+    day = dates.local_date(case.opened_at, world.community) - timedelta(days=1)
     r = api(world.mediator).post(f"/api/v1/c/test/mediation/cases/{case.id}/sessions",
                                  json={"held_on": day.isoformat(), "place": "调解室", "attendees": "双方"})
     assert r.status_code == 400 and "held_on" in r.get_json()["error"]["fields"]
