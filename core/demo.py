@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from flask import current_app
 
+from core.db import transactional
 from core.extensions import db
 from core.models import (Building, Community, Grid, Household, HouseholdMember, Membership, Proposal,
                          ProposalComment, ProposalSecond, ProposalTransition, Unit, utcnow)
@@ -57,6 +58,7 @@ PATHS = {
 }
 
 
+@transactional  # the builder is an entry point of its own: one transaction, committed at its end
 def load_demo(slug="demo", progress=None):
     """Create the demo community with structure, accounts, proposals, comments and seconds.
 
@@ -100,7 +102,6 @@ def load_demo(slug="demo", progress=None):
         for _ in range(rng.randrange(0, 3)):
             db.session.add(HouseholdMember(household_id=h.id, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
                                            relation="resident"))
-    db.session.commit()
     users = {}
     created = []
     for login, name, roles, hh in DEMO_ACCOUNTS:
@@ -115,7 +116,6 @@ def load_demo(slug="demo", progress=None):
             m.grid_id = households[0].unit.building.grid_id
         users[login] = user
         created.append((login, name, roles))
-        db.session.commit()
     staff = users["staff"]
     for login, _n, _r, hh in DEMO_ACCOUNTS:
         if hh is not None:
@@ -166,10 +166,8 @@ def load_demo(slug="demo", progress=None):
                 db.session.add(ProposalComment(proposal_id=p.id, author_id=r.id, author_name=r.display_name, body=text,
                                                created_at=start + timedelta(days=1, hours=j)))
                 p.comments_count += 1
-    db.session.commit()
     registry = current_app.extensions["linli.plugins"]
     registry.hooks_for(community).load_demo_data(community=community, users=users)
-    db.session.commit()
     if progress:
         progress(1)
     return community, created

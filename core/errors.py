@@ -7,7 +7,7 @@ class ServiceError(Exception):
     status = 400
 
     def __init__(self, code: str, message, fields=None, status: int | None = None, details=None):
-        super().__init__(str(message))
+        super().__init__(message)  # a lazy message stays lazy until shown
         self.code = code
         self.message = message
         self.fields = fields or {}

@@ -10,6 +10,10 @@ two kinds:
   part in them;
 * register hooks (``on_persons_merged``) are called for every installed plugin, enabled or not,
   because they keep the module's stored rows true (a disabled module keeps its data).
+
+Every hook implementation runs inside the caller's transaction (the entry point's, core.db): it
+may add, change and flush rows, and never commits or rolls back; when it raises, or the caller
+refuses later, everything the request wrote is rolled back together.
 """
 import pluggy
 
@@ -187,7 +191,7 @@ def on_persons_merged(community, keep_id, other_id, actor):
     signed up for one activity), keep the earliest and delete the other, so that every count is
     one per person; counters kept beside the rows are recounted while they still move. Refuse the
     merge (raise ``core.errors.Conflict``) only where two rows cannot become one (both are
-    candidates on one published ballot): the core rolls the whole merge back. Add rows, do not
+    candidates on one published ballot): the whole request is rolled back. Add rows, do not
     commit.
 
     Return ``{"module": "<plugin name>", "moved": {"<table>": count, ...}, "removed": {"<table>":

@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from core.accounts.forms import (LoginForm, PasswordForm, PreferencesForm, RegisterForm, ResetCodeForm,
                                  RolesForm, TokenForm, VerifyForm)
 from core import confirm, pickers, places
+from core.db import transaction
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db, limiter
 from core.forms import apply_error
@@ -39,7 +40,8 @@ def set_language():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
-            accounts.set_preferences(current_user, locale=locale)
+            with transaction():
+                accounts.set_preferences(current_user, locale=locale)
     return redirect(safe_next(request.form.get("next")))
 
 
@@ -48,7 +50,8 @@ def toggle_large_text():
     large = request.form.get("large") == "1"
     session["large_text"] = large
     if current_user.is_authenticated:
-        accounts.set_preferences(current_user, large_text=large)
+        with transaction():
+            accounts.set_preferences(current_user, large_text=large)
     return redirect(safe_next(request.form.get("next")))
 
 
@@ -65,7 +68,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.login.data, form.password.data, address=request.remote_addr or "")
+            with transaction():
+                user = accounts.authenticate(form.login.data, form.password.data, address=request.remote_addr or "")
         except LoginLocked as err:
             flash(err.message, "error")
             return (render_template("auth/login.html", form=form), err.status,
@@ -77,7 +81,8 @@ def login():
             session.clear()  # a fresh session on login (no fixation)
             login_user(user, remember=form.remember.data)
             if locale and not user.locale:
-                accounts.set_preferences(user, locale=locale)
+                with transaction():
+                    accounts.set_preferences(user, locale=locale)
             if large is not None:
                 session["large_text"] = large
             return redirect(safe_next(request.args.get("next")))
@@ -89,7 +94,8 @@ def logout():
     if current_user.is_authenticated:
         # The session lives in a signed cookie: only the server-side version makes a copy of it
         # (and the remember-me cookie) useless once the user has logged out.
-        accounts.end_sessions(current_user._get_current_object())
+        with transaction():
+            accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -113,33 +119,34 @@ def account():
     if request.method == "POST":
         which = request.form.get("form")
         try:
-            if which == "password" and pw_form.validate_on_submit():
-                accounts.change_password(current_user, pw_form.old_password.data, pw_form.new_password.data)
-                login_user(current_user._get_current_object())  # keep this session, end the others
-                flash(_("Your password was changed. Other devices have been logged out."), "success")
-                return redirect(url_for("auth.account"))
-            if which == "preferences" and pref_form.validate_on_submit():
-                accounts.set_preferences(current_user, locale=pref_form.locale.data,
-                                         large_text=pref_form.large_text.data)
-                session["large_text"] = pref_form.large_text.data
-                flash(_("Saved."), "success")
-                return redirect(url_for("auth.account"))
-            if which == "token" and token_form.validate_on_submit():
-                _t, new_token = tokens.create(current_user, token_form.name.data)
-                flash(_("Copy the token now: it will not be shown again."), "success")
-            if which == "revoke" and not confirm.confirmed():  # a revoked token cannot come back: ask first
-                token = db.session.get(ApiToken, whole_number(request.form.get("token_id"), "token_id", default=0))
-                if token is not None and token.user_id == current_user.id and token.revoked_at is None:
-                    return confirm.ask(confirm.Confirmation(
-                        title=_("Revoke the token “%(name)s”?", name=token.name), action=url_for("auth.account"),
-                        button=_("Revoke"), back_url=url_for("auth.account"), back_label=_("My account"),
-                        cancel_label=_("Keep it"),
-                        lines=[_("Programs using this token can no longer reach your account. This cannot be undone: "
-                                 "they would need a new token.")]))
-            if which == "revoke":
-                tokens.revoke(current_user, whole_number(request.form.get("token_id"), "token_id", default=0))
-                flash(_("The token was revoked."), "success")
-                return redirect(url_for("auth.account"))
+            with transaction():
+                if which == "password" and pw_form.validate_on_submit():
+                    accounts.change_password(current_user, pw_form.old_password.data, pw_form.new_password.data)
+                    login_user(current_user._get_current_object())  # keep this session, end the others
+                    flash(_("Your password was changed. Other devices have been logged out."), "success")
+                    return redirect(url_for("auth.account"))
+                if which == "preferences" and pref_form.validate_on_submit():
+                    accounts.set_preferences(current_user, locale=pref_form.locale.data,
+                                             large_text=pref_form.large_text.data)
+                    session["large_text"] = pref_form.large_text.data
+                    flash(_("Saved."), "success")
+                    return redirect(url_for("auth.account"))
+                if which == "token" and token_form.validate_on_submit():
+                    _t, new_token = tokens.create(current_user, token_form.name.data)
+                    flash(_("Copy the token now: it will not be shown again."), "success")
+                if which == "revoke" and not confirm.confirmed():  # a revoked token cannot come back: ask first
+                    token = db.session.get(ApiToken, whole_number(request.form.get("token_id"), "token_id", default=0))
+                    if token is not None and token.user_id == current_user.id and token.revoked_at is None:
+                        return confirm.ask(confirm.Confirmation(
+                            title=_("Revoke the token “%(name)s”?", name=token.name), action=url_for("auth.account"),
+                            button=_("Revoke"), back_url=url_for("auth.account"), back_label=_("My account"),
+                            cancel_label=_("Keep it"),
+                            lines=[_("Programs using this token can no longer reach your account. This cannot be undone: "
+                                     "they would need a new token.")]))
+                if which == "revoke":
+                    tokens.revoke(current_user, whole_number(request.form.get("token_id"), "token_id", default=0))
+                    flash(_("The token was revoked."), "success")
+                    return redirect(url_for("auth.account"))
         except ServiceError as err:
             apply_error({"password": pw_form, "token": token_form}.get(which), err)
         except ValueError:
@@ -160,7 +167,10 @@ def reset_password():
     form = ResetCodeForm()
     if form.validate_on_submit():
         try:
-            reset_codes.redeem(form.login.data, form.code.data, form.new_password.data)
+            with transaction():
+                user = reset_codes.redeem(form.login.data, form.code.data, form.new_password.data)
+            if user is None:  # a wrong try, counted (committed above)
+                raise reset_codes.wrong_code()
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -173,8 +183,8 @@ def reset_password():
 @login_required
 def notifications():
     if request.method == "POST":
-        Notification.query.filter_by(user_id=current_user.id, read_at=None).update({"read_at": utcnow()})
-        db.session.commit()
+        with transaction():
+            Notification.query.filter_by(user_id=current_user.id, read_at=None).update({"read_at": utcnow()})
         return redirect(url_for("auth.notifications"))
     notes = (Notification.query.filter_by(user_id=current_user.id)
              .order_by(Notification.id.desc()).limit(100).all())
@@ -212,7 +222,8 @@ def register():
     community = g.community
     if current_user.is_authenticated:
         if request.method == "POST":
-            accounts.join(community, current_user)
+            with transaction():
+                accounts.join(community, current_user)
             flash(_("You joined %(name)s. Staff will verify your household.", name=community.name), "success")
             return redirect(url_for("c.community.home"))
         return render_template("auth/join.html", membership=membership_of(current_user, community))
@@ -220,10 +231,11 @@ def register():
     pickers.offer(form.unit_id, places.unit_choices(community))
     if form.validate_on_submit():
         try:
-            unit = db.session.get(Unit, form.unit_id.data or 0)
-            user, _m = accounts.register(community, form.login.data, form.password.data, form.display_name.data,
-                                         locale=session.get("locale"), consent=form.consent.data is True,
-                                         unit=unit, room=form.room.data, address=form.address.data)
+            with transaction():
+                unit = db.session.get(Unit, form.unit_id.data or 0)
+                user, _m = accounts.register(community, form.login.data, form.password.data, form.display_name.data,
+                                             locale=session.get("locale"), consent=form.consent.data is True,
+                                             unit=unit, room=form.room.data, address=form.address.data)
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -294,28 +306,28 @@ def member(membership_id):
             abort(403)
         which = request.form.get("form")
         try:
-            if which == "verify" and verify_form.validate_on_submit():
-                household = db.session.get(Household, verify_form.household_id.data or 0)
-                accounts.verify_resident(membership, household, verify_form.relation.data, current_user,
-                                         reason=verify_form.reason.data)
-                flash(_("%(name)s is verified.", name=membership.user.display_name), "success")
-                return redirect(url_for("c.community.member", membership_id=membership.id))
-            if which == "unverify":
-                accounts.unverify(membership, current_user, request.form.get("reason"))
-                flash(_("Verification withdrawn."), "success")
-                return redirect(url_for("c.community.member", membership_id=membership.id))
-            if which == "roles" and roles_form.validate_on_submit():
-                # The form offers only the roles this user may give; the others the member holds
-                # are kept. A role sent that was not offered reaches the service, which refuses it.
-                kept = [r for r in membership.role_list if r not in grantable]
-                roles = request.form.getlist("roles") + kept
-                building = db.session.get(Building, roles_form.building_id.data or 0)
-                grid = db.session.get(Grid, roles_form.grid_id.data or 0)
-                accounts.set_roles(membership, roles, current_user._get_current_object(), building=building, grid=grid)
-                flash(_("Roles saved."), "success")
-                return redirect(url_for("c.community.member", membership_id=membership.id))
+            with transaction():
+                if which == "verify" and verify_form.validate_on_submit():
+                    household = db.session.get(Household, verify_form.household_id.data or 0)
+                    accounts.verify_resident(membership, household, verify_form.relation.data, current_user,
+                                             reason=verify_form.reason.data)
+                    flash(_("%(name)s is verified.", name=membership.user.display_name), "success")
+                    return redirect(url_for("c.community.member", membership_id=membership.id))
+                if which == "unverify":
+                    accounts.unverify(membership, current_user, request.form.get("reason"))
+                    flash(_("Verification withdrawn."), "success")
+                    return redirect(url_for("c.community.member", membership_id=membership.id))
+                if which == "roles" and roles_form.validate_on_submit():
+                    # The form offers only the roles this user may give; the others the member holds
+                    # are kept. A role sent that was not offered reaches the service, which refuses it.
+                    kept = [r for r in membership.role_list if r not in grantable]
+                    roles = request.form.getlist("roles") + kept
+                    building = db.session.get(Building, roles_form.building_id.data or 0)
+                    grid = db.session.get(Grid, roles_form.grid_id.data or 0)
+                    accounts.set_roles(membership, roles, current_user._get_current_object(), building=building, grid=grid)
+                    flash(_("Roles saved."), "success")
+                    return redirect(url_for("c.community.member", membership_id=membership.id))
         except ServiceError as err:
-            db.session.rollback()
             apply_error({"verify": verify_form, "roles": roles_form}.get(which), err)
             if isinstance(err, (Forbidden, Conflict)):
                 status = err.status
@@ -334,9 +346,9 @@ def member_reset_code(membership_id):
     if membership is None or membership.community_id != g.community.id:
         abort(404)
     try:
-        code, expires_at = reset_codes.issue(membership.user, current_user._get_current_object(), g.community)
+        with transaction():
+            code, expires_at = reset_codes.issue(membership.user, current_user._get_current_object(), g.community)
     except ServiceError as err:
-        db.session.rollback()
         flash(err.message, "error")
         return redirect(url_for("c.community.member", membership_id=membership.id)), 303
     return render_template("auth/reset_code.html", m=membership, code=reset_codes.format_code(code),

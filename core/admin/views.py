@@ -10,6 +10,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from core import confirm, dates
+from core.db import transaction
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import Form, apply_error
@@ -49,7 +50,8 @@ def modules():
                 cancel_label=_("Keep it on"), hidden=[("plugin", name), ("enabled", "0")]),
                 "admin/module_off.html", items=plugin_svc.open_business(g.community, name))
         try:
-            plugin_svc.set_enabled(g.community, name, enable, actor=current_user, confirm=confirmed)
+            with transaction():
+                plugin_svc.set_enabled(g.community, name, enable, actor=current_user, confirm=confirmed)
         except ServiceError as err:
             apply_error(None, err)
         else:
@@ -68,9 +70,10 @@ def settings():
     form = SettingsForm(obj=g.community, timezone=dates.zone(g.community).key)
     if form.validate_on_submit():
         try:
-            structure.update_community(g.community, current_user, name=form.name.data,
-                                       seconds_threshold=form.seconds_threshold.data,
-                                       default_locale=form.default_locale.data, timezone=form.timezone.data)
+            with transaction():
+                structure.update_community(g.community, current_user, name=form.name.data,
+                                           seconds_threshold=form.seconds_threshold.data,
+                                           default_locale=form.default_locale.data, timezone=form.timezone.data)
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -134,7 +137,8 @@ def erase_member(membership_id):
     # only its own form (confirm=1) erases.
     if form.validate_on_submit() and confirm.confirmed():
         try:
-            summary = personal_data.erase(m.user, current_user._get_current_object(), form.reason.data)
+            with transaction():
+                summary = personal_data.erase(m.user, current_user._get_current_object(), form.reason.data)
         except ServiceError as err:
             if err.fields:
                 apply_error(form, err)

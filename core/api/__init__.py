@@ -3,7 +3,7 @@
 Each route is declared with ``endpoint``; the OpenAPI document is built from those declarations
 and the app's URL map, so it always matches what is served."""
 import re
-from functools import cache, wraps
+from functools import wraps
 
 from flask import Blueprint, current_app, g, has_request_context, jsonify, request
 from flask_babel import gettext as _
@@ -11,7 +11,7 @@ from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy import bindparam, event, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from core.db import transaction
+from core.db import built_once, transaction
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.inputs import check_json, too_deep, whole_number
@@ -40,10 +40,13 @@ def token_only():
 
 
 def endpoint(bp, rule, methods=("GET",), *, summary, auth=True, body=None, query=None, tag="core",
-             idempotent=False, responses=None):
+             idempotent=False, responses=None, refusal_commits=False):
     """Declare an API route and its documentation.
 
-    ``body`` and ``query`` map field names to (JSON-schema type, description, required?)."""
+    ``body`` and ``query`` map field names to (JSON-schema type, description, required?). A
+    writing handler runs in the request's transaction; with ``refusal_commits`` an error answer
+    it returns (not raises) still commits what it wrote: a refused try that must be counted (a
+    wrong reset code)."""
 
     def deco(view):
         @wraps(view)
@@ -58,18 +61,19 @@ def endpoint(bp, rule, methods=("GET",), *, summary, auth=True, body=None, query
                 try:
                     data = _checked_body()
                 except ServiceError as err:
-                    return error_response(err.code, err.message, err.fields, err.status)
+                    return _refused(error_response(err.code, err.message, err.fields, err.status))
                 if data is None:
-                    return error_response("invalid_json", _("Send a JSON object in the request body."), status=400)
+                    return _refused(error_response("invalid_json", _("Send a JSON object in the request body."),
+                                                   status=400))
                 wrong = _not_text(data, body) if takes_body else None
                 if wrong:
                     msg = _("Please correct the marked fields.")
-                    return error_response("invalid_field", msg, {name: msg for name in wrong}, status=400)
+                    return _refused(error_response("invalid_field", msg, {name: msg for name in wrong}, status=400))
             if request.method in ("GET", "HEAD", "OPTIONS"):
                 return view(*args, **kwargs)  # a read writes nothing (tests/contract/test_reads_write_nothing.py)
             if idempotent and request.headers.get("Idempotency-Key"):
                 return _idempotent(view, args, kwargs)
-            return _in_transaction(view, args, kwargs)
+            return _in_transaction(view, args, kwargs, refusal_commits)
 
         wrapped._api_doc = {"summary": summary, "auth": auth, "body": body or {}, "query": query or {},
                             "tag": tag, "idempotent": idempotent, "responses": responses or {}}
@@ -88,6 +92,13 @@ def _not_text(data, body):
                   and not isinstance(data[name], str))
 
 
+def _refused(resp):
+    """A write refused before its handler ran: what the request wrote so far (a token's use, noted
+    at sign-in) is undone; the token's use is then recorded at the end of the request."""
+    db.session.rollback()
+    return resp
+
+
 class _Refused(Exception):
     """An error answer returned (not raised) by a handler: its writes are rolled back too."""
 
@@ -96,14 +107,14 @@ class _Refused(Exception):
         self.resp = resp
 
 
-def _in_transaction(view, args, kwargs):
+def _in_transaction(view, args, kwargs, refusal_commits=False):
     """Run a writing handler as the request's one transaction (core.db): it commits when the
     answer is a success; an error answer, returned or raised (a ServiceError, answered by the
     error handler), leaves nothing written."""
     try:
         with transaction():
             resp = current_app.make_response(view(*args, **kwargs))
-            if resp.status_code >= 400:
+            if resp.status_code >= 400 and not refusal_commits:
                 raise _Refused(resp)
     except _Refused as refused:
         return refused.resp
@@ -158,7 +169,7 @@ def note_token_use(token):
             g._token_use_written = True
 
 
-@cache
+@built_once
 def _touch_stmt():
     from core.models import ApiToken
 
@@ -188,11 +199,11 @@ def _record_token_use_at_end(resp):
     token_use = g.pop("_token_use", None)
     if token_use is not None:  # nothing committed during the request (a read, or a refused write)
         try:
-            db.session.rollback()
-            _touch(db.session, token_use)
-            db.session.commit()
-        except SQLAlchemyError:  # noting the use must never turn an answer into an error
-            db.session.rollback()
+            db.session.rollback()  # what a read loaded: the UPDATE is the transaction's one statement
+            with transaction():
+                _touch(db.session, token_use)
+        except SQLAlchemyError:  # noting the use must never turn an answer into an error (rolled back)
+            pass
     return resp
 
 

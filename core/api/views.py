@@ -5,7 +5,8 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from core import places
-from core.api import api_bp, community_api_bp, endpoint, json_body, paginate, require_api
+from core.dates import iso
+from core.api import api_bp, community_api_bp, endpoint, error_response, json_body, paginate, require_api
 from core.errors import NotFound, ServiceError
 from core.extensions import db
 from core.inputs import whole_number
@@ -16,10 +17,6 @@ from core.services import proposals as svc
 from core.services import structure
 from core.services.notifications import render as render_note
 from core.sorting import natural_sorted
-
-
-def iso(dt):
-    return dt.isoformat() if dt else None
 
 
 def user_json(u):
@@ -146,7 +143,7 @@ def buildings():
 def building_create():
     require_api("core.structure.manage")
     data = json_body()
-    grid = db.session.get(Grid, _int(data.get("grid_id"), "grid_id"))
+    grid = db.session.get(Grid, whole_number(data.get("grid_id"), "grid_id", default=0))
     x = structure.add_building(g.community, grid, data.get("name"), current_user)
     return jsonify({"id": x.id, "name": x.name, "grid_id": x.grid_id}), 201
 
@@ -156,7 +153,7 @@ def building_create():
 def unit_create():
     require_api("core.structure.manage")
     data = json_body()
-    building = db.session.get(Building, _int(data.get("building_id"), "building_id"))
+    building = db.session.get(Building, whole_number(data.get("building_id"), "building_id", default=0))
     x = structure.add_unit(g.community, building, data.get("name"), current_user)
     return jsonify({"id": x.id, "name": x.name, "building_id": x.building_id}), 201
 
@@ -192,7 +189,7 @@ def households():
 def household_create():
     require_api("core.structure.manage")
     data = json_body()
-    unit = db.session.get(Unit, _int(data.get("unit_id"), "unit_id"))
+    unit = db.session.get(Unit, whole_number(data.get("unit_id"), "unit_id", default=0))
     if isinstance(data.get("floor_area"), float):
         raise ServiceError("invalid_area", _("Send the floor area as a string, e.g. \"89.50\"."),
                            fields={"floor_area": _("Send the floor area as a string, e.g. \"89.50\".")})
@@ -229,7 +226,7 @@ def member_verify(membership_id):
     require_api("core.members.manage")
     m = _member(membership_id)
     data = json_body()
-    household = db.session.get(Household, _int(data.get("household_id"), "household_id"))
+    household = db.session.get(Household, whole_number(data.get("household_id"), "household_id", default=0))
     accounts.verify_resident(m, household, data.get("relation"), current_user, reason=data.get("reason"))
     return jsonify(membership_json(m))
 
@@ -244,8 +241,8 @@ def member_roles(membership_id):
     require_api("core.members.manage")
     m = _member(membership_id)
     data = json_body()
-    building = db.session.get(Building, _int(data.get("building_id"), "building_id"))
-    grid = db.session.get(Grid, _int(data.get("grid_id"), "grid_id"))
+    building = db.session.get(Building, whole_number(data.get("building_id"), "building_id", default=0))
+    grid = db.session.get(Grid, whole_number(data.get("grid_id"), "grid_id", default=0))
     accounts.set_roles(m, data.get("roles"), current_user._get_current_object(), building=building, grid=grid)
     return jsonify(membership_json(m))
 
@@ -261,7 +258,7 @@ def member_reset_code(membership_id):
     return jsonify({"code": code, "expires_at": iso(expires_at), "user": user_json(m.user)}), 201
 
 
-@endpoint(api_bp, "/auth/reset-password", ["POST"], auth=False,
+@endpoint(api_bp, "/auth/reset-password", ["POST"], auth=False, refusal_commits=True,
           summary="Set a new password with a reset code given by community staff",
           body={"login": ("string", "phone number or user name", True),
                 "code": ("string", "the reset code", True),
@@ -271,6 +268,9 @@ def reset_password():
 
     data = json_body()
     user = reset_codes.redeem(data.get("login"), data.get("code"), data.get("new_password"))
+    if user is None:  # a wrong try: answered as refused, and counted (committed)
+        err = reset_codes.wrong_code()
+        return error_response(err.code, err.message, err.fields, err.status)
     return jsonify({"user": user_json(user)})
 
 
@@ -358,12 +358,6 @@ def proposal_transition(proposal_id):
     data = json_body()
     p = svc.transition(_proposal(proposal_id), data.get("state"), current_user, data.get("reason"))
     return jsonify(proposal_json(p, full=True))
-
-
-def _int(value, field):
-    """An id sent by the client: a whole number, or 0 (no such object) when absent; anything else is
-    refused with 400 naming ``field`` (core.inputs.whole_number), never read as 0."""
-    return whole_number(value, field, default=0)
 
 
 # ── personal data (PIPL Art. 45 copy, Art. 47 erasure) ───────────────────────────────────

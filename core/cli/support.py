@@ -32,3 +32,13 @@ def community(slug, *, required=True):
         fail(_("No community with the short name %(slug)s.", slug=slug))
     g.community = found
     return found
+
+
+def account(login):
+    """The account with phone number or user name ``login``."""
+    from core.services.accounts import find_user
+
+    user = find_user(login)
+    if user is None:
+        fail(_("No account %(login)s.", login=login))
+    return user

@@ -4,10 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from core.db import transaction
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error, fill_assist_choices
-from core.models import (CATEGORIES, SCOPES, STATES, Building, Grid, Proposal, ProposalComment,
+from core.models import (CATEGORIES, SCOPES, STATES, Proposal, ProposalComment,
                          ProposalTransition, utcnow)
 from core.permissions import can, membership_of
 from core.proposals.forms import CommentForm, ProposalForm, SecondForm, TransitionForm
@@ -86,11 +87,12 @@ def new():
         fill_assist_choices(form, community, current_user)
     if form.validate_on_submit():
         try:
-            proposal = svc.create(
-                community, current_user,
-                {"title": form.title.data, "body": form.body.data, "category": form.category.data,
-                 "scope": form.scope.data, "grid_id": form.grid_id.data, "building_id": form.building_id.data},
-                submit=request.form.get("action") != "draft", **form.assisted())
+            with transaction():
+                proposal = svc.create(
+                    community, current_user,
+                    {"title": form.title.data, "body": form.body.data, "category": form.category.data,
+                     "scope": form.scope.data, "grid_id": form.grid_id.data, "building_id": form.building_id.data},
+                    submit=request.form.get("action") != "draft", **form.assisted())
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -113,11 +115,12 @@ def edit(proposal_id):
         form.building_id.data = proposal.building_id or 0
     if form.validate_on_submit():
         try:
-            svc.update_draft(proposal, current_user, {
-                "title": form.title.data, "body": form.body.data, "category": form.category.data,
-                "scope": form.scope.data, "grid_id": form.grid_id.data, "building_id": form.building_id.data})
-            if request.form.get("action") == "submit":
-                svc.transition(proposal, "open", current_user)
+            with transaction():
+                svc.update_draft(proposal, current_user, {
+                    "title": form.title.data, "body": form.body.data, "category": form.category.data,
+                    "scope": form.scope.data, "grid_id": form.grid_id.data, "building_id": form.building_id.data})
+                if request.form.get("action") == "submit":
+                    svc.transition(proposal, "open", current_user)
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -167,10 +170,11 @@ def second(proposal_id):
     form = SecondForm()
     if form.validate_on_submit():
         try:
-            assisted = form.assisted()
-            svc.second(proposal, current_user, **assisted)
-            flash(_("The second was recorded for the resident.") if assisted["person_id"] or assisted["login"]
-                  else _("Thank you for seconding."), "success")
+            with transaction():
+                assisted = form.assisted()
+                svc.second(proposal, current_user, **assisted)
+                flash(_("The second was recorded for the resident.") if assisted["person_id"] or assisted["login"]
+                      else _("Thank you for seconding."), "success")
         except ServiceError as err:
             apply_error(None, err)
     return redirect(url_for("c.proposals.detail", proposal_id=proposal.id))
@@ -183,8 +187,9 @@ def comment(proposal_id):
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            svc.comment(proposal, current_user, form.body.data, **form.assisted())
-            flash(_("Your comment was posted."), "success")
+            with transaction():
+                svc.comment(proposal, current_user, form.body.data, **form.assisted())
+                flash(_("Your comment was posted."), "success")
         except ServiceError as err:
             apply_error(None, err)
     else:
@@ -199,8 +204,9 @@ def transition(proposal_id):
     form = TransitionForm()
     if form.validate_on_submit():
         try:
-            svc.transition(proposal, form.new_state.data, current_user, form.reason.data)
-            flash(_("The proposal is now: %(state)s.", state=STATES[proposal.state]), "success")
+            with transaction():
+                svc.transition(proposal, form.new_state.data, current_user, form.reason.data)
+                flash(_("The proposal is now: %(state)s.", state=STATES[proposal.state]), "success")
         except ServiceError as err:
             apply_error(None, err)
     return redirect(url_for("c.proposals.detail", proposal_id=proposal.id))

@@ -2,8 +2,9 @@
 import re
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from core.errors import Conflict, ServiceError
 from core.extensions import db
@@ -11,62 +12,9 @@ from core.models import Household, HouseholdMember, Membership, User, utcnow
 from core.phones import looks_like_phone, mobile_number, normalise_mobile
 from core.permissions import note_membership
 from core.services import audit
+from core.services.passwords import check_password_policy, dummy_hash, hash_password
 
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,39}$")
-# Common passwords (ASVS V6.2.4): the 30,000 most common passwords of the zxcvbn package (MIT),
-# loaded once on first use, plus passwords common in China that its list lacks.
-CHINESE_COMMON_PASSWORDS = frozenset(
-    """123456 5201314 1314520 woaini woaini1314 woaini520 wo5201314 5201314a 52013141314 woaini521
-    qq123456 qq5201314 a123456 a5201314 aa123456 a1234567 abc12345 abc123456 dearbook xiazhili
-    110110110 119119119 asdasdasd aaaaaaaa qqqqqqqq zzzzzzzz 1234512345 147258369 159357258 123456987
-    88888888 66666666 99999999 00000000 11111111 168168168 518518518 888888888 666666666
-    iloveyou1314 ilove5201314 zhang123456 wang123456 li123456 liu123456 chen123456 zhangwei
-    wangwei123 admin123 admin888 root1234 a11111111 q1w2e3r4 qwer1234 asd123456 zxc123456
-    woshishui 1qaz2wsx3edc 12qwaszx 741852963 789456123 123321123 321321321 zxcvbnm123""".split()
-)
-_common = None
-
-
-def common_passwords():
-    """The set of refused common passwords, lowercased (read from zxcvbn on first use)."""
-    global _common
-    if _common is None:
-        from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-        _common = frozenset(w.lower() for w in FREQUENCY_LISTS["passwords"]) | CHINESE_COMMON_PASSWORDS
-    return _common
-
-
-def _hash(password):
-    from flask import current_app
-
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
-
-
-_dummy = {}
-
-
-def _dummy_hash():
-    """A hash to check against when the account does not exist, so timing does not tell."""
-    from flask import current_app
-
-    method = current_app.config["PASSWORD_HASH_METHOD"]
-    if method not in _dummy:
-        _dummy[method] = generate_password_hash("not-a-real-password", method=method)
-    return _dummy[method]
-
-
-def check_password_policy(password: str, login: str = ""):
-    """Return a translated problem with ``password`` or None (ASVS V6: length, no composition rules)."""
-    if len(password) < 8:
-        return _("Use at least 8 characters.")
-    if len(password) > 128:
-        return _("Use at most 128 characters.")
-    if password.lower() in common_passwords() or (login and password.lower() == login.lower()):
-        return _("This password is too easy to guess; choose another.")
-    return None
-
-
 def parse_login(login: str):
     """Split a login into (username, phone); raises ServiceError if it is neither.
 
@@ -92,7 +40,7 @@ def find_user(login: str):
     return User.query.filter_by(username=login.lower()).first()
 
 
-def create_user(login, password, display_name, locale=None, is_superadmin=False, commit=True):
+def create_user(login, password, display_name, locale=None, is_superadmin=False):
     """Create an account; raises ServiceError on a bad login or password, Conflict if taken."""
     username, phone = parse_login(login)
     display_name = (display_name or "").strip()
@@ -106,25 +54,21 @@ def create_user(login, password, display_name, locale=None, is_superadmin=False,
         raise Conflict("login_taken", _("This phone number or user name is already registered."),
                        fields={"login": _("Already registered.")})
     user = User(username=username, phone=phone, display_name=display_name, locale=locale,
-                password_hash=_hash(password), is_superadmin=is_superadmin)
+                password_hash=hash_password(password), is_superadmin=is_superadmin)
     db.session.add(user)
     try:
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("login_taken", _("This phone number or user name is already registered."),
-                       fields={"login": _("Already registered.")})
-    if commit:
-        db.session.commit()
+    except IntegrityError:  # taken meanwhile; messages lazy: read once the request has rolled back
+        raise Conflict("login_taken", _l("This phone number or user name is already registered."),
+                       fields={"login": _l("Already registered.")})
     return user
 
 
 def create_site_admin(login, password, display_name):
     """A site administrator (every community's rights), made only by the operator at the command
     line (``linli users create-admin``): audited with no actor, like every act of the operator."""
-    user = create_user(login, password, display_name, is_superadmin=True, commit=False)
+    user = create_user(login, password, display_name, is_superadmin=True)
     audit.record("account.site_admin_created", obj=user, actor=None, after={"is_superadmin": True})
-    db.session.commit()
     return user
 
 
@@ -167,15 +111,11 @@ def register(community, login, password, display_name, locale=None, *, consent=F
     from core.events import Event, emit
     from core.privacy import NOTICE_VERSION
 
-    user = create_user(login, password, display_name, locale=locale, commit=False)
-    try:
-        household, residence = given_residence(community, unit, room, address)
-        if consent is not True:
-            message = _("To register, agree to the privacy notice.")
-            raise ServiceError("consent_required", message, fields={"consent": message})
-    except ServiceError:
-        db.session.rollback()  # the account flushed above is not kept
-        raise
+    user = create_user(login, password, display_name, locale=locale)
+    household, residence = given_residence(community, unit, room, address)
+    if consent is not True:
+        message = _("To register, agree to the privacy notice.")
+        raise ServiceError("consent_required", message, fields={"consent": message})
     user.privacy_consent_at, user.privacy_notice_version = utcnow(), NOTICE_VERSION
     membership = Membership(user_id=user.id, community_id=community.id, roles="resident",
                             claimed_household_id=household.id if household else None, claimed_address=residence)
@@ -186,7 +126,6 @@ def register(community, login, password, display_name, locale=None, *, consent=F
                         "privacy_notice": NOTICE_VERSION})
     emit(community, Event("resident.registered", community.id, user.id, (user.id,),
                           f"membership:{membership.id}:registered"))
-    db.session.commit()
     note_membership(user, community, membership)
     return user, membership
 
@@ -200,7 +139,6 @@ def join(community, user):
     db.session.add(membership)
     db.session.flush()
     audit.record("membership.joined", community=community, obj=membership, actor=user)
-    db.session.commit()
     note_membership(user, community, membership)  # this request's later checks see it
     return membership
 
@@ -219,7 +157,7 @@ def authenticate(login, password, address=None):
         key = (login_limits.account_key(user, login), login_limits.address_key(address))
         had_failures = login_limits.check(*key)
     if user is None or not user.is_active:
-        check_password_hash(_dummy_hash(), password or "")
+        check_password_hash(dummy_hash(), password or "")
         user = None
     elif not check_password_hash(user.password_hash, password or ""):
         user = None
@@ -239,17 +177,15 @@ def change_password(user, old_password, new_password):
     problem = check_password_policy(new_password or "", user.login_name)
     if problem:
         raise ServiceError("weak_password", problem, fields={"new_password": problem})
-    user.password_hash = _hash(new_password)
+    user.password_hash = hash_password(new_password)
     user.session_version += 1
     audit.record("account.password_changed", obj=user, actor=user)
-    db.session.commit()
 
 
 def end_sessions(user):
     """End every session of ``user`` (logout): cookies issued before stop being accepted."""
     User.query.filter_by(id=user.id).update({User.session_version: User.session_version + 1},
                                             synchronize_session=False)
-    db.session.commit()
     db.session.refresh(user)
 
 
@@ -262,7 +198,6 @@ def set_preferences(user, locale=None, large_text=None):
         user.locale = locale
     if large_text is not None:
         user.large_text = bool(large_text)
-    db.session.commit()
 
 
 def verify_resident(membership, household, relation, actor, reason=None):
@@ -313,7 +248,6 @@ def verify_resident(membership, household, relation, actor, reason=None):
     notify(user.id, membership.community, "verified",
            N_("Staff verified your residence in %(household)s. You can now vote."),
            {"household": household.label})
-    db.session.commit()
     return membership
 
 
@@ -333,7 +267,6 @@ def unverify(membership, actor, reason):
     persons.unlink_account(membership.community_id, membership.user_id)
     audit.record("membership.unverified", community=membership.community, obj=membership, actor=actor,
                  before=before, reason=reason)
-    db.session.commit()
 
 
 def set_roles(membership, roles, actor, building=None, grid=None):
@@ -392,7 +325,6 @@ def set_roles(membership, roles, actor, building=None, grid=None):
             Membership.community_id == community.id, Membership.id != membership.id,
             Membership.roles.like("%admin%")).all()
         if not any("admin" in held.split(",") for (held,) in others):
-            db.session.rollback()
             raise Conflict("last_admin",
                            _("This is the community's last administrator: make someone else administrator first."),
                            fields={"roles": _("The community needs an administrator.")})
@@ -400,7 +332,6 @@ def set_roles(membership, roles, actor, building=None, grid=None):
     membership.building_id, membership.grid_id = after["building_id"], after["grid_id"]
     audit.record("membership.roles_changed", community=community, obj=membership, actor=actor,
                  before=before, after=after)
-    db.session.commit()
     return membership
 
 

@@ -95,16 +95,15 @@ def _locked(seconds):
 
 
 def record_failure(account, address):
-    """Count a failed sign-in (committed at once) and drop failures older than both windows."""
+    """Count a failed sign-in (in the caller's transaction, which commits it although the sign-in
+    fails: ``authenticate`` answers None, it raises nothing) and drop failures older than both windows."""
     (_pm, pair_seconds), (_am, account_seconds) = _limits()
     now = utcnow()
     db.session.add(LoginFailure(account=account, address=address, at=now))
     db.session.execute(delete(LoginFailure).where(
         LoginFailure.at < now - timedelta(seconds=max(pair_seconds, account_seconds))))
-    db.session.commit()
 
 
 def forget(account, address):
     """A successful sign-in from ``address``: its failures for ``account`` no longer count."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.account == account, LoginFailure.address == address))
-    db.session.commit()

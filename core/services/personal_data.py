@@ -45,6 +45,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
+from core.dates import iso
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db
 from core.models import (ApiToken, Community, Household, HouseholdMember, Membership, Notification,
@@ -68,10 +69,6 @@ def is_erased(user):
     return user.username == anonymous_label(user) and not user.is_active_account
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def _communities(user):
     return (Community.query.join(Membership, Membership.community_id == Community.id)
             .filter(Membership.user_id == user.id).order_by(Community.id).all())
@@ -86,17 +83,17 @@ def export(user):
     """Everything about ``user`` as a JSON-serialisable dict (see the module docstring)."""
     data = {
         "format": FORMAT,
-        "exported_at": _iso(utcnow()),
+        "exported_at": iso(utcnow()),
         "account": {"id": user.id, "username": user.username, "phone": user.phone,
                     "display_name": user.display_name, "locale": user.locale, "large_text": user.large_text,
-                    "active": user.is_active_account, "created_at": _iso(user.created_at),
-                    "privacy_consent": {"at": _iso(user.privacy_consent_at), "notice_version": user.privacy_notice_version}
+                    "active": user.is_active_account, "created_at": iso(user.created_at),
+                    "privacy_consent": {"at": iso(user.privacy_consent_at), "notice_version": user.privacy_notice_version}
                     if user.privacy_consent_at else None},
-        "api_tokens": [{"name": t.name, "prefix": t.prefix, "created_at": _iso(t.created_at),
-                        "last_used_at": _iso(t.last_used_at), "revoked_at": _iso(t.revoked_at)}
+        "api_tokens": [{"name": t.name, "prefix": t.prefix, "created_at": iso(t.created_at),
+                        "last_used_at": iso(t.last_used_at), "revoked_at": iso(t.revoked_at)}
                        for t in ApiToken.query.filter_by(user_id=user.id).order_by(ApiToken.id)],
         # kind and link only: a notification's parameters name the other people involved
-        "notifications": [{"kind": n.kind, "url": n.url, "read_at": _iso(n.read_at), "created_at": _iso(n.created_at)}
+        "notifications": [{"kind": n.kind, "url": n.url, "read_at": iso(n.read_at), "created_at": iso(n.created_at)}
                           for n in Notification.query.filter_by(user_id=user.id).order_by(Notification.id)],
         "communities": [],
     }
@@ -125,7 +122,7 @@ def _community_section(user, community):
     return {
         "community": {"slug": community.slug, "name": community.name},
         "membership": {"roles": m.role_list,
-                       "verified_at": _iso(m.verified_at), "joined_at": _iso(m.created_at),
+                       "verified_at": iso(m.verified_at), "joined_at": iso(m.created_at),
                        "household": _household_label(m.household_id),
                        "address_given_at_registration": m.claimed_address},
         "household_register": [{"household": _household_label(r.household_id), "name": r.name, "phone": r.phone,
@@ -136,10 +133,10 @@ def _community_section(user, community):
                              if p.id_hash else None, "birth_date": birth_label(p) or None}
                             for p in Person.query.filter_by(community_id=community.id, user_id=user.id)],
         "proposals": [{"id": p.id, "title": p.title, "body": p.body, "category": p.category, "state": p.state,
-                       "created_at": _iso(p.created_at)} for p in proposals],
-        "comments": [{"proposal_id": c.proposal_id, "body": c.body, "created_at": _iso(c.created_at)}
+                       "created_at": iso(p.created_at)} for p in proposals],
+        "comments": [{"proposal_id": c.proposal_id, "body": c.body, "created_at": iso(c.created_at)}
                      for c in comments],
-        "seconds": [{"proposal_id": s.proposal_id, "created_at": _iso(s.created_at)} for s in seconds],
+        "seconds": [{"proposal_id": s.proposal_id, "created_at": iso(s.created_at)} for s in seconds],
         "modules": modules,
     }
 
@@ -259,11 +256,7 @@ def erase(user, actor, reason):
                            fields={"reason": _("Too long.")})
     if user.is_superadmin:
         raise ServiceError("erase_admin", _("A site administrator's account cannot be erased; remove the administrator right first."))
-    try:
-        _check_may_erase(user, actor, lock=True)
-    except ServiceError:
-        db.session.rollback()  # release the locks
-        raise
+    _check_may_erase(user, actor, lock=True)  # a refusal rolls back, which releases the locks
     label = anonymous_label(user)
     already = is_erased(user)
     names = own_names(user) | {label}
@@ -326,7 +319,6 @@ def erase(user, actor, reason):
         audit.record(ERASED_ACTION, actor=actor, object_type="user", object_id=str(user.id), reason=reason,
                      after={"anonymous_id": label, "core": core, "modules": summary["modules"],
                             "repeat": already})
-    db.session.commit()
     return summary
 
 

@@ -58,5 +58,4 @@ def set_enabled(community, name, enabled: bool, actor=None, confirm=False):
             hooks.on_plugin_enabled(community=community, actor=actor)
         else:
             hooks.on_plugin_disabled(community=community, actor=actor)
-    db.session.commit()
     registry.forget(community)

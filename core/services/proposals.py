@@ -1,6 +1,7 @@
 """Proposals (议题): create, submit, second, comment, move through their stages."""
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -133,7 +134,6 @@ def create(community, actor, data, *, submit=True, person_id=None, login=None, n
                  reason=proposal.assist_reason)
     if submit:
         _move(proposal, "open", actor, None)
-    db.session.commit()
     return proposal
 
 
@@ -150,22 +150,18 @@ def update_draft(proposal, actor, data):
     edited = db.session.execute(update(Proposal).where(Proposal.id == proposal.id, Proposal.state == "draft")
                                 .values(updated_at=now, **fields).execution_options(synchronize_session=False))
     if edited.rowcount != 1:
-        db.session.rollback()
         raise Conflict("not_draft", _("Only drafts can be edited."))
     for k, v in dict(fields, updated_at=now).items():
         set_committed_value(proposal, k, v)
     audit.record("proposal.edited", community=proposal.community, obj=proposal, actor=actor,
                  before=before, after=fields)
-    db.session.commit()
     return proposal
 
 
-def transition(proposal, new_state, actor, reason=None, *, system=False):
-    """Move a proposal to ``new_state``.
-
-    Staff need a reason. The author may submit their draft and withdraw before a decision.
-    ``system=True`` is for moves made by the platform itself (enough seconds, a ballot closed,
-    a meeting's resolution), which the caller has already authorised."""
+def transition(proposal, new_state, actor, reason=None):
+    """Move a proposal to ``new_state`` (a person's act: staff with a reason, or the author who
+    submits their draft or withdraws it before a decision). A move the platform makes itself (a
+    ballot opened or closed, a meeting's resolution) is ``follow``."""
     if new_state not in TRANSITIONS.get(proposal.state, ()):
         raise Conflict("invalid_transition",
                        _("A proposal that is %(state)s cannot be moved to %(new)s.",
@@ -174,14 +170,13 @@ def transition(proposal, new_state, actor, reason=None, *, system=False):
     author_move = is_author and (
         (proposal.state == "draft" and new_state in ("open", "withdrawn"))
         or (new_state == "withdrawn" and proposal.state == "open"))
-    if not system and not author_move:
+    if not author_move:
         if actor is None or not can("core.proposals.manage", proposal.community, user=actor):
             raise Forbidden("forbidden", _("Only community staff can move proposals on."))
         if not (reason or "").strip():
             raise ServiceError("reason_required", _("Give a reason for this step."),
                                fields={"reason": _("Give a reason for this step.")})
     follow(proposal, new_state, actor, reason)
-    db.session.commit()
     return proposal
 
 
@@ -217,7 +212,6 @@ def _move(proposal, new_state, actor, reason):
         .values(state=new_state, updated_at=now).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        db.session.rollback()
         raise Conflict("stale_state", _("Someone else has just moved this proposal; reload the page."))
     # What the UPDATE wrote, without a second write of the row at the next flush.
     set_committed_value(proposal, "state", new_state)
@@ -273,15 +267,14 @@ def second(proposal, actor, *, person_id=None, login=None, name=None, reason=Non
         raise Conflict("own_proposal", _("You cannot second your own proposal.") if helped is None else
                        _("%(name)s cannot second their own proposal.", name=resident.name))
     # The unique constraints, not this code, guarantee one second per person under races;
-    # the insert is this transaction's first write, so rolling back loses nothing else.
+    # a refusal rolls back the whole request (the entry point's transaction).
     db.session.add(ProposalSecond(proposal_id=proposal.id, user_id=resident.user_id, person_id=resident.person_id,
                                   acted_by_id=actor.id if helped else None))
     try:
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("already_seconded", _("You have already seconded this proposal.") if helped is None else
-                       _("%(name)s has already seconded this proposal.", name=resident.name))
+    except IntegrityError:  # the message is lazy: read once the request has rolled back
+        raise Conflict("already_seconded", _l("You have already seconded this proposal.") if helped is None else
+                       _l("%(name)s has already seconded this proposal.", name=resident.name))
     # The state checked above may be stale (another second may have moved it on since): counting
     # only while the row is open decides acceptance and the move under one lock (the row's on
     # PostgreSQL, the writer lock on SQLite), so the move happens at exactly the threshold.
@@ -290,7 +283,6 @@ def second(proposal, actor, *, person_id=None, login=None, name=None, reason=Non
                                .returning(Proposal.seconds_count)
                                .execution_options(synchronize_session=False)).scalar_one_or_none()
     if count is None:
-        db.session.rollback()  # drops the second inserted above
         raise Conflict("not_open", _("This proposal is no longer collecting seconds; reload the page."))
     set_committed_value(proposal, "seconds_count", count)
     set_committed_value(proposal, "state", "open")
@@ -310,7 +302,6 @@ def second(proposal, actor, *, person_id=None, login=None, name=None, reason=Non
         _move(proposal, "coordinating", None,
               _("%(count)d residents seconded it.", count=proposal.seconds_count))
     keep_loaded()  # the proposal is up to date: its answer needs no second read
-    db.session.commit()
     return proposal
 
 
@@ -355,7 +346,6 @@ def comment(proposal, actor, body, *, person_id=None, login=None, name=None, rea
                                  .values(comments_count=Proposal.comments_count + 1)
                                  .execution_options(synchronize_session=False))
     if counted.rowcount != 1:
-        db.session.rollback()  # drops the comment added above
         raise Conflict("closed", _("This proposal no longer takes comments."))
     db.session.flush()
     audit.record("proposal.commented", community=community, obj=c, actor=actor,
@@ -367,7 +357,6 @@ def comment(proposal, actor, body, *, person_id=None, login=None, name=None, rea
         notify(proposal.author_id, community, "proposal.comment",
                N_("%(name)s commented on your proposal “%(title)s”."),
                {"name": author.name, "title": proposal.title}, url=_url(proposal))
-    db.session.commit()
     db.session.refresh(proposal, ["comments_count"])
     return c
 

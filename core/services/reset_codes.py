@@ -27,6 +27,7 @@ from core.errors import Forbidden, NotFound, ServiceError
 from core.extensions import db
 from core.models import Membership, PasswordResetCode, User, utcnow
 from core.services import accounts, audit
+from core.services.passwords import check_password_policy, dummy_hash, hash_password
 
 VALID_FOR = timedelta(hours=24)
 MAX_ATTEMPTS = 5
@@ -83,21 +84,24 @@ def issue(user, actor, community):
                  after={"code_id": row.id, "expires_at": row.expires_at})
     notify(user.id, community, "reset_code",
            N_("Staff gave you a code to set a new password. If you did not ask for one, tell the community office."))
-    db.session.commit()
     return code, row.expires_at
 
 
-def _wrong():
+def wrong_code():
+    """The refusal of a code that is not right, has expired or was used."""
     return ServiceError("invalid_reset_code",
                         _("This code is not right, has expired or was used already. Ask community staff for a new one."),
                         fields={"code": _("Not right, expired or used.")})
 
 
 def redeem(login, code, new_password):
-    """Set a new password with a reset code (the resident's own act). Returns the user."""
+    """Set a new password with a reset code (the resident's own act). Returns the user, or None
+    when the code is not right (``wrong_code()``): a wrong try at an open code is counted, so
+    the caller commits its transaction before answering with the refusal (the tries of a code
+    are limited). A password the policy refuses raises ServiceError."""
     user = accounts.find_user(login) if isinstance(login, str) else None
-    problem = accounts.check_password_policy(new_password if isinstance(new_password, str) else "",
-                                             user.login_name if user else "")
+    problem = check_password_policy(new_password if isinstance(new_password, str) else "",
+                                    user.login_name if user else "")
     if problem:
         raise ServiceError("weak_password", problem, fields={"new_password": problem})
     code = "".join(ch for ch in (code if isinstance(code, str) else "") if not ch.isspace() and ch != "-")
@@ -111,25 +115,21 @@ def redeem(login, code, new_password):
             query = query.with_for_update()
         row = query.order_by(PasswordResetCode.id.desc()).first()
     if row is None:
-        check_password_hash(accounts._dummy_hash(), code)  # the same time whether or not there is a code
-        db.session.rollback()
-        raise _wrong()
+        check_password_hash(dummy_hash(), code)  # the same time whether or not there is a code
+        return None
     if not check_password_hash(row.code_hash, code):
         # Counted in the database, so tries sent at the same moment are all counted.
         db.session.execute(update(PasswordResetCode).where(PasswordResetCode.id == row.id)
                            .values(attempts=PasswordResetCode.attempts + 1))
-        db.session.commit()
-        raise _wrong()
+        return None
     used = db.session.execute(update(PasswordResetCode).where(
         PasswordResetCode.id == row.id, PasswordResetCode.used_at.is_(None),
         PasswordResetCode.attempts < MAX_ATTEMPTS).values(used_at=now))
     if used.rowcount != 1:  # the same code used twice at once: only one sets the password
-        db.session.rollback()
-        raise _wrong()
+        return None
     db.session.execute(update(User).where(User.id == user.id).values(
-        password_hash=accounts._hash(new_password), session_version=User.session_version + 1))
+        password_hash=hash_password(new_password), session_version=User.session_version + 1))
     audit.record("account.password_reset", community=row.community_id, obj=user, actor=user,
                  after={"code_id": row.id})
-    db.session.commit()
     db.session.refresh(user)
     return user

@@ -30,7 +30,7 @@ def get_all(community, module):
     return values
 
 
-def set(community, module, key, value, actor=None, commit=False):
+def set(community, module, key, value, actor=None):
     from core.services import audit
 
     defaults = _defaults(module)
@@ -46,8 +46,6 @@ def set(community, module, key, value, actor=None, commit=False):
     audit.record("setting.changed", community=community, actor=actor, object_type="setting",
                  object_id=f"{module}.{key}", before={"value": before}, after={"value": value})
     touch(community)
-    if commit:
-        db.session.commit()
 
 
 def touch(community):

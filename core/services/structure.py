@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, NotFound, ServiceError
@@ -47,7 +48,6 @@ def create_community(slug, name, *, street=None, default_locale="zh_Hans", secon
         db.session.add(CommunityPlugin(community_id=community.id, plugin=plugin, enabled=enabled))
     audit.record("community.created", community=community, obj=community, actor=actor,
                  after={"slug": slug, "name": name})
-    db.session.commit()
     return community
 
 
@@ -76,7 +76,6 @@ def update_community(community, actor, *, name, seconds_threshold, default_local
     if timezone is not None and timezone != settings.get(community, "core", "timezone"):
         settings.set(community, "core", "timezone", timezone, actor=actor)
         dates.forget_zone(community)
-    db.session.commit()
 
 
 def _name(value, field="name", max_len=80):
@@ -93,11 +92,9 @@ def _save(obj, community, action, actor, after):
     db.session.add(obj)
     try:
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("duplicate", _("This name is already used here."), fields={"name": _("Already used.")})
+    except IntegrityError:  # messages lazy: read once the request has rolled back
+        raise Conflict("duplicate", _l("This name is already used here."), fields={"name": _l("Already used.")})
     audit.record(action, community=community, obj=obj, actor=actor, after=after)
-    db.session.commit()
     return obj
 
 
@@ -127,12 +124,10 @@ def rename(community, obj, name, actor):
     obj.name = _name(name, max_len=40 if isinstance(obj, Unit) else 80)
     try:
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("duplicate", _("This name is already used here."), fields={"name": _("Already used.")})
+    except IntegrityError:  # messages lazy: read once the request has rolled back
+        raise Conflict("duplicate", _l("This name is already used here."), fields={"name": _l("Already used.")})
     audit.record(f"{obj.__tablename__}.renamed", community=community, obj=obj, actor=actor, before=before,
                  after={"name": obj.name})
-    db.session.commit()
 
 
 def delete_empty(community, obj, actor):
@@ -148,10 +143,9 @@ def delete_empty(community, obj, actor):
                  before={"name": obj.name})
     db.session.delete(obj)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # still the scope of a proposal, a ballot, ...
-        db.session.rollback()
-        raise Conflict("in_use", _("This is still used (for example as the scope of a proposal) and cannot be deleted."))
+        raise Conflict("in_use", _l("This is still used (for example as the scope of a proposal) and cannot be deleted."))
 
 
 def parse_area(value):
@@ -207,18 +201,16 @@ def save_household(community, actor, *, unit, room, floor_area, area_source="reg
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
-        raise Conflict("duplicate_room", _("This unit already has that room."), fields={"room": _("Already exists.")})
+        raise Conflict("duplicate_room", _l("This unit already has that room."), fields={"room": _l("Already exists.")})
     audit.record("household.created" if creating else "household.updated", community=community, obj=household,
                  actor=actor, before=before,
                  after={"unit_id": unit.id, "room": room, "floor_area": area, "area_source": area_source,
                         "developer_held": bool(developer_held)})
-    db.session.commit()
     return household
 
 
 def add_household_member(community, household, actor, *, name, phone=None, relation="resident",
-                         is_representative=False, commit=True):
+                         is_representative=False):
     if household is None or household.community_id != community.id:
         raise NotFound("not_found", _("No such household."))
     name = _name(name)
@@ -235,8 +227,6 @@ def add_household_member(community, household, actor, *, name, phone=None, relat
     db.session.flush()
     audit.record("household_member.added", community=community, obj=member, actor=actor,
                  after={"household_id": household.id, "name": name, "relation": relation})
-    if commit:
-        db.session.commit()
     return member
 
 
@@ -255,7 +245,6 @@ def remove_household_member(community, member, actor):
     from core.services import persons
 
     persons.forget_if_empty(person_id)  # a person is someone on the register
-    db.session.commit()
 
 
 def set_representative(community, member, actor):
@@ -266,4 +255,3 @@ def set_representative(community, member, actor):
         m.is_representative = m.id == member.id
     audit.record("household.representative", community=community, obj=household, actor=actor,
                  after={"representative": member.name})
-    db.session.commit()

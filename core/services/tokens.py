@@ -20,7 +20,6 @@ def create(user, name):
     db.session.add(token)
     db.session.flush()
     audit.record("token.created", obj=token, actor=user, after={"name": name, "prefix": token.prefix})
-    db.session.commit()
     return token, raw
 
 
@@ -31,5 +30,4 @@ def revoke(user, token_id):
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record("token.revoked", obj=token, actor=user)
-        db.session.commit()
     return token

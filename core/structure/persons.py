@@ -7,6 +7,7 @@ from flask_login import current_user
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from core.db import transaction
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import Form, apply_error
@@ -60,34 +61,34 @@ def person(person_id):
     if request.method == "POST":
         which = request.form.get("form")
         try:
-            if which == "identity" and identity_form.validate_on_submit():
-                svc.set_identity(g.community, p, current_user, identity_form.id_type.data,
-                                 identity_form.id_number.data)
-                flash(_("Saved."), "success")
-                return redirect(url_for("c.structure.person", person_id=p.id))
-            if which == "birth" and birth_form.validate_on_submit():
-                svc.set_birth_date(g.community, p, current_user, birth_form.birth_date.data)
-                flash(_("Saved."), "success")
-                return redirect(url_for("c.structure.person", person_id=p.id))
-            if which == "merge" and merge_form.validate_on_submit():
-                other_id = merge_form.other_id.data or _number(merge_form.other_number.data)
-                other = db.session.get(Person, other_id) if other_id else None
-                if other is None or other.community_id != g.community.id:
-                    merge_form.other_number.errors = [_("Choose the other person, or give their register number.")]
-                    raise ServiceError("invalid_person", _("Choose the other person, or give their register number."))
-                kept = svc.merge(g.community, p, other, current_user)
-                flash(_("Merged: one person with every entry of both."), "success")
-                return redirect(url_for("c.structure.person", person_id=kept.id))
-            if which == "split":
-                member = db.session.get(HouseholdMember, whole_number(request.form.get("member_id"), "member_id",
-                                                                      default=0))
-                if member is None or member.person_id != p.id:
-                    abort(404)
-                new = svc.split(g.community, member, current_user)
-                flash(_("The entry is now a person of its own."), "success")
-                return redirect(url_for("c.structure.person", person_id=new.id))
+            with transaction():
+                if which == "identity" and identity_form.validate_on_submit():
+                    svc.set_identity(g.community, p, current_user, identity_form.id_type.data,
+                                     identity_form.id_number.data)
+                    flash(_("Saved."), "success")
+                    return redirect(url_for("c.structure.person", person_id=p.id))
+                if which == "birth" and birth_form.validate_on_submit():
+                    svc.set_birth_date(g.community, p, current_user, birth_form.birth_date.data)
+                    flash(_("Saved."), "success")
+                    return redirect(url_for("c.structure.person", person_id=p.id))
+                if which == "merge" and merge_form.validate_on_submit():
+                    other_id = merge_form.other_id.data or _number(merge_form.other_number.data)
+                    other = db.session.get(Person, other_id) if other_id else None
+                    if other is None or other.community_id != g.community.id:
+                        merge_form.other_number.errors = [_("Choose the other person, or give their register number.")]
+                        raise ServiceError("invalid_person", _("Choose the other person, or give their register number."))
+                    kept = svc.merge(g.community, p, other, current_user)
+                    flash(_("Merged: one person with every entry of both."), "success")
+                    return redirect(url_for("c.structure.person", person_id=kept.id))
+                if which == "split":
+                    member = db.session.get(HouseholdMember, whole_number(request.form.get("member_id"), "member_id",
+                                                                          default=0))
+                    if member is None or member.person_id != p.id:
+                        abort(404)
+                    new = svc.split(g.community, member, current_user)
+                    flash(_("The entry is now a person of its own."), "success")
+                    return redirect(url_for("c.structure.person", person_id=new.id))
         except ServiceError as err:
-            db.session.rollback()
             apply_error({"identity": identity_form, "birth": birth_form}.get(which, merge_form), err)
             p = _person(person_id)
     return render_template("structure/person.html", person=p, identity_form=identity_form,
@@ -105,20 +106,20 @@ def duplicates():
         if not form.validate_on_submit() or any(p is None or p.community_id != g.community.id for p in people):
             abort(400)
         try:
-            if request.form.get("action") not in ("merge", "distinct"):
-                raise ServiceError("choose_action", _("Say whether they are one person or different people."))
-            if request.form.get("action") == "merge":
-                if len(people) < 2:
-                    raise ServiceError("choose_two", _("Choose at least two people."))
-                svc.merge_all(g.community, people, current_user)
-                flash(_("Merged: one person with every entry of both."), "success")
-            else:
-                if len(people) < 2:
-                    raise ServiceError("choose_two", _("Choose at least two people."))
-                svc.mark_distinct(g.community, people, current_user)
-                flash(_("Recorded: they are different people."), "success")
+            with transaction():
+                if request.form.get("action") not in ("merge", "distinct"):
+                    raise ServiceError("choose_action", _("Say whether they are one person or different people."))
+                if request.form.get("action") == "merge":
+                    if len(people) < 2:
+                        raise ServiceError("choose_two", _("Choose at least two people."))
+                    svc.merge_all(g.community, people, current_user)
+                    flash(_("Merged: one person with every entry of both."), "success")
+                else:
+                    if len(people) < 2:
+                        raise ServiceError("choose_two", _("Choose at least two people."))
+                    svc.mark_distinct(g.community, people, current_user)
+                    flash(_("Recorded: they are different people."), "success")
         except ServiceError as err:
-            db.session.rollback()
             apply_error(None, err)
         back = _back()
         return redirect(url_for("c.structure.duplicates", next=back) if back else url_for("c.structure.duplicates"))

@@ -12,6 +12,7 @@ from wtforms import BooleanField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
 from core import confirm, pickers, places
+from core.db import transaction
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import Form, apply_error
@@ -109,13 +110,14 @@ def add(kind):
         flash(_("Enter a name of up to %(n)d characters.", n=40 if kind == "unit" else 80), "error")
         return redirect(back)
     try:
-        if kind == "grid":
-            svc.add_grid(g.community, form.name.data, current_user)
-        elif kind == "building":
-            svc.add_building(g.community, parent, form.name.data, current_user)
-        else:
-            svc.add_unit(g.community, parent, form.name.data, current_user)
-        flash(_("Saved."), "success")
+        with transaction():
+            if kind == "grid":
+                svc.add_grid(g.community, form.name.data, current_user)
+            elif kind == "building":
+                svc.add_building(g.community, parent, form.name.data, current_user)
+            else:
+                svc.add_unit(g.community, parent, form.name.data, current_user)
+            flash(_("Saved."), "success")
     except ServiceError as err:
         apply_error(None, err)
     return redirect(back)
@@ -131,24 +133,25 @@ def rename(kind, obj_id):
     back = {Grid: lambda: index, Building: lambda: url_for("c.structure.building", building_id=obj.id),
             Unit: lambda: url_for("c.structure.building", building_id=obj.building_id)}[model]()
     try:
-        if request.form.get("action") == "delete":
-            up = url_for("c.structure.building", building_id=obj.building_id) if model is Unit else index
-            if not confirm.confirmed():  # deleting cannot be undone: ask first
-                return confirm.ask(confirm.Confirmation(
-                    title=_("Delete %(name)s?", name=obj.name), action=url_for("c.structure.rename", kind=kind,
-                                                                                obj_id=obj.id),
-                    button=_("Delete"), back_url=back, back_label=obj.name, cancel_label=_("Keep it"),
-                    lines=[_("%(name)s is deleted from the community's structure. Only an empty grid, building or "
-                             "unit can be deleted; one still used (for example as the scope of a proposal) stays.",
-                             name=obj.name)]))
-            svc.delete_empty(g.community, obj, current_user)
-            flash(_("Deleted."), "success")
-            return redirect(up)
-        if not form.validate_on_submit():
-            flash(_("Enter a name of up to %(n)d characters.", n=40 if model is Unit else 80), "error")
-            return redirect(back)
-        svc.rename(g.community, obj, form.name.data, current_user)
-        flash(_("Saved."), "success")
+        with transaction():
+            if request.form.get("action") == "delete":
+                up = url_for("c.structure.building", building_id=obj.building_id) if model is Unit else index
+                if not confirm.confirmed():  # deleting cannot be undone: ask first
+                    return confirm.ask(confirm.Confirmation(
+                        title=_("Delete %(name)s?", name=obj.name), action=url_for("c.structure.rename", kind=kind,
+                                                                                    obj_id=obj.id),
+                        button=_("Delete"), back_url=back, back_label=obj.name, cancel_label=_("Keep it"),
+                        lines=[_("%(name)s is deleted from the community's structure. Only an empty grid, building or "
+                                 "unit can be deleted; one still used (for example as the scope of a proposal) stays.",
+                                 name=obj.name)]))
+                svc.delete_empty(g.community, obj, current_user)
+                flash(_("Deleted."), "success")
+                return redirect(up)
+            if not form.validate_on_submit():
+                flash(_("Enter a name of up to %(n)d characters.", n=40 if model is Unit else 80), "error")
+                return redirect(back)
+            svc.rename(g.community, obj, form.name.data, current_user)
+            flash(_("Saved."), "success")
     except ServiceError as err:
         apply_error(None, err)
     return redirect(back)
@@ -184,41 +187,42 @@ def household(household_id=None):
             abort(403)
         which = request.form.get("form")
         try:
-            if which == "household" and form.validate_on_submit():
-                h = svc.save_household(g.community, current_user, unit=db.session.get(Unit, form.unit_id.data or 0),
-                                       room=form.room.data, floor_area=form.floor_area.data,
-                                       area_source=form.area_source.data, developer_held=form.developer_held.data,
-                                       note=form.note.data, household=h)
-                flash(_("Saved."), "success")
-                return redirect(url_for("c.structure.household", household_id=h.id))
-            if which == "member" and h is not None and member_form.validate_on_submit():
-                svc.add_household_member(g.community, h, current_user, name=member_form.name.data,
-                                         phone=member_form.phone.data, relation=member_form.relation.data,
-                                         is_representative=member_form.is_representative.data)
-                flash(_("Saved."), "success")
-                return redirect(url_for("c.structure.household", household_id=h.id))
-            if which in ("remove", "representative") and h is not None:
-                member_id = whole_number(request.form.get("member_id"), "member_id", default=0)
-                member = db.session.get(HouseholdMember, member_id)
-                if member is None or member.household_id != h.id:
-                    abort(404)
-                if which == "remove" and not confirm.confirmed():  # deleting an entry: ask first
-                    lines = [_("%(name)s's entry (name, phone number, relation) is deleted from the register of "
-                               "%(household)s.", name=member.name, household=h.label)]
-                    if member.user_id:
-                        lines.append(_("Their account stays, but is no longer verified for this household: they "
-                                       "cannot vote for it until staff verify them again."))
-                    return confirm.ask(confirm.Confirmation(
-                        title=_("Remove %(name)s from the register?", name=member.name),
-                        action=url_for("c.structure.household", household_id=h.id), button=_("Remove"),
-                        back_url=url_for("c.structure.household", household_id=h.id), back_label=h.label,
-                        cancel_label=_("Keep them"), lines=lines))
-                if which == "remove":
-                    svc.remove_household_member(g.community, member, current_user)
-                else:
-                    svc.set_representative(g.community, member, current_user)
-                flash(_("Saved."), "success")
-                return redirect(url_for("c.structure.household", household_id=h.id))
+            with transaction():
+                if which == "household" and form.validate_on_submit():
+                    h = svc.save_household(g.community, current_user, unit=db.session.get(Unit, form.unit_id.data or 0),
+                                           room=form.room.data, floor_area=form.floor_area.data,
+                                           area_source=form.area_source.data, developer_held=form.developer_held.data,
+                                           note=form.note.data, household=h)
+                    flash(_("Saved."), "success")
+                    return redirect(url_for("c.structure.household", household_id=h.id))
+                if which == "member" and h is not None and member_form.validate_on_submit():
+                    svc.add_household_member(g.community, h, current_user, name=member_form.name.data,
+                                             phone=member_form.phone.data, relation=member_form.relation.data,
+                                             is_representative=member_form.is_representative.data)
+                    flash(_("Saved."), "success")
+                    return redirect(url_for("c.structure.household", household_id=h.id))
+                if which in ("remove", "representative") and h is not None:
+                    member_id = whole_number(request.form.get("member_id"), "member_id", default=0)
+                    member = db.session.get(HouseholdMember, member_id)
+                    if member is None or member.household_id != h.id:
+                        abort(404)
+                    if which == "remove" and not confirm.confirmed():  # deleting an entry: ask first
+                        lines = [_("%(name)s's entry (name, phone number, relation) is deleted from the register of "
+                                   "%(household)s.", name=member.name, household=h.label)]
+                        if member.user_id:
+                            lines.append(_("Their account stays, but is no longer verified for this household: they "
+                                           "cannot vote for it until staff verify them again."))
+                        return confirm.ask(confirm.Confirmation(
+                            title=_("Remove %(name)s from the register?", name=member.name),
+                            action=url_for("c.structure.household", household_id=h.id), button=_("Remove"),
+                            back_url=url_for("c.structure.household", household_id=h.id), back_label=h.label,
+                            cancel_label=_("Keep them"), lines=lines))
+                    if which == "remove":
+                        svc.remove_household_member(g.community, member, current_user)
+                    else:
+                        svc.set_representative(g.community, member, current_user)
+                    flash(_("Saved."), "success")
+                    return redirect(url_for("c.structure.household", household_id=h.id))
         except ServiceError as err:
             apply_error(form if which == "household" else member_form, err)
     from core.services.persons import birth_label
@@ -234,8 +238,9 @@ def import_file():
     batch = None
     if request.method == "POST" and request.form.get("token"):
         try:
-            counts = imports.apply(g.community, current_user, request.form["token"],
-                                   accept_partial=request.form.get("accept_partial") == "1")
+            with transaction():
+                counts = imports.apply(g.community, current_user, request.form["token"],
+                                       accept_partial=request.form.get("accept_partial") == "1")
         except ServiceError as err:
             apply_error(None, err)
             batch = ImportBatch.query.filter_by(token=request.form["token"], community_id=g.community.id,
@@ -250,7 +255,8 @@ def import_file():
             form.file.errors = [_("Choose a file.")]
         else:
             try:
-                batch, _rows = imports.preview(g.community, current_user, upload.filename, upload.read())
+                with transaction():
+                    batch, _rows = imports.preview(g.community, current_user, upload.filename, upload.read())
             except ServiceError as err:
                 apply_error(form, err)
     good, bad, notes = imports.batch_rows(batch) if batch is not None else ([], [], [])

@@ -4,6 +4,8 @@ helper and the reason beside it; a person counts once; the resident is picked by
 typed name. Also: staff roles are not resident verification (no nag, not 待核实)."""
 import pytest
 
+from core.db import transaction
+
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db
 from core.models import (AuditEntry, Building, Household, HouseholdMember, Membership, Proposal, ProposalComment,
@@ -73,8 +75,9 @@ def test_building_head_seconds_for_resident_without_account(world, qian):
 
 def test_a_person_is_counted_once_however_the_second_arrives(world, qian):
     p = open_proposal(world)
-    proposals.second(p, world.building_head, person_id=qian.id, reason="当面说支持")
-    with pytest.raises(Conflict) as err:
+    with transaction():
+        proposals.second(p, world.building_head, person_id=qian.id, reason="当面说支持")
+    with pytest.raises(Conflict) as err, transaction():
         proposals.second(p, world.grid_worker, person_id=qian.id, reason="电话里说支持")
     assert err.value.code == "already_seconded" and "钱奶奶" in str(err.value.message)
     # She gets an account later, verified as her register entry: her own second is refused.
@@ -87,7 +90,7 @@ def test_a_person_is_counted_once_however_the_second_arrives(world, qian):
     accounts.verify_resident(m, world.households[0], "owner", world.staff)
     db.session.expire_all()
     assert qian.user_id == user.id
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict), transaction():
         proposals.second(p, user)
     assert seconds(p) == 1 and ProposalSecond.query.count() == 1
 
@@ -95,11 +98,12 @@ def test_a_person_is_counted_once_however_the_second_arrives(world, qian):
 def test_seconding_for_an_account_holder_is_theirs(world):
     p = open_proposal(world)
     person = world.resident2 and db.session.query(HouseholdMember).filter_by(user_id=world.resident2.id).one().person
-    proposals.second(p, world.building_head, person_id=person.id, reason="电话里说支持")
+    with transaction():
+        proposals.second(p, world.building_head, person_id=person.id, reason="电话里说支持")
     s = ProposalSecond.query.one()
     assert (s.user_id, s.person_id, s.acted_by_id) == (world.resident2.id, person.id, world.building_head.id)
     assert AuditEntry.query.filter_by(action="proposal.seconded").one().on_behalf_of_id == world.resident2.id
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict), transaction():
         proposals.second(p, world.resident2)
     assert seconds(p) == 1
 

@@ -438,7 +438,7 @@ def test_thousands_of_common_passwords_are_refused_with_a_translated_message(app
     password of 64+ characters are accepted."""
     import secrets
 
-    from core.services.accounts import check_password_policy, common_passwords
+    from core.services.passwords import check_password_policy, common_passwords
 
     assert len(common_passwords()) >= 3000
     messages = {"en": "too easy to guess", "zh_Hans": "太容易被猜到", "zh_Hant": "太容易被猜到"}
