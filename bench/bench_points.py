@@ -1,7 +1,7 @@
 """Benchmarks of the points module (issue 6), run by `make bench` through ``run()``:
 
 1. redemption throughput in-process (SQLite file, one thread): residents with enough points redeem
-   one item each through ``services.redeem`` — the full path with the limit counter, the stock's
+   one item each through ``services.redeem``, each in its own ``transaction()`` (core.db) — the full path with the limit counter, the stock's
    conditional UPDATE, the double-entry transfer, FIFO lot consumption, the order, audit and event;
 2. the same through the JSON API with the Flask test client (token auth, idempotency key);
 3. earning through events (``on_event`` with a capped rule), the hot path of other modules;
@@ -34,6 +34,7 @@ def _app(tmp):
 def _setup(n):
     from werkzeug.security import generate_password_hash
 
+    from core.db import transaction
     from core.extensions import db
     from core.models import Building, Grid, Household, Membership, Unit, User, utcnow
     from core.services import structure
@@ -68,13 +69,16 @@ def _setup(n):
                                   verified_at=utcnow(), household_id=h.id))
     db.session.commit()
     for user in residents:
-        svc.adjust(community, user, 100, "bench starting balance", staff)
-    item = svc.save_item(community, staff, {"name": "大米（5公斤）", "price": 30, "stock": 10 * n,
-                                            "per_resident_limit": 3})
+        with transaction():
+            svc.adjust(community, user, 100, "bench starting balance", staff)
+    with transaction():
+        item = svc.save_item(community, staff, {"name": "大米（5公斤）", "price": 30, "stock": 10 * n,
+                                                "per_resident_limit": 3})
     return community, staff, residents, item
 
 
 def bench_redeem(tmp):
+    from core.db import transaction
     from core.extensions import db
     from plugins.points import ledger
     from plugins.points import services as svc
@@ -84,7 +88,8 @@ def bench_redeem(tmp):
         community, staff, residents, item = _setup(N_RESIDENTS)
         t = time.perf_counter()
         for user in residents:
-            svc.redeem(community, item, user)
+            with transaction():  # the entry point's one unit of work, as a view runs it
+                svc.redeem(community, item, user)
         dt = time.perf_counter() - t
         rate = len(residents) / dt
         print(f"points: {len(residents)} redemptions in-process (SQLite): {rate:,.0f}/s "
@@ -116,8 +121,8 @@ def bench_redeem(tmp):
         db.session.commit()
         t = time.perf_counter()
         for i, user in enumerate(residents):
-            on_event(Event("proposal.accepted", community.id, None, (user.id,), f"proposal:{i}:accepted"))
-            db.session.commit()
+            with transaction():  # the emitter's transaction
+                on_event(Event("proposal.accepted", community.id, None, (user.id,), f"proposal:{i}:accepted"))
         dt_ev = time.perf_counter() - t
         ev_rate = len(residents) / dt_ev
         print(f"points: {len(residents)} event payments (on_event + commit): {ev_rate:,.0f}/s", flush=True)

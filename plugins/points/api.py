@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import identity
+from core.dates import iso
 from core.api import endpoint, json_body, paginate, require_api
 from core.errors import NotFound, ServiceError
 from core.extensions import db
 from core.inputs import whole_number
-from core.models import User
+from core.models import User, utcnow
 from core.permissions import can, membership_of
 from plugins.points import ledger
 from plugins.points import services as svc
@@ -21,10 +22,6 @@ from plugins.points.models import (PointsActivity, PointsItem, PointsOrder, Poin
 
 api_bp = Blueprint("points_api", __name__, url_prefix="/points")
 TAG = "points"
-
-
-def iso(dt):
-    return dt.isoformat() if dt else None
 
 
 def _user(user_id, field="user_id"):
@@ -153,7 +150,7 @@ def correct(transfer_id):
                  "per_page": ("integer", "≤100", False)})
 def activities():
     q = PointsActivity.query.filter_by(community_id=g.community.id)
-    now = svc.utcnow()
+    now = utcnow()
     if request.args.get("when") == "past":
         q = q.filter(PointsActivity.ends_at <= now).order_by(PointsActivity.starts_at.desc())
     else:

@@ -2,22 +2,12 @@
 from datetime import datetime, timezone
 
 import click
-from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask.cli import with_appcontext
 
-
-def _community(slug):
-    from core.models import Community
-
-    if slug is None:
-        return None
-    community = Community.query.filter_by(slug=slug).first()
-    if community is None:
-        raise click.ClickException(_("No community with the short name %(slug)s.", slug=slug))
-    g.community = community  # dates are read in its time zone (core.dates)
-    return community
+from core.cli.support import community as find_community
+from core.cli.support import fail, transaction
 
 
 @click.group("points", help=_l("Points store: expire points, show balances, check the ledger."))
@@ -37,12 +27,16 @@ def expire_command(community, now):
         try:
             when = datetime.fromisoformat(now)
         except ValueError:
-            raise click.ClickException(_("Give the time as ISO 8601, e.g. 2027-01-31T00:00:00+08:00."))
+            fail(_("Give the time as ISO 8601, e.g. 2027-01-31T00:00:00+08:00."))
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-    done = services.expire(when, _community(community))
-    total = sum(t.amount for t in done)
-    click.echo(_("%(lots)d earning lots expired, %(points)d points in all.", lots=len(done), points=total))
+    done = []
+    for lot_id in services.due_lots(when, find_community(community, required=False)):
+        with transaction():  # one lot at a time: its resident's account is locked only that long
+            transfer = services.expire_lot(lot_id, when)
+            if transfer is not None:
+                done.append(transfer.amount)
+    click.echo(_("%(lots)d earning lots expired, %(points)d points in all.", lots=len(done), points=sum(done)))
 
 
 @points_group.command("balance", help=_l("Show a resident's balance."))
@@ -53,10 +47,10 @@ def balance_command(login, community):
     from core.services.accounts import find_user
     from plugins.points import ledger
 
-    c = _community(community)
+    c = find_community(community)
     user = find_user(login)
     if user is None:
-        raise click.ClickException(_("No account %(login)s.", login=login))
+        fail(_("No account %(login)s.", login=login))
     click.echo(str(ledger.balance_of(c.id, user.id)))
 
 
@@ -66,10 +60,10 @@ def balance_command(login, community):
 def check_command(community):
     from plugins.points import ledger
 
-    c = _community(community)
+    c = find_community(community, required=False)
     problems = ledger.check(c.id if c else None)
     for p in problems:
         click.echo(p, err=True)
     if problems:
-        raise click.ClickException(_("The ledger has %(n)d problems.", n=len(problems)))
+        fail(_("The ledger has %(n)d problems.", n=len(problems)))
     click.echo(_("The ledger is consistent."))

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from core.db import transaction
 from core.extensions import db
 from core.models import utcnow
 from plugins.points import services as svc
@@ -26,6 +27,13 @@ ITEMS = [
 
 
 def load(community, users):
+    """The demo builder is an entry point of its own: all of it is one transaction (core.db),
+    joining the caller's if ``linli demo`` runs one."""
+    with transaction():
+        _build(community, users)
+
+
+def _build(community, users):
     staff, admin = users["staff"], users["admin"]
     now = utcnow()
     # Rules for events of the modules installed here (a disabled module sends nothing).
@@ -35,7 +43,6 @@ def load(community, users):
         if name in declared:
             db.session.add(PointsRule(community_id=community.id, event_name=name, points=points, daily_cap=daily,
                                       monthly_cap=monthly, active=True))
-    db.session.commit()
 
     past = [("楼道清理志愿活动", "3号楼楼道", 20, "清理楼道私堆乱放，打扫卫生。"),
             ("陪伴独居老人", "社区活动中心", 12, "陪老人聊天、读报、量血压。"),
@@ -55,7 +62,7 @@ def load(community, users):
             db.session.add(PointsSignup(activity_id=a.id, user_id=users[name].id,
                                         created_at=start - timedelta(days=3)))
         a.signups_count = len(names)
-        db.session.commit()
+        db.session.flush()
         for j, name in enumerate(names):
             svc.record_hours(a, users[name], staff, hours=("2.5", "2", "1.5")[j], content=desc[:40],
                              evaluation="认真负责" if j == 0 else "表现良好")

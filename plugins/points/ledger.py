@@ -25,8 +25,8 @@ from sqlalchemy.orm.util import identity_key
 from core.extensions import db
 from core.models import utcnow
 from core.db import insert_if_free, insert_row
-from plugins.points.models import (PointsAccount, PointsCounter, PointsEntry, PointsLot, PointsLotUse,
-                                   PointsTransfer)
+from plugins.points.models import (PointsAccount, PointsCounter, PointsEntry, PointsItem, PointsLot, PointsLotUse,
+                                   PointsRule, PointsTransfer)
 
 
 class InsufficientPoints(Exception):
@@ -350,6 +350,31 @@ def release(community_id, key, amount):
     db.session.execute(update(PointsCounter).where(PointsCounter.community_id == community_id,
                                                    PointsCounter.key == key, PointsCounter.used >= amount)
                        .values(used=PointsCounter.used - amount).execution_options(synchronize_session=False))
+
+
+# ── the store's stock and the earning rules: hot statements of the services ──────────────
+_I, _R = PointsItem.__table__, PointsRule.__table__
+_TAKE_STOCK = (update(_I).where(_I.c.id == bindparam("item"), _I.c.stock >= bindparam("n"), _I.c.withdrawn_at.is_(None))
+               .values(stock=_I.c.stock - bindparam("n")))
+# Every event of every module asks it, inside the emitter's transaction.
+_ACTIVE_RULE = select(_R.c.id, _R.c.points, _R.c.daily_cap, _R.c.monthly_cap).where(
+    _R.c.community_id == bindparam("c"), _R.c.event_name == bindparam("e"), _R.c.active.is_(True))
+
+
+def take_stock(item_id, quantity) -> bool:
+    """Take ``quantity`` off an item's stock if it has that many and is not withdrawn (one
+    conditional UPDATE: concurrent redemptions never oversell); False if it has not."""
+    if db.session.execute(_TAKE_STOCK, {"item": item_id, "n": quantity}).rowcount != 1:
+        return False
+    loaded = db.session.identity_map.get(identity_key(PointsItem, item_id))
+    if loaded is not None:
+        db.session.expire(loaded, ["stock"])
+    return True
+
+
+def active_rule(community_id, event_name):
+    """(id, points, daily_cap, monthly_cap) of the community's active earning rule for the event, or None."""
+    return db.session.execute(_ACTIVE_RULE, {"c": community_id, "e": event_name}).first()
 
 
 # ── invariants (tests, `linli points check`) ─────────────────────────────────────────────

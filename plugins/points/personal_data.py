@@ -10,11 +10,8 @@ Found by key (core/services/personal_data.py): ``points_profile`` rows of the ac
 anonymous id, and their identity document and volunteer number cleared (the certificate keeps
 its number, hours and records). Ledger transfers, their
 details and staff's written reasons are not rewritten (R25: append-only)."""
+from core.dates import iso
 from core.hookspecs import hookimpl
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
 
 
 @hookimpl
@@ -28,7 +25,7 @@ def personal_data_export(user, community):
         rows = (PointsEntry.query.join(PointsTransfer, PointsTransfer.id == PointsEntry.transfer_id)
                 .add_columns(PointsTransfer.kind, PointsTransfer.ref, PointsTransfer.reason)
                 .filter(PointsEntry.account_id == account.id).order_by(PointsEntry.id).all())
-        entries = [{"amount": e.amount, "kind": kind, "ref": ref, "reason": reason, "at": _iso(e.created_at)}
+        entries = [{"amount": e.amount, "kind": kind, "ref": ref, "reason": reason, "at": iso(e.created_at)}
                    for e, kind, ref, reason in rows]
     signups = (PointsSignup.query.join(PointsActivity, PointsActivity.id == PointsSignup.activity_id)
                .add_columns(PointsActivity.title, PointsActivity.starts_at)
@@ -43,9 +40,9 @@ def personal_data_export(user, community):
         "module": "points",
         "balance": account.balance if account is not None else 0,
         "ledger": entries,
-        "signups": [{"activity": title, "starts_at": _iso(starts), "signed_up_at": _iso(s.created_at)}
+        "signups": [{"activity": title, "starts_at": iso(starts), "signed_up_at": iso(s.created_at)}
                     for s, title, starts in signups],
-        "volunteer_records": [{"service_date": _iso(r.service_date), "minutes": r.minutes, "content": r.content,
+        "volunteer_records": [{"service_date": r.service_date.isoformat(), "minutes": r.minutes, "content": r.content,
                                "evaluation": r.evaluation, "status": r.status} for r in records],
         "awards": [{"event": a.event_name, "ref": a.ref, "points": a.points} for a in awards],
         "share_volunteering": bool(profile and profile.share_volunteering),

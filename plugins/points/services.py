@@ -1,7 +1,8 @@
 """Every state change of the points module: earning, volunteering, the store, adjustments, expiry.
 
-Views, the API and the command line call these. A refused action raises a ``core.errors``
-``ServiceError`` after rolling back, so nothing is half-saved."""
+Views, the API and the command line call these, each inside its own transaction (core.db): a
+service never commits. A refused action raises a ``core.errors`` ``ServiceError``; the entry
+point's transaction then rolls back everything the request did, so nothing is half-saved."""
 from __future__ import annotations
 
 import hashlib
@@ -14,11 +15,12 @@ from typing import NamedTuple
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import dates, identity
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
+from core.inputs import INT_MAX, whole_number
 from core.events import Event, emit
 from core.extensions import db
 from core.models import Community, Membership, User, utcnow
@@ -38,11 +40,6 @@ MAX_PICTURE_BYTES = 2 * 1024 * 1024
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at the counter
 
 
-def _fail(error):
-    db.session.rollback()
-    raise error
-
-
 def setting(community, key):
     return core_settings.get(community, PLUGIN, key)
 
@@ -51,20 +48,6 @@ def _expires_at(community):
     """When points earned now expire under the community's rule (None: never; R27, core.dates)."""
     months = hours_rule(community)["expiry_months"]
     return dates.months_after(utcnow(), months, community) if months else None
-
-
-def _int(value, field, message, minimum=None, allow_none=False):
-    if value in (None, "") and allow_none:
-        return None
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ServiceError("invalid_" + field, message, fields={field: message})
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ServiceError("invalid_" + field, message, fields={field: message})
-    if minimum is not None and number < minimum:
-        raise ServiceError("invalid_" + field, message, fields={field: message})
-    return number
 
 
 def _verified(community, user) -> bool:
@@ -81,7 +64,7 @@ def _member(community, user):
 
 def _require(permission, community, actor, message=None):
     if actor is None or not can(permission, community, user=actor):
-        _fail(Forbidden("forbidden", message or _("You do not have permission to do this.")))
+        raise Forbidden("forbidden", message or _("You do not have permission to do this."))
 
 
 # ── settings: the hours rule and expiry ──────────────────────────────────────────────────
@@ -109,11 +92,10 @@ def save_hours_rule(community, actor, data):
         except (TypeError, ValueError):
             errors[key] = msg
     if errors:
-        _fail(ServiceError("invalid_rule", _("Please correct the marked fields."), fields=errors))
+        raise ServiceError("invalid_rule", _("Please correct the marked fields."), fields=errors)
     for key, v in values.items():
         if setting(community, key) != v:
             core_settings.set(community, PLUGIN, key, v, actor=actor)
-    db.session.commit()
     return values
 
 
@@ -149,11 +131,20 @@ def save_rule(community, actor, event_name, points, daily_cap=None, monthly_cap=
     known = {name for name, _e, _o in event_choices()}
     existing = PointsRule.query.filter_by(community_id=community.id, event_name=event_name).first()
     if event_name not in known and existing is None:
-        _fail(ServiceError("unknown_event", _("No installed module announces this event."),
-                           fields={"event_name": _("Choose an event from the list.")}))
-    points = _int(points, "points", _("Give a whole number of points of at least 1."), 1)
-    daily_cap = _int(daily_cap, "daily_cap", _("Leave empty or give a whole number of at least 1."), 1, True)
-    monthly_cap = _int(monthly_cap, "monthly_cap", _("Leave empty or give a whole number of at least 1."), 1, True)
+        raise ServiceError("unknown_event", _("No installed module announces this event."),
+                           fields={"event_name": _("Choose an event from the list.")})
+    numbers = {}
+    for key, value, optional, message in (
+            ("points", points, False, _("Give a whole number of points of at least 1.")),
+            ("daily_cap", daily_cap, True, _("Leave empty or give a whole number of at least 1.")),
+            ("monthly_cap", monthly_cap, True, _("Leave empty or give a whole number of at least 1."))):
+        try:
+            numbers[key] = whole_number(value, key, minimum=1)
+        except ServiceError:
+            numbers[key] = None
+        if numbers[key] is None and not (optional and value in (None, "")):
+            raise ServiceError("invalid_" + key, message, fields={key: message})
+    points, daily_cap, monthly_cap = numbers["points"], numbers["daily_cap"], numbers["monthly_cap"]
     before = None
     if existing is None:
         existing = PointsRule(community_id=community.id, event_name=event_name)
@@ -169,7 +160,6 @@ def save_rule(community, actor, event_name, points, daily_cap=None, monthly_cap=
                  after={"event_name": event_name, "points": points, "daily_cap": daily_cap,
                         "monthly_cap": monthly_cap, "active": bool(active)})
     core_settings.touch(community)
-    db.session.commit()
     return existing
 
 
@@ -179,11 +169,6 @@ class RuleTerms(NamedTuple):
     points: int
     daily_cap: int | None
     monthly_cap: int | None
-
-
-# Built once: every event of every module asks it, inside the emitter's transaction.
-_ACTIVE_RULE = select(PointsRule.id, PointsRule.points, PointsRule.daily_cap, PointsRule.monthly_cap).where(
-    PointsRule.community_id == bindparam("c"), PointsRule.event_name == bindparam("e"), PointsRule.active.is_(True))
 
 
 def _active_rule(community, event_name):
@@ -196,7 +181,7 @@ def _active_rule(community, event_name):
     known = store.get((community.id, event_name))
     if known is not None and known[0] == community.config_version:
         return known[1]
-    row = db.session.execute(_ACTIVE_RULE, {"c": community.id, "e": event_name}).first()
+    row = ledger.active_rule(community.id, event_name)
     terms = None if row is None else RuleTerms(*row)
     store[(community.id, event_name)] = (community.config_version, terms)
     return terms
@@ -293,7 +278,6 @@ def set_consent(community, user, share: bool):
     db.session.flush()
     audit.record("points.consent_changed", community=community, obj=p, actor=user,
                  before={"share_volunteering": before}, after={"share_volunteering": bool(share)})
-    db.session.commit()
     return p
 
 
@@ -309,11 +293,8 @@ def set_volunteer_identity(community, user, id_type, id_number, volunteer_number
     """The volunteer's identity document and volunteer number, printed on their certificates
     (志愿服务记录与证明出具办法). Given by the volunteer for that purpose only (PIPL Art. 14, 17);
     empty values remove them. The audit log keeps only the masked number."""
-    try:
-        id_type, id_number = identity.normalise(id_type, id_number)
-        volunteer_number = _volunteer_number(volunteer_number)
-    except ServiceError as err:
-        _fail(err)
+    id_type, id_number = identity.normalise(id_type, id_number)
+    volunteer_number = _volunteer_number(volunteer_number)
     p = _own_profile(community, user)
     before = {"id_type": p.id_type, "id_number": identity.masked(p.id_number), "volunteer_number": p.volunteer_number}
     p.id_type, p.id_number, p.volunteer_number = id_type, id_number, volunteer_number
@@ -322,7 +303,6 @@ def set_volunteer_identity(community, user, id_type, id_number, volunteer_number
     audit.record("points.volunteer_identity_changed", community=community, obj=p, actor=user, before=before,
                  after={"id_type": id_type, "id_number": identity.masked(id_number),
                         "volunteer_number": volunteer_number})
-    db.session.commit()
     return p
 
 
@@ -353,10 +333,9 @@ def save_certificate_issuer(community, actor, head, contact):
     if len(contact) > 80:
         errors["contact"] = _("Use at most 80 characters.")
     if errors:
-        _fail(ServiceError("invalid_issuer", _("Please correct the marked fields."), fields=errors))
+        raise ServiceError("invalid_issuer", _("Please correct the marked fields."), fields=errors)
     core_settings.set(community, PLUGIN, "certificate_head", head, actor=actor)
     core_settings.set(community, PLUGIN, "certificate_contact", contact, actor=actor)
-    db.session.commit()
     return certificate_issuer(community)
 
 
@@ -409,9 +388,9 @@ def save_activity(community, actor, data, activity=None):
         errors["ends_at"] = _("The end must be after the start.")
     places = None
     try:
-        places = _int(data.get("places"), "places", _("Leave empty or give a whole number of at least 1."), 1, True)
-    except ServiceError as e:
-        errors.update(e.fields)
+        places = whole_number(data.get("places"), "places", minimum=1)
+    except ServiceError:
+        errors["places"] = _("Leave empty or give a whole number of at least 1.")
     if (activity is not None and starts and ends and (starts, ends) != (activity.starts_at, activity.ends_at)
             and PointsRecord.query.filter(PointsRecord.activity_id == activity.id,
                                           PointsRecord.status != "rejected").first() is not None):
@@ -419,7 +398,7 @@ def save_activity(community, actor, data, activity=None):
     if activity is not None and places is not None and places < activity.signups_count:
         errors["places"] = _("%(n)d people have signed up already.", n=activity.signups_count)
     if errors:
-        _fail(ServiceError("invalid_activity", _("Please correct the marked fields."), fields=errors))
+        raise ServiceError("invalid_activity", _("Please correct the marked fields."), fields=errors)
     values = dict(title=title, location=location, description=description, starts_at=starts, ends_at=ends,
                   places=places)
     before = None
@@ -433,7 +412,6 @@ def save_activity(community, actor, data, activity=None):
     db.session.flush()
     audit.record("points.activity_saved", community=community, obj=activity, actor=actor, before=before,
                  after=values)
-    db.session.commit()
     return activity
 
 
@@ -441,13 +419,12 @@ def cancel_activity(activity, actor, reason):
     community = activity.community_id and db.session.get(Community, activity.community_id)
     _require("points.activities.manage", community, actor)
     if not (reason or "").strip():
-        _fail(ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")}))
+        raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
     activity.cancelled_at = utcnow()
     audit.record("points.activity_cancelled", community=community, obj=activity, actor=actor, reason=reason)
     for s in PointsSignup.query.filter(PointsSignup.activity_id == activity.id, PointsSignup.user_id.isnot(None)):
         notify(s.user_id, community, "points.activity_cancelled",
                N_("The volunteer activity “%(title)s” was cancelled."), {"title": activity.title})
-    db.session.commit()
 
 
 def signup(activity, resident=None, actor=None, reason=None, *, person_id=None, name=None):
@@ -459,21 +436,18 @@ def signup(activity, resident=None, actor=None, reason=None, *, person_id=None, 
 
     community = db.session.get(Community, activity.community_id)
     actor = actor or resident
-    try:
-        helped = assist.acting_for(community, actor, person_id=person_id, name=name, reason=reason,
-                                   account=resident if resident is not None and resident.id != actor.id else None,
-                                   permission="points.activities.manage",
-                                   refused=_("You may not sign up other residents."))
-    except ServiceError as err:
-        _fail(err)
+    helped = assist.acting_for(community, actor, person_id=person_id, name=name, reason=reason,
+                               account=resident if resident is not None and resident.id != actor.id else None,
+                               permission="points.activities.manage",
+                               refused=_("You may not sign up other residents."))
     assisted = helped is not None
     who = helped or assist.own(community, actor)
     if who.user is not None and _member(community, who.user) is None:
-        _fail(Forbidden("not_member", _("Join this community first.")))
+        raise Forbidden("not_member", _("Join this community first."))
     if activity.cancelled_at is not None:
-        _fail(Conflict("activity_cancelled", _("This activity was cancelled.")))
+        raise Conflict("activity_cancelled", _("This activity was cancelled."))
     if activity.ends_at <= utcnow():
-        _fail(Conflict("activity_over", _("This activity is over; sign-up has closed.")))
+        raise Conflict("activity_over", _("This activity is over; sign-up has closed."))
     row = PointsSignup(activity_id=activity.id, user_id=who.user_id, person_id=who.person_id,
                        name=None if who.user_id else who.name[:80],
                        acted_by_id=actor.id if assisted else None,
@@ -482,9 +456,8 @@ def signup(activity, resident=None, actor=None, reason=None, *, person_id=None, 
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
-        _fail(Conflict("already_signed_up", _("You have signed up for this activity already.") if not assisted else
-                       _("%(name)s is already signed up for this activity.", name=who.name)))
+        raise Conflict("already_signed_up", _("You have signed up for this activity already.") if not assisted else
+                       _("%(name)s is already signed up for this activity.", name=who.name))
     # Places and cancellation are checked again in the write: the activity read above may be stale.
     result = db.session.execute(
         update(PointsActivity).where(PointsActivity.id == activity.id, PointsActivity.cancelled_at.is_(None),
@@ -492,17 +465,15 @@ def signup(activity, resident=None, actor=None, reason=None, *, person_id=None, 
                                      (PointsActivity.signups_count < PointsActivity.places))
         .values(signups_count=PointsActivity.signups_count + 1).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        db.session.rollback()
         if db.session.execute(select(PointsActivity.cancelled_at)
                               .where(PointsActivity.id == activity.id)).scalar() is not None:
-            _fail(Conflict("activity_cancelled", _("This activity was cancelled.")))
-        _fail(Conflict("activity_full", _("All places are taken.")))
+            raise Conflict("activity_cancelled", _("This activity was cancelled."))
+        raise Conflict("activity_full", _("All places are taken."))
     db.session.expire(activity, ["signups_count"])
     audit.record("points.signed_up", community=community, obj=row, actor=actor,
                  on_behalf_of=who.user if assisted else None, on_behalf_of_name=who.name if assisted else None,
                  reason=row.assist_reason,
                  after={"activity_id": activity.id, "user_id": who.user_id, "person_id": who.person_id})
-    db.session.commit()
     return row
 
 
@@ -510,9 +481,9 @@ def withdraw_signup(activity, resident):
     community = db.session.get(Community, activity.community_id)
     row = PointsSignup.query.filter_by(activity_id=activity.id, user_id=resident.id).first()
     if row is None:
-        _fail(NotFound("not_signed_up", _("You have not signed up for this activity.")))
+        raise NotFound("not_signed_up", _("You have not signed up for this activity."))
     if activity.starts_at <= utcnow() or PointsRecord.query.filter_by(signup_id=row.id).first():
-        _fail(Conflict("activity_started", _("The activity has started; ask staff to take you off the list.")))
+        raise Conflict("activity_started", _("The activity has started; ask staff to take you off the list."))
     db.session.delete(row)
     db.session.execute(update(PointsActivity).where(PointsActivity.id == activity.id, PointsActivity.signups_count > 0)
                        .values(signups_count=PointsActivity.signups_count - 1)
@@ -520,14 +491,16 @@ def withdraw_signup(activity, resident):
     db.session.expire(activity, ["signups_count"])
     audit.record("points.signup_withdrawn", community=community, object_type="points_signup",
                  object_id=str(row.id), actor=resident, before={"activity_id": activity.id})
-    db.session.commit()
 
 
 def parse_minutes(hours=None, minutes=None) -> int:
     """Hours as an exact decimal ("1.5") or whole minutes, as whole minutes (> 0, ≤ 24 h)."""
     msg = _("Give the hours served as a positive number, at most 24 (for example 1.5).")
     if minutes not in (None, ""):
-        value = _int(minutes, "minutes", msg)
+        try:
+            value = whole_number(minutes, "minutes", minimum=-INT_MAX)
+        except ServiceError:
+            raise ServiceError("invalid_minutes", msg, fields={"minutes": msg}) from None
     else:
         if isinstance(hours, float):
             hours = repr(hours)
@@ -590,22 +563,19 @@ def _check_time_passed(community, activity, user_id, minutes):
             if inside * 60 > (t2 - t1).total_seconds():
                 msg = _("These hours overlap hours already claimed for another activity at the same time: "
                         "together they are more than the time that passed.")
-                _fail(Conflict("hours_overlap", msg, fields={"hours": msg}))
+                raise Conflict("hours_overlap", msg, fields={"hours": msg})
 
 
 def claim_hours(activity, resident, *, hours=None, minutes=None, content="", service_date=None):
     """A volunteer reports their own hours; someone else verifies them (R26)."""
     community = db.session.get(Community, activity.community_id)
-    try:
-        minutes = parse_minutes(hours, minutes)
-        content, _e, service_date = _record_fields(community, activity, minutes, content, None, service_date)
-    except ServiceError as err:
-        _fail(err)
+    minutes = parse_minutes(hours, minutes)
+    content, _e, service_date = _record_fields(community, activity, minutes, content, None, service_date)
     s = PointsSignup.query.filter_by(activity_id=activity.id, user_id=resident.id).first()
     if s is None:
-        _fail(Conflict("not_signed_up", _("Only people who signed up beforehand can report hours.")))
+        raise Conflict("not_signed_up", _("Only people who signed up beforehand can report hours."))
     if activity.starts_at > utcnow():
-        _fail(Conflict("not_started", _("Hours can be reported once the activity has started.")))
+        raise Conflict("not_started", _("Hours can be reported once the activity has started."))
     _check_time_passed(community, activity, resident.id, minutes)
     record = PointsRecord(community_id=community.id, signup_id=s.id, activity_id=activity.id, user_id=resident.id,
                           service_date=service_date, minutes=minutes, content=content, status="claimed",
@@ -614,11 +584,9 @@ def claim_hours(activity, resident, *, hours=None, minutes=None, content="", ser
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
-        _fail(Conflict("already_recorded", _("Hours for this activity are recorded already.")))
+        raise Conflict("already_recorded", _("Hours for this activity are recorded already."))
     audit.record("points.hours_claimed", community=community, obj=record, actor=resident,
                  after={"minutes": minutes, "content": content})
-    db.session.commit()
     return record
 
 
@@ -628,23 +596,20 @@ def record_hours(activity, volunteer, actor, *, hours=None, minutes=None, conten
     community = db.session.get(Community, activity.community_id)
     _require("points.hours.verify", community, actor)
     if actor.id == volunteer.id:
-        _fail(Forbidden("own_hours", _("Someone other than the volunteer must verify their hours."),
-                        fields={"user_id": _("Someone other than the volunteer must verify their hours.")}))
-    try:
-        minutes = parse_minutes(hours, minutes)
-        content, evaluation, service_date = _record_fields(community, activity, minutes, content, evaluation,
-                                                           service_date)
-    except ServiceError as err:
-        _fail(err)
+        raise Forbidden("own_hours", _("Someone other than the volunteer must verify their hours."),
+                        fields={"user_id": _("Someone other than the volunteer must verify their hours.")})
+    minutes = parse_minutes(hours, minutes)
+    content, evaluation, service_date = _record_fields(community, activity, minutes, content, evaluation,
+                                                       service_date)
     s = PointsSignup.query.filter_by(activity_id=activity.id, user_id=volunteer.id).first()
     if s is None:
-        _fail(Conflict("not_signed_up", _("Only people who signed up beforehand can earn points for it.")))
+        raise Conflict("not_signed_up", _("Only people who signed up beforehand can earn points for it."))
     if activity.starts_at > utcnow():
-        _fail(Conflict("not_started", _("Hours can be recorded once the activity has started.")))
+        raise Conflict("not_started", _("Hours can be recorded once the activity has started."))
     _check_time_passed(community, activity, volunteer.id, minutes)
     record = PointsRecord.query.filter_by(signup_id=s.id).first()
     if record is not None and record.status == "verified":
-        _fail(Conflict("already_verified", _("These hours are verified already.")))
+        raise Conflict("already_verified", _("These hours are verified already."))
     if record is None:
         record = PointsRecord(community_id=community.id, signup_id=s.id, activity_id=activity.id,
                               user_id=volunteer.id, status="claimed", recorded_by_id=actor.id,
@@ -653,8 +618,7 @@ def record_hours(activity, volunteer, actor, *, hours=None, minutes=None, conten
         try:
             db.session.flush()
         except IntegrityError:
-            db.session.rollback()
-            _fail(Conflict("already_recorded", _("Hours for this activity are recorded already.")))
+            raise Conflict("already_recorded", _("Hours for this activity are recorded already."))
     else:  # reported by the volunteer (or refused before): staff now record and verify it
         record.minutes, record.content, record.service_date = minutes, content, service_date
         record.status = "claimed"
@@ -668,7 +632,7 @@ def verify_hours(record, actor, evaluation=None):
     community = db.session.get(Community, record.community_id)
     _require("points.hours.verify", community, actor)
     if actor.id == record.user_id:
-        _fail(Forbidden("own_hours", _("Someone other than the volunteer must verify their hours.")))
+        raise Forbidden("own_hours", _("Someone other than the volunteer must verify their hours."))
     if evaluation is not None:
         record.evaluation = (evaluation or "").strip()[:500] or None
     return _verify(record, actor, community)
@@ -682,7 +646,7 @@ def _verify(record, actor, community):
                 minutes=record.minutes, content=record.content, service_date=record.service_date)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        _fail(Conflict("already_verified", _("These hours are verified already.")))
+        raise Conflict("already_verified", _("These hours are verified already."))
     points, rule = points_for_minutes(community, record.minutes)
     transfer = None
     if points > 0 and _verified(community, record.user_id):
@@ -697,7 +661,6 @@ def _verify(record, actor, community):
     db.session.expire(record)
     audit.record("points.hours_verified", community=community, obj=record, actor=actor,
                  after={"minutes": record.minutes, "points": points, "user_id": record.user_id})
-    db.session.commit()
     return record
 
 
@@ -705,16 +668,15 @@ def reject_hours(record, actor, reason):
     community = db.session.get(Community, record.community_id)
     _require("points.hours.verify", community, actor)
     if not (reason or "").strip():
-        _fail(ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")}))
+        raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
     result = db.session.execute(update(PointsRecord).where(PointsRecord.id == record.id,
                                                            PointsRecord.status == "claimed")
                                 .values(status="rejected", evaluation=reason.strip()[:500])
                                 .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        _fail(Conflict("already_verified", _("These hours are verified already.")))
+        raise Conflict("already_verified", _("These hours are verified already."))
     db.session.expire(record)
     audit.record("points.hours_rejected", community=community, obj=record, actor=actor, reason=reason)
-    db.session.commit()
 
 
 def records_of(community, user):
@@ -732,13 +694,10 @@ def issue_certificate(community, resident, actor, id_type=None, id_number=None):
     volunteer without a national volunteer number gets the community's (``<SLUG>-V<id>``)."""
     if actor.id != resident.id:
         _require("points.certificates.issue", community, actor)
-    try:
-        given_type, given_number = identity.normalise(id_type, id_number)
-    except ServiceError as err:
-        _fail(err)
+    given_type, given_number = identity.normalise(id_type, id_number)
     records = [r for r in records_of(community, resident) if r.status == "verified"]
     if not records:
-        _fail(ServiceError("no_records", _("There are no verified volunteer hours to certify yet.")))
+        raise ServiceError("no_records", _("There are no verified volunteer hours to certify yet."))
     p = _own_profile(community, resident)
     db.session.flush()
     if not p.volunteer_number:
@@ -762,7 +721,6 @@ def issue_certificate(community, resident, actor, id_type=None, id_number=None):
     audit.record("points.certificate_issued", community=community, obj=cert, actor=actor,
                  on_behalf_of=resident if actor.id != resident.id else None,
                  after={"number": cert.number, "total_minutes": cert.total_minutes})
-    db.session.commit()
     return cert
 
 
@@ -801,22 +759,22 @@ def save_item(community, actor, data, item=None):
         if key == "low_stock" and raw in (None, ""):
             raw = item.low_stock if item else 3
         try:
-            values[key] = _int(raw, key, msg, minimum, none_ok)
-        except ServiceError as e:
-            errors.update(e.fields)
+            values[key] = whole_number(raw, key, minimum=minimum)
+        except ServiceError:
+            values[key] = None
+        if values[key] is None and not (none_ok and raw in (None, "")):
+            errors[key] = msg
     stock_change = 0
     if item is None:
         try:
-            values["stock"] = _int(data.get("stock") if data.get("stock") not in (None, "") else 0, "stock",
-                                   _("Give the stock as a whole number of 0 or more."), 0)
-        except ServiceError as e:
-            errors.update(e.fields)
+            values["stock"] = whole_number(data.get("stock"), "stock", default=0)
+        except ServiceError:
+            errors["stock"] = _("Give the stock as a whole number of 0 or more.")
     else:
         try:
-            stock_change = _int(data.get("stock_change") or 0, "stock_change",
-                                _("Give a whole number (negative to write off)."))
-        except ServiceError as e:
-            errors.update(e.fields)
+            stock_change = whole_number(data.get("stock_change"), "stock_change", default=0, minimum=-INT_MAX)
+        except ServiceError:
+            errors["stock_change"] = _("Give a whole number (negative to write off).")
     window = {}
     for key in ("available_from", "available_until"):
         raw = data.get(key)
@@ -831,7 +789,7 @@ def save_item(community, actor, data, item=None):
             window["available_until"] <= window["available_from"]:
         errors["available_until"] = _("The end must be after the start.")
     if errors:
-        _fail(ServiceError("invalid_item", _("Please correct the marked fields."), fields=errors))
+        raise ServiceError("invalid_item", _("Please correct the marked fields."), fields=errors)
     values.update(window, name=name, description=description, kind=kind)
     before = None
     if item is None:
@@ -849,12 +807,11 @@ def save_item(community, actor, data, item=None):
                                     .values(stock=PointsItem.stock + stock_change)
                                     .execution_options(synchronize_session=False))
         if result.rowcount != 1:
-            _fail(ServiceError("invalid_stock", _("The stock cannot go below zero."),
-                               fields={"stock_change": _("The stock cannot go below zero.")}))
+            raise ServiceError("invalid_stock", _("The stock cannot go below zero."),
+                               fields={"stock_change": _("The stock cannot go below zero.")})
         db.session.expire(item, ["stock"])
     audit.record("points.item_saved", community=community, obj=item, actor=actor, before=before,
                  after=values | {"stock": item.stock})
-    db.session.commit()
     return item
 
 
@@ -866,7 +823,6 @@ def set_withdrawn(item, actor, withdrawn: bool, reason=None):
     item.updated_at = utcnow()
     audit.record("points.item_withdrawn" if withdrawn else "points.item_restored", community=community, obj=item,
                  actor=actor, before={"withdrawn": before}, after={"withdrawn": withdrawn}, reason=reason)
-    db.session.commit()
 
 
 def sniff_picture(head: bytes):
@@ -890,11 +846,11 @@ def save_picture(item, actor, stream, max_bytes=MAX_PICTURE_BYTES):
     data = stream.read(max_bytes + 1)
     msg_big = _("The picture is too large (at most %(mb)d MB).", mb=max_bytes // (1024 * 1024))
     if len(data) > max_bytes:
-        _fail(ServiceError("picture_too_large", msg_big, fields={"picture": msg_big}))
+        raise ServiceError("picture_too_large", msg_big, fields={"picture": msg_big})
     ext = sniff_picture(data[:16])
     if ext is None:
         msg = _("Upload a JPEG, PNG or WebP picture.")
-        _fail(ServiceError("picture_type", msg, fields={"picture": msg}))
+        raise ServiceError("picture_type", msg, fields={"picture": msg})
     folder = upload_dir()
     folder.mkdir(parents=True, exist_ok=True)
     name = f"item-{item.id}-{secrets.token_hex(8)}.{ext}"
@@ -904,20 +860,29 @@ def save_picture(item, actor, stream, max_bytes=MAX_PICTURE_BYTES):
     item.updated_at = utcnow()
     audit.record("points.item_picture", community=community, obj=item, actor=actor,
                  before={"picture": old}, after={"picture": name})
-    db.session.commit()
-    if old and old != name:
-        try:
-            (folder / old).unlink()
-        except OSError:
-            pass
+    if old and old != name:  # once the item no longer names it: after the entry point's commit
+        db.session().info.setdefault(_REPLACED_PICTURES, []).append(folder / old)
     return name
 
 
+_REPLACED_PICTURES = "points_replaced_pictures"  # session.info: files to remove when the commit succeeds
+
+
+@event.listens_for(db.session, "after_commit")
+def _remove_replaced_pictures(session):
+    for path in session.info.pop(_REPLACED_PICTURES, ()):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+@event.listens_for(db.session, "after_rollback")
+def _keep_replaced_pictures(session):
+    session.info.pop(_REPLACED_PICTURES, None)
+
+
 # ── redemption, pickup, cancellation ─────────────────────────────────────────────────────
-_TAKE_STOCK = (update(PointsItem.__table__)
-               .where(PointsItem.id == bindparam("item"), PointsItem.stock >= bindparam("n"),
-                      PointsItem.withdrawn_at.is_(None))
-               .values(stock=PointsItem.__table__.c.stock - bindparam("n")))
 def _new_code():
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
 
@@ -943,23 +908,23 @@ def _check_redemption(community, item, resident, actor, quantity, reason):
     if assisted:
         _require("points.orders.assist", community, actor, _("You may not redeem for other residents."))
         if not (reason or "").strip():
-            _fail(ServiceError("reason_required", _("Say why you are acting for this resident."),
-                               fields={"reason": _("Say why you are acting for this resident.")}))
+            raise ServiceError("reason_required", _("Say why you are acting for this resident."),
+                               fields={"reason": _("Say why you are acting for this resident.")})
     m = _member(community, resident)
     if m is None:
-        _fail(Forbidden("not_member", _("Join this community first.")))
+        raise Forbidden("not_member", _("Join this community first."))
     try:
-        quantity = _int(quantity, "quantity", _("Give a quantity from 1 to 99."), 1)
-    except ServiceError as err:
-        _fail(err)
-    if quantity > 99:
-        _fail(ServiceError("invalid_quantity", _("Give a quantity from 1 to 99."),
-                           fields={"quantity": _("Give a quantity from 1 to 99.")}))
+        quantity = whole_number(quantity, "quantity", minimum=1, maximum=99)
+    except ServiceError:
+        quantity = None
+    if quantity is None:
+        raise ServiceError("invalid_quantity", _("Give a quantity from 1 to 99."),
+                           fields={"quantity": _("Give a quantity from 1 to 99.")})
     if item.withdrawn_at is not None:
-        _fail(Conflict("item_withdrawn", _("This item has been withdrawn from the store.")))
+        raise Conflict("item_withdrawn", _("This item has been withdrawn from the store."))
     now = utcnow()
     if not is_available(item, now):
-        _fail(Conflict("not_available", _("This item is not available at this time.")))
+        raise Conflict("not_available", _("This item is not available at this time."))
     return assisted, quantity, now
 
 
@@ -988,16 +953,16 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
     if item.per_resident_limit is not None:
         if quantity > item.per_resident_limit or not ledger.bump(
                 community.id, f"limit:{item.id}:{resident.id}", quantity, item.per_resident_limit):
-            _fail(Conflict("limit_reached", _("You have reached the limit of %(n)d for this item.",
-                                              n=item.per_resident_limit)))
+            raise Conflict("limit_reached", _("You have reached the limit of %(n)d for this item.",
+                                              n=item.per_resident_limit))
     if item.stock < quantity:  # the answer most residents get; the UPDATE below is what decides
-        _fail(Conflict("out_of_stock", _("Sorry, this item is out of stock.")))
+        raise Conflict("out_of_stock", _("Sorry, this item is out of stock."))
     try:
         transfer = ledger.debit(community.id, resident.id, total, kind="redeem", actor_id=actor.id,
                                 reason=(reason or "").strip()[:500] or None if assisted else None,
                                 details={"item_id": item.id, "item": item.name, "quantity": quantity})
     except ledger.InsufficientPoints:
-        _fail(Conflict("insufficient_points", _("You do not have enough points for this.")))
+        raise Conflict("insufficient_points", _("You do not have enough points for this."))
     order = _insert_order(community_id=community.id, item_id=item.id, user_id=resident.id,
                           quantity=quantity, price_each=item.price, total=total, status="reserved",
                           transfer_id=transfer.id, placed_by_id=actor.id if assisted else None,
@@ -1009,11 +974,9 @@ def redeem(community, item, resident, actor=None, quantity=1, reason=None):
                           {"order_id": order.id, "item_id": item.id, "amount": total}))
     # The stock last: every resident redeeming this item needs its row, and on PostgreSQL the
     # row stays locked from this UPDATE to the commit, so the less comes after it the better.
-    if db.session.execute(_TAKE_STOCK, {"item": item.id, "n": quantity}).rowcount != 1:
-        _fail(Conflict("out_of_stock", _("Sorry, this item is out of stock.")))
-    db.session.expire(item, ["stock"])
+    if not ledger.take_stock(item.id, quantity):
+        raise Conflict("out_of_stock", _("Sorry, this item is out of stock."))
     keep_loaded()  # the order is as written: its answer needs no second read
-    db.session.commit()
     return order
 
 
@@ -1030,7 +993,7 @@ def hand_over(community, code, actor):
     code = normalize_code(code)
     order = PointsOrder.query.filter_by(community_id=community.id, pickup_code=code).first() if code else None
     if order is None:
-        _fail(NotFound("unknown_code", _("No order has this pickup code."), fields={"code": _("Unknown code.")}))
+        raise NotFound("unknown_code", _("No order has this pickup code."), fields={"code": _("Unknown code.")})
     result = db.session.execute(
         update(PointsOrder).where(PointsOrder.id == order.id, PointsOrder.status == "reserved")
         .values(status="handed_over", handed_over_by_id=actor.id, handed_over_at=utcnow())
@@ -1038,13 +1001,12 @@ def hand_over(community, code, actor):
     if result.rowcount != 1:
         db.session.refresh(order)
         if order.status == "cancelled":
-            _fail(Conflict("order_cancelled", _("This order was cancelled."), fields={"code": _("Cancelled.")}))
-        _fail(Conflict("code_used", _("This pickup code has been used already."), fields={"code": _("Used already.")}))
+            raise Conflict("order_cancelled", _("This order was cancelled."), fields={"code": _("Cancelled.")})
+        raise Conflict("code_used", _("This pickup code has been used already."), fields={"code": _("Used already.")})
     db.session.expire(order)
     audit.record("points.handed_over", community=community, obj=order, actor=actor,
                  before={"status": "reserved"}, after={"status": "handed_over"})
     notify(order.user_id, community, "points.handed_over", N_("You collected %(item)s."), {"item": order.item.name})
-    db.session.commit()
     return order
 
 
@@ -1055,14 +1017,14 @@ def cancel_order(order, actor, reason=None):
     if not own:
         _require("points.orders.manage", community, actor)
         if not (reason or "").strip():
-            _fail(ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")}))
+            raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
     result = db.session.execute(
         update(PointsOrder).where(PointsOrder.id == order.id, PointsOrder.status == "reserved")
         .values(status="cancelled", cancelled_by_id=actor.id, cancelled_at=utcnow(),
                 cancel_reason=(reason or "").strip()[:500] or None)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        _fail(Conflict("not_reserved", _("Only orders waiting for pickup can be cancelled.")))
+        raise Conflict("not_reserved", _("Only orders waiting for pickup can be cancelled."))
     item = db.session.get(PointsItem, order.item_id)
     if item.per_resident_limit is not None:
         ledger.release(community.id, f"limit:{item.id}:{order.user_id}", order.quantity)
@@ -1083,7 +1045,6 @@ def cancel_order(order, actor, reason=None):
         notify(order.user_id, community, "points.order_cancelled",
                N_("Your order of %(item)s was cancelled and %(amount)s points were returned."),
                {"item": item.name, "amount": refund.amount})
-    db.session.commit()
     return order
 
 
@@ -1092,22 +1053,22 @@ def adjust(community, resident, amount, reason, actor):
     """A staff adjustment with a written reason (audited): + from ADJUSTMENTS, − to ADJUSTMENTS."""
     _require("points.accounts.adjust", community, actor)
     if getattr(resident, "id", None) == actor.id:  # two people for every hand-made change of a balance
-        _fail(Forbidden("own_account", _("You cannot adjust your own points; ask another staff member.")))
+        raise Forbidden("own_account", _("You cannot adjust your own points; ask another staff member."))
     errors = {}
     try:
-        amount = _int(amount, "amount", _("Give a whole number of points other than 0."))
-        if amount == 0 or abs(amount) > 100000:
-            raise ServiceError("invalid_amount", "", fields={"amount": _("Give a whole number of points other than 0.")})
-    except ServiceError as e:
-        errors.update(e.fields)
+        amount = whole_number(amount, "amount", minimum=-100000, maximum=100000)
+    except ServiceError:
+        amount = None
+    if not amount:
+        errors["amount"] = _("Give a whole number of points other than 0.")
     reason = (reason or "").strip()
     if not 4 <= len(reason) <= 500:
         errors["reason"] = _("Write down why (4 to 500 characters).")
     if errors:
-        _fail(ServiceError("invalid_adjustment", _("Please correct the marked fields."), fields=errors))
+        raise ServiceError("invalid_adjustment", _("Please correct the marked fields."), fields=errors)
     if _member(community, resident) is None:
-        _fail(ServiceError("invalid_resident", _("That person is not a member of this community."),
-                           fields={"user_id": _("Not a member of this community.")}))
+        raise ServiceError("invalid_resident", _("That person is not a member of this community."),
+                           fields={"user_id": _("Not a member of this community.")})
     before = ledger.balance_of(community.id, resident.id)
     try:
         if amount > 0:
@@ -1118,11 +1079,10 @@ def adjust(community, resident, amount, reason, actor):
             transfer = ledger.debit(community.id, resident.id, -amount, kind="adjust",
                                     destination_kind="ADJUSTMENTS", actor_id=actor.id, reason=reason)
     except ledger.InsufficientPoints:
-        _fail(Conflict("insufficient_points", _("The balance cannot go below zero."),
-                       fields={"amount": _("The balance cannot go below zero.")}))
+        raise Conflict("insufficient_points", _("The balance cannot go below zero."),
+                       fields={"amount": _("The balance cannot go below zero.")})
     audit.record("points.adjusted", community=community, obj=transfer, actor=actor, reason=reason,
                  on_behalf_of=resident, before={"balance": before}, after={"balance": before + amount})
-    db.session.commit()
     return transfer
 
 
@@ -1134,44 +1094,37 @@ def correct(community, transfer, reason, actor):
     _require("points.accounts.adjust", community, actor)
     reason = (reason or "").strip()
     if not 4 <= len(reason) <= 500:
-        _fail(ServiceError("reason_required", _("Write down why (4 to 500 characters)."),
-                           fields={"reason": _("Write down why (4 to 500 characters).")}))
+        raise ServiceError("reason_required", _("Write down why (4 to 500 characters)."),
+                           fields={"reason": _("Write down why (4 to 500 characters).")})
     if transfer.community_id != community.id:
-        _fail(NotFound("not_found", _("No such transfer.")))
+        raise NotFound("not_found", _("No such transfer."))
     if transfer.kind not in REVERSIBLE:
-        _fail(Conflict("not_reversible", _("Orders are undone by cancelling them; corrections cannot be corrected.")))
+        raise Conflict("not_reversible", _("Orders are undone by cancelling them; corrections cannot be corrected."))
     if PointsTransfer.query.filter_by(reverses_id=transfer.id).first():
-        _fail(Conflict("already_reversed", _("This transfer was corrected already.")))
+        raise Conflict("already_reversed", _("This transfer was corrected already."))
     try:
         reversal = ledger.reverse(transfer, actor_id=actor.id, reason=reason, details={"of": transfer.id},
                                   expires_at=_expires_at(community))
         db.session.flush()
     except ledger.InsufficientPoints:
-        _fail(Conflict("insufficient_points", _("The balance cannot go below zero.")))
+        raise Conflict("insufficient_points", _("The balance cannot go below zero."))
     except IntegrityError:
-        db.session.rollback()
-        _fail(Conflict("already_reversed", _("This transfer was corrected already.")))
+        raise Conflict("already_reversed", _("This transfer was corrected already."))
     audit.record("points.corrected", community=community, obj=reversal, actor=actor, reason=reason,
                  before={"transfer_id": transfer.id}, after={"reversal_id": reversal.id})
-    db.session.commit()
     return reversal
 
 
 # ── expiry (R27) ─────────────────────────────────────────────────────────────────────────
-def expire(now=None, community=None):
-    """Expire every lot past its date, oldest first; one transaction per lot, safe to repeat."""
-    now = now or utcnow()
-    done = []
-    for lot_id in ledger.due_lots(now, community.id if community else None):
-        try:
-            transfer = ledger.expire_lot(lot_id, now)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
-        if transfer is not None:
-            done.append(transfer)
-    return done
+def due_lots(now=None, community=None):
+    """The ids of the earning lots past their date with points left, oldest first."""
+    return ledger.due_lots(now or utcnow(), community.id if community else None)
+
+
+def expire_lot(lot_id, now=None):
+    """Expire what is left of one lot past its date (the caller runs each lot in a transaction of
+    its own, so one resident's lock is held only for their lot); None when nothing was left."""
+    return ledger.expire_lot(lot_id, now or utcnow())
 
 
 # ── reading ──────────────────────────────────────────────────────────────────────────────

@@ -5,12 +5,12 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from flask_babel import pgettext
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
 from core import confirm, dates, identity
 from core import spreadsheets
+from core.db import transaction
 from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.forms import apply_error
@@ -53,11 +53,6 @@ def _member_or_404():
         return
     if membership_of(current_user, g.community) is None and not current_user.is_superadmin:
         abort(404)
-
-
-def _local(dt):
-    """An aware UTC datetime from a naive local one typed into a form."""
-    return dates.from_local(dt, g.community)
 
 
 def _to_form(dt):
@@ -168,7 +163,8 @@ def redeem(item_id):
         return confirm.ask(_redeem_confirmation(preview, url_for("c.points.redeem", item_id=it.id),
                                                 url_for("c.points.item", item_id=it.id), it.name))
     try:
-        order = svc.redeem(g.community, it, current_user, current_user, form.quantity.data)
+        with transaction():
+            order = svc.redeem(g.community, it, current_user, current_user, form.quantity.data)
     except ServiceError as err:
         apply_error(None, err)
         return redirect(url_for("c.points.item", item_id=it.id))
@@ -248,7 +244,8 @@ def order_cancel(order_id):
             lines=[_("The pickup code stops working and the points go back to the balance at once. To have the item "
                      "after all, it has to be redeemed again.")]))
     try:
-        svc.cancel_order(o, current_user, request.form.get("reason"))
+        with transaction():
+            svc.cancel_order(o, current_user, request.form.get("reason"))
         flash(_("The order was cancelled and the points returned."), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -305,10 +302,12 @@ def signup(activity_id):
     try:
         resident = _named_resident(request.form.get("resident"), "points.activities.manage",
                                    _("You may not sign up other residents."))
-        row = svc.signup(a, resident, current_user, request.form.get("reason"),
-                         person_id=request.form.get("person_id"), name=request.form.get("name"))
-        flash(_("%(name)s is signed up.", name=row.display_name) if row.acted_by_id
-              else _("You are signed up. Thank you!"), "success")
+        with transaction():
+            row = svc.signup(a, resident, current_user, request.form.get("reason"),
+                             person_id=request.form.get("person_id"), name=request.form.get("name"))
+            done = (_("%(name)s is signed up.", name=row.display_name) if row.acted_by_id
+                    else _("You are signed up. Thank you!"))
+        flash(done, "success")
     except ServiceError as err:
         apply_error(None, err)
     return redirect(url_for("c.points.activity", activity_id=a.id))
@@ -320,7 +319,8 @@ def signup_withdraw(activity_id):
     _member_or_404()
     a = svc.get_activity(g.community, activity_id)
     try:
-        svc.withdraw_signup(a, current_user)
+        with transaction():
+            svc.withdraw_signup(a, current_user)
         flash(_("Your sign-up was withdrawn."), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -335,7 +335,8 @@ def claim(activity_id):
     form = ClaimForm()
     if form.validate_on_submit():
         try:
-            svc.claim_hours(a, current_user, hours=form.hours.data, content=form.content.data)
+            with transaction():
+                svc.claim_hours(a, current_user, hours=form.hours.data, content=form.content.data)
             flash(_("Your hours were reported; staff will verify them."), "success")
         except ServiceError as err:
             apply_error(None, err)
@@ -355,9 +356,10 @@ def record_hours(activity_id):
         if volunteer is None:
             abort(400)
         try:
-            r = svc.record_hours(a, volunteer, current_user, hours=form.hours.data, content=form.content.data,
-                                 evaluation=form.evaluation.data, service_date=form.service_date.data)
-            paid = r.transfer.amount if r.transfer else 0
+            with transaction():
+                r = svc.record_hours(a, volunteer, current_user, hours=form.hours.data, content=form.content.data,
+                                     evaluation=form.evaluation.data, service_date=form.service_date.data)
+                paid = r.transfer.amount if r.transfer else 0
             flash(_("Hours verified for %(name)s: %(points)d points.", name=volunteer.display_name, points=paid),
                   "success")
         except ServiceError as err:
@@ -379,7 +381,8 @@ def _record(record_id):
 def verify(record_id):
     r = _record(record_id)
     try:
-        svc.verify_hours(r, current_user, request.form.get("evaluation"))
+        with transaction():
+            svc.verify_hours(r, current_user, request.form.get("evaluation"))
         flash(_("Hours verified."), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -391,7 +394,8 @@ def verify(record_id):
 def reject(record_id):
     r = _record(record_id)
     try:
-        svc.reject_hours(r, current_user, request.form.get("reason"))
+        with transaction():
+            svc.reject_hours(r, current_user, request.form.get("reason"))
         flash(_("The reported hours were not accepted."), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -400,7 +404,8 @@ def reject(record_id):
 
 def _activity_data(form):
     return {"title": form.title.data, "location": form.location.data, "description": form.description.data,
-            "starts_at": _local(form.starts_at.data), "ends_at": _local(form.ends_at.data),
+            "starts_at": dates.from_local(form.starts_at.data, g.community),
+            "ends_at": dates.from_local(form.ends_at.data, g.community),
             "places": form.places.data}
 
 
@@ -410,7 +415,8 @@ def activity_new():
     form = ActivityForm()
     if form.validate_on_submit():
         try:
-            a = svc.save_activity(g.community, current_user, _activity_data(form))
+            with transaction():
+                a = svc.save_activity(g.community, current_user, _activity_data(form))
             flash(_("The activity is published."), "success")
             return redirect(url_for("c.points.activity", activity_id=a.id))
         except ServiceError as err:
@@ -427,7 +433,8 @@ def activity_edit(activity_id):
         form.starts_at.data, form.ends_at.data = _to_form(a.starts_at), _to_form(a.ends_at)
     if form.validate_on_submit():
         try:
-            svc.save_activity(g.community, current_user, _activity_data(form), a)
+            with transaction():
+                svc.save_activity(g.community, current_user, _activity_data(form), a)
             flash(_("Saved."), "success")
             return redirect(url_for("c.points.activity", activity_id=a.id))
         except ServiceError as err:
@@ -449,7 +456,8 @@ def activity_cancel(activity_id):
             lines=[_("Everyone signed up is told it is called off; nobody can sign up or report hours for it any "
                      "more. This cannot be undone.")]))
     try:
-        svc.cancel_activity(a, current_user, request.form.get("reason"))
+        with transaction():
+            svc.cancel_activity(a, current_user, request.form.get("reason"))
         flash(_("The activity was cancelled."), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -462,7 +470,8 @@ def volunteering():
     _member_or_404()
     form = ConsentForm()
     if request.method == "POST" and form.validate_on_submit():
-        svc.set_consent(g.community, current_user, form.share.data)
+        with transaction():
+            svc.set_consent(g.community, current_user, form.share.data)
         flash(_("Your choice was saved."), "success")
         return redirect(url_for("c.points.volunteering"))
     form.share.data = svc.shares(g.community, current_user)
@@ -490,8 +499,9 @@ def volunteer_identity():
     form = _identity_form(request.form)
     if form.validate_on_submit():
         try:
-            svc.set_volunteer_identity(g.community, current_user, form.id_type.data, form.id_number.data,
-                                       form.volunteer_number.data)
+            with transaction():
+                svc.set_volunteer_identity(g.community, current_user, form.id_type.data, form.id_number.data,
+                                           form.volunteer_number.data)
         except ServiceError as err:
             apply_error(None, err)
         else:
@@ -507,8 +517,9 @@ def certificate_issue():
     _member_or_404()
     try:
         resident = _named_resident(request.form.get("resident"), "points.certificates.issue")
-        cert = svc.issue_certificate(g.community, resident, current_user, id_type=request.form.get("id_type"),
-                                     id_number=request.form.get("id_number"))
+        with transaction():
+            cert = svc.issue_certificate(g.community, resident, current_user, id_type=request.form.get("id_type"),
+                                         id_number=request.form.get("id_number"))
     except ServiceError as err:
         apply_error(None, err)
         return redirect(safe_referrer(url_for("c.points.volunteering")))
@@ -541,15 +552,18 @@ def manage_items():
 def _item_data(form):
     return {"name": form.name.data, "kind": form.kind.data, "price": form.price.data, "stock": form.stock.data,
             "stock_change": form.stock_change.data, "per_resident_limit": form.per_resident_limit.data,
-            "low_stock": form.low_stock.data, "available_from": _local(form.available_from.data),
-            "available_until": _local(form.available_until.data), "description": form.description.data}
+            "low_stock": form.low_stock.data, "available_from": dates.from_local(form.available_from.data, g.community),
+            "available_until": dates.from_local(form.available_until.data, g.community),
+            "description": form.description.data}
 
 
 def _save_item_form(form, it):
-    saved = svc.save_item(g.community, current_user, _item_data(form), it)
-    upload = request.files.get("picture")
-    if upload and upload.filename:
-        svc.save_picture(saved, current_user, upload.stream)
+    """The item and its picture, in one transaction: a refused picture saves nothing."""
+    with transaction():
+        saved = svc.save_item(g.community, current_user, _item_data(form), it)
+        upload = request.files.get("picture")
+        if upload and upload.filename:
+            svc.save_picture(saved, current_user, upload.stream)
     return saved
 
 
@@ -592,7 +606,8 @@ def item_edit(item_id):
 @require("points.store.manage")
 def item_withdraw(item_id):
     it = svc.get_item(g.community, item_id)
-    svc.set_withdrawn(it, current_user, request.form.get("withdraw") != "0", request.form.get("reason"))
+    with transaction():
+        svc.set_withdrawn(it, current_user, request.form.get("withdraw") != "0", request.form.get("reason"))
     flash(_("Saved."), "success")
     return redirect(url_for("c.points.manage_items"))
 
@@ -626,7 +641,8 @@ def counter_handover():
     handed = None
     if handover_form.validate_on_submit():
         try:
-            handed = svc.hand_over(g.community, handover_form.code.data, current_user)
+            with transaction():
+                handed = svc.hand_over(g.community, handover_form.code.data, current_user)
             flash(_("Hand over: %(item)s × %(n)d to %(name)s.", item=handed.item.name, n=handed.quantity,
                     name=handed.user.display_name), "success")
             handover_form.code.data = ""
@@ -648,8 +664,9 @@ def counter_redeem():
                                                  redeem_form.reason.data)
                 return confirm.ask(_redeem_confirmation(preview, url_for("c.points.counter_redeem"),
                                                         url_for("c.points.counter"), _("Store counter"), resident))
-            o = svc.redeem(g.community, it, resident, current_user, redeem_form.quantity.data,
-                           redeem_form.reason.data)
+            with transaction():
+                o = svc.redeem(g.community, it, resident, current_user, redeem_form.quantity.data,
+                               redeem_form.reason.data)
             flash(_("Redeemed for %(name)s. Pickup code: %(code)s", name=resident.display_name, code=o.pickup_code),
                   "success")
             return redirect(url_for("c.points.order", order_id=o.id))
@@ -680,7 +697,8 @@ def account(user_id):
             abort(403)
         if form.validate_on_submit():
             try:
-                svc.adjust(g.community, user, form.amount.data, form.reason.data, current_user)
+                with transaction():
+                    svc.adjust(g.community, user, form.amount.data, form.reason.data, current_user)
                 flash(_("The adjustment was recorded."), "success")
                 return redirect(url_for("c.points.account", user_id=user.id))
             except ServiceError as err:
@@ -708,7 +726,8 @@ def correct(transfer_id):
         abort(404)
     user_id = t.destination.user_id or t.source.user_id
     try:
-        svc.correct(g.community, t, request.form.get("reason"), current_user)
+        with transaction():
+            svc.correct(g.community, t, request.form.get("reason"), current_user)
         flash(_("The entry was corrected by a reversing transfer."), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -725,10 +744,11 @@ def rules():
             getattr(form, k).data = v
     elif form.validate_on_submit():
         try:
-            svc.save_hours_rule(g.community, current_user, {
-                "points_per_hour": form.points_per_hour.data,
-                "max_hours_per_activity": form.max_hours_per_activity.data,
-                "expiry_months": form.expiry_months.data or 0, "max_balance": form.max_balance.data or 0})
+            with transaction():
+                svc.save_hours_rule(g.community, current_user, {
+                    "points_per_hour": form.points_per_hour.data,
+                    "max_hours_per_activity": form.max_hours_per_activity.data,
+                    "expiry_months": form.expiry_months.data or 0, "max_balance": form.max_balance.data or 0})
             flash(_("Saved."), "success")
             return redirect(url_for("c.points.rules"))
         except ServiceError as err:
@@ -753,7 +773,8 @@ def certificate_issuer():
     form = CertificateIssuerForm()
     if form.validate_on_submit():
         try:
-            svc.save_certificate_issuer(g.community, current_user, form.head.data, form.contact.data)
+            with transaction():
+                svc.save_certificate_issuer(g.community, current_user, form.head.data, form.contact.data)
         except ServiceError as err:
             apply_error(None, err)
         else:
@@ -768,12 +789,13 @@ def certificate_issuer():
 def rule_save():
     f = request.form
     try:
-        if f.get("remove") == "1":
-            svc.save_rule(g.community, current_user, f.get("event_name"), f.get("points") or 1, f.get("daily_cap"),
-                          f.get("monthly_cap"), active=False)
-        else:
-            svc.save_rule(g.community, current_user, f.get("event_name"), f.get("points"), f.get("daily_cap"),
-                          f.get("monthly_cap"), active=f.get("active") == "1")
+        with transaction():
+            if f.get("remove") == "1":
+                svc.save_rule(g.community, current_user, f.get("event_name"), f.get("points") or 1,
+                              f.get("daily_cap"), f.get("monthly_cap"), active=False)
+            else:
+                svc.save_rule(g.community, current_user, f.get("event_name"), f.get("points"), f.get("daily_cap"),
+                              f.get("monthly_cap"), active=f.get("active") == "1")
         flash(_("Saved."), "success")
     except ServiceError as err:
         apply_error(None, err)

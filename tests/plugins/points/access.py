@@ -30,7 +30,7 @@ def url_args(world):
     from datetime import timedelta
 
     from core.models import utcnow
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     c, staff, resident = world.community, world.staff, world.resident
     now = utcnow()

@@ -1,17 +1,59 @@
 """Helpers for the points tests."""
+import importlib
 from datetime import timedelta
+from functools import wraps
 
 import pytest
 
+from core.db import transaction
 from core.extensions import db
 from core.models import utcnow
+
+
+class EntryPoint:
+    """A services module called as an entry point calls it (a view, the API, a command): each
+    call runs in one ``transaction()`` (core.db) that commits, or rolls back everything the call
+    wrote when it raises. Services never commit: a test calling them directly acts as the entry
+    point."""
+
+    def __init__(self, module_name):
+        self._module_name = module_name
+
+    def __getattr__(self, name):
+        value = getattr(importlib.import_module(self._module_name), name)
+        if not callable(value) or isinstance(value, type):
+            return value
+
+        @wraps(value)
+        def call(*args, **kwargs):
+            with transaction():
+                return value(*args, **kwargs)
+
+        return call
+
+
+SERVICES = EntryPoint("plugins.points.services")  # the points services, each call an entry point's transaction
+
+
+def expire_due(now=None, community=None):
+    """Expire every due lot as `linli points expire` does (one transaction per lot); the transfers."""
+    from plugins.points import services as module
+
+    done = []
+    for lot_id in module.due_lots(now, community):
+        with transaction():
+            transfer = module.expire_lot(lot_id, now)
+        if transfer is not None:
+            done.append(transfer)
+    return done
 
 
 @pytest.fixture
 def pts(app, world):
     """Shortcuts over the points services for the test community."""
     from plugins.points import ledger
-    from plugins.points import services as svc
+
+    svc = SERVICES
 
     class P:
         community = world.community
@@ -40,6 +82,9 @@ def pts(app, world):
             activity.signups_count += 1
             db.session.commit()
             return s
+
+        def expire(self, now=None):
+            return expire_due(now)
 
         def check(self):
             problems = ledger.check()

@@ -96,7 +96,7 @@ def test_store_over_the_api(world, api):
 
 
 def test_withdrawn_item_is_refused(world, api):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     it = svc.save_item(world.community, world.staff, {"name": "月饼", "price": 1, "stock": 5})
     svc.adjust(world.community, world.resident, 5, "纸质登记补记", world.admin)
@@ -135,7 +135,7 @@ def test_outsiders_get_nothing(world, api):
 
 
 def test_item_update_withdraw_consent_certificate_pending(world, api):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
     from plugins.points.models import PointsSignup
 
     staff, resident = api(world.staff), api(world.resident)

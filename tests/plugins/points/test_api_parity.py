@@ -60,7 +60,7 @@ def test_cancel_activity(world, api, pts):
 
 
 def test_reject_reported_hours(world, api, pts):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
     from plugins.points.models import PointsRecord
 
     a = pts.activity(past=True)
@@ -79,7 +79,7 @@ def test_reject_reported_hours(world, api, pts):
 
 
 def test_hours_rule_and_expiry(world, api, pts):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     admin, staff = api(world.admin), api(world.staff)
     r = admin.put(f"{BASE}/rules/hours", json={"points_per_hour": 2, "expiry_months": 12})

@@ -6,14 +6,13 @@ import pytest
 from core.errors import Conflict, ServiceError
 from core.extensions import db
 from core.models import AuditEntry, HouseholdMember
+from tests.plugins.points.conftest import SERVICES
 
 pytestmark = pytest.mark.plugins("points")
 
 
 def svc():
-    from plugins.points import services
-
-    return services
+    return SERVICES
 
 
 @pytest.fixture

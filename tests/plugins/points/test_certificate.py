@@ -9,6 +9,7 @@ from core.errors import ServiceError
 from core.extensions import db
 from core.identity import masked, resident_id_is_valid
 from core.models import AuditEntry, utcnow
+from tests.plugins.points.conftest import SERVICES
 
 pytestmark = pytest.mark.plugins("points")
 BASE = "/api/v1/c/test/points"
@@ -16,9 +17,7 @@ ID = "11010519491231002X"  # the standard's own example: a valid check character
 
 
 def svc():
-    from plugins.points import services
-
-    return services
+    return SERVICES
 
 
 @pytest.fixture

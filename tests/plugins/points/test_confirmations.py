@@ -41,7 +41,7 @@ def test_redeeming_more_than_the_balance_is_refused_before_the_confirmation(worl
 
 
 def test_cancelling_an_order_asks_first_and_says_the_points_come_back(world, pts, login):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     pts.give(world.resident, 100)
     order = svc.redeem(world.community, pts.item(price=30), world.resident)
@@ -79,7 +79,7 @@ def test_the_api_redeems_without_asking(world, pts, api):
 
 
 def test_the_certificate_page_leads_back(world, pts, login):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     a = pts.activity(starts_at=utcnow() - timedelta(days=2), ends_at=utcnow() - timedelta(days=2, hours=-3))
     pts.signup_past(a, world.resident)

@@ -23,7 +23,7 @@ def test_demo_data(app):
 
 
 def test_cli_balance_and_check(app, world, runner):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     svc.adjust(world.community, world.resident, 12, "纸质登记补记", world.admin)
     r = runner.invoke(args=["points", "balance", "resident", "--community", "test"])

@@ -5,10 +5,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core import dates
+from core.db import transaction
 from core.errors import Conflict, ServiceError
 from core.extensions import db
 from core.models import utcnow
 from core.services import settings as core_settings
+from tests.plugins.points.conftest import SERVICES, expire_due
 
 pytestmark = pytest.mark.plugins("points")
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -16,9 +18,7 @@ BASE = "/api/v1/c/test/points"
 
 
 def svc():
-    from plugins.points import services
-
-    return services
+    return SERVICES
 
 
 def _at(y, m, d, hh, mm=0, tz=BEIJING):
@@ -45,15 +45,16 @@ def test_a_period_in_months_ends_at_the_end_of_the_corresponding_local_day(app, 
 def test_points_earned_at_seven_in_the_morning_expire_after_the_corresponding_day(app, world, pts, monkeypatch):
     from plugins.points.models import PointsLot
 
-    core_settings.set(world.community, "points", "expiry_months", 1, commit=True)
+    with transaction():
+        core_settings.set(world.community, "points", "expiry_months", 1)
     earned = _at(2027, 3, 1, 7).astimezone(timezone.utc)  # 2027-02-28 23:00 UTC
     monkeypatch.setattr("plugins.points.services.utcnow", lambda: earned)
     pts.give(world.resident, 10, "纸质登记补记")
     lot = PointsLot.query.one()
     assert lot.expires_at.astimezone(BEIJING) == _at(2027, 4, 2, 0)
-    assert svc().expire(_at(2027, 4, 1, 23, 59).astimezone(timezone.utc)) == []
+    assert expire_due(_at(2027, 4, 1, 23, 59).astimezone(timezone.utc)) == []
     assert pts.balance(world.resident) == 10
-    svc().expire(_at(2027, 4, 2, 0, 1).astimezone(timezone.utc))
+    expire_due(_at(2027, 4, 2, 0, 1).astimezone(timezone.utc))
     assert pts.balance(world.resident) == 0
 
 

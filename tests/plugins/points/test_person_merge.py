@@ -8,14 +8,13 @@ import pytest
 from core.extensions import db
 from core.models import AuditEntry, HouseholdMember, Person, utcnow
 from core.services import persons
+from tests.plugins.points.conftest import SERVICES
 
 pytestmark = pytest.mark.plugins("points")
 
 
 def svc():
-    from plugins.points import services
-
-    return services
+    return SERVICES
 
 
 def entry(world, name, i):

@@ -21,7 +21,7 @@ def _state(item_id, user_ids):
 
 
 def test_fifty_residents_race_for_the_last_items(app, world, tmp_path, db_url):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     item = svc.save_item(world.community, world.staff, {"name": "大米（5公斤）", "price": 30, "stock": 20})
     ids, toks = residents_with_points(world, "racer", 50, 30)
@@ -44,7 +44,7 @@ def test_fifty_residents_race_for_the_last_items(app, world, tmp_path, db_url):
 
 
 def test_one_resident_cannot_double_spend(app, world, tmp_path, db_url):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     item = svc.save_item(world.community, world.staff, {"name": "洗衣液", "price": 10, "stock": 100})
     ids, toks = residents_with_points(world, "racer", 1, 35)
@@ -63,7 +63,7 @@ def test_one_resident_cannot_double_spend(app, world, tmp_path, db_url):
 
 
 def test_per_resident_limit_and_pickup_code_under_races(app, world, tmp_path, db_url):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     item = svc.save_item(world.community, world.staff, {"name": "鸡蛋", "price": 1, "stock": 100,
                                                         "per_resident_limit": 2})

@@ -3,20 +3,20 @@ from datetime import timedelta
 
 import pytest
 
+from core.db import transaction
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event
 from core.extensions import db
 from core.models import AuditEntry, utcnow
 from core.services import proposals
 from core.services import settings as core_settings
+from tests.plugins.points.conftest import SERVICES, expire_due
 
 pytestmark = pytest.mark.plugins("points")
 
 
 def svc():
-    from plugins.points import services
-
-    return services
+    return SERVICES
 
 
 # ── volunteering ────────────────────────────────────────────────────────────────────────
@@ -37,8 +37,9 @@ def test_verified_hours_pay_one_point_per_hour_capped_at_two(world, pts):
 
 
 def test_hours_rule_is_configurable(world, pts):
-    core_settings.set(world.community, "points", "points_per_hour", 3, commit=True)
-    core_settings.set(world.community, "points", "max_hours_per_activity", 4, commit=True)
+    with transaction():
+        core_settings.set(world.community, "points", "points_per_hour", 3)
+        core_settings.set(world.community, "points", "max_hours_per_activity", 4)
     a = pts.activity()
     pts.signup_past(a, world.resident)
     svc().record_hours(a, world.resident, world.staff, hours="5", content="植树")
@@ -467,7 +468,8 @@ def test_a_redemption_the_oldest_lot_covers_takes_from_it_alone(world, pts):
 
 
 def test_expiry_fifo_and_safe_to_run_twice(world, pts, runner):
-    core_settings.set(world.community, "points", "expiry_months", 6, commit=True)
+    with transaction():
+        core_settings.set(world.community, "points", "expiry_months", 6)
     rice = pts.item(price=15)
     pts.give(world.resident, 10, "第一批补记积分")
     later = utcnow() + timedelta(days=40)
@@ -498,7 +500,7 @@ def test_expiry_fifo_and_safe_to_run_twice(world, pts, runner):
 
 def test_no_expiry_by_default(world, pts):
     svc().adjust(world.community, world.resident, 10, "纸质登记补记", world.staff)
-    assert svc().expire(utcnow() + timedelta(days=3650)) == []
+    assert expire_due(utcnow() + timedelta(days=3650)) == []
     assert pts.balance(world.resident) == 10
 
 

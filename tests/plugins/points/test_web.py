@@ -82,7 +82,7 @@ def test_done_means_volunteer_earn_redeem_collect(world, login):
 
 
 def test_pages_render_for_staff_and_resident(world, login, app):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     a = svc.save_activity(world.community, world.staff, {"title": "陪伴老人", "location": "活动中心",
                                                          "starts_at": utcnow() - timedelta(days=1),
@@ -115,7 +115,7 @@ def test_pages_render_for_staff_and_resident(world, login, app):
 def test_reports_chart_is_inline_svg_without_script_and_xlsx(world, login):
     from openpyxl import load_workbook
 
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     svc.adjust(world.community, world.resident, 10, "纸质登记补记", world.admin)
     it = svc.save_item(world.community, world.staff, {"name": "毛巾", "price": 3, "stock": 1})
@@ -148,7 +148,7 @@ def test_rule_editor_lists_event_types_and_saves(world, login):
     r = admin.post("/c/test/points/rules", data={"points_per_hour": "2", "max_hours_per_activity": "3",
                                                   "expiry_months": "12", "max_balance": "5"})
     assert r.status_code == 302
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     assert svc.hours_rule(world.community) == {"points_per_hour": 2, "max_hours_per_activity": 3,
                                                "expiry_months": 12, "max_balance": 5}
@@ -158,7 +158,7 @@ def test_rule_editor_lists_event_types_and_saves(world, login):
 
 
 def test_volunteer_names_shown_only_with_consent(world, login):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     a = svc.save_activity(world.community, world.staff, {"title": "绿化补种", "location": "中心广场",
                                                          "starts_at": utcnow() + timedelta(days=1),
@@ -190,7 +190,7 @@ def test_adjust_form_needs_a_reason_and_correction(world, login):
 
 
 def test_certificate_print_page(world, login):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
     from plugins.points.models import PointsSignup
 
     a = svc.save_activity(world.community, world.staff, {"title": "陪伴老人", "location": "活动中心",
@@ -229,7 +229,7 @@ def test_disabled_module_answers_404(world, login):
 
 
 def test_honour_roll_lists_only_consenting_volunteers(world, login):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
     from plugins.points.models import PointsSignup
 
     a = svc.save_activity(world.community, world.staff, {"title": "陪伴老人", "location": "活动中心",
@@ -246,7 +246,7 @@ def test_honour_roll_lists_only_consenting_volunteers(world, login):
 
 
 def test_statement_shows_running_balance(world, login):
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
 
     for n in (10, 5, -3):
         svc.adjust(world.community, world.resident, n, "纸质登记补记", world.admin)
@@ -258,7 +258,7 @@ def test_statement_shows_running_balance(world, login):
 @pytest.mark.parametrize("locale,unit", [("zh_Hans", "4.5 小时"), ("zh_Hant", "4.5 小時"), ("en", "4.5 h")])
 def test_volunteering_page_title_is_text_and_hours_have_the_local_unit(world, login, locale, unit):
     """The honour roll once sat in the <title> block (raw HTML in the browser's tab); hours were 'h' in every language."""
-    from plugins.points import services as svc
+    from tests.plugins.points.conftest import SERVICES as svc
     from plugins.points.models import PointsSignup
 
     a = svc.save_activity(world.community, world.staff, {"title": "清理楼道", "location": "1号楼",
