@@ -13,26 +13,28 @@ CONFLICT = {409}  # the permission check passed; the meeting is not in a state f
 
 
 def url_args(world):
+    from core.db import transaction
     from core.models import utcnow
     from plugins.meetings import services as svc
     from plugins.meetings.models import ActionItem, AgendaItem, Delegate, Org
 
     staff = world.staff
-    body = svc.create_body(world.community, staff, {"name": "四方联席会议", "orgs": ["社区党委", "居委会", "物业公司", "派出所"]})
-    orgs = Org.query.filter_by(body_id=body.id).order_by(Org.position).all()
-    for i, org in enumerate(orgs):
-        svc.add_delegate(body, staff, {"org_id": org.id, "name": f"代表{i}"})
-    sub = svc.add_delegate(body, staff, {"org_id": orgs[0].id, "name": "替补", "role": "substitute"})
-    start = (utcnow() + timedelta(days=5)).replace(second=0, microsecond=0)
-    first = svc.schedule(body, staff, {"starts_at": start, "place": "会议室"})
-    item = svc.add_agenda_item(first, staff, {"title": "东门僵尸车"})
-    for d in Delegate.query.filter_by(body_id=body.id, role="delegate"):
-        svc.record_attendance(first, staff, d.id, "present")
-    svc.record_resolution(item, staff, {"outcome": "decided", "text": "两周内清理"})
-    svc.close(first, staff)
-    action = ActionItem.query.filter_by(meeting_id=first.id).one()
-    nxt = svc.schedule(body, staff, {"starts_at": start + timedelta(days=5), "place": "会议室"})
-    confirm = AgendaItem.query.filter_by(meeting_id=nxt.id, kind="minutes").one()
+    with transaction():  # set up as an entry point would: committed before the requests
+        body = svc.create_body(world.community, staff, {"name": "四方联席会议", "orgs": ["社区党委", "居委会", "物业公司", "派出所"]})
+        orgs = Org.query.filter_by(body_id=body.id).order_by(Org.position).all()
+        for i, org in enumerate(orgs):
+            svc.add_delegate(body, staff, {"org_id": org.id, "name": f"代表{i}"})
+        sub = svc.add_delegate(body, staff, {"org_id": orgs[0].id, "name": "替补", "role": "substitute"})
+        start = (utcnow() + timedelta(days=5)).replace(second=0, microsecond=0)
+        first = svc.schedule(body, staff, {"starts_at": start, "place": "会议室"})
+        item = svc.add_agenda_item(first, staff, {"title": "东门僵尸车"})
+        for d in Delegate.query.filter_by(body_id=body.id, role="delegate"):
+            svc.record_attendance(first, staff, d.id, "present")
+        svc.record_resolution(item, staff, {"outcome": "decided", "text": "两周内清理"})
+        svc.close(first, staff)
+        action = ActionItem.query.filter_by(meeting_id=first.id).one()
+        nxt = svc.schedule(body, staff, {"starts_at": start + timedelta(days=5), "place": "会议室"})
+        confirm = AgendaItem.query.filter_by(meeting_id=nxt.id, kind="minutes").one()
     return {"body_id": body.id, "meeting_id": nxt.id, "item_id": confirm.id, "action_id": action.id,
             "delegate_id": sub.id}
 

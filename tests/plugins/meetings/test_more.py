@@ -4,9 +4,12 @@ from datetime import timedelta
 import pytest
 
 from core import dates
+from core.db import transaction
 from core.extensions import db
+from core.models import AuditEntry, Proposal
+from core.services import proposals
 from plugins.meetings import services as svc
-from plugins.meetings.models import AgendaItem, Delegate, Meeting, MinutesApproval
+from plugins.meetings.models import ActionItem, AgendaItem, Delegate, Meeting, MinutesApproval, Resolution
 from tests.plugins.meetings import helper_plugin
 from tests.plugins.meetings.conftest import approve_all, delegates, orgs, quorate, schedule
 
@@ -82,3 +85,37 @@ def test_index_lists_bodies_meetings_and_published_minutes(world, body, client):
     upcoming = schedule(body, world.staff, days=30)
     page = client.get("/c/test/meetings/").data.decode()
     assert body.name in page and upcoming.title in page and f"/c/test/meetings/{m.id}#minutes" in page
+
+
+def test_a_proposal_move_refused_after_the_resolution_was_written_saves_nothing(world, body, api, login,
+                                                                                 monkeypatch):
+    """The resolution, its action item and its audit entry are written before the proposal moves;
+    a module refusing the move (``proposal_transition_blocked``) refuses the request, and the entry
+    point's transaction leaves none of them, from the API and from the page alike."""
+    with transaction():
+        p = proposals.create(world.community, world.resident, {
+            "title": "修复中心广场路灯", "body": "中心广场有四盏路灯不亮已两个月。", "category": "facilities"})
+    m = quorate(schedule(body, world.staff), world.staff)
+    with transaction():
+        item = svc.add_agenda_item(m, world.staff, {"proposal_id": p.id})
+    data = {"outcome": "decided", "text": "进入协调", "proposal_to": "coordinating"}
+
+    def nothing_saved():
+        db.session.expire_all()
+        assert (Resolution.query.count(), ActionItem.query.count()) == (0, 0)
+        assert AuditEntry.query.filter_by(action="meetings.resolution").count() == 0
+        assert db.session.get(Proposal, p.id).state == "open"
+
+    monkeypatch.setattr(helper_plugin, "blocked", "正在审计，暂不推进")
+    r = api(world.staff).post(f"{BASE}/{m.id}/agenda/{item.id}/resolution", json=data)
+    assert r.status_code == 409 and r.json["error"]["code"] == "transition_blocked", r.json
+    nothing_saved()
+    page = login(world.staff).post(f"/c/test/meetings/{m.id}/agenda/{item.id}/resolution", data=data,
+                                   follow_redirects=True)
+    assert "正在审计，暂不推进" in page.get_data(as_text=True)
+    nothing_saved()
+    monkeypatch.setattr(helper_plugin, "blocked", None)
+    r = api(world.staff).post(f"{BASE}/{m.id}/agenda/{item.id}/resolution", json=data)
+    assert r.status_code == 201, r.json
+    db.session.expire_all()
+    assert db.session.get(Proposal, p.id).state == "coordinating" and ActionItem.query.count() == 1
