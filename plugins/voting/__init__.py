@@ -127,8 +127,6 @@ def proposal_panels(proposal, user):
 
     ballots = Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state != "cancelled") \
         .order_by(Ballot.id.desc()).all()
-    for b in ballots:
-        services.close_if_due(b)
     if not ballots and proposal.state not in ("coordinating", "voting"):
         return []
     mine = {}
@@ -163,7 +161,7 @@ def on_proposal_transition(proposal, old_state, new_state, actor, reason):
         services.ballot_for_proposal(proposal, actor)
     elif new_state == "withdrawn":
         for ballot in Ballot.query.filter(Ballot.proposal_id == proposal.id, Ballot.state.in_(("draft", "open"))):
-            services.cancel(ballot, actor, _("The proposal was withdrawn."), system=True, commit=False)
+            services.call_off(ballot, actor, _("The proposal was withdrawn."))
 
 
 @hookimpl

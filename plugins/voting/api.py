@@ -6,6 +6,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import dates
 from core.api import endpoint, json_body, paginate, require_api
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.extensions import db
@@ -21,17 +22,20 @@ TAG = "voting"
 
 
 def ballot_json(b, full=False):
-    data = {"id": b.id, "title": b.title, "state": b.state, "method": b.method, "unit": b.unit, "rule": b.rule,
+    # ``status``: the state as people see it; ``closing`` for an open ballot whose time is up, counted
+    # by `linli ballots close-due` within the minute.
+    data = {"id": b.id, "title": b.title, "state": b.state, "status": services.status(b), "method": b.method,
+            "unit": b.unit, "rule": b.rule,
             "matter_class": b.matter_class, "quorum": b.quorum, "secret": b.secret, "max_choices": b.max_choices,
             "proposal_id": b.proposal_id, "scope": b.scope, "grid_id": b.grid_id, "building_id": b.building_id,
-            "opens_at": services.iso(b.opens_at), "closes_at": services.iso(b.closes_at),
-            "closed_at": services.iso(b.closed_at),
+            "opens_at": dates.iso(b.opens_at), "closes_at": dates.iso(b.closes_at),
+            "closed_at": dates.iso(b.closed_at),
             "options": [{"position": o.position, "label": o.label,
                          "display": services.option_label(b, o.position)} for o in b.options],
             "electorate": ({"voters": b.manifest["electorate"]["voters"], "heads": b.heads_total,
                             "area": str(b.area_total)} if b.manifest else None),
             "voted": b.voted_count, "temporary": b.temporary,
-            "notice_published_at": services.iso(b.notice_published_at), "notice_days": b.notice_days}
+            "notice_published_at": dates.iso(b.notice_published_at), "notice_days": b.notice_days}
     if elections.is_election(b):
         data.update(election_json(b))
     data.update(meeting_json(b))
@@ -85,8 +89,8 @@ def proxy_json(ballot, p):
     return {"id": p.id, "ref": p.ref, "voter_id": p.voter_id, "voter_ref": p.voter.ref,
             "voter_name": services.voter_name(p.voter), "proxy_user_id": p.user_id, "proxy_name": p.name,
             "proxy_person_id": int(p.holder_key[7:]) if p.holder_key.startswith("person:") else None,
-            "instructions": p.instructions, "witness": p.witness, "recorded_at": services.iso(p.created_at),
-            "revoked_at": services.iso(p.revoked_at), "revoke_reason": p.revoke_reason,
+            "instructions": p.instructions, "witness": p.witness, "recorded_at": dates.iso(p.created_at),
+            "revoked_at": dates.iso(p.revoked_at), "revoke_reason": p.revoke_reason,
             "has_scan": p.scan_sha256 is not None}
 
 
@@ -97,7 +101,7 @@ def _ballot(ballot_id):
 def election_json(b):
     """An election's seats and candidates; once closed, every candidate with their votes (area for
     owners) and what became of them, elected first (R14)."""
-    data = {"seats": b.seats, "candidates_published_at": services.iso(b.candidates_published_at)}
+    data = {"seats": b.seats, "candidates_published_at": dates.iso(b.candidates_published_at)}
     if b.state == "closed" and b.result:
         res = elections.results(b)
         data["election"] = {"seats": res["seats"], "valid": res["valid"], "unfilled": res["unfilled"],
@@ -191,7 +195,7 @@ def ballot_get(ballot_id):
         data["me"] = {"in_electorate": False}
         note = services.roll_note(b, current_user)
         if note:  # a verified resident not on the roll: when it was fixed, and whether they came later
-            data["me"].update({"roll_fixed_at": services.iso(note["fixed"]),
+            data["me"].update({"roll_fixed_at": dates.iso(note["fixed"]),
                                "verified_after_roll": note["verified"] is not None,
                                "message": services.roll_note_text(b, note)})
     held = services.proxies_held(b, current_user)
@@ -324,10 +328,8 @@ def proxy_vote(ballot_id, proxy_id):
     data = json_body()
     if "choice" not in data:
         raise ServiceError("invalid_choice", _("Send your choice."), fields={"choice": _("Send your choice.")})
-    e = services.cast(b, current_user, data["choice"], source="proxy", proxy=p, commit=False)
-    body = {"ballot_id": b.id, "proxy_id": p.id, "voter_ref": p.voter.ref, **entry_json(b, e)}
-    db.session.commit()
-    return jsonify(body), 201
+    e = services.cast(b, current_user, data["choice"], source="proxy", proxy=p)
+    return jsonify({"ballot_id": b.id, "proxy_id": p.id, "voter_ref": p.voter.ref, **entry_json(b, e)}), 201
 
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/open", ["POST"], tag=TAG,
@@ -373,10 +375,8 @@ def vote(ballot_id):
     data = json_body()
     if "choice" not in data:
         raise ServiceError("invalid_choice", _("Send your choice."), fields={"choice": _("Send your choice.")})
-    e = services.cast(b, current_user, data["choice"], voter=voter, commit=False)
-    body = {"ballot_id": b.id, **entry_json(b, e)}
-    db.session.commit()
-    return jsonify(body), 201
+    e = services.cast(b, current_user, data["choice"], voter=voter)
+    return jsonify({"ballot_id": b.id, **entry_json(b, e)}), 201
 
 
 @endpoint(api_bp, "/ballots/<int:ballot_id>/paper", ["POST"], summary="Enter a paper ballot for a voter "
@@ -411,7 +411,7 @@ def paper(ballot_id):
 def roll_missed(ballot_id):
     b = _ballot(ballot_id)
     require_api("voting.ballots.manage")
-    return jsonify({"roll_fixed_at": services.iso(b.opened_at),
+    return jsonify({"roll_fixed_at": dates.iso(b.opened_at),
                     "items": [{"token": c["token"], "name": c["name"], "units": c["units"], "heads": c["heads"],
                                "area": c["area"], "has_account": c["user_id"] is not None}
                               for c in services.missed_voters(b)]})

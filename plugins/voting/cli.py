@@ -8,6 +8,8 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from core.cli.support import community as community_of
+from core.cli.support import fail, service_fail, transaction
 from core.errors import ServiceError
 
 
@@ -22,7 +24,7 @@ def _ballot(ballot_id):
 
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None:
-        raise click.ClickException(_("No such ballot."))
+        fail(_("No such ballot."))
     return ballot
 
 
@@ -30,14 +32,11 @@ def _ballot(ballot_id):
 @click.option("--community", default=None, help=_l("Short name of the community."))
 @with_appcontext
 def list_command(community):
-    from core.models import Community
     from plugins.voting.models import Ballot
 
     q = Ballot.query
-    if community:
-        c = Community.query.filter_by(slug=community).first()
-        if c is None:
-            raise click.ClickException(_("No community with the short name %(slug)s.", slug=community))
+    c = community_of(community, required=False)
+    if c is not None:
         q = q.filter_by(community_id=c.id)
     for b in q.order_by(Ballot.id):
         click.echo(f"{b.id:>5}  {b.state:<9} {b.method:<8} {b.unit:<9} {b.title}")
@@ -54,7 +53,7 @@ def export_command(ballot_id, output):
     try:
         data = services.export(_ballot(ballot_id))
     except ServiceError as err:
-        raise click.ClickException(str(err.message))
+        service_fail(err)
     text = json.dumps(data, ensure_ascii=False, indent=1)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
@@ -105,9 +104,10 @@ def open_command(ballot_id, confirm_duplicates=False):
 
     ballot = _ballot(ballot_id)
     try:
-        services.open_ballot(ballot, None, system=True, confirm_duplicates=confirm_duplicates)
+        with transaction():  # an operator's command: no permission to ask (actor None, the platform)
+            services.start_voting(ballot, None, confirm_duplicates=confirm_duplicates)
     except ServiceError as err:
-        raise click.ClickException(str(err.message))
+        service_fail(err)
     click.echo(_("Opened ballot %(id)d: %(title)s", id=ballot.id, title=ballot.title))
 
 
@@ -120,11 +120,12 @@ def close_command(ballot_id, reason):
 
     ballot = _ballot(ballot_id)
     if not reason.strip():
-        raise click.ClickException(_("Say why the ballot closes before its closing time."))
+        fail(_("Say why the ballot closes before its closing time."))
     try:
-        services.close(ballot, None, reason, system=True)
+        with transaction():
+            services.count_and_close(ballot, None, reason)
     except ServiceError as err:
-        raise click.ClickException(str(err.message))
+        service_fail(err)
     click.echo(_("Closed ballot %(id)d: %(title)s", id=ballot.id, title=ballot.title))
 
 
@@ -147,13 +148,33 @@ def proxies_command(ballot_id):
         click.echo(_("%(name)s holds %(n)d of at most %(limit)d.", name=name, n=n, limit=limit))
 
 
-@ballots_group.command("close-due", help=_l("Close and count every ballot whose closing time has passed (run from cron)."))
+@ballots_group.command("close-due", help=_l("Close and count every ballot whose closing time has passed (run from "
+                                            "cron every minute; safe to run twice at once)."))
+@click.option("--community", default=None, help=_l("Short name of the community (default: all)."))
 @with_appcontext
-def close_due_command():
+def close_due_command(community):
+    from core.extensions import db
     from plugins.voting import services
+    from plugins.voting.models import Ballot
 
-    for b in services.close_due():
-        click.echo(_("Closed ballot %(id)d: %(title)s", id=b.id, title=b.title))
+    c = community_of(community, required=False)
+    now = services.utcnow()
+    failed = 0
+    for ballot_id in services.due_ballots(now, c):
+        # Each ballot in a transaction of its own: one that fails leaves the others closed. A
+        # ballot another run (or staff) closed meanwhile is skipped: it is counted once.
+        try:
+            with transaction():
+                ballot = db.session.get(Ballot, ballot_id)
+                closed = services.close_when_due(ballot, now)
+        except ServiceError as err:
+            failed += 1
+            click.echo(_("Ballot %(id)d was not closed: %(error)s", id=ballot_id, error=str(err.message)), err=True)
+            continue
+        if closed:
+            click.echo(_("Closed ballot %(id)d: %(title)s", id=ballot.id, title=ballot.title))
+    if failed:
+        sys.exit(1)
 
 
 @ballots_group.command("convening-overdue",
@@ -163,6 +184,8 @@ def close_due_command():
 def convening_overdue_command():
     from plugins.voting import convening
 
-    for req in convening.flag_overdue():
+    with transaction():
+        overdue = convening.flag_overdue()
+    for req in overdue:
         click.echo(_("Request %(id)d (%(community)s) overdue since %(day)s: %(subject)s", id=req.id,
                      community=req.community.slug, day=convening.last_day(req).isoformat(), subject=req.subject))

@@ -264,7 +264,6 @@ def start(community, actor, data) -> ConveningRequest:
     emit(community, Event("voting.convening_started", community.id, actor.id, (actor.id,),
                           f"convening:{req.id}:started", {"request_id": req.id, "base": base}))
     _add_support(req, actor, person, None)
-    db.session.commit()
     return req
 
 
@@ -275,7 +274,6 @@ def support(req, actor, *, person_id=None, login=None, name=None, reason=None) -
     _check_age(community, req.base, person, dates.today(community))
     _lock(req)
     _add_support(req, actor, person, reason)
-    db.session.commit()
     return req
 
 
@@ -285,7 +283,6 @@ def _lock(req):
     locked = db.session.execute(update(_R).where(_R.c.id == req.id, _R.c.state == "collecting")
                                 .values(supporters=_R.c.supporters).returning(_R.c.id)).scalar_one_or_none()
     if locked is None:
-        db.session.rollback()
         raise Conflict("not_collecting", _("This request has reached its threshold; supports can no longer change."))
 
 
@@ -296,11 +293,13 @@ def _add_support(req, actor, person, reason):
                                     acted_by_id=actor.id if reason else None,
                                     assist_reason=(reason or "").strip()[:200] or None,
                                     households=households, grids=grids))
+    # The message is put together before the flush: after a failed one the session reads nothing
+    # until the entry point rolls back (the user's language included).
+    taken = _("This person already supports the request.")
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
-        raise Conflict("already_supported", _("This person already supports the request."))
+        raise Conflict("already_supported", taken)
     on_behalf = person.user if reason else None
     audit.record("voting.convening_supported", community=community, obj=req, actor=actor,
                  on_behalf_of=on_behalf, on_behalf_of_name=person.label if reason and on_behalf is None else None,
@@ -322,14 +321,12 @@ def withdraw(req, actor, *, person_id=None, login=None, name=None, reason=None) 
                                                _S.c.withdrawn_at.is_(None))
                               .values(withdrawn_at=utcnow(), withdrawn_by_id=actor.id))
     if done.rowcount != 1:
-        db.session.rollback()
         raise Conflict("not_supported", _("This person does not support the request."))
     audit.record("voting.convening_withdrawn", community=community, obj=req, actor=actor,
                  on_behalf_of=person.user if assisted else None,
                  on_behalf_of_name=person.label if assisted and person.user is None else None,
                  after={"person_id": person.id}, reason=reason if assisted else None)
     _recount(req, actor)
-    db.session.commit()
     return req
 
 
@@ -418,7 +415,7 @@ def answer(req, actor, *, ballot_id=None, create_ballot=False, reply=None) -> Co
     reply = check_text(reply or "", "reply", multiline=True).strip()
     ballot = None
     if create_ballot:
-        ballot = services.create(community, actor, ballot_data(req), commit=False)
+        ballot = services.create(community, actor, ballot_data(req))
     elif ballot_id not in (None, "", 0, "0"):
         ballot = db.session.get(Ballot, whole_number(ballot_id, "ballot_id", default=0))
         if ballot is None or ballot.community_id != community.id or ballot.state == "cancelled":
@@ -434,7 +431,6 @@ def answer(req, actor, *, ballot_id=None, create_ballot=False, reply=None) -> Co
         state=state, answered_at=now, answered_by_id=actor.id, ballot_id=ballot.id if ballot else None,
         reply=reply or None).execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        db.session.rollback()
         raise Conflict("answered", _("The committee answers a request once it has reached its threshold, and once."))
     db.session.expire(req)
     audit.record("voting.convening_answered", community=community, obj=req, actor=actor,
@@ -451,7 +447,6 @@ def answer(req, actor, *, ballot_id=None, create_ballot=False, reply=None) -> Co
         else:
             notify(uid, community, "voting.convening_replied",
                    N_("The committee replied to your request “%(subject)s”."), {"subject": req.subject}, url=_url(req))
-    db.session.commit()
     return req
 
 
@@ -481,5 +476,4 @@ def flag_overdue(now=None):
                    {"subject": req.subject, "day": day}, url=_url(req))
         audit.record("voting.convening_overdue", community=req.community, obj=req, actor=None,
                      after={"due_at": req.due_at.isoformat()})
-    db.session.commit()
     return found

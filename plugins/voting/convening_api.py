@@ -4,6 +4,7 @@ from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import dates
 from core.api import endpoint, json_body, paginate
 from core.errors import ServiceError
 from core.models import utcnow
@@ -20,10 +21,10 @@ ASSIST_BODY = {
 
 
 def request_json(req, full=False):
-    data = {"id": req.id, "subject": req.subject, "state": req.state, "created_at": _iso(req.created_at),
-            "started_by_id": req.started_by_id, "reached_at": _iso(req.reached_at), "due_at": _iso(req.due_at),
+    data = {"id": req.id, "subject": req.subject, "state": req.state, "created_at": dates.iso(req.created_at),
+            "started_by_id": req.started_by_id, "reached_at": dates.iso(req.reached_at), "due_at": dates.iso(req.due_at),
             "last_day": convening.last_day(req).isoformat() if req.due_at else None,
-            "answered_at": _iso(req.answered_at), "ballot_id": req.ballot_id, "reply": req.reply,
+            "answered_at": dates.iso(req.answered_at), "ballot_id": req.ballot_id, "reply": req.reply,
             "progress": convening.summary(req)}
     if full:
         data["reason"] = req.reason
@@ -33,13 +34,9 @@ def request_json(req, full=False):
         if can("voting.ballots.manage"):
             data["supports"] = [{"person_id": s.person_id, "name": s.person.label, "user_id": s.user_id,
                                  "acted_by_id": s.acted_by_id, "assist_reason": s.assist_reason,
-                                 "households": s.households, "grids": s.grids, "at": _iso(s.created_at)}
+                                 "households": s.households, "grids": s.grids, "at": dates.iso(s.created_at)}
                                 for s in convening.active_supports(req)]
     return data
-
-
-def _iso(moment):
-    return moment.isoformat() if moment else None
 
 
 def _assisted(data):

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from core.db import transaction
 from core.errors import ServiceError
 from core.forms import AssistMixin, Form, apply_error
 from core.models import utcnow
@@ -53,8 +54,9 @@ def convening_new():
     form.base.choices = [(b, convening.BASE_LABELS[b]) for b in convening.THRESHOLDS]
     if form.validate_on_submit():
         try:
-            req = convening.start(community, current_user, {k: getattr(form, k).data for k in ("subject", "reason",
-                                                                                               "base")})
+            with transaction():
+                req = convening.start(community, current_user,
+                                      {k: getattr(form, k).data for k in ("subject", "reason", "base")})
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -95,7 +97,8 @@ def convening_support(request_id):
     keys = form.assisted()
     withdraw = request.form.get("action") == "withdraw"
     try:
-        (convening.withdraw if withdraw else convening.support)(req, current_user, **keys)
+        with transaction():
+            (convening.withdraw if withdraw else convening.support)(req, current_user, **keys)
     except ServiceError as err:
         apply_error(None, err)
     else:
@@ -121,9 +124,10 @@ def convening_answer(request_id):
     if form.validate_on_submit():
         action = request.form.get("action")
         try:
-            convening.answer(req, current_user, create_ballot=action == "ballot",
-                             ballot_id=form.ballot_id.data if action == "link" else None,
-                             reply=form.reply.data if action == "reply" else None)
+            with transaction():
+                convening.answer(req, current_user, create_ballot=action == "ballot",
+                                 ballot_id=form.ballot_id.data if action == "link" else None,
+                                 reply=form.reply.data if action == "reply" else None)
         except ServiceError as err:
             apply_error(form, err)
         else:

@@ -15,9 +15,9 @@ def _owners_ballot(community, staff, data):
     """An owners' ballot whose notice went up 16 days ago (R8: at least 15), opened now, with a
     voting window inside the community's bounds (R10: 5–60 days). The demo register's owners
     have random names, some of them shared: it opens as the register stands (staff confirm)."""
-    b = services.create(community, staff, data, commit=False)
-    services.publish_notice(b, staff, at=utcnow() - timedelta(days=16), commit=False)
-    services.open_ballot(b, staff, commit=False, confirm_duplicates=True)
+    b = services.create(community, staff, data)
+    services.publish_notice(b, staff, at=utcnow() - timedelta(days=16))
+    services.open_ballot(b, staff, confirm_duplicates=True)
     return b
 
 
@@ -37,9 +37,9 @@ def _cast_many(ballot, staff, rng, share, weights, paper_share=0.0):
         if v.user_id and rng.random() >= paper_share:
             from core.models import User
 
-            services.cast(ballot, db.session.get(User, v.user_id), choice, commit=False)
+            services.cast(ballot, db.session.get(User, v.user_id), choice)
         else:
-            services.cast(ballot, staff, choice, voter=v, source="paper", witness="李社工", commit=False)
+            services.cast(ballot, staff, choice, voter=v, source="paper", witness="李社工")
     db.session.flush()
 
 
@@ -50,26 +50,25 @@ def load(community, users):
                  for s in ("voting", "accepted", "rejected")}
     # 1. The proposal being voted on: an open yes/no ballot, some residents have voted.
     for p in proposals["voting"]:
-        b = services.create(community, staff, {"days": 10}, proposal=p, open_now=True, commit=False)
+        b = services.create(community, staff, {"days": 10}, proposal=p, open_now=True)
         for login, choice in (("resident2", "yes"), ("resident3", "no"), ("loudongzhang", "yes")):
             if services.voter_for(b, users[login]) is not None:
-                services.cast(b, users[login], choice, commit=False)
+                services.cast(b, users[login], choice)
     # 2. Closed ballots with results on an accepted and a rejected proposal.
     for state, weights in (("accepted", (6, 2, 1)), ("rejected", (2, 6, 1))):
         for p in proposals[state][:1]:
             p.state = "voting"  # as it was while the ballot ran
-            b = services.create(community, staff, {"days": 7, "unit": "household"}, proposal=p, open_now=True,
-                                commit=False)
+            b = services.create(community, staff, {"days": 7, "unit": "household"}, proposal=p, open_now=True)
             _cast_many(b, staff, rng, 0.7, weights, paper_share=0.3)
             p.state = state
             db.session.flush()
-            services.close(b, staff, "演示：投票期结束", system=True, commit=False)
+            services.count_and_close(b, staff, "演示：投票期结束")
     # 3. Owners' double majority, closed: renewing the property-service contract (ordinary).
     b = _owners_ballot(community, staff, {
         "title": "续聘物业服务企业（业主共同决定）", "unit": "owners", "matter_class": "ordinary", "days": 14,
         "description": "依据《民法典》第二百七十八条，续聘现物业服务企业三年。专有部分面积和业主人数双过半。"})
     _cast_many(b, staff, rng, 0.8, (7, 2, 1), paper_share=0.5)
-    services.close(b, staff, "演示：投票期结束", system=True, commit=False)
+    services.count_and_close(b, staff, "演示：投票期结束")
     # 4. Owners' double majority, open: raising the maintenance fund (special matter, 3/4).
     b = _owners_ballot(community, staff, {
         "title": "筹集专项维修资金加装电梯（特别事项）", "unit": "owners", "matter_class": "special", "days": 20,
@@ -81,19 +80,18 @@ def load(community, users):
                                  Voter.key.like("owner:%")).order_by(Voter.id).limit(2).all()
     for v in waiting:
         services.record_proxy(b, staff, {"voter_id": v.id, "proxy_name": "王阿姨（3号楼邻居）",
-                                         "instructions": "同意", "witness": "李社工"}, commit=False)
+                                         "instructions": "同意", "witness": "李社工"})
     # An owners' ballot announced today: its notice is up 15 whole days, voting opens the day after at 9:00.
     opens = dates.start_of_day(dates.today(community) + timedelta(days=16), community) + timedelta(hours=9)
     b = services.create(community, staff, {
         "title": "更换小区门禁系统（业主共同决定）", "unit": "owners", "matter_class": "ordinary",
         "opens_at": opens, "closes_at": opens + timedelta(days=10),
-        "description": "拟使用公共收益更换小区门禁系统，费用约 12 万元。公告期十五日，期间可向业主委员会提出意见。"},
-        commit=False)
-    services.publish_notice(b, staff, commit=False)
+        "description": "拟使用公共收益更换小区门禁系统，费用约 12 万元。公告期十五日，期间可向业主委员会提出意见。"})
+    services.publish_notice(b, staff)
     # 5. A standalone ranked-choice poll, open.
     services.create(community, staff, {
         "title": "社区活动中心周末开放时段", "method": "irv", "unit": "person", "days": 12,
-        "options": ["上午 9–12 点", "下午 2–5 点", "晚上 7–9 点", "全天开放"]}, open_now=True, commit=False)
+        "options": ["上午 9–12 点", "下午 2–5 点", "晚上 7–9 点", "全天开放"]}, open_now=True)
     db.session.flush()
     # 6. Residents asking for a residents' meeting: a request collecting support.
     load_convening(community, users)

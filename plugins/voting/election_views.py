@@ -4,6 +4,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from core.db import transaction
 from core.errors import ServiceError
 from core.forms import apply_error
 from core.permissions import can, require
@@ -43,7 +44,8 @@ def nominate(ballot_id):
     """Nominate a person on the register (staff enter a nomination form)."""
     ballot = services.get(g.community, ballot_id)
     try:
-        n = elections.nominate(ballot, current_user, request.form.get("person_id"))
+        with transaction():
+            n = elections.nominate(ballot, current_user, request.form.get("person_id"))
         flash(_("%(name)s is nominated.", name=n.name), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -57,7 +59,8 @@ def support(ballot_id, nomination_id):
     ballot = _visible(ballot_id)
     try:
         n = elections.nomination_by_id(ballot, nomination_id)
-        elections.support(ballot, current_user, n, request.form.get("person_id") or None)
+        with transaction():
+            elections.support(ballot, current_user, n, request.form.get("person_id") or None)
         flash(_("The support for %(name)s is recorded.", name=n.name), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -71,7 +74,8 @@ def consent(ballot_id, nomination_id):
     ballot = _visible(ballot_id)
     try:
         n = elections.nomination_by_id(ballot, nomination_id)
-        elections.consent(ballot, current_user, n)
+        with transaction():
+            elections.consent(ballot, current_user, n)
         flash(_("%(name)s stands as a candidate.", name=n.name), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -85,7 +89,8 @@ def publish_candidates(ballot_id):
     """Publish the candidates; nominations close."""
     ballot = services.get(g.community, ballot_id)
     try:
-        elections.publish_candidates(ballot, current_user)
+        with transaction():
+            elections.publish_candidates(ballot, current_user)
         flash(_("The candidates are published."), "success")
     except ServiceError as err:
         apply_error(None, err)

@@ -93,9 +93,9 @@ def roll_filter(ballot, households):
 
 
 def _scope(ballot):
-    from plugins.voting.services import _households
+    from plugins.voting.services import households_in_scope
 
-    return _households(ballot)
+    return households_in_scope(ballot)
 
 
 def representative_of(household, minors=()):
@@ -170,14 +170,15 @@ def nominate(ballot, actor, person_id):
     nomination = Nomination(ballot_id=ballot.id, person_id=person.id, name=eligible[person.id][0][:80],
                             nominated_by_id=actor.id, created_at=utcnow())
     db.session.add(nomination)
+    # The message is put together before the flush: after a failed one the session reads nothing
+    # until the entry point rolls back (the user's language included).
+    taken = _("%(name)s is already nominated.", name=eligible[person.id][0])
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
-        raise Conflict("already_nominated", _("%(name)s is already nominated.", name=eligible[person.id][0]))
+        raise Conflict("already_nominated", taken)
     audit.record("voting.nominated", community=ballot.community, obj=nomination, actor=actor,
                  on_behalf_of_name=nomination.name, after={"ballot_id": ballot.id, "person_id": person.id})
-    db.session.commit()
     return nomination
 
 
@@ -204,13 +205,11 @@ def consent(ballot, actor, nomination):
                               .values(consented_at=utcnow(), consent_recorded_by_id=actor.id)
                               .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        db.session.rollback()
         raise Conflict("already_consented", _("%(name)s has already agreed to stand.", name=nomination.name))
     db.session.refresh(nomination)
     audit.record("voting.candidate_consented", community=ballot.community, obj=nomination, actor=actor,
                  on_behalf_of=nomination.person.user_id, on_behalf_of_name=nomination.name,
                  after={"ballot_id": ballot.id, "self": own})
-    db.session.commit()
     return nomination
 
 
@@ -249,12 +248,14 @@ def support(ballot, actor, nomination, person_id=None):
                                 .values(entries_count=Ballot.entries_count)
                                 .execution_options(synchronize_session=False))
     if locked.rowcount != 1:
-        db.session.rollback()
         raise Conflict("nominations_closed", _("Nominations are closed: the candidates are published."))
     taken = db.session.execute(select(NominationSupport.id).where(
         NominationSupport.nomination_id == nomination.id, NominationSupport.person_id == person.id)).first()
     row = NominationSupport(ballot_id=ballot.id, nomination_id=nomination.id, person_id=person.id,
                             household_id=represents, via=via, recorded_by_id=actor.id, created_at=utcnow())
+    # The message is put together before the flush: after a failed one the session reads nothing
+    # until the entry point rolls back (the user's language included).
+    msg = _("%(supporter)s already supports the nomination of %(name)s.", supporter=person.label, name=nomination.name)
     if taken is None:
         db.session.add(row)
         try:
@@ -262,13 +263,10 @@ def support(ballot, actor, nomination, person_id=None):
         except IntegrityError:
             taken = True
     if taken is not None:
-        db.session.rollback()
-        raise Conflict("already_supported", _("%(supporter)s already supports the nomination of %(name)s.",
-                                              supporter=person.label, name=nomination.name))
+        raise Conflict("already_supported", msg)
     audit.record("voting.nomination_supported", community=community, obj=nomination, actor=actor,
                  on_behalf_of=person.user_id, on_behalf_of_name=person.label,
                  after={"ballot_id": ballot.id, "person_id": person.id, "household_id": represents, "via": via})
-    db.session.commit()
     return row
 
 
@@ -322,7 +320,6 @@ def publish_candidates(ballot, actor):
                                 .values(candidates_published_at=utcnow())
                                 .execution_options(synchronize_session=False))
     if locked.rowcount != 1:
-        db.session.rollback()
         raise Conflict("nominations_closed", _("Nominations are closed: the candidates are published."))
     names = [n.name for n in qualified]
     ballot.options.clear()
@@ -335,7 +332,6 @@ def publish_candidates(ballot, actor):
     db.session.refresh(ballot, ["candidates_published_at"])
     audit.record("voting.candidates_published", community=ballot.community, obj=ballot, actor=actor,
                  after={"candidates": [o.label for o in ballot.options], "seats": ballot.seats})
-    db.session.commit()
     return ballot
 
 

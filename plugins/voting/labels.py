@@ -44,6 +44,7 @@ MATTER_LABELS = {
 STATE_LABELS = {
     "draft": _l("In preparation"),
     "open": _l("Open"),
+    "closing": _l("Closing: counting soon"),  # its time is up; `linli ballots close-due` counts it
     "closed": _l("Closed"),
     "cancelled": _l("Cancelled"),
 }

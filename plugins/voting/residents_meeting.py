@@ -110,10 +110,10 @@ def ages_unknown(ballot):
     """The people in scope whose age on the opening day the register does not tell (a roll of adults)."""
     if not _roll_of_adults(ballot):
         return []
-    from plugins.voting.services import _households
+    from plugins.voting.services import households_in_scope
 
     return persons_svc.birth_date_unknown(ballot.community, adults_on(ballot),
-                                          households=_household_ids(_households(ballot)))
+                                          households=_household_ids(households_in_scope(ballot)))
 
 
 def check_before_opening(ballot, confirmed):
@@ -162,10 +162,10 @@ def manifest_terms(ballot):
 def groups_in_scope(ballot):
     """The residents' groups (grids) with people on the register in the ballot's scope, each as
     ``(grid, [(person id, name, room labels)], chosen person ids)``, by grid name."""
-    from plugins.voting.services import _households
+    from plugins.voting.services import households_in_scope
 
     people = {}
-    for h in _households(ballot):
+    for h in households_in_scope(ballot):
         grid_id = h.unit.building.grid_id
         for m in h.members:
             entry = people.setdefault(grid_id, {}).setdefault(m.person_id, [m.name, []])
@@ -230,7 +230,6 @@ def set_representatives(ballot, actor, groups):
     ballot.group_representatives = chosen or None
     audit.record("voting.representatives_chosen", community=ballot.community, obj=ballot, actor=actor,
                  before={"groups": before}, after={"groups": chosen})
-    db.session.commit()
     return ballot
 
 

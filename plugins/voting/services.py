@@ -3,17 +3,15 @@ corrections, close (count, move the proposal), export. Views, API and CLI all co
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import hmac
-import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import bindparam, exists, func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -22,60 +20,15 @@ from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from core.events import Event, emit
 from core.extensions import db
 from core.inputs import whole_number
-from core.pagecache import mark_changed
 from core.models import Building, Grid, Household, Membership, Person, Unit, User, utcnow
 from core.permissions import can, membership_of
-from core.db import attach_row, complete_row, insert_row
 from core.services import audit
 from core.services import settings as settings_svc
 from core.services.notifications import N_, notify
 from core.sorting import natural_sorted
-from plugins.voting import counting, elections, integrity
+from plugins.voting import counting, elections, integrity, store
 from plugins.voting import residents_meeting
 from plugins.voting.models import Ballot, BallotOption, Entry, PaperScan, Proxy, Voter
-
-_B, _V, _E, _P = Ballot.__table__, Voter.__table__, Entry.__table__, Proxy.__table__
-# The statements of a vote (see cast), built once.
-_LOCK_BALLOT = (update(_B).where(_B.c.id == bindparam("b"), _B.c.state == "open")
-                .values(entries_count=_B.c.entries_count + 1).returning(_B.c.entries_count, _B.c.head_hash))
-# Read by a statement of its own after the lock, not in the lock's RETURNING: on PostgreSQL an
-# UPDATE that waited for the row lock still reads other tables as of its start, so two ballots
-# for one voter would both find no earlier one (tests/plugins/voting/test_races.py).
-_VOTER_STATE = select(
-    _V.c.voted_at, _V.c.voted_via,
-    select(_P.c.id).where(_P.c.ballot_id == bindparam("b"), _P.c.voter_id == _V.c.id, _P.c.revoked_at.is_(None))
-    .limit(1).scalar_subquery(),
-    exists().where(_E.c.ballot_id == bindparam("b"), _E.c.receipt == bindparam("receipt")),
-).where(_V.c.id == bindparam("v"))
-_VOTER_OF_USER = select(Voter).where(Voter.ballot_id == bindparam("b"), Voter.user_id == bindparam("u"))
-_RECEIPT_TAKEN = select(_E.c.id).where(_E.c.ballot_id == bindparam("b"), _E.c.receipt == bindparam("receipt"))
-_END_PROXY = (update(_P).where(_P.c.id == bindparam("p"), _P.c.revoked_at.is_(None))
-              .values(revoked_at=bindparam("now"), revoke_reason="voted in person"))
-_SUPERSEDE = (update(_E).where(_E.c.ballot_id == bindparam("b"), _E.c.voter_tag == bindparam("tag"),
-                               _E.c.counted.is_(True)).values(counted=False))
-_MARK_VOTER = update(_V).where(_V.c.id == bindparam("v")).values(voted_at=bindparam("at"), voted_via=bindparam("via"))
-_ADVANCE_HEAD = (update(_B).where(_B.c.id == bindparam("b"))
-                 .values(head_hash=bindparam("head"), voted_count=_B.c.voted_count + bindparam("first")))
-
-_ENTRY_COLUMNS = [c.key for c in _E.columns if not c.primary_key]
-
-
-@functools.cache
-def _entry_voter_and_head(mark_voter):
-    """PostgreSQL: the entry, the chain's new head and, if it changes, the voter's state in one
-    statement (``WITH … UPDATE …, … UPDATE … INSERT …``). The ballot's row is locked from the
-    first statement of a vote to its commit, and every vote of the ballot waits for it: two round
-    trips fewer while it is held. Bind names differ from every column name, so that no
-    statement takes another's parameters for its own columns."""
-    head = (update(_B).where(_B.c.id == bindparam("cte_b"))
-            .values(head_hash=bindparam("cte_head"), voted_count=_B.c.voted_count + bindparam("cte_first"))
-            .cte("advance_head"))
-    stmt = insert(_E).values({c: bindparam("e_" + c, type_=_E.c[c].type) for c in _ENTRY_COLUMNS}).add_cte(head)
-    if mark_voter:
-        stmt = stmt.add_cte(update(_V).where(_V.c.id == bindparam("cte_v"))
-                            .values(voted_at=bindparam("cte_at"), voted_via=bindparam("cte_via")).cte("mark_voter"))
-    return stmt.returning(_E.c.id)
-
 
 MAJORITY_OPTIONS = ("yes", "no", "abstain")
 DEFAULT_RULE_SOURCE = "Civil Code Art. 278; SPC Interpretation on Building Ownership Art. 8–9"
@@ -112,31 +65,16 @@ def checked_photo(photo, field="photo"):
     return kind, data
 
 
-def local_date(dt, community=None):
-    """A date and time for messages, in the community's time zone (core.dates)."""
-    return dates.format_local(dt, community)
-
-
-def iso(dt):
-    return dt.astimezone(timezone.utc).isoformat() if dt else None
-
-
 def setting(community, key):
     return settings_svc.get(community, "voting", key)
 
 
 # ── reading ──────────────────────────────────────────────────────────────────────────────
-def get(community, ballot_id, *, close_due=True) -> Ballot:
+def get(community, ballot_id) -> Ballot:
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None or ballot.community_id != community.id:
         raise NotFound("not_found", _("No such ballot."))
-    if close_due:
-        close_if_due(ballot)
     return ballot
-
-
-_BALLOT_AND_VOTER = (select(Ballot, Voter).outerjoin(Voter, (Voter.ballot_id == Ballot.id) & (Voter.user_id == bindparam("u")))
-                     .where(Ballot.id == bindparam("b")))
 
 
 def get_with_voter(community, ballot_id, user):
@@ -144,24 +82,10 @@ def get_with_voter(community, ballot_id, user):
     needs both (see :func:`online_voter`)."""
     if not getattr(user, "is_authenticated", False):
         return get(community, ballot_id), None
-    row = db.session.execute(_BALLOT_AND_VOTER, {"b": ballot_id, "u": user.id}).first()
+    row = store.ballot_and_voter(ballot_id, user.id)
     if row is None or row[0].community_id != community.id:
         raise NotFound("not_found", _("No such ballot."))
-    ballot, voter = row
-    close_if_due(ballot)
-    return ballot, voter
-
-
-def close_if_due(ballot, now=None):
-    """Close a ballot whose closing time has passed (pages, API and `linli ballots close-due`)."""
-    now = now or utcnow()
-    if ballot.state == "open" and ballot.closes_at <= now:
-        try:
-            close(ballot, None, _("The voting period ended."), system=True)
-        except Conflict:  # another request closed it first
-            db.session.rollback()
-            db.session.refresh(ballot)
-    return ballot
+    return tuple(row)
 
 
 def ballots_query(community):
@@ -172,7 +96,7 @@ def voter_for(ballot, user):
     """The user's entry on the ballot's electorate, or None."""
     if user is None or not getattr(user, "is_authenticated", False) or ballot.state == "draft":
         return None
-    return db.session.execute(_VOTER_OF_USER, {"b": ballot.id, "u": user.id}).scalars().first()
+    return store.voter_of_user(ballot.id, user.id)
 
 
 def counted_entry(ballot, voter):
@@ -215,10 +139,11 @@ def option_label(ballot, position):
 
 
 # ── creating and opening ─────────────────────────────────────────────────────────────────
-def _whole(value, field):
-    """A whole number from input; None when absent. Anything else is refused (400 naming ``field``),
-    never taken as none given (core.inputs.whole_number)."""
-    return whole_number(value, field)
+def check_can_manage(community, actor, message=None):
+    """Refuse an act on ballots to whoever may not set them up (staff). The acts the platform does
+    by itself (a proposal's ballot, closing when due, an operator's command) do not ask."""
+    if not can("voting.ballots.manage", community, user=actor):
+        raise Forbidden("forbidden", message or _("Only community staff can set up ballots."))
 
 
 def _int(value):
@@ -293,7 +218,7 @@ def _validate(community, data, proposal, class_later=False):
             errors["options"] = _("Each option may appear only once.")
         elif any(len(o) > 120 for o in options):
             errors["options"] = _("Keep each option under 120 characters.")
-    max_choices = _whole(data.get("max_choices"), "max_choices") if data.get("max_choices") not in (None, "", 0, "0") else None
+    max_choices = whole_number(data.get("max_choices"), "max_choices") if data.get("max_choices") not in (None, "", 0, "0") else None
     if method == "approval" and max_choices is not None and not 1 <= max_choices <= max(1, len(options)):
         errors["max_choices"] = _("The most options a voter may approve must be between 1 and the number of options.")
     if method != "approval":
@@ -307,8 +232,8 @@ def _validate(community, data, proposal, class_later=False):
         if proposal is not None:
             errors["method"] = _("An election is held on its own, not on a proposal.")
     scope = (proposal.scope if proposal else data.get("scope")) or "community"
-    grid_id = proposal.grid_id if proposal else _whole(data.get("grid_id"), "grid_id")
-    building_id = proposal.building_id if proposal else _whole(data.get("building_id"), "building_id")
+    grid_id = proposal.grid_id if proposal else whole_number(data.get("grid_id"), "grid_id")
+    building_id = proposal.building_id if proposal else whole_number(data.get("building_id"), "building_id")
     if scope not in ("community", "grid", "building"):
         errors["scope"] = _("Choose who the ballot concerns.")
     if scope == "grid":
@@ -327,7 +252,7 @@ def _validate(community, data, proposal, class_later=False):
     opens_at = _parse_time(data.get("opens_at"), "opens_at", errors) or now
     closes_at = _parse_time(data.get("closes_at"), "closes_at", errors)
     if closes_at is None and "closes_at" not in errors:
-        days = _whole(data.get("days"), "days") or setting(community, "default_days")
+        days = whole_number(data.get("days"), "days") or setting(community, "default_days")
         closes_at = opens_at + timedelta(days=days)
     if closes_at is not None and closes_at <= opens_at:
         errors["closes_at"] = _("The ballot must close after it opens.")
@@ -482,13 +407,17 @@ def notice_minimum(community, ballot):
     return int(setting(community, "notice_days_other"))
 
 
-def publish_notice(ballot, actor, *, temporary=None, at=None, commit=True, system=False):
+def publish_notice(ballot, actor, *, temporary=None, at=None):
+    """Staff publish the ballot's notice (:func:`put_up_notice`)."""
+    check_can_manage(ballot.community, actor, _("Only community staff can publish a ballot's notice."))
+    return put_up_notice(ballot, actor, temporary=temporary, at=at)
+
+
+def put_up_notice(ballot, actor, *, temporary=None, at=None):
     """Publish the ballot's notice (公告) with its full agenda: the residents' committee (the
     community's staff) is told, the notice shows on the ballot page and prints. From now on the
     agenda, the options and the times are frozen. ``at`` backdates it (demo data only)."""
     community = ballot.community
-    if not system and not can("voting.ballots.manage", community, user=actor):
-        raise Forbidden("forbidden", _("Only community staff can publish a ballot's notice."))
     if ballot.state != "draft":
         raise Conflict("not_draft", _("The notice is published before voting opens, on a ballot in preparation."))
     if ballot.notice_published_at is not None:
@@ -500,26 +429,23 @@ def publish_notice(ballot, actor, *, temporary=None, at=None, commit=True, syste
     days = notice_minimum(community, ballot)
     earliest = earliest_opening(community, at, days)
     if ballot.opens_at < earliest:
-        db.session.rollback()
         msg = _("Voting may open on %(date)s at the earliest, %(n)d days after the notice is published: "
-                "move the opening time before publishing.", date=local_date(earliest, community), n=days)
+                "move the opening time before publishing.", date=dates.format_local(earliest, community), n=days)
         raise ServiceError("notice_too_short", msg, fields={"opens_at": msg})
     ballot.notice_published_at = at
     ballot.notice_days = days
     ballot.notice_by_id = actor.id if actor is not None else None
     db.session.flush()
     audit.record("voting.notice_published", community=community, obj=ballot, actor=actor,
-                 after={"published_at": iso(at), "notice_days": days, "temporary": ballot.temporary,
-                        "opens_at": iso(ballot.opens_at), "closes_at": iso(ballot.closes_at),
+                 after={"published_at": dates.iso(at), "notice_days": days, "temporary": ballot.temporary,
+                        "opens_at": dates.iso(ballot.opens_at), "closes_at": dates.iso(ballot.closes_at),
                         "options": [o.label for o in ballot.options], "matter_class": ballot.matter_class})
     # The residents' committee must be told (物业管理条例 Art. 14): the community's staff.
     staff = [m.user_id for m in Membership.query.filter(Membership.community_id == community.id)
              if m.has_role("staff", "admin")]
     for uid in sorted(set(staff)):
         notify(uid, community, "voting.notice", N_("Notice published: “%(title)s”, voting opens %(opens)s."),
-               {"title": ballot.title, "opens": local_date(ballot.opens_at, community)}, url=_ballot_url(ballot))
-    if commit:
-        db.session.commit()
+               {"title": ballot.title, "opens": dates.format_local(ballot.opens_at, community)}, url=_ballot_url(ballot))
     return ballot
 
 
@@ -544,7 +470,7 @@ def check_editable(ballot):
                                           "longer change. Cancel the ballot and publish a new notice if they must."))
 
 
-def update_ballot(ballot, actor, data, *, commit=True):
+def update_ballot(ballot, actor, data):
     """Change a ballot in preparation. Refused once its notice is published (R8: no voting on
     items that were not on the published agenda)."""
     community = ballot.community
@@ -578,22 +504,23 @@ def update_ballot(ballot, actor, data, *, commit=True):
     ballot.counting_rule_source = DEFAULT_RULE_SOURCE if fields["unit"] == "owners" else None
     db.session.flush()
     audit.record("voting.ballot_updated", community=community, obj=ballot, actor=actor,
-                 before={k: (iso(v) if isinstance(v, datetime) else v) for k, v in before.items()},
-                 after={**{k: (iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()},
+                 before={k: (dates.iso(v) if isinstance(v, datetime) else v) for k, v in before.items()},
+                 after={**{k: (dates.iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()},
                         "options": list(labels)})
-    if commit:
-        db.session.commit()
     return ballot
 
 
-def create(community, actor, data, *, proposal=None, open_now=False, commit=True, system=False,
-           class_later=False) -> Ballot:
-    """Create a ballot (staff); ``open_now`` publishes its electorate and opens it at once.
+def create(community, actor, data, *, proposal=None, open_now=False) -> Ballot:
+    """Staff create a ballot (:func:`set_up`)."""
+    check_can_manage(community, actor)
+    return set_up(community, actor, data, proposal=proposal, open_now=open_now)
+
+
+def set_up(community, actor, data, *, proposal=None, open_now=False, class_later=False) -> Ballot:
+    """Create a ballot; ``open_now`` publishes its electorate and opens it at once.
 
     Owners' ballots are always named (secret=False), as the law expects signed ballots.
     ``class_later``: see :func:`_validate` (:func:`ballot_for_proposal`)."""
-    if not system and not can("voting.ballots.manage", community, user=actor):
-        raise Forbidden("forbidden", _("Only community staff can set up ballots."))
     if proposal is not None:
         if proposal.community_id != community.id:
             raise NotFound("not_found", _("No such proposal."))
@@ -614,15 +541,13 @@ def create(community, actor, data, *, proposal=None, open_now=False, commit=True
                  after={**{k: v for k, v in fields.items()}, "options": list(labels),
                         "proposal_id": ballot.proposal_id})
     if data.get("publish_notice"):
-        publish_notice(ballot, actor, commit=False, system=True)
+        put_up_notice(ballot, actor)
     if open_now:
-        open_ballot(ballot, actor, commit=False, system=True, confirm_duplicates=bool(data.get("confirm_duplicates")))
-    if commit:
-        db.session.commit()
+        start_voting(ballot, actor, confirm_duplicates=bool(data.get("confirm_duplicates")))
     return ballot
 
 
-def _households(ballot):
+def households_in_scope(ballot):
     q = (Household.query.options(selectinload(Household.members), selectinload(Household.unit).selectinload(Unit.building))
          .filter(Household.community_id == ballot.community_id))
     if ballot.scope == "grid":
@@ -652,7 +577,7 @@ def build_roll(ballot):
         uid = accounts.get(person_id)
         return uid if uid in verified else None
 
-    households = _households(ballot)
+    households = households_in_scope(ballot)
     roll = {}
 
     def entry(key, household, name, area=0):
@@ -731,7 +656,7 @@ def manifest_of(ballot, roll_public):
         **({"seats": ballot.seats} if ballot.method == elections.METHOD else {}),  # only on elections (old files)
         "options": [o.label for o in ballot.options],
         "scope": {"kind": ballot.scope, "grid": ballot.grid_id, "building": ballot.building_id},
-        "opens_at": iso(ballot.opens_at), "closes_at": iso(ballot.closes_at),
+        "opens_at": dates.iso(ballot.opens_at), "closes_at": dates.iso(ballot.closes_at),
         **residents_meeting.manifest_terms(ballot),  # only on residents' meetings (R12)
         "electorate": {"heads": sum(r["heads"] for r in roll_public),
                        "area": counting.area_str(sum(counting.area_to_int(r["area"]) for r in roll_public)),
@@ -739,7 +664,7 @@ def manifest_of(ballot, roll_public):
         "tie_seed": ballot.tie_seed, "tie_break": "sha256(tie_seed:option) ascending",
         "spoiled_participates": ballot.spoiled_participates, "paper_rule": ballot.paper_rule,
         "counting_rule_source": ballot.counting_rule_source,
-        "notice": {"published_at": iso(ballot.notice_published_at), "min_days": ballot.notice_days,
+        "notice": {"published_at": dates.iso(ballot.notice_published_at), "min_days": ballot.notice_days,
                    "temporary": ballot.temporary},
         "proxy_limit": int(setting(ballot.community, "proxy_limit")) if ballot.unit in PROXY_UNITS else None,
         # Only on unanimity ballots, so that every older manifest hashes and recounts as before.
@@ -780,13 +705,17 @@ def _check_duplicates(ballot, confirmed):
     return len(groups)
 
 
-def open_ballot(ballot, actor, *, commit=True, system=False, confirm_duplicates=False):
+def open_ballot(ballot, actor, *, confirm_duplicates=False):
+    """Staff open a ballot (:func:`start_voting`)."""
+    check_can_manage(ballot.community, actor, _("Only community staff can open ballots."))
+    return start_voting(ballot, actor, confirm_duplicates=confirm_duplicates)
+
+
+def start_voting(ballot, actor, *, confirm_duplicates=False):
     """Publish the electorate, commit the tie-break seed and start the chain. From now on the
     method, rule and matter class cannot change (R4). An owners' ballot whose owners may include
     one person entered twice opens only with ``confirm_duplicates`` (R5)."""
     community = ballot.community
-    if not system and not can("voting.ballots.manage", community, user=actor):
-        raise Forbidden("forbidden", _("Only community staff can open ballots."))
     if ballot.state != "draft":
         raise Conflict("not_draft", _("Only a ballot in preparation can be opened."))
     check_terms(ballot)
@@ -805,9 +734,7 @@ def open_ballot(ballot, actor, *, commit=True, system=False, confirm_duplicates=
     # The ballot's row lock, still a draft: a second click opening it meanwhile is refused
     # instead of writing a second electorate. Nothing is written yet, and the caller's transaction
     # (a proposal's move, which opens its ballot) is left to the caller.
-    locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "draft")
-                                .values(state=Ballot.state).execution_options(synchronize_session=False))
-    if locked.rowcount != 1:
+    if not store.lock_ballot(ballot.id, "draft"):
         raise Conflict("not_draft", _("Only a ballot in preparation can be opened."))
     roll = build_roll(ballot)
     if not roll:
@@ -845,8 +772,6 @@ def open_ballot(ballot, actor, *, commit=True, system=False, confirm_duplicates=
         if v.user_id:
             notify(v.user_id, community, "voting.opened", N_("A ballot is open for you: “%(title)s”."),
                    {"title": ballot.title}, url=_ballot_url(ballot))
-    if commit:
-        db.session.commit()
     return ballot
 
 
@@ -861,12 +786,12 @@ def check_notice(ballot, now=None):
         earliest = earliest_opening(community, now or utcnow(), days)
         raise Conflict("notice_required", _(
             "Publish the notice with the full agenda first: voting may open %(n)d days after it, on %(date)s "
-            "at the earliest.", n=days, date=local_date(earliest, community)))
+            "at the earliest.", n=days, date=dates.format_local(earliest, community)))
     earliest = earliest_opening(community, published, days)
     if ballot.opens_at < earliest:
         raise Conflict("notice_too_short", _(
             "Voting may open on %(date)s at the earliest, %(n)d days after the notice was published.",
-            date=local_date(earliest, community), n=days))
+            date=dates.format_local(earliest, community), n=days))
 
 
 def _staff_ids(community):
@@ -892,7 +817,7 @@ def ballot_for_proposal(proposal, actor):
         days = min(max(int(setting(community, "default_days")), low), high)
         data = {"opens_at": opens.isoformat(), "closes_at": (opens + timedelta(days=days)).isoformat()}
     try:
-        ballot = create(community, actor, data, proposal=proposal, commit=False, system=True, class_later=owners)
+        ballot = set_up(community, actor, data, proposal=proposal, class_later=owners)
     except ServiceError as err:  # refused before anything was written
         for uid in _staff_ids(community):
             notify(uid, community, "voting.setup_needed",
@@ -907,7 +832,7 @@ def ballot_for_proposal(proposal, actor):
                    url=_ballot_url(ballot))
         return ballot
     try:
-        open_ballot(ballot, actor, commit=False, system=True)
+        start_voting(ballot, actor)
     except ServiceError:  # e.g. an empty electorate: staff fix the register and open it by hand
         pass
     return ballot
@@ -948,14 +873,14 @@ def roll_note_text(ballot, note):
     if note.get("ref"):
         return _("This ballot's roll was fixed on %(date)s, when voting opened, before your account was verified: "
                  "you are on it as %(ref)s, without your account. Vote on a paper ballot with your grid worker, or "
-                 "ask staff.", date=local_date(note["fixed"], ballot.community), ref=note["ref"])
+                 "ask staff.", date=dates.format_local(note["fixed"], ballot.community), ref=note["ref"])
     if note["verified"] is not None:
         return _("This ballot's roll was fixed on %(date)s, when voting opened, before your residence was verified "
                  "on %(verified)s, so you are not on it. Ask staff: they can add a resident the roll missed.",
-                 date=local_date(note["fixed"], ballot.community),
-                 verified=local_date(note["verified"], ballot.community))
+                 date=dates.format_local(note["fixed"], ballot.community),
+                 verified=dates.format_local(note["verified"], ballot.community))
     return _("You are not on this ballot's roll, which was fixed on %(date)s when voting opened. If you should be, "
-             "ask staff: they can add a resident the roll missed.", date=local_date(note["fixed"], ballot.community))
+             "ask staff: they can add a resident the roll missed.", date=dates.format_local(note["fixed"], ballot.community))
 
 
 def tell_late_verified(membership):
@@ -980,7 +905,7 @@ def tell_late_verified(membership):
         notify(membership.user_id, community, "voting.roll_fixed",
                N_("“%(title)s”: its roll was fixed on %(date)s, before your residence was verified, so you are not on "
                   "it. Ask staff if you should vote in it."),
-               {"title": ballot.title, "date": local_date(ballot.opened_at, community)}, url=_ballot_url(ballot))
+               {"title": ballot.title, "date": dates.format_local(ballot.opened_at, community)}, url=_ballot_url(ballot))
 
 
 def candidate_token(key):
@@ -1028,10 +953,9 @@ def add_to_roll(ballot, actor, token, reason):
     now = utcnow()
     if ballot.state != "open" or now >= ballot.closes_at:
         raise Conflict("ballot_closed", _("Voters are added to the roll while the ballot is open."))
-    conn, seq, prev = _chain_lock(ballot, _("Voters are added to the roll while the ballot is open."))
+    seq, prev = _chain_lock(ballot, _("Voters are added to the roll while the ballot is open."))
     candidate = next((c for c in missed_voters(ballot) if c["token"] == token), None)
     if candidate is None:
-        db.session.rollback()
         msg = _("This person is not missing from the roll: reload the page.")
         raise Conflict("not_missed", msg, fields={"token": msg})
     number = db.session.execute(select(func.count(Voter.id)).where(Voter.ballot_id == ballot.id)).scalar_one() + 1
@@ -1046,17 +970,15 @@ def add_to_roll(ballot, actor, token, reason):
                                       ballot.counting_rule_source, reason=reason)
     digest = integrity.link(prev, payload)
     receipt = integrity.receipt_of(digest)
-    if conn.execute(_RECEIPT_TAKEN, {"b": ballot.id, "receipt": receipt}).first() is not None:
-        receipt = _unique_receipt(conn, ballot, digest)
-    entry = insert_row(Entry, ballot_id=ballot.id, seq=seq, voter_tag=voter.ref, voter_id=voter.id, choice=None,
-                       heads=voter.heads, area=area, source=integrity.ROLL_SOURCE, counted=False, set_aside=False,
-                       rule_source=ballot.counting_rule_source, at=at, prev_hash=prev, hash=digest, receipt=receipt,
-                       entered_by_id=actor.id, note=reason, created_at=now)
-    conn.execute(_ADVANCE_HEAD, {"b": ballot.id, "head": digest, "first": 0})
-    db.session.execute(update(Ballot).where(Ballot.id == ballot.id)
-                       .values(heads_total=Ballot.heads_total + voter.heads, area_total=Ballot.area_total + area)
-                       .execution_options(synchronize_session=False))
-    mark_changed(db.session)
+    if store.receipt_taken(ballot.id, receipt):
+        receipt = store.unique_receipt(ballot.id, digest)
+    entry = store.append_entry(dict(
+        ballot_id=ballot.id, seq=seq, voter_tag=voter.ref, voter_id=voter.id, choice=None, heads=voter.heads,
+        area=area, source=integrity.ROLL_SOURCE, counted=False, set_aside=False,
+        rule_source=ballot.counting_rule_source, at=at, prev_hash=prev, hash=digest, receipt=receipt,
+        entered_by_id=actor.id, note=reason, created_at=now), head=digest, first=False)
+    store.grow_roll(ballot.id, voter.heads, area)
+    db.session.expire(ballot, ["heads_total", "area_total", "entries_count", "head_hash"])
     audit.record("voting.roll_added", community=community, obj=voter, actor=actor, on_behalf_of=voter.user_id,
                  on_behalf_of_name=voter.name or voter.units, reason=reason,
                  after={"ballot_id": ballot.id, "voter": voter.ref, "heads": voter.heads, "area": area,
@@ -1065,8 +987,6 @@ def add_to_roll(ballot, actor, token, reason):
         notify(voter.user_id, community, "voting.roll_added",
                N_("Staff added you to the roll of “%(title)s”: you can vote in it now."), {"title": ballot.title},
                url=_ballot_url(ballot))
-    db.session.commit()
-    db.session.refresh(ballot)
     return voter, entry
 
 
@@ -1081,24 +1001,13 @@ def _ballot_url(ballot):
 
 # ── casting ──────────────────────────────────────────────────────────────────────────────
 def _chain_lock(ballot, closed_message):
-    """The ballot's row lock, taken to append to its chain: (connection, the entry's seq, the
-    chain's head). Refused, rolled back, when the ballot is no longer open."""
-    conn = db.session.connection()
-    locked = conn.execute(_LOCK_BALLOT, {"b": ballot.id}).first()
+    """The ballot's row lock, taken to append to its chain: (the entry's seq, the chain's head).
+    Refused when the ballot is no longer open."""
+    locked = store.lock_chain(ballot.id)
     if locked is None:
-        db.session.rollback()
         raise Conflict("ballot_closed", closed_message)
-    return conn, *locked
+    return tuple(locked)
 
-
-def _unique_receipt(conn, ballot, digest):
-    """A receipt another entry of the ballot does not have: two chains' hashes may share a
-    prefix, so it is lengthened until it is unique (under the ballot's lock)."""
-    for length in range(integrity.RECEIPT_LEN + 2, len(digest), 2):
-        receipt = integrity.receipt_of(digest, length)
-        if conn.execute(_RECEIPT_TAKEN, {"b": ballot.id, "receipt": receipt}).first() is None:
-            return receipt
-    return integrity.receipt_of(digest, len(digest))  # the whole hash: unique as the entry is
 
 def parse_choice(ballot, raw):
     """Check a choice against the ballot; returns a tuple of option positions."""
@@ -1201,7 +1110,7 @@ def online_voter(ballot, actor, now=None, voter=None):
 
 
 def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None, note=None, photo=None,
-         spoiled=False, proxy=None, confirm_online=None, commit=True):
+         spoiled=False, proxy=None, confirm_online=None):
     """Record a ballot. Online: ``actor`` votes for themself. Paper (``source`` "paper" or
     "correction"): ``actor`` (a grid worker or staff) enters it for ``voter``, optionally as cast by
     the voter's ``proxy``. Proxy (``source`` "proxy"): ``actor`` holds ``proxy`` and votes online
@@ -1248,10 +1157,9 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     choice = None if (spoiled and source not in ("online", "proxy")) else parse_choice(ballot, raw_choice)
     if photo is not None:
         photo = checked_photo(photo)
-    # The vote's own transaction, in prebuilt statements on the session's connection (a vote is
-    # the hottest write; see docs/performance.md). First the ballot's row lock: every ballot of
-    # this ballot is appended one after another.
-    conn, seq, prev = _chain_lock(ballot, _("This ballot is closed."))
+    # The ballot's row lock first: every ballot of this ballot is appended one after another
+    # (plugins/voting/store.py keeps the statements of a vote).
+    seq, prev = _chain_lock(ballot, _("This ballot is closed."))
     tag = chain_tag(ballot, voter)
     area = counting.area_str(counting.area_to_int(voter.area))
     at = now.isoformat()
@@ -1261,23 +1169,18 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
     digest = integrity.link(prev, payload)
     receipt = integrity.receipt_of(digest)
     # One read under the lock: the voter's state, their proxy in force, whether the receipt is taken.
-    voted_at, voted_via, active_proxy, taken = conn.execute(
-        _VOTER_STATE, {"b": ballot.id, "v": voter.id, "receipt": receipt}).one()
+    voted_at, voted_via, active_proxy, taken = store.voter_state(ballot.id, voter.id, receipt)
     if proxy is not None and active_proxy != proxy.id:
-        db.session.rollback()
         raise Conflict("proxy_revoked", _("This proxy authorisation is no longer in force."))
     has_paper = voted_via == "paper"
     if source in ("online", "proxy") and has_paper and ballot.paper_rule not in integrity.LEGACY_PAPER_RULES:
-        db.session.rollback()
         raise Conflict("paper_ballot_counted",
                        _("A paper ballot was recorded for you; it is the one that counts. Ask staff if it is wrong.")
                        if source == "online" else
                        _("A paper ballot was recorded for this voter; it is the one that counts."))
     if source == "paper" and has_paper:
-        db.session.rollback()
         raise Conflict("paper_exists", _("A paper ballot is already recorded for this voter; enter a correction instead."))
     if source == "correction" and not has_paper:
-        db.session.rollback()
         raise Conflict("no_paper_ballot", _("There is no paper ballot to correct for this voter."))
     online = None  # the online vote this paper ballot comes after, when the paper rule applies
     if source == "paper" and voted_via in ("online", "proxy") and not (voted_via == "proxy" and proxy is None):
@@ -1288,15 +1191,15 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
                                           ballot.counting_rule_source, proxy=proxy_ref, set_aside=True)
         digest = integrity.link(prev, payload)
         receipt = integrity.receipt_of(digest)
-        taken = conn.execute(_RECEIPT_TAKEN, {"b": ballot.id, "receipt": receipt}).first() is not None
+        taken = store.receipt_taken(ballot.id, receipt)
     if proxy is None and source != "correction" and active_proxy is not None:
         # The voter votes in person: a proxy authorisation still in force ends (its ballots stay
         # in the chain, superseded by this one).
-        conn.execute(_END_PROXY, {"p": active_proxy, "now": now})
+        store.end_proxy(active_proxy, now)
     if taken:
-        receipt = _unique_receipt(conn, ballot, digest)
+        receipt = store.unique_receipt(ballot.id, digest)
     if voted_at is not None and not set_aside:  # an earlier ballot of this voter stops counting
-        conn.execute(_SUPERSEDE, {"b": ballot.id, "tag": tag})
+        store.supersede(ballot.id, tag)
     row = dict(ballot_id=ballot.id, seq=seq, voter_tag=tag, voter_id=None if ballot.secret else voter.id,
                choice=list(choice) if choice is not None else None, heads=voter.heads, area=area, source=source,
                counted=not set_aside, set_aside=set_aside, rule_source=ballot.counting_rule_source, at=at,
@@ -1305,20 +1208,9 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
                proxy_id=proxy.id if proxy is not None else None, created_at=now)
     via = {"online": "online", "proxy": "proxy"}.get(source, "paper")
     first = voted_at is None
-    mark_voter = (first or via != voted_via) and not set_aside
-    if conn.dialect.name == "postgresql":
-        values = complete_row(Entry, row)
-        params = {"e_" + k: v for k, v in values.items()}
-        params.update(cte_b=ballot.id, cte_head=digest, cte_first=1 if first else 0)
-        if mark_voter:
-            params.update(cte_v=voter.id, cte_at=voted_at or now, cte_via=via)
-        entry = attach_row(Entry, conn.execute(_entry_voter_and_head(mark_voter), params).scalar_one(), values)
-    else:
-        entry = insert_row(Entry, **row)
-        if mark_voter:
-            conn.execute(_MARK_VOTER, {"v": voter.id, "at": voted_at or now, "via": via})
-        conn.execute(_ADVANCE_HEAD, {"b": ballot.id, "head": digest, "first": 1 if first else 0})
-    mark_changed(db.session)
+    mark_voter = (first or via != voted_via) and not set_aside  # when and how the voter voted changes
+    entry = store.append_entry(row, head=digest, first=first, voter_id=voter.id if mark_voter else None,
+                               voted_at=voted_at or now, via=via)
     if photo is not None:
         db.session.add(PaperScan(entry_id=entry.id, content_type=photo[0], data=photo[1],
                                  sha256=hashlib.sha256(photo[1]).hexdigest()))
@@ -1347,8 +1239,6 @@ def cast(ballot, actor, raw_choice, *, voter=None, source="online", witness=None
                               f"ballot:{ballot.id}:voter:{voter.id}",
                               {"ballot_id": ballot.id, "proposal_id": ballot.proposal_id, "source": source,
                                "first": first}))
-    if commit:
-        db.session.commit()
     return entry
 
 
@@ -1365,7 +1255,7 @@ def online_vote_of(ballot, voter, fresh=False):
         return None
     from plugins.voting.labels import SOURCE_LABELS
 
-    vote = {"seq": row.seq, "at": iso(row.created_at), "when": local_date(row.created_at, ballot.community),
+    vote = {"seq": row.seq, "at": dates.iso(row.created_at), "when": dates.format_local(row.created_at, ballot.community),
             "source": row.source, "how": str(SOURCE_LABELS[row.source]), "voter": voter.ref,
             "name": voter_name(voter)}
     if not ballot.secret:
@@ -1386,13 +1276,11 @@ def paper_over_online(ballot, voter, confirm_online, note):
         return None
     details = {"online_vote": online, "paper_rule": ballot.paper_rule}
     if ballot.paper_rule == "refuse":
-        db.session.rollback()
         raise Conflict("online_vote_counts", _(
             "%(name)s voted online on %(date)s. Under this ballot's rule a paper ballot cannot replace an online "
             "vote: nothing was recorded. The voter may change their vote online, or ask staff.",
             name=online["name"], date=online["when"]), details=details)
     if _int(confirm_online) != online["seq"]:
-        db.session.rollback()
         if ballot.paper_rule == "first_wins":
             msg = _("%(name)s already voted online on %(date)s. Under this ballot's rule the online vote keeps "
                     "counting: the paper ballot is kept in the log without counting, and the voter is told. "
@@ -1404,7 +1292,6 @@ def paper_over_online(ballot, voter, confirm_online, note):
                     "to record it.", name=online["name"], date=online["when"])
         raise Conflict("online_vote_exists", msg, fields={"confirm_online": msg}, details=details)
     if not (note or "").strip():
-        db.session.rollback()
         msg = _("Say why a paper ballot is entered for a voter who voted online.")
         raise ServiceError("reason_required", msg, fields={"note": msg}, details=details)
     return online
@@ -1414,7 +1301,7 @@ def _tell_paper_over_online(ballot, voter, actor, online, set_aside, now):
     """The voter learns of a paper ballot entered after their online vote, and which one counts."""
     if not voter.user_id:
         return
-    params = {"title": ballot.title, "name": actor.display_name, "date": local_date(now, ballot.community),
+    params = {"title": ballot.title, "name": actor.display_name, "date": dates.format_local(now, ballot.community),
               "online": online["when"]}
     if set_aside:
         notify(voter.user_id, ballot.community, "voting.paper_set_aside",
@@ -1429,7 +1316,7 @@ def _tell_paper_over_online(ballot, voter, actor, online, set_aside, now):
 
 
 def voter_by_id(ballot, voter_id):
-    voter = db.session.get(Voter, _whole(voter_id, "voter_id") or 0)
+    voter = db.session.get(Voter, whole_number(voter_id, "voter_id") or 0)
     if voter is None or voter.ballot_id != ballot.id:
         raise ServiceError("invalid_voter", _("Choose a voter from this ballot's electorate."),
                            fields={"voter_id": _("Choose a voter from this ballot's electorate.")})
@@ -1463,7 +1350,7 @@ def proxies_held_open(community, user):
 
 
 def proxy_by_id(ballot, proxy_id):
-    proxy = db.session.get(Proxy, _whole(proxy_id, "proxy_id") or 0)
+    proxy = db.session.get(Proxy, whole_number(proxy_id, "proxy_id") or 0)
     if proxy is None or proxy.ballot_id != ballot.id:
         raise NotFound("not_found", _("No such proxy."))
     return proxy
@@ -1479,8 +1366,8 @@ def _holder(community, data):
     register, or ``proxy_not_on_register``: a person known by the name alone (``name:...``)."""
     from core.services import persons
 
-    user_id = _whole(data.get("proxy_user_id"), "proxy_user_id") or None
-    person_id = _whole(data.get("proxy_person_id"), "proxy_person_id") or None
+    user_id = whole_number(data.get("proxy_user_id"), "proxy_user_id") or None
+    person_id = whole_number(data.get("proxy_person_id"), "proxy_person_id") or None
     name = " ".join(str(data.get("proxy_name") or "").split())
     if user_id is not None:
         user = db.session.get(User, user_id)
@@ -1540,7 +1427,7 @@ def proxy_limit(ballot):
     return int(limit if limit is not None else setting(ballot.community, "proxy_limit"))
 
 
-def record_proxy(ballot, actor, data, *, scan=None, commit=True):
+def record_proxy(ballot, actor, data, *, scan=None):
     """Record a written proxy authorisation (委托书) for a voter of an open owners' or household
     ballot (staff or a grid worker). One authorisation in force per voter (a partial unique index);
     the limit of voters per proxy person is checked under the ballot's row lock."""
@@ -1572,26 +1459,19 @@ def record_proxy(ballot, actor, data, *, scan=None, commit=True):
     if scan is not None:
         scan = checked_photo(scan, "scan")
     # The ballot's row lock: proxies of one ballot are recorded one after another.
-    locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
-                                .values(entries_count=Ballot.entries_count)
-                                .execution_options(synchronize_session=False))
-    if locked.rowcount != 1:
-        db.session.rollback()
+    if not store.lock_ballot(ballot.id, "open"):
         raise Conflict("ballot_closed", _("Proxies are recorded while the ballot is open."))
     if db.session.execute(select(Voter.voted_at).where(Voter.id == voter.id)).scalar_one() is not None:
-        db.session.rollback()
         raise Conflict("already_voted", _("%(name)s has already voted: a proxy can no longer be recorded.",
                                           name=voter_name(voter)))
     if db.session.execute(select(Proxy.id).where(Proxy.ballot_id == ballot.id, Proxy.voter_id == voter.id,
                                                  Proxy.revoked_at.is_(None))).first():
-        db.session.rollback()
         raise Conflict("proxy_exists", _("%(name)s already has a proxy on this ballot; revoke it first.",
                                          name=voter_name(voter)))
     limit = proxy_limit(ballot)
     held = db.session.execute(select(func.count(Proxy.id)).where(
         Proxy.ballot_id == ballot.id, Proxy.holder_key == key, Proxy.revoked_at.is_(None))).scalar_one()
     if held >= limit:
-        db.session.rollback()
         raise Conflict("proxy_limit", ngettext(
             "%(name)s already holds %(num)d proxy on this ballot, the most one person may hold.",
             "%(name)s already holds %(num)d proxies on this ballot, the most one person may hold.",
@@ -1604,12 +1484,13 @@ def record_proxy(ballot, actor, data, *, scan=None, commit=True):
         proxy.scan_type, proxy.scan_data = scan
         proxy.scan_sha256 = hashlib.sha256(scan[1]).hexdigest()
     db.session.add(proxy)
+    # The message is put together before the flush: after a failed one the session reads nothing
+    # until the entry point rolls back (the user's language included).
+    exists_msg = _("%(name)s already has a proxy on this ballot; revoke it first.", name=voter_name(voter))
     try:
         db.session.flush()
     except IntegrityError:  # the unique indexes back the checks above
-        db.session.rollback()
-        raise Conflict("proxy_exists", _("%(name)s already has a proxy on this ballot; revoke it first.",
-                                         name=voter_name(voter)))
+        raise Conflict("proxy_exists", exists_msg)
     audit.record("voting.proxy_recorded", community=community, obj=proxy, actor=actor, on_behalf_of=voter.user_id,
                  on_behalf_of_name=voter.name or voter.units,
                  after={"ballot_id": ballot.id, "voter": voter.ref, "proxy": proxy.ref, "proxy_user_id": user_id,
@@ -1623,12 +1504,10 @@ def record_proxy(ballot, actor, data, *, scan=None, commit=True):
         notify(voter.user_id, community, "voting.proxy_recorded",
                N_("Your proxy authorisation for %(proxy)s on “%(title)s” was recorded."),
                {"proxy": name, "title": ballot.title}, url=url)
-    if commit:
-        db.session.commit()
     return proxy
 
 
-def revoke_proxy(ballot, actor, proxy, reason, *, commit=True):
+def revoke_proxy(ballot, actor, proxy, reason):
     """Revoke an authorisation before the proxy has voted (staff or a grid worker, with a reason)."""
     community = ballot.community
     if not can("voting.paper.enter", community, user=actor):
@@ -1638,21 +1517,15 @@ def revoke_proxy(ballot, actor, proxy, reason, *, commit=True):
     reason = str(reason) if isinstance(reason, (str, int, float)) else ""
     if not reason.strip():
         raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
-    locked = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
-                                .values(entries_count=Ballot.entries_count)
-                                .execution_options(synchronize_session=False))
-    if locked.rowcount != 1:
-        db.session.rollback()
+    if not store.lock_ballot(ballot.id, "open"):
         raise Conflict("ballot_closed", _("This ballot is closed."))
     if db.session.execute(select(Entry.id).where(Entry.proxy_id == proxy.id)).first():
-        db.session.rollback()
         raise Conflict("proxy_voted", _("The proxy has already voted: the authorisation can no longer be revoked. "
                                         "The voter may still vote in person."))
     done = db.session.execute(update(Proxy).where(Proxy.id == proxy.id, Proxy.revoked_at.is_(None))
                               .values(revoked_at=utcnow(), revoked_by_id=actor.id, revoke_reason=reason.strip()[:300])
                               .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        db.session.rollback()
         raise Conflict("proxy_revoked", _("This proxy authorisation is no longer in force."))
     db.session.refresh(proxy)
     audit.record("voting.proxy_revoked", community=community, obj=proxy, actor=actor, reason=reason,
@@ -1661,42 +1534,14 @@ def revoke_proxy(ballot, actor, proxy, reason, *, commit=True):
         notify(proxy.user_id, community, "voting.proxy_revoked",
                N_("Your proxy for %(name)s on “%(title)s” was revoked."),
                {"name": voter_name(proxy.voter), "title": ballot.title}, url=_ballot_url(ballot))
-    if commit:
-        db.session.commit()
     return proxy
 
 
 # ── closing ──────────────────────────────────────────────────────────────────────────────
 def counted_ballots(ballot_id):
     """The counted ballots for :func:`counting.count`, grouped by identical choice as
-    (choice, heads, area in hundredths, number of ballots). Read through the driver's cursor,
-    grouped on the raw JSON text and decoded in one JSON call: closing a ballot of 100,000 takes
-    well under a second."""
-    conn = db.session.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        # bandit B608: only the placeholder mark is formatted in; the id is a bound parameter
-        cur.execute("SELECT CAST(choice AS TEXT), heads, area FROM voting_entry "  # nosec B608
-                    f"WHERE ballot_id = {mark} AND counted", (ballot_id,))
-        rows = cur.fetchall()
-    finally:
-        cur.close()
-    groups = {}
-    for text, h, a in rows:
-        g = groups.get(text)
-        if g is None:
-            groups[text] = [h, a, 1]
-        else:
-            g[0] += h
-            g[1] += a
-            g[2] += 1
-    if not groups:
-        return []
-    texts = list(groups)
-    choices = json.loads("[" + ",".join(t if t is not None else "null" for t in texts) + "]")
-    return [(tuple(c) if c is not None else None, int(g[0]), int(g[1]), g[2])
-            for c, g in zip(choices, (groups[t] for t in texts))]
+    (choice, heads, area in hundredths, number of ballots) (plugins/voting/store.py)."""
+    return store.counted_ballots(ballot_id)
 
 
 def spec_of(ballot):
@@ -1762,20 +1607,47 @@ def challenge_until(ballot):
     return dates.local_date(ends, ballot.community) - timedelta(days=1)
 
 
-def close(ballot, actor, reason=None, *, system=False, commit=True):
-    """Count, publish the closing hash and result, and move an attached proposal on."""
+def close(ballot, actor, reason=None):
+    """Staff close a ballot before its time, with a reason (:func:`count_and_close`)."""
+    check_can_manage(ballot.community, actor, _("Only community staff can close ballots."))
+    if not (reason or "").strip():
+        raise ServiceError("reason_required", _("Say why the ballot closes before its closing time."),
+                           fields={"reason": _("Say why the ballot closes before its closing time.")})
+    return count_and_close(ballot, actor, reason)
+
+
+def close_when_due(ballot, now=None) -> bool:
+    """Close and count a ballot whose closing time has passed (`linli ballots close-due`); False
+    when it is not due or no longer open (a second run, or staff, closed it first)."""
+    now = now or utcnow()
+    if ballot.state != "open" or ballot.closes_at > now:
+        return False
+    try:
+        count_and_close(ballot, None, _("The voting period ended."))
+    except Conflict:  # closed meanwhile: the row lock let the other one count
+        return False
+    return True
+
+
+def due_ballots(now=None, community=None):
+    """The ids of the open ballots whose time is up, in ``community`` or in all (oldest first)."""
+    return store.due_ballot_ids(now or utcnow(), community.id if community is not None else None)
+
+
+def status(ballot, now=None):
+    """The ballot's state as pages and the API show it: ``closing`` for an open ballot whose
+    closing time has passed and that is waiting to be counted (`linli ballots close-due`)."""
+    if ballot.state == "open" and ballot.closes_at <= (now or utcnow()):
+        return "closing"
+    return ballot.state
+
+
+def count_and_close(ballot, actor, reason=None):
+    """Count, publish the closing hash and result, and move an attached proposal on. ``actor``
+    None: the platform (the ballot's time was up, or an operator's command)."""
     community = ballot.community
-    if not system:
-        if not can("voting.ballots.manage", community, user=actor):
-            raise Forbidden("forbidden", _("Only community staff can close ballots."))
-        if not (reason or "").strip():
-            raise ServiceError("reason_required", _("Say why the ballot closes before its closing time."),
-                               fields={"reason": _("Say why the ballot closes before its closing time.")})
     now = utcnow()
-    res = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == "open")
-                             .values(state="closed", closed_at=now).execution_options(synchronize_session=False))
-    if res.rowcount != 1:
-        db.session.rollback()
+    if not store.move_ballot(ballot.id, "open", "closed", now):
         raise Conflict("not_open", _("This ballot is not open."))
     db.session.refresh(ballot)
     result = count_ballot(ballot)
@@ -1805,43 +1677,30 @@ def close(ballot, actor, reason=None, *, system=False, commit=True):
             new_state = "rejected"
             why = _("Nobody voted (closing hash %(h)s).", h=ballot.closing_hash[:12])
         proposal_svc.follow(proposal, new_state, actor, why)
-    if commit:
-        db.session.commit()
     return ballot
 
 
-def cancel(ballot, actor, reason, *, system=False, commit=True):
-    if not system and not can("voting.ballots.manage", ballot.community, user=actor):
-        raise Forbidden("forbidden", _("Only community staff can cancel ballots."))
+def cancel(ballot, actor, reason):
+    """Staff cancel a ballot (:func:`call_off`)."""
+    check_can_manage(ballot.community, actor, _("Only community staff can cancel ballots."))
+    return call_off(ballot, actor, reason)
+
+
+def call_off(ballot, actor, reason):
+    """Cancel a ballot in preparation or open: nothing is counted (its proposal was withdrawn, or
+    staff cancelled it)."""
     if ballot.state not in ("draft", "open"):
         raise Conflict("not_open", _("This ballot is not open."))
     if not (reason or "").strip():
         raise ServiceError("reason_required", _("Give a reason."), fields={"reason": _("Give a reason.")})
     before = ballot.state
     # Only from the state read above: a ballot closed meanwhile keeps its count.
-    done = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.state == before)
-                              .values(state="cancelled", closed_at=utcnow())
-                              .execution_options(synchronize_session=False))
-    if done.rowcount != 1:
-        db.session.rollback()
+    if not store.move_ballot(ballot.id, before, "cancelled", utcnow()):
         raise Conflict("not_open", _("This ballot is not open."))
     db.session.expire(ballot, ["state", "closed_at"])
     audit.record("voting.ballot_cancelled", community=ballot.community, obj=ballot, actor=actor, reason=reason,
                  before={"state": before}, after={"state": "cancelled"})
-    if commit:
-        db.session.commit()
     return ballot
-
-
-def close_due(now=None):
-    """Close every open ballot whose time is up (for cron: `linli ballots close-due`)."""
-    now = now or utcnow()
-    closed = []
-    for ballot in Ballot.query.filter(Ballot.state == "open", Ballot.closes_at <= now).all():
-        close_if_due(ballot, now)
-        if ballot.state == "closed":
-            closed.append(ballot)
-    return closed
 
 
 # ── export ───────────────────────────────────────────────────────────────────────────────
@@ -1881,7 +1740,7 @@ def export(ballot) -> dict:
     data = {"format": (ballot.manifest or {}).get("format", integrity.FORMAT), "manifest": ballot.manifest,
             "genesis_hash": ballot.genesis_hash,
             "roll": roll, "entries": entries, "closing_hash": ballot.closing_hash, "result": ballot.result,
-            "closed_at": iso(ballot.closed_at)}
+            "closed_at": dates.iso(ballot.closed_at)}
     if proxies:
         # The proxy person appears only as a per-ballot number (H1, H2...); on secret ballots the
         # voter is left out (their chain tag must not be linked to the roll).
@@ -1889,8 +1748,8 @@ def export(ballot) -> dict:
         for p in proxies:
             holders.setdefault(p.holder_key, f"H{len(holders) + 1}")
         data["proxies"] = [{"proxy": p.ref, **({} if ballot.secret else {"voter": p.voter.ref}),
-                            "holder": holders[p.holder_key], "recorded_at": iso(p.created_at),
-                            "revoked_at": iso(p.revoked_at)} for p in proxies]
+                            "holder": holders[p.holder_key], "recorded_at": dates.iso(p.created_at),
+                            "revoked_at": dates.iso(p.revoked_at)} for p in proxies]
     return data
 
 

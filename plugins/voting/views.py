@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from core import confirm, dates, pickers, places
+from core.db import transaction
 from core.errors import ServiceError
 from core.extensions import db
 from core.forms import apply_error
@@ -41,6 +42,12 @@ def _not_consenting(ballot, names=True):
     """Who did not consent on a unanimity ballot (R7): units for everyone who sees the result,
     names for those who keep the roll (grid workers and staff), never on the printed notice."""
     return services.not_consenting(ballot, names=names and can("voting.paper.enter"))
+
+
+@bp.app_template_global("voting_status")
+def _status(ballot):
+    """The ballot's state as shown: ``closing`` once its time is up, until it is counted."""
+    return services.status(ballot)
 
 
 @bp.app_template_global("voting_challenge_until")
@@ -92,9 +99,6 @@ def _choice_from_form(ballot, form):
 def index():
     community = g.community
     mine = services.open_for(community, current_user)
-    for b in Ballot.query.filter(Ballot.community_id == community.id, Ballot.state == "open",
-                                 Ballot.closes_at <= utcnow()).all():
-        services.close_if_due(b)
     q = services.ballots_query(community)
     if not can("voting.ballots.manage"):  # an election's nominations are public (R14)
         q = q.filter((Ballot.state != "draft") | Ballot.notice_published_at.isnot(None)
@@ -150,7 +154,9 @@ def new():
         data["seats"] = form.seats.data
         data["electorate_mode"] = form.electorate_mode.data
         try:
-            ballot = services.create(community, current_user, data, proposal=proposal, open_now=form.open_now.data)
+            with transaction():
+                ballot = services.create(community, current_user, data, proposal=proposal,
+                                         open_now=form.open_now.data)
         except ServiceError as err:
             apply_error(form, err)
         else:
@@ -241,9 +247,9 @@ def edit(ballot_id):
         if ballot.proposal is None:
             keys += ("scope", "grid_id", "building_id")
         try:
-            services.update_ballot(ballot, current_user, _ballot_data(form, keys + ("seats", "electorate_mode")))
+            with transaction():
+                services.update_ballot(ballot, current_user, _ballot_data(form, keys + ("seats", "electorate_mode")))
         except ServiceError as err:
-            db.session.rollback()
             apply_error(form, err)
         else:
             flash(_("The ballot was saved."), "success")
@@ -259,13 +265,15 @@ def notice(ballot_id):
     ballot = services.get(g.community, ballot_id)
     try:
         temporary = bool(request.form.get("temporary")) if "temporary_shown" in request.form else None
-        services.publish_notice(ballot, current_user, temporary=temporary)
-        flash(_("The notice is published. Voting may open on %(date)s at the earliest.",
-                date=services.local_date(services.earliest_opening(g.community, ballot.notice_published_at,
-                                                                   ballot.notice_days or 0), g.community)),
-              "success")
+        with transaction():
+            services.publish_notice(ballot, current_user, temporary=temporary)
     except ServiceError as err:
         apply_error(None, err)
+    else:
+        flash(_("The notice is published. Voting may open on %(date)s at the earliest.",
+                date=dates.format_local(services.earliest_opening(g.community, ballot.notice_published_at,
+                                                                  ballot.notice_days or 0), g.community)),
+              "success")
     return redirect(url_for("c.voting.detail", ballot_id=ballot.id))
 
 
@@ -284,13 +292,14 @@ def print_call(ballot_id):
 def vote(ballot_id):
     ballot = _visible(ballot_id)
     try:
-        entry = services.cast(ballot, current_user, _choice_from_form(ballot, request.form))
+        with transaction():
+            receipt = services.cast(ballot, current_user, _choice_from_form(ballot, request.form)).receipt
     except ServiceError as err:
         apply_error(None, err)
         session["voting_chosen"] = {"ballot": ballot.id, "form": {
             k: v for k, v in request.form.lists() if k == "choice" or k.startswith("rank-")}}
     else:
-        flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=entry.receipt), "success")
+        flash(_("Your vote is recorded. Your receipt code is %(receipt)s.", receipt=receipt), "success")
     return redirect(safe_next(request.form.get("next"), url_for("c.voting.detail", ballot_id=ballot.id)))
 
 
@@ -300,15 +309,15 @@ def vote(ballot_id):
 def open_(ballot_id):
     ballot = services.get(g.community, ballot_id)
     try:
-        services.open_ballot(ballot, current_user, confirm_duplicates=request.form.get("confirm_duplicates") == "1")
+        with transaction():
+            services.open_ballot(ballot, current_user,
+                                 confirm_duplicates=request.form.get("confirm_duplicates") == "1")
         flash(_("The ballot is open."), "success")
     except ServiceError as err:
         if err.code == "possible_duplicates":  # staff resolve them first, or confirm (R5)
-            db.session.rollback()
             return render_template("voting/open_confirm.html", ballot=ballot, message=err.message,
                                    groups=services.duplicates_in_scope(ballot))
         if err.code == "ages_unknown":  # a residents' meeting: staff record dates of birth, or confirm (R12)
-            db.session.rollback()
             return render_template("voting/open_confirm.html", ballot=ballot, message=err.message, groups=[],
                                    unknown_ages=residents_meeting.ages_unknown(ballot))
         apply_error(None, err)
@@ -324,10 +333,10 @@ def representatives(ballot_id):
     groups = {str(grid.id): request.form.getlist(f"group-{grid.id}")
               for grid, _people, _chosen in residents_meeting.groups_in_scope(ballot)}
     try:
-        residents_meeting.set_representatives(ballot, current_user, groups)
+        with transaction():
+            residents_meeting.set_representatives(ballot, current_user, groups)
         flash(_("Saved."), "success")
     except ServiceError as err:
-        db.session.rollback()
         apply_error(None, err)
         for message in err.fields.values():
             flash(message, "error")
@@ -352,7 +361,8 @@ def close(ballot_id):
              _("Voting ends at once: nobody can vote any more, the votes are counted and the result is published. "
                "This cannot be undone.")]))
     try:
-        services.close(ballot, current_user, request.form.get("reason"))
+        with transaction():
+            services.close(ballot, current_user, request.form.get("reason"))
         flash(_("The ballot is closed and counted."), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -376,7 +386,8 @@ def cancel(ballot_id):
             + [_("The ballot ends without a result: nobody can vote any more and the votes cast so far are not "
                  "counted. This cannot be undone.")]))
     try:
-        services.cancel(ballot, current_user, request.form.get("reason"))
+        with transaction():
+            services.cancel(ballot, current_user, request.form.get("reason"))
         flash(_("The ballot was cancelled."), "success")
     except ServiceError as err:
         apply_error(None, err)
@@ -427,14 +438,15 @@ def paper(ballot_id):
         if f and getattr(f, "filename", ""):
             photo = (f.mimetype, f.read())
         try:
-            voter = services.voter_by_id(ballot, form.voter_id.data)
-            correction = request.form.get("action") == "correct"
-            proxy = services.proxy_by_id(ballot, form.proxy_id.data) if form.proxy_id.data else None
-            entry = services.cast(
-                ballot, current_user, None if form.spoiled.data else _choice_from_form(ballot, request.form),
-                voter=voter, source="correction" if correction else "paper", witness=form.witness.data,
-                note=form.note.data, photo=photo, spoiled=form.spoiled.data, proxy=proxy,
-                confirm_online=form.confirm_online.data)
+            with transaction():
+                voter = services.voter_by_id(ballot, form.voter_id.data)
+                correction = request.form.get("action") == "correct"
+                proxy = services.proxy_by_id(ballot, form.proxy_id.data) if form.proxy_id.data else None
+                entry = services.cast(
+                    ballot, current_user, None if form.spoiled.data else _choice_from_form(ballot, request.form),
+                    voter=voter, source="correction" if correction else "paper", witness=form.witness.data,
+                    note=form.note.data, photo=photo, spoiled=form.spoiled.data, proxy=proxy,
+                    confirm_online=form.confirm_online.data)
         except ServiceError as err:
             apply_error(form, err)
             online = (err.details or {}).get("online_vote")
@@ -467,8 +479,9 @@ def roll(ballot_id):
         abort(404)
     if request.method == "POST":
         try:
-            voter, _entry = services.add_to_roll(ballot, current_user, request.form.get("token"),
-                                                 request.form.get("reason"))
+            with transaction():
+                voter, _entry = services.add_to_roll(ballot, current_user, request.form.get("token"),
+                                                     request.form.get("reason"))
         except ServiceError as err:
             apply_error(None, err)
         else:
@@ -509,13 +522,13 @@ def proxies(ballot_id):
         if f and getattr(f, "filename", ""):
             scan = (f.mimetype, f.read())
         try:
-            proxy = services.record_proxy(ballot, current_user, {
-                "voter_id": form.voter_id.data, "proxy_user_id": form.proxy_user_id.data,
-                "proxy_name": form.proxy_name.data, "instructions": form.instructions.data,
-                "witness": form.witness.data, "proxy_person_id": form.proxy_person_id.data,
-                "proxy_not_on_register": form.proxy_not_on_register.data}, scan=scan)
+            with transaction():
+                proxy = services.record_proxy(ballot, current_user, {
+                    "voter_id": form.voter_id.data, "proxy_user_id": form.proxy_user_id.data,
+                    "proxy_name": form.proxy_name.data, "instructions": form.instructions.data,
+                    "witness": form.witness.data, "proxy_person_id": form.proxy_person_id.data,
+                    "proxy_not_on_register": form.proxy_not_on_register.data}, scan=scan)
         except ServiceError as err:
-            db.session.rollback()
             if err.code == "proxy_ambiguous":  # the same name, several people: staff choose (R10)
                 form.proxy_person_id.choices = [(0, "—")] + [
                     (c["person_id"], f"{c['name']} · {'、'.join(c['units'])}") for c in err.details["candidates"]]
@@ -548,10 +561,10 @@ def proxy_revoke(ballot_id, proxy_id):
                 lines=[_("The proxy can no longer vote for the voter in this ballot. The voter may still vote in "
                          "person. This cannot be undone: a new authorisation would have to be recorded.")]))
 
-        services.revoke_proxy(ballot, current_user, proxy, request.form.get("reason"))
+        with transaction():
+            services.revoke_proxy(ballot, current_user, proxy, request.form.get("reason"))
         flash(_("The proxy authorisation %(ref)s is revoked.", ref=proxy.ref), "success")
     except ServiceError as err:
-        db.session.rollback()
         apply_error(None, err)
     return redirect(url_for("c.voting.proxies", ballot_id=ballot.id))
 
@@ -587,9 +600,10 @@ def proxy_page(ballot_id):
 def proxy_vote(ballot_id, proxy_id):
     ballot = _visible(ballot_id)
     try:
-        proxy = services.proxy_by_id(ballot, proxy_id)
-        entry = services.cast(ballot, current_user, _choice_from_form(ballot, request.form), source="proxy",
-                              proxy=proxy)
+        with transaction():
+            proxy = services.proxy_by_id(ballot, proxy_id)
+            entry = services.cast(ballot, current_user, _choice_from_form(ballot, request.form), source="proxy",
+                                  proxy=proxy)
     except ServiceError as err:
         apply_error(None, err)
     else:
@@ -706,11 +720,11 @@ def settings():
                     _("The most days must not be fewer than the fewest.")]
                 bad = True
         if not bad:
-            for key in current:
-                value = getattr(form, key).data
-                if value != current[key]:
-                    settings_svc.set(community, "voting", key, value, actor=current_user)
-            db.session.commit()
+            with transaction():
+                for key in current:
+                    value = getattr(form, key).data
+                    if value != current[key]:
+                        settings_svc.set(community, "voting", key, value, actor=current_user)
             flash(_("Saved."), "success")
             return redirect(url_for("c.voting.settings"))
     return render_template("voting/settings.html", form=form)

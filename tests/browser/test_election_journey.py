@@ -77,7 +77,7 @@ def _paper_until_valid(title):
             if b.voted_count * 2 > b.heads_total:
                 break
             services.cast(b, worker, [0, 1, 2, 3, 4], voter=v, source="paper", witness="监票人")
-        services.close(b, None, "投票结束", system=True)
+        services.count_and_close(b, None, "投票结束")
     return fill
 
 

@@ -1,5 +1,6 @@
 """Fixtures of the voting tests: proposals in voting, an owners' estate with multi-unit and
 developer units."""
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -82,3 +83,16 @@ def fresh_translations():
 
     if has_app_context():  # pure tests (counting) have no app; tests/conftest.py clears per app too
         babel.domain_instance.cache.clear()
+
+
+@contextmanager
+def refused(*errors):
+    """A service call the test expects to be refused, run as an entry point runs it: what the test
+    set up is committed first, and the refused call's transaction is rolled back (services never
+    commit or roll back themselves: core.db)."""
+    from core.db import transaction
+    from core.errors import ServiceError
+
+    db.session.commit()
+    with pytest.raises(errors or ServiceError) as info, transaction():
+        yield info

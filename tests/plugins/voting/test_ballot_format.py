@@ -41,7 +41,7 @@ def test_v1_files_are_there():
 def test_new_files_are_linli_ballot_2_and_an_unknown_format_is_refused(world, api, runner, tmp_path):
     b = services.create(world.community, world.staff, {"title": "垃圾分类亭选址", "days": 7}, open_now=True)
     services.cast(b, world.resident, "yes")
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     data = api(None).get(f"/api/v1/c/test/voting/ballots/{b.id}/export").get_json()
     assert data["format"] == data["manifest"]["format"] == integrity.FORMAT == "linli-ballot/2"
     assert integrity.recount(data)["ok"]
@@ -59,7 +59,7 @@ def test_a_ballot_opened_under_format_1_is_exported_as_format_1(world, api, monk
     b = services.create(world.community, world.staff, {"title": "楼道堆物清理", "days": 7}, open_now=True)
     monkeypatch.undo()
     services.cast(b, world.resident, "no")
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     data = api(None).get(f"/api/v1/c/test/voting/ballots/{b.id}/export").get_json()
     assert data["format"] == data["manifest"]["format"] == "linli-ballot/1"
     assert integrity.recount(data)["ok"]

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.plugins.voting.conftest import refused
+
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db
 from core.models import (AuditEntry, Building, Grid, Household, HouseholdMember, Notification, Person, Unit)
@@ -118,10 +120,10 @@ def test_adults_base_needs_a_known_date_of_birth_and_refuses_a_minor(world):
     minor = add_people(world, 1, born=CHILD)[0]
     unknown = add_people(world, 1, born=None)[0]
     req = start(world, "adults")
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         assist(req, world, minor)
     assert err.value.code == "not_adult"
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         assist(req, world, unknown)
     assert err.value.code == "birth_date_unknown"
     assert req.progress == 1 and len(people) == 6
@@ -135,7 +137,7 @@ def test_a_request_may_reach_its_threshold_as_it_starts(world):
     db.session.commit()
     req = start(world, "adults")  # the resident is the one adult known: 1/1
     assert req.base_total == 1 and req.state == "reached"
-    with pytest.raises(Conflict) as err:  # without a known date of birth, no request on this base
+    with refused(Conflict) as err:  # without a known date of birth, no request on this base
         start(world, "adults", user=world.resident2)
     assert err.value.code == "birth_date_unknown"
 
@@ -198,11 +200,11 @@ def test_the_base_and_its_size_are_fixed_when_the_request_starts(world):
 def test_one_support_per_person_and_withdrawal_before_the_threshold(world):
     add_people(world, 16)  # 20 households: 4 needed
     req = start(world, "households")
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         convening.support(req, world.resident)
     assert err.value.code == "already_supported"
     # The building head records the resident's support for them: still the same person.
-    with pytest.raises(Conflict):
+    with refused(Conflict):
         assist(req, world, person_of(world.resident, world), actor=world.building_head)
     convening.withdraw(req, world.resident)
     assert (req.progress, req.supporters) == (0, 0)
@@ -216,19 +218,19 @@ def test_no_withdrawal_after_the_threshold(world):
     req = start(world, "households")
     assist(req, world, people[0])
     assert req.state == "reached"
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         convening.withdraw(req, world.resident)
     assert err.value.code == "not_collecting"
-    with pytest.raises(Conflict):
+    with refused(Conflict):
         convening.support(req, world.resident2)
 
 
 def test_unverified_and_outsiders_cannot_support(world):
     req = start(world, "households")
     for user in (world.newbie, world.outsider, world.staff):
-        with pytest.raises(Forbidden):
+        with refused(Forbidden):
             convening.support(req, user)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         start(world, "households", user=world.newbie)
 
 
@@ -236,7 +238,7 @@ def test_bad_input_is_refused_and_nothing_saved(world):
     for data in ({"subject": "", "reason": REASON, "base": "adults"},
                  {"subject": "停车", "reason": "短", "base": "households"},
                  {"subject": "停车", "reason": REASON, "base": "everyone"}):
-        with pytest.raises(ServiceError) as err:
+        with refused(ServiceError) as err:
             convening.start(world.community, world.resident, data)
         assert err.value.fields
     assert ConveningRequest.query.count() == 0
@@ -251,17 +253,17 @@ def test_building_head_records_support_for_a_person_without_an_account(world):
     assert s.user_id is None and s.acted_by_id == world.building_head.id and "王奶奶" in s.assist_reason
     entry = AuditEntry.query.filter_by(action="voting.convening_supported", actor_id=world.building_head.id).one()
     assert entry.on_behalf_of_name and entry.reason
-    with pytest.raises(ServiceError) as err:  # a reason is required
+    with refused(ServiceError) as err:  # a reason is required
         convening.support(req, world.building_head, person_id=people[1].id, reason="")
     assert err.value.code == "reason_required"
-    with pytest.raises(Forbidden):  # residents do not act for others
+    with refused(Forbidden):  # residents do not act for others
         convening.support(req, world.resident2, person_id=people[1].id, reason="帮忙")
 
 
 def test_building_head_cannot_act_outside_their_building(world):
     grids, people = add_grids(world, 1)
     req = start(world, "households")
-    with pytest.raises(ServiceError) as err:
+    with refused(ServiceError) as err:
         convening.support(req, world.building_head, person_id=people[0].id, reason="帮忙登记")
     assert err.value.code == "out_of_reach"
 
@@ -302,10 +304,10 @@ def test_the_deadline_follows_the_setting_and_the_community_zone(world, monkeypa
 def test_staff_answer_with_the_meetings_ballot_linked_to_the_request(world):
     people = add_people(world, 6)
     req = start(world, "households")
-    with pytest.raises(Conflict):  # before the threshold there is nothing to answer
+    with refused(Conflict):  # before the threshold there is nothing to answer
         convening.answer(req, world.staff, create_ballot=True)
     assist(req, world, people[0])
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         convening.answer(req, world.resident, create_ballot=True)
     convening.answer(req, world.staff, create_ballot=True)
     req = db.session.get(ConveningRequest, req.id)
@@ -314,7 +316,7 @@ def test_staff_answer_with_the_meetings_ballot_linked_to_the_request(world):
     assert (ballot.rule, ballot.electorate_mode) == ("residents_meeting", "households")  # made up as counted
     assert ballot.title == req.subject and REASON in ballot.description
     assert Notification.query.filter_by(kind="voting.convening_convened", user_id=world.resident.id).count() == 1
-    with pytest.raises(Conflict):  # answered once
+    with refused(Conflict):  # answered once
         convening.answer(req, world.admin, reply="已经召集会议，请参加。")
 
 
@@ -322,7 +324,7 @@ def test_staff_reply_needs_reasons(world):
     people = add_people(world, 6)
     req = start(world, "households")
     assist(req, world, people[0])
-    with pytest.raises(ServiceError) as err:
+    with refused(ServiceError) as err:
         convening.answer(req, world.staff, reply="不")
     assert err.value.code == "reply_required"
     convening.answer(req, world.staff, reply="该事项已列入下月居民代表会议议程，届时一并讨论。")

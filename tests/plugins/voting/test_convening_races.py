@@ -32,6 +32,7 @@ def test_one_person_supporting_many_times_at_once_is_counted_once(app, world, tm
     rid = req.id
     person = Person.query.filter_by(community_id=world.community.id, user_id=world.resident.id).one().id
     own, head = tokens.create(world.resident, "race")[1], tokens.create(world.building_head, "race")[1]
+    db.session.commit()  # what the test set up, before the server reads it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("voting",)) as base:
         url = f"{base}/api/v1/c/test/voting/convening/{rid}/support"
@@ -55,6 +56,7 @@ def test_residents_supporting_at_once_reach_the_threshold_exactly_once(app, worl
     req = _start(world, "adults")  # 4 + 8 = 12 adults: one fifth is 3
     assert (req.base_total, convening.needed("adults", 12), req.progress) == (12, 3, 1)
     rid = req.id
+    db.session.commit()  # what the test set up, before the server reads it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("voting",)) as base:
         url = f"{base}/api/v1/c/test/voting/convening/{rid}/support"

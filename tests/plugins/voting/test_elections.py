@@ -208,6 +208,7 @@ def test_concurrent_supports_by_one_person_record_one(app, town, tmp_path, db_ur
     n = elections.nominate(b, town.world.staff, town.adults[0])
     bid, nid, pid = b.id, n.id, town.owners[1]
     toks = [tokens.create(u, "race")[1] for u in (town.world.resident2, town.world.grid_worker, town.world.staff)]
+    db.session.commit()  # what the test set up, before the server reads it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("voting",)) as base:
         url = f"{base}/api/v1/c/test/voting/ballots/{bid}/nominations/{nid}/support"

@@ -29,7 +29,7 @@ def test_events_reach_other_modules_with_stable_refs(world, voting_proposal):
     heard.clear()
     services.cast(b, world.resident, "no")
     services.cast(b, world.resident, "yes")  # a change of vote: same ref, so a points store pays once
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     casts = [e for e in heard if e.name == "vote.cast"]
     assert len(casts) == 2 and casts[0].ref == casts[1].ref
     assert casts[0].user_ids == (world.resident.id,) and casts[0].data["first"] and not casts[1].data["first"]

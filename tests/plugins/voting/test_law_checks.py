@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.plugins.voting.conftest import refused
+
 from core import dates
 from core.errors import ServiceError
 from core.extensions import db
@@ -40,7 +42,7 @@ def meeting(world, mode, **data):
 
 
 def close_and_recount(world, b):
-    services.close(b, world.staff, "投票结束", system=True)
+    services.close(b, world.staff, "投票结束")
     b = db.session.get(Ballot, b.id)
     out = integrity.recount(json.loads(json.dumps(services.export(b))))
     assert out["ok"], out["problems"]
@@ -85,7 +87,7 @@ def test_a_child_cannot_be_chosen_as_a_residents_group_representative(world):
     child = member(world, "小明", date(today.year - 10, 6, 1), world.households[0])
     adult_ids = [persons.of_user(world.community, u.id).id for u in (world.resident, world.resident2)]
     b = meeting(world, "groups")
-    with pytest.raises(ServiceError) as err:
+    with refused(ServiceError) as err:
         residents_meeting.set_representatives(b, world.staff, {str(world.grid.id): adult_ids + [child.person_id]})
     assert f"group-{world.grid.id}" in err.value.fields
     db.session.rollback()
@@ -237,7 +239,7 @@ def test_a_child_owner_is_not_nominated_for_the_owners_committee(world):
     eligible = {pid for pid, _n, _u in elections.eligible_candidates(b)}
     assert persons.of_user(world.community, world.resident.id).id in eligible
     assert child.person_id not in eligible
-    with pytest.raises(ServiceError):
+    with refused(ServiceError):
         elections.nominate(b, world.staff, child.person_id)
 
 
@@ -256,7 +258,7 @@ def test_a_request_counts_a_person_once_and_an_adult_from_their_eighteenth_birth
     db.session.add(HouseholdMember(household_id=world.households[2].id, name="居民甲", relation="resident",
                                    person_id=persons.of_user(world.community, world.resident.id).id))
     db.session.commit()
-    with pytest.raises(Exception):
+    with refused(Exception):
         convening.support(req, world.resident)
     db.session.rollback()
     req = db.session.get(type(req), req.id)
@@ -283,7 +285,7 @@ def test_a_residents_committee_election_does_not_leave_people_of_unknown_age_off
             elections.support(b, world.grid_worker, n, sid)
         elections.consent(b, world.staff, n)
     elections.publish_candidates(b, world.staff)
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         services.open_ballot(b, world.staff)
     assert err.value.code == "ages_unknown"
     assert [p["person_id"] for p in err.value.details["people"]] == [unknown.person_id]

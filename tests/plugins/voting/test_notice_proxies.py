@@ -244,7 +244,7 @@ def test_bad_proxies_are_refused_and_nothing_is_saved(world, estate, owners_ball
         content_type="multipart/form-data")
     assert "Attach a JPEG, PNG or WebP" in r.get_data(as_text=True)
     # On a closed ballot.
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     r = staff.post(url, json={"voter_id": zhao.id, "proxy_name": "张三", "witness": "李社工"})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "ballot_closed"
     assert Proxy.query.count() == 3 and AuditEntry.query.filter_by(action="voting.proxy_recorded").count() == 3
@@ -324,7 +324,7 @@ def test_proxies_in_the_ballot_file_recount_and_tampering_is_caught(world, estat
                                                "witness": "李社工"})
     services.cast(b, world.resident, "yes", source="proxy", proxy=p)
     services.cast(b, world.resident, "yes")
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     data = api(None).get(f"{BALLOTS}/{b.id}/export").get_json()
     assert data["proxies"] == [{"proxy": "P1", "voter": zhao.ref, "holder": "H1",
                                 "recorded_at": data["proxies"][0]["recorded_at"], "revoked_at": None}]
@@ -355,7 +355,7 @@ def test_a_file_from_before_proxies_recounts(world, voting_proposal, app, tmp_pa
     """An old file: no notice or proxy keys in the manifest, no proxies, entries without `proxy`."""
     b = Ballot.query.filter_by(proposal_id=voting_proposal.id).one()
     services.cast(b, world.resident, "yes")
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     data = services.export(b)
     manifest = {k: v for k, v in data["manifest"].items() if k not in ("notice", "proxy_limit")}
     h = integrity.genesis(manifest)

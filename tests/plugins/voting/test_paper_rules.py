@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from tests.plugins.voting.conftest import refused
+
 from core.errors import Conflict, ServiceError
 from core.extensions import db
 from core.models import AuditEntry, Notification
@@ -47,10 +49,11 @@ def test_a_paper_ballot_over_an_online_vote_follows_the_rule_and_the_voter_is_to
     b = open_ballot(world, rule)
     v = voter_of(b, world.resident)
     online = services.cast(b, world.resident, "yes")
+    db.session.commit()  # as the vote's request does
     before, told_before = db.session.get(Ballot, b.id).entries_count, len(notes(world.resident))
     # Entered without looking: refused, with the online vote to show (when, how and, on a named
     # ballot, what); nothing is written.
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         paper(b, world, v)
     shown = err.value.details["online_vote"]
     assert shown["seq"] == online.seq and shown["source"] == "online" and shown["choice"] == [0]
@@ -58,15 +61,15 @@ def test_a_paper_ballot_over_an_online_vote_follows_the_rule_and_the_voter_is_to
     if rule == "refuse":
         assert err.value.code == "online_vote_counts"
         # Confirming changes nothing under "refuse": a paper ballot never replaces an online vote.
-        with pytest.raises(Conflict) as again:
+        with refused(Conflict) as again:
             paper(b, world, v, confirm_online=online.seq, note="本人到社区补签")
         assert again.value.code == "online_vote_counts"
     else:
         assert err.value.code == "online_vote_exists" and "confirm_online" in err.value.fields
         # Confirming some other vote, or without a reason: still refused.
-        with pytest.raises(Conflict):
+        with refused(Conflict):
             paper(b, world, v, confirm_online=online.seq + 1, note="本人到社区补签")
-        with pytest.raises(ServiceError) as no_reason:
+        with refused(ServiceError) as no_reason:
             paper(b, world, v, confirm_online=online.seq, note=" ")
         assert no_reason.value.code == "reason_required" and "note" in no_reason.value.fields
     db.session.expire_all()
@@ -86,7 +89,7 @@ def test_a_paper_ballot_over_an_online_vote_follows_the_rule_and_the_voter_is_to
         assert entries(b, v) == [("online", False, False, [0]), ("paper", True, False, [1])]
         assert v.voted_via == "paper" and "it counts instead of your online vote" in told
         # The paper ballot counts: a later online vote is refused.
-        with pytest.raises(Conflict) as later:
+        with refused(Conflict) as later:
             services.cast(b, world.resident, "yes")
         assert later.value.code == "paper_ballot_counted"
     elif rule == "first_wins":
@@ -99,7 +102,7 @@ def test_a_paper_ballot_over_an_online_vote_follows_the_rule_and_the_voter_is_to
         assert entries(b, v) == [("online", False, False, [0]), ("online", True, False, [1])]
     assert db.session.get(Ballot, b.id).voted_count == 1
     # The file says so, and recounts.
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     data = services.export(db.session.get(Ballot, b.id))
     assert data["manifest"]["paper_rule"] == rule
     assert [e.get("set_aside", False) for e in data["entries"]] == ([False, True, False] if rule == "first_wins"
@@ -115,7 +118,7 @@ def test_the_online_vote_shown_on_a_secret_ballot_says_when_and_how_not_what(wor
     b = open_ballot(world, "paper_wins", secret=True)
     v = voter_of(b, world.resident)
     services.cast(b, world.resident, "yes")
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         paper(b, world, v)
     shown = err.value.details["online_vote"]
     assert "choice" not in shown and "choice_text" not in shown and shown["source"] == "online"
@@ -127,7 +130,7 @@ def test_a_vote_changed_after_it_was_shown_must_be_looked_at_again(world):
     v = voter_of(b, world.resident)
     seen = services.cast(b, world.resident, "yes")
     changed = services.cast(b, world.resident, "no")
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         paper(b, world, v, confirm_online=seen.seq, note="补签")
     assert err.value.details["online_vote"]["seq"] == changed.seq
     assert entries(b, v)[-1] == ("online", True, False, [1])
@@ -138,7 +141,7 @@ def test_paper_first_then_online_is_refused_under_every_rule(world):
         b = open_ballot(world, rule, title=f"规则 {rule}")
         v = voter_of(b, world.resident2)
         paper(b, world, v, "yes")
-        with pytest.raises(Conflict) as err:
+        with refused(Conflict) as err:
             services.cast(b, world.resident2, "no")
         assert err.value.code == "paper_ballot_counted"
         assert entries(b, v) == [("paper", True, False, [0])]
@@ -156,7 +159,7 @@ def test_a_ballot_opened_under_the_old_rule_latest_keeps_it(world, runner, tmp_p
     paper(b, world, v, "yes")
     services.cast(b, world.resident2, "no")
     assert entries(b, v) == [("paper", False, False, [0]), ("online", True, False, [1])]
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     out = integrity.recount(services.export(db.session.get(Ballot, b.id)))
     assert out["ok"], out["problems"]
     # Sent again, "latest" is read as the nearest rule of today.

@@ -138,7 +138,8 @@ def test_a_ballot_whose_proposal_moved_on_does_not_open_and_nothing_changes(worl
 
 
 def test_owners_by_default_a_proposal_moves_to_voting_with_its_ballot_in_preparation(world, estate, login, api):
-    settings_svc.set(world.community, "voting", "default_unit", "owners", commit=True)
+    settings_svc.set(world.community, "voting", "default_unit", "owners")
+    db.session.commit()
     p = coordinating(world)
     r = login(world.staff).post(f"/c/test/proposals/{p.id}/transition",
                                 data={"new_state": "voting", "reason": "业主大会表决"})
@@ -171,7 +172,8 @@ def test_owners_by_default_a_proposal_moves_to_voting_with_its_ballot_in_prepara
 
 def test_owners_ballot_that_the_settings_do_not_allow_leaves_the_move_and_tells_staff(world):
     settings_svc.set(world.community, "voting", "default_unit", "owners")
-    settings_svc.set(world.community, "voting", "window_max_days", 3, commit=True)  # below the fewest (5)
+    settings_svc.set(world.community, "voting", "window_max_days", 3)  # below the fewest (5)
+    db.session.commit()
     p = coordinating(world)
     proposals.transition(p, "voting", world.staff, "业主大会表决")
     assert state(p) == "voting" and Ballot.query.filter_by(proposal_id=p.id).count() == 0

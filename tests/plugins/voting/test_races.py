@@ -13,6 +13,7 @@ def test_fifty_concurrent_casts_by_one_voter_leave_one_counted_ballot(app, world
     ballot = Ballot.query.filter_by(proposal_id=voting_proposal.id).one()
     bid, token = ballot.id, tokens.create(world.resident, "race")[1]
     voter_id = Voter.query.filter_by(ballot_id=bid, user_id=world.resident.id).one().id
+    db.session.commit()  # what the test set up, before the server reads it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("voting",)) as base:
         url = f"{base}/api/v1/c/test/voting/ballots/{bid}/votes"
@@ -38,6 +39,7 @@ def test_concurrent_paper_entries_for_one_voter_record_one(app, world, voting_pr
     bid = ballot.id
     voter_id = Voter.query.filter_by(ballot_id=bid, user_id=world.resident2.id).one().id
     toks = [tokens.create(u, "race")[1] for u in (world.grid_worker, world.staff)] * 10
+    db.session.commit()  # what the test set up, before the server reads it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("voting",)) as base:
         url = f"{base}/api/v1/c/test/voting/ballots/{bid}/paper"
@@ -63,6 +65,7 @@ def test_concurrent_proxies_for_one_person_stop_at_the_limit(app, world, estate,
         services.record_proxy(ballot, world.staff, {"voter_id": vid, "proxy_name": "王阿姨", "witness": "李社工"})
     rest = voters[2:6]
     toks = [tokens.create(u, "race")[1] for u in (world.staff, world.grid_worker)] * 2
+    db.session.commit()  # what the test set up, before the server reads it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("voting",)) as base:
         url = f"{base}/api/v1/c/test/voting/ballots/{bid}/proxies"

@@ -49,7 +49,7 @@ def files(world, estate, owners_ballot):
     db.session.commit()
     added, _entry = services.add_to_roll(b, world.staff, services.missed_voters(b)[0]["token"], "新交付房屋")
     services.cast(b, world.grid_worker, "yes", voter=added, source="paper", witness="楼长")
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     owners = services.export(db.session.get(Ballot, b.id))
 
     s = services.create(world.community, world.staff, {"title": "楼长选举", "method": "irv", "secret": True,
@@ -61,7 +61,7 @@ def files(world, estate, owners_ballot):
     accounts.verify_resident(m, world.households[0], "resident", world.staff)
     services.add_to_roll(s, world.staff, services.missed_voters(s)[0]["token"], "开票后核实")
     services.cast(s, world.newbie, [1, 2])
-    services.close(s, world.staff, "测试", system=True)
+    services.close(s, world.staff, "测试")
     secret = services.export(db.session.get(Ballot, s.id))
     for data in (owners, secret):
         out = integrity.recount(data)

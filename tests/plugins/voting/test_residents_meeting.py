@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.plugins.voting.conftest import refused
+
 from core import dates
 from core.errors import Conflict, ServiceError
 from core.extensions import db
@@ -116,7 +118,7 @@ def test_adults_on_the_day_voting_opens_make_up_the_meeting(world, register):
     b = meeting(world)
     assert (b.unit, b.quorum, b.electorate_mode) == ("person", "half", "adults")
     # someone's age unknown: listed, and the ballot does not open without staff's confirmation
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         services.open_ballot(b, world.staff)
     assert err.value.code == "ages_unknown"
     assert [p["person_id"] for p in err.value.details["people"]] == [register["unknown"].id]
@@ -169,7 +171,7 @@ def test_the_count_through_the_services_the_file_and_recount(world, register, vo
         + [None] * votes.get("spoiled", 0)
     for voter, choice in zip(roll, choices):
         paper(b, world, voter, choice)
-    services.close(b, world.staff, "投票结束", system=True)
+    services.close(b, world.staff, "投票结束")
     b = db.session.get(Ballot, b.id)
     tests = {t["id"]: t for t in b.result["tests"]}
     present = len(choices)
@@ -197,7 +199,7 @@ def test_recount_catches_a_file_that_changes_the_rule_or_its_electorate(world, r
     roll = Voter.query.filter_by(ballot_id=b.id).order_by(Voter.id).all()
     for voter, choice in zip(roll, ["yes"] * 6 + ["abstain"] * 3):
         paper(b, world, voter, choice)
-    services.close(b, world.staff, "投票结束", system=True)
+    services.close(b, world.staff, "投票结束")
     data = services.export(b)
     assert data["result"]["passed"] and integrity.recount(data)["ok"]  # 9 of 16 present, 6 of 9 yes
     for change in ({"rule": "simple"}, {"electorate_mode": "everyone"}, {"electorate_mode": "households"},
@@ -220,7 +222,7 @@ def test_one_representative_per_household(world, register, api):
     for user, choice in ((world.resident, "yes"), (world.resident2, "yes"), (world.building_head, "abstain")):
         assert api(user).post(f"{BALLOTS}/{data['id']}/votes", json={"choice": choice}).status_code == 201
     b = db.session.get(Ballot, data["id"])
-    services.close(b, world.staff, "投票结束", system=True)
+    services.close(b, world.staff, "投票结束")
     result = api(None).get(f"{BALLOTS}/{b.id}/result").get_json()["result"]
     tests = {t["id"]: t for t in result["tests"]}
     assert tests["quorum"]["met"] and tests["quorum"]["value"] == "3" and tests["quorum"]["total"] == "4"
@@ -271,7 +273,7 @@ def test_two_or_three_representatives_of_each_group(world, two_groups, api, logi
     grid1, grid2, second = two_groups
     b = meeting(world, "groups")
     first = [persons.of_user(world.community, u.id).id for u in (world.resident, world.resident2)]
-    with pytest.raises(Conflict) as err:  # nobody chosen yet
+    with refused(Conflict) as err:  # nobody chosen yet
         services.open_ballot(b, world.staff)
     assert err.value.code == "representatives_missing" and "第二网格" in err.value.message
     db.session.rollback()
@@ -280,7 +282,7 @@ def test_two_or_three_representatives_of_each_group(world, two_groups, api, logi
                           ({str(grid2.id): [p.id for p in second]}, f"group-{grid2.id}"),           # four too many
                           ({str(grid1.id): [first[0], second[0].id]}, f"group-{grid1.id}"),         # not of the group
                           ({str(grid1.id): [first[0], first[0]]}, f"group-{grid1.id}")):            # twice
-        with pytest.raises(ServiceError) as err:
+        with refused(ServiceError) as err:
             residents_meeting.set_representatives(b, world.staff, groups)
         assert field in err.value.fields
     db.session.rollback()
@@ -299,7 +301,7 @@ def test_two_or_three_representatives_of_each_group(world, two_groups, api, logi
     services.open_ballot(b, world.staff)
     assert roll_people(b) == set(first) | {p.id for p in second[:3]}
     assert b.manifest["electorate_mode"] == "groups" and b.manifest["groups"] == 2
-    with pytest.raises(Conflict):  # the electorate is fixed once open
+    with refused(Conflict):  # the electorate is fixed once open
         residents_meeting.set_representatives(b, world.staff, {str(grid1.id): first})
 
 
@@ -350,7 +352,7 @@ def test_staff_choose_the_meeting_on_the_ballot_form_and_see_whose_age_is_unknow
     assert b.state == "open" and b.manifest["ages_unknown"] == 1
     # residents vote on the page; a minor is not on the roll
     assert login(world.resident).post(f"/c/test/voting/{b.id}/vote", data={"choice": "0"}).status_code == 302
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     page = login(world.resident).get(f"/c/test/voting/{b.id}").get_data(as_text=True)
     assert "yes from more than half of those present" in page and "Quorum (of the electorate)" in page
     # the edit form keeps the mode

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.plugins.voting.conftest import refused
+
 from core.errors import Conflict, Forbidden, ServiceError
 from core.extensions import db
 from core.models import AuditEntry, Household, HouseholdMember, Membership, Notification
@@ -60,7 +62,7 @@ def test_staff_add_a_missed_resident_with_a_reason_and_the_file_recounts(world, 
                   follow_redirects=True).get_data(as_text=True)
     assert "why this voter is added" in html and Voter.query.filter_by(ballot_id=b.id).count() == voters
     # Nobody but staff.
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         services.add_to_roll(b, world.grid_worker, token, "漏登")
     r = c.post(f"/c/test/voting/{b.id}/roll", data={"token": token, "reason": "开票后才完成实名核实"},
                follow_redirects=True)
@@ -76,7 +78,7 @@ def test_staff_add_a_missed_resident_with_a_reason_and_the_file_recounts(world, 
     assert audit.reason == "开票后才完成实名核实" and audit.actor_id == world.staff.id
     assert Notification.query.filter_by(user_id=world.newbie.id, kind="voting.roll_added").count() == 1
     # Twice: refused (they are on it now).
-    with pytest.raises(Conflict):
+    with refused(Conflict):
         services.add_to_roll(b, world.staff, token, "再加一次")
     # Published with the roll: the ballot page and the electorate list say so.
     page = login(world.resident).get(f"/c/test/voting/{b.id}").get_data(as_text=True)
@@ -86,7 +88,7 @@ def test_staff_add_a_missed_resident_with_a_reason_and_the_file_recounts(world, 
     # They vote; the count and the file take them in.
     assert api(world.newbie).post(f"{BALLOTS}/{b.id}/votes", json={"choice": "yes"}).status_code == 201
     services.cast(b, world.resident, "no")
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     b = db.session.get(Ballot, b.id)
     assert b.result["turnout"]["heads_total"] == heads + 1 and b.result["turnout"]["heads"] == 2
     data = api(None).get(f"{BALLOTS}/{b.id}/export").get_json()
@@ -118,7 +120,7 @@ def test_the_api_lists_the_missed_and_adds_them(world, api):
     assert r.status_code == 201 and r.get_json()["ref"].startswith("V")
     assert staff.get(f"{BALLOTS}/{b.id}").get_json()["roll_voters"] == services.roll_size(b)
     assert api(world.resident).get(f"{BALLOTS}/{b.id}/roll/missed").status_code == 403
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     r = staff.post(f"{BALLOTS}/{b.id}/roll", json={"token": missed["items"][0]["token"], "reason": "漏登"})
     assert r.status_code == 409
 
@@ -141,5 +143,5 @@ def test_an_owner_whose_unit_already_counts_is_not_offered(world, estate, owners
     b = db.session.get(Ballot, b.id)
     assert Decimal(str(b.area_total)) == area + Decimal("77.70")
     assert services.spec_of(b).area_total == int((area + Decimal("77.70")) * 100)
-    with pytest.raises(ServiceError):
+    with refused(ServiceError):
         services.add_to_roll(b, world.staff, missed[0]["token"], "")

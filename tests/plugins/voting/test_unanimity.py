@@ -113,7 +113,7 @@ def test_every_owner_of_the_building_must_agree_one_no_fails_it(world):
     assert b.manifest["rule"] == "unanimous" and b.manifest["interested"] == {"buildings": [], "households": []}
     assert b.matter_class is None and b.secret is False and b.heads_total == 4
     _vote(world, b, {"resident": "yes", "resident2": "yes", "building_head": "no", "grid_worker": "yes"})
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     assert b.result["passed"] is False  # three of four: 3/4 of heads and area, still not enough
     dissent = _voter(b, world.building_head)
     assert b.result["not_consenting"] == [{"voter": dissent.ref, "reason": "no"}]
@@ -128,7 +128,7 @@ def test_abstaining_or_not_voting_is_no_consent(world, last, reason):
     _vote(world, b, {"resident": "yes", "resident2": "yes", "building_head": "yes"})
     if last:
         services.cast(b, world.grid_worker, last)
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     assert b.result["passed"] is (reason is None)
     expected = [] if reason is None else [{"voter": _voter(b, world.grid_worker).ref, "reason": reason}]
     assert b.result["not_consenting"] == expected
@@ -150,7 +150,7 @@ def test_a_widened_interested_set_and_a_co_owned_unit(world):
     _vote(world, b, {w: "yes" for w in OWNERS})
     couple = next(v for v in roll if v.units == "2号楼 1单元 101")
     services.cast(b, world.grid_worker, "yes", voter=couple, source="paper", witness="楼长")
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     sun = next(v for v in roll if v.units == "3号楼 1单元 102")
     assert b.result["passed"] is False
     assert b.result["not_consenting"] == [{"voter": sun.ref, "reason": "not_voted"}]
@@ -168,7 +168,7 @@ def test_a_co_owned_unit_consents_by_one_ballot_and_the_decision_passes(world):
     couple = Voter.query.filter_by(ballot_id=b.id, household_id=flat.id).one()
     _vote(world, b, {w: "yes" for w in OWNERS})
     services.cast(b, world.grid_worker, "yes", voter=couple, source="paper", witness="楼长")
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     assert b.result["passed"] is True and b.result["not_consenting"] == []
 
 
@@ -191,7 +191,7 @@ def test_unanimity_terms_that_cannot_work_are_refused(world, data, field):
 def test_recount_refuses_a_file_that_makes_a_unanimity_ballot_secret(world):
     b = unanimity_ballot(world)
     _vote(world, b, {w: "yes" for w in OWNERS})
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     data = services.export(b)
     assert integrity.recount(data)["ok"] is True
     data["result"]["not_consenting"] = []
@@ -206,7 +206,7 @@ def test_recount_refuses_a_file_that_makes_a_unanimity_ballot_secret(world):
 def test_an_old_owners_file_without_interested_owners_recounts(world, owners_ballot):
     b = owners_ballot()
     services.cast(b, world.resident, "yes")
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     data = services.export(b)
     assert "interested" not in data["manifest"] and "not_consenting" not in data["result"]
     assert integrity.recount(data)["ok"] is True
@@ -241,7 +241,7 @@ def test_staff_set_up_a_unanimity_ballot_in_the_browser_and_see_who_did_not_agre
     sheets = c.get(f"/c/test/voting/{b.id}/print/ballots").get_data(as_text=True)
     assert "every interested owner must agree" in sheets and "钱先生" in sheets
     _vote(world, b, {"resident": "yes", "resident2": "no", "building_head": "yes", "grid_worker": "yes"})
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     dissent = _voter(b, world.resident2)
     staff_page = c.get(f"/c/test/voting/{b.id}").get_data(as_text=True)
     assert "Not passed" in staff_page and "2 interested owners did not agree" in staff_page
@@ -302,7 +302,7 @@ def test_staff_widen_the_interested_owners_before_the_notice_only(world, api):
 def test_the_command_line_recounts_a_unanimity_file(world, runner, tmp_path):
     b = unanimity_ballot(world)
     _vote(world, b, {"resident": "yes", "resident2": "abstain", "building_head": "yes", "grid_worker": "yes"})
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     path = tmp_path / "ballot.json"
     assert runner.invoke(args=["ballots", "export", str(b.id), "-o", str(path)]).exit_code == 0
     r = runner.invoke(args=["ballots", "recount", str(path)])
@@ -333,7 +333,7 @@ def test_challenge_window_one_year_from_publication_in_the_community_calendar(wo
                                                                               closed_at, until):
     b = owners_ballot()
     services.cast(b, world.resident, "yes")
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     b.closed_at = closed_at
     db.session.commit()
     assert services.challenge_until(b).isoformat() == until
@@ -348,6 +348,6 @@ def test_challenge_window_one_year_from_publication_in_the_community_calendar(wo
 def test_no_challenge_window_for_a_residents_poll(world, voting_proposal, api):
     b = Ballot.query.filter_by(proposal_id=voting_proposal.id).one()
     services.cast(b, world.resident, "yes")
-    services.close(b, world.staff, system=True)
+    services.count_and_close(b, world.staff)
     assert services.challenge_until(b) is None
     assert "challenge_until" not in api(world.resident).get(f"/api/v1/c/test/voting/ballots/{b.id}/result").get_json()

@@ -68,7 +68,7 @@ def test_result_page_and_chart_in_three_languages(world, voting_proposal, login,
 
     b = ballot_of(voting_proposal)
     services.cast(b, world.resident, "yes")
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     accounts.set_preferences(world.resident, locale=locale)
     html = login(world.resident).get(f"/c/test/voting/{b.id}").get_data(as_text=True)
     chart = html[html.index("<svg"):html.index("</svg>")]
@@ -87,7 +87,7 @@ def test_outsiders_unverified_and_closed_ballots_are_refused_and_nothing_is_save
     r = api(world.resident).post(url, json={"choice": "maybe"})
     assert r.status_code == 400 and "choice" in r.get_json()["error"]["fields"]
     assert Entry.query.count() == 0 and db.session.get(Ballot, b.id).entries_count == 0
-    services.close(b, world.staff, "提前结束", system=True)
+    services.close(b, world.staff, "提前结束")
     r = api(world.resident).post(url, json={"choice": "yes"})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "ballot_closed"
     assert Entry.query.count() == 0
@@ -237,7 +237,7 @@ def test_export_recounts_to_the_same_result_from_the_command_line(world, voting_
     for u, choice in ((world.resident, "yes"), (world.resident2, "no"), (world.building_head, "yes")):
         services.cast(b, u, choice)
     services.cast(b, world.resident2, "yes")
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     path = tmp_path / "ballot.json"
     r = runner.invoke(args=["ballots", "export", str(b.id), "-o", str(path)])
     assert r.exit_code == 0, r.output
@@ -259,7 +259,7 @@ def test_export_recounts_to_the_same_result_from_the_command_line(world, voting_
 def test_results_page_download_is_the_export(world, voting_proposal, client):
     b = ballot_of(voting_proposal)
     services.cast(b, world.resident, "no")
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     r = client.get(f"/c/test/voting/{b.id}/export.json")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     assert integrity.recount(json.loads(r.data))["matches_published_result"] is True
@@ -278,7 +278,8 @@ def test_withdrawing_the_proposal_cancels_its_ballot(world, voting_proposal):
     assert ballot_of(voting_proposal).state == "cancelled"
 
 
-def test_ballot_past_its_closing_time_closes_when_looked_at(world, voting_proposal, client):
+def test_ballot_past_its_closing_time_closes_by_the_command_not_when_looked_at(world, voting_proposal, client,
+                                                                               runner):
     from datetime import timedelta
 
     from core.models import utcnow
@@ -288,6 +289,9 @@ def test_ballot_past_its_closing_time_closes_when_looked_at(world, voting_propos
     b.closes_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     assert client.get(f"/c/test/voting/{b.id}").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Ballot, b.id).state == "open"  # a page view writes nothing (shown as closing)
+    assert runner.invoke(args=["ballots", "close-due"]).exit_code == 0
     db.session.expire_all()
     assert db.session.get(Ballot, b.id).state == "closed"
     assert db.session.get(Proposal, voting_proposal.id).state == "accepted"
@@ -305,7 +309,7 @@ def test_printables_and_openapi(world, voting_proposal, login, client):
     html = login(world.grid_worker).get(f"/c/test/voting/{b.id}/print/ballots").get_data(as_text=True)
     assert html.count('class="paper-sheet"') == Voter.query.filter_by(ballot_id=b.id).count()
     assert 'style="' not in html and "<script" not in html
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     notice = client.get(f"/c/test/voting/{b.id}/print/notice").get_data(as_text=True)
     assert db.session.get(Ballot, b.id).closing_hash in notice
     spec = client.get("/api/v1/openapi.json").get_json()
@@ -404,6 +408,6 @@ def test_a_receipt_already_taken_in_the_ballot_is_lengthened(world, voting_propo
     assert entry.hash.upper().startswith(receipt) and entry.counted
     b = db.session.get(Ballot, b.id)
     assert b.voted_count == 2 and b.head_hash == entry.hash  # the chain moved once per vote
-    services.close(b, world.staff, "测试", system=True)
+    services.close(b, world.staff, "测试")
     page = login(world.resident2).get(f"/c/test/voting/{b.id}/receipts?receipt={receipt}").get_data(as_text=True)
     assert "was counted" in page
