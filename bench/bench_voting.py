@@ -93,6 +93,7 @@ def bench_close(tmp):
     """Closing a ballot whose log holds 100,000 counted ballots (written with executemany)."""
     from sqlalchemy import update
 
+    from core.db import transaction
     from core.extensions import db
     from core.models import HouseholdMember
     from plugins.voting import services
@@ -115,6 +116,7 @@ def bench_close(tmp):
 
                 services.publish_notice(b, staff, at=services.utcnow() - timedelta(days=16))
             services.open_ballot(b, staff)
+            db.session.commit()  # the bench is the entry point: services never commit
             ballots = _ballots(method, N_BALLOTS, rng)
             now = "2026-11-21T00:00:00+00:00"
             params = [{"ballot_id": b.id, "seq": i + 1, "voter_tag": f"B{i}", "choice": list(ch), "heads": 1,
@@ -136,11 +138,13 @@ def bench_close(tmp):
 
                 prof = cProfile.Profile()
                 prof.enable()
-                services.close(b, staff, "评测", system=True)
+                with transaction():
+                    services.count_and_close(b, staff, "评测")
                 prof.disable()
                 pstats.Stats(prof).sort_stats("cumulative").print_stats(20)
             else:
-                services.close(b, staff, "评测", system=True)
+                with transaction():  # counted and committed, as `linli ballots close-due` does
+                    services.count_and_close(b, staff, "评测")
             dt = time.perf_counter() - t
             cpu = time.process_time() - cpu
             rows.append((method, dt))
