@@ -45,17 +45,22 @@ demo: install
 	$(BIN)/linli init
 	$(BIN)/linli demo
 
-# The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+# The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set. Bytecode is
+# written (__pycache__, ignored by git) even where the shell sets PYTHONDONTWRITEBYTECODE: every
+# pytest process (the runner and each worker, on both passes) and every server a test starts
+# would otherwise compile the sources and rewrite the test modules again (collecting the suite:
+# 12.3 s of CPU without, 4.2 s with).
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n 2 --dist loadfile
 test: install
 	bash .ci/test-deps
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -n 2 --dist loadfile
+	env -u TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== PostgreSQL: $$TEST_DATABASE_URL (the browser journeys ran above)"; \
-	  $(BIN)/python -m pytest -q -n 2 --dist loadfile --ignore=tests/browser || exit 1; \
+	  $(PYTEST) --ignore=tests/browser || exit 1; \
 	fi
 
 test-sqlite: install
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -n 2 --dist loadfile
+	env -u TEST_DATABASE_URL $(PYTEST)
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
