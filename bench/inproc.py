@@ -73,15 +73,18 @@ def count_statements(app, endpoints, repeat=2):
     return out
 
 
-def startup_seconds(instance_dir, runs=3):
+def startup_seconds(instance_dir, runs=3, tree=None):
     """Best of ``runs`` fresh interpreters: (seconds to import and build the app, whole process
-    wall-clock including the interpreter)."""
+    wall-clock including the interpreter). ``tree``: the code of that checkout (``--before``)."""
     code = ("import time; t = time.perf_counter(); from core import create_app; create_app(); "
             "print(time.perf_counter() - t)")
     best_app = best_wall = None
     import os
 
     env = dict(os.environ, LINLI_INSTANCE_PATH=str(instance_dir))
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                                                             if p])
     env.pop("LINLI_DATABASE_URL", None)
     env.pop("LINLI_PLUGINS", None)
     # A deployed app starts from bytecode (pip compiles installed packages; gunicorn writes
@@ -91,11 +94,11 @@ def startup_seconds(instance_dir, runs=3):
     import compileall
 
     for folder in ("core", "plugins"):
-        compileall.compile_dir(str(ROOT / folder), quiet=1)
+        compileall.compile_dir(str(Path(tree or ROOT) / folder), quiet=1)
     for _ in range(runs):
         t = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), env=env, capture_output=True, text=True,
-                             timeout=120)
+        out = subprocess.run([sys.executable, "-c", code], cwd=str(tree or ROOT), env=env, capture_output=True,
+                             text=True, timeout=120)
         wall = time.perf_counter() - t
         if out.returncode != 0:
             raise RuntimeError(out.stderr)
@@ -125,3 +128,59 @@ def sequential_ms(app, endpoints, n=40, warm=3):
         times.sort()
         out[ep["name"]] = {"median_ms": round(times[len(times) // 2], 2), "max_ms": round(times[-1], 2)}
     return out
+
+
+# ── the before-and-after mode: the same measurements in a process running another checkout ──
+
+def in_tree(tree, job):
+    """Run ``job`` (a dict, see ``_job``) in a fresh interpreter whose ``core``, ``plugins`` and
+    ``bench`` come from ``tree`` (a checkout, or the working tree itself); this file's own code
+    does the measuring on both sides. Returns the job's JSON answer."""
+    import json
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tree)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env.pop("LINLI_DATABASE_URL", None)
+    env.pop("LINLI_PLUGINS", None)
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve())], input=json.dumps(job), cwd=str(tree),
+                         env=env, capture_output=True, text=True, timeout=3600)
+    line = next((x for x in reversed(out.stdout.splitlines()) if x.startswith("BENCH_RESULT ")), None)
+    if out.returncode != 0 or line is None:
+        raise RuntimeError(f"{job['cmd']} in {tree} failed ({out.returncode}):\n{out.stdout[-3000:]}\n"
+                           f"{out.stderr[-3000:]}")
+    return json.loads(line[len("BENCH_RESULT "):])
+
+
+def _job(job):
+    import importlib
+
+    if job["cmd"] == "plugin":  # a plugin bench of this tree (bench/bench_<plugin>.py), with JSON context
+        import inspect
+
+        fn = importlib.import_module(job["module"]).run
+        params = inspect.signature(fn).parameters
+        ctx = job.get("ctx", {})
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            ctx = {k: v for k, v in ctx.items() if k in params}
+        t = time.perf_counter()
+        return {"result": fn(**ctx), "seconds": round(time.perf_counter() - t, 1)}
+    from core import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": job["url"], "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
+                      "WTF_CSRF_ENABLED": False})
+    out = {"counts": count_statements(app, job["endpoints"])}
+    if job.get("sequential"):
+        out["sequential"] = sequential_ms(app, [ep for ep in job["endpoints"] if ep["kind"] != "ref"],
+                                          n=job["sequential"])
+    return out
+
+
+if __name__ == "__main__":
+    import json
+
+    # Run as a script (by in_tree): this file's folder must not shadow anything; the checkout
+    # comes first through PYTHONPATH.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+    result = _job(json.loads(sys.stdin.read()))
+    print("BENCH_RESULT " + json.dumps(result, default=str), flush=True)

@@ -265,3 +265,158 @@ def write_docs(results, json_path):
     else:
         text = "# Performance\n\n" + block + "\n"
     DOC.write_text(text, encoding="utf-8")
+
+
+# ── before and after (`--before REF`, bench/compare.py) ──────────────────────────────────
+WORSE_PCT = 10.0  # a figure more than this much worse is flagged (issue 21)
+
+
+def _change(before, after):
+    return None if not before or after is None else round((after - before) / before * 100, 1)
+
+
+def _figure(rows, what, before, after, higher_is_better, floor=0.0, any_increase=False):
+    """One compared figure; ``floor``: a change smaller than this (absolute) is never flagged
+    (latencies and seconds rounded to the last digit)."""
+    if before is None or after is None:
+        return
+    change = _change(before, after)
+    if any_increase:
+        worse = after > before
+    elif higher_is_better:
+        worse = change is not None and change < -WORSE_PCT and before - after > floor
+    else:
+        worse = change is not None and change > WORSE_PCT and after - before > floor
+    rows.append({"what": what, "before": before, "after": after, "change_pct": change,
+                 "better": "higher" if higher_is_better else "lower", "worse": bool(worse)})
+
+
+def _plugin_numbers(value, prefix=""):
+    """Numeric leaves of a plugin bench's result: dicts by key, lists of (name, number) by name."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield prefix, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _plugin_numbers(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(value, (list, tuple)):
+        if len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], (int, float)):
+            yield prefix, value[1]
+        else:
+            for i, v in enumerate(value):
+                key = v[0] if isinstance(v, (list, tuple)) and v and isinstance(v[0], str) else str(i)
+                yield from _plugin_numbers(v, f"{prefix}.{key}" if prefix else key)
+
+
+def compare(before, after):
+    """Every figure of both sides with its change; ``worse`` lists those more than WORSE_PCT %
+    worse (requests/s down, latencies, start-up, memory, the plugins' seconds up), and any SQL
+    statement added to a request."""
+    rows = []
+    b_eps = {r["name"]: r for r in before["endpoints"]}
+    for a in after["endpoints"]:
+        b = b_eps.get(a["name"])
+        if b is None:
+            continue
+        n = a["name"]
+        _figure(rows, f"{n}: req/s", b["rps"], a["rps"], True)
+        if a["kind"] != "ref":
+            _figure(rows, f"{n}: × reference", b["ratio"], a["ratio"], True)
+        _figure(rows, f"{n}: p50 ms", b["p50_ms"], a["p50_ms"], False, floor=0.5)
+        _figure(rows, f"{n}: p99 ms", b["p99_ms"], a["p99_ms"], False, floor=0.5)
+        _figure(rows, f"{n}: SQL statements", b.get("statements"), a.get("statements"), False, any_increase=True)
+        if a.get("statements_alt") is not None:
+            _figure(rows, f"{n}: SQL statements ({a['alt_path'].split('?')[1]})", b.get("statements_alt"),
+                    a["statements_alt"], False, any_increase=True)
+        _figure(rows, f"{n}: errors", b["non_2xx"] + b["socket_errors"], a["non_2xx"] + a["socket_errors"], False,
+                any_increase=True)
+    bs, as_ = before["summary"], after["summary"]
+    _figure(rows, "start-up: create_app s", bs["startup_create_app_s"], as_["startup_create_app_s"], False,
+            floor=0.02)
+    _figure(rows, "memory: peak RSS per worker MB", bs["peak_worker_rss_mb"], as_["peak_worker_rss_mb"], False,
+            floor=2.0)
+    b_curve = {(c["name"], c["size"]): c for c in before.get("curve", [])}
+    for c in after.get("curve", []):
+        b = b_curve.get((c["name"], c["size"]))
+        if b is None or c["name"] == after["reference"]:
+            continue
+        what = f"curve {c['size']:,}: {c['name']}"
+        _figure(rows, f"{what}: in-process median ms", b.get("inproc_median_ms"), c.get("inproc_median_ms"), False,
+                floor=0.3)
+        _figure(rows, f"{what}: wrk p50 ms", b["p50_ms"], c["p50_ms"], False, floor=0.5)
+        _figure(rows, f"{what}: SQL statements", b.get("statements"), c.get("statements"), False, any_increase=True)
+    for name, a in (after.get("plugins") or {}).items():
+        b = (before.get("plugins") or {}).get(name) or {}
+        b_nums = dict(_plugin_numbers(b.get("result")))
+        for key, value in _plugin_numbers(a.get("result")):
+            if key not in b_nums:
+                continue
+            if "error" in key or "problem" in key:
+                _figure(rows, f"{name}: {key}", b_nums[key], value, False, any_increase=True)
+            elif "per_s" in key:
+                _figure(rows, f"{name}: {key}", b_nums[key], value, True)
+            else:  # seconds
+                _figure(rows, f"{name}: {key}", b_nums[key], value, False, floor=0.005)
+        if a.get("error") or b.get("error"):
+            rows.append({"what": f"{name}: error", "before": b.get("error"), "after": a.get("error"),
+                         "change_pct": None, "better": "none", "worse": bool(a.get("error"))})
+    return {"threshold_pct": WORSE_PCT, "rows": rows, "worse": [r["what"] for r in rows if r["worse"]]}
+
+
+def _num(v):
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 1 else f"{v:,.1f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def compare_table(results):
+    cmp = results["comparison"]
+    b = results["before"]
+    lines = [f"before = {b['ref']} ({b['commit'][:10]}), after = the working tree; {results.get('rounds', 1)} "
+             f"round(s) per endpoint and side, alternating; ✗ = more than {cmp['threshold_pct']:.0f}% worse "
+             f"(any added SQL statement or error)"]
+    hdr = f"{'figure':62} {'before':>12} {'after':>12} {'change':>8}"
+    lines += [hdr, "-" * len(hdr)]
+    for r in cmp["rows"]:
+        ch = "" if r["change_pct"] is None else f"{r['change_pct']:+.1f}%"
+        lines.append(f"{r['what'][:62]:62} {_num(r['before']):>12} {_num(r['after']):>12} {ch:>8}"
+                     + ("  ✗" if r["worse"] else ""))
+    lines.append("")
+    lines.append("no figure more than 10% worse" if not cmp["worse"] else
+                 f"{len(cmp['worse'])} figure(s) worse: " + "; ".join(cmp["worse"]))
+    return "\n".join(lines)
+
+
+def compare_markdown(results, json_path):
+    db = results["db"]
+    cmp, b = results["comparison"], results["before"]
+    begin, end = f"<!-- bench:before-after:{db}:begin (generated by `make bench` with --before) -->", \
+        f"<!-- bench:before-after:{db}:end -->"
+    lines = [begin, "",
+             f"**{db}**, `{json_path.name}`: {results['scale']} scale, before = `{b['ref']}` "
+             f"({b['commit'][:10]}), after = the working tree, {results.get('rounds', 1)} round(s) per endpoint "
+             f"and side alternating; load average {results['loadavg']['start'][0]} at the start and "
+             f"{results['loadavg']['end'][0]} at the end; whole run {results['total_seconds']:.0f} s. "
+             f"Targets (after): {'all met' if results['summary']['all_targets_met'] else 'NOT all met'}"
+             f" (before: {'all met' if b['summary']['all_targets_met'] else 'not all met'}).", "",
+             "| figure | before | after | change |", "|---|---:|---:|---:|"]
+    for r in cmp["rows"]:
+        ch = "" if r["change_pct"] is None else f"{r['change_pct']:+.1f} %"
+        lines.append(f"| {r['what']} | {_num(r['before'])} | {_num(r['after'])} | {ch}"
+                     + (" ✗ |" if r["worse"] else " |"))
+    lines += ["", "No figure more than 10 % worse." if not cmp["worse"] else
+              "**More than 10 % worse:** " + "; ".join(cmp["worse"]) + ".", "", end]
+    return begin, end, "\n".join(lines)
+
+
+def write_compare_docs(results, json_path):
+    begin, end, block = compare_markdown(results, json_path)
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
+    if begin.split(" (")[0] in text and end in text:
+        text = re.sub(re.escape(begin.split(" (")[0]) + r".*?" + re.escape(end), lambda m: block, text, flags=re.S)
+    elif "\n## Before and after\n" in text:
+        text = text.replace("\n## Before and after\n", "\n## Before and after\n\n" + block + "\n", 1)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOC.write_text(text, encoding="utf-8")

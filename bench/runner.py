@@ -63,27 +63,27 @@ def get_data(url, scale, workdir, reuse, proposals=None, log=print):
     return fx
 
 
-def working_copy(url, log=print):
+def working_copy(url, log=print, suffix="run"):
     """A copy of the built database for one run: every run writes (votes, seconds, redemptions),
     and a run on an earlier run's leftovers would find pairs already used ("already seconded")."""
     t = time.perf_counter()
     if url.startswith("sqlite:///"):
         src = Path(url[len("sqlite:///"):])
-        dst = src.with_name(src.stem + "-run.sqlite")
+        dst = src.with_name(f"{src.stem}-{suffix}.sqlite")
         with sqlite3.connect(src) as conn:  # fold the WAL into the file before copying it
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        for suffix in ("", "-wal", "-shm", "-writer.lock"):
-            Path(str(dst) + suffix).unlink(missing_ok=True)
+        for extra in ("", "-wal", "-shm", "-writer.lock"):
+            Path(str(dst) + extra).unlink(missing_ok=True)
         shutil.copyfile(src, dst)
         copy = f"sqlite:///{dst}"
     else:
         import sqlalchemy as sa
 
         base, name = url.rsplit("/", 1)
-        copy = f"{base}/{name}_run"
+        copy = f"{base}/{name}_{suffix}"
         engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}_run" WITH (FORCE)'))
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}_{suffix}" WITH (FORCE)'))
             conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                  "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
             # PostgreSQL 15's default strategy writes the whole copy into the WAL (about 500 MB
@@ -91,11 +91,11 @@ def working_copy(url, log=print):
             # measurements. A file copy, then a checkpoint now, leaves none pending.
             version = int(conn.execute(sa.text("SHOW server_version_num")).scalar())
             strategy = " STRATEGY FILE_COPY" if version >= 150000 else ""
-            conn.execute(sa.text(f'CREATE DATABASE "{name}_run" TEMPLATE "{name}"{strategy}'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}_{suffix}" TEMPLATE "{name}"{strategy}'))
             conn.execute(sa.text("CHECKPOINT"))
         engine.dispose()
     os.sync()  # the copy's dirty pages are written now, not during the first measurements
-    log(f"working copy of the data for this run: {time.perf_counter() - t:.1f} s")
+    log(f"working copy of the data ({suffix}): {time.perf_counter() - t:.1f} s")
     return copy
 
 
@@ -236,6 +236,11 @@ def main(argv=None):
                     help="seconds per wrk run (default 10, --quick 3)")
     ap.add_argument("--workdir", default=os.environ.get("BENCH_DIR", "/tmp/linli-bench"))
     ap.add_argument("--no-docs", action="store_true", help="don't rewrite docs/performance.md")
+    ap.add_argument("--before", metavar="REF", default=os.environ.get("BENCH_BEFORE") or None,
+                    help="also measure the code of git REF on the same data, alternating with the current code, "
+                         "and report the change (refused when the migrations differ)")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 2)),
+                    help="with --before: wrk runs per endpoint and side (order before, after, after, before, ...)")
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
     log = lambda msg: print(msg, flush=True)  # noqa: E731
@@ -251,6 +256,10 @@ def main(argv=None):
         f"compare ratios to the reference)")
     if args.curve_only:
         return run_curve_only(args, cfg, duration, log)
+    if args.before:
+        from bench import compare
+
+        return compare.main(args, cfg, duration, log, t_start, load_start)
     built = db_url(args.db, args.scale, args.workdir)
     fx = get_data(built, args.scale, args.workdir, args.reuse, log=log)
     url = working_copy(built, log)  # the writes below must not meet an earlier run's writes

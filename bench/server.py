@@ -51,13 +51,83 @@ def write_instance(db_url, directory, secret="bench"):
     return inst
 
 
+def tree_env(tree, env=None):
+    """The environment for a process that must run the code of ``tree`` (the checkout of
+    ``--before``): its directory first on the path, so ``core`` and ``plugins`` (found through
+    the installed entry points by module name) import from there, not from the editable install."""
+    env = dict(os.environ if env is None else env)
+    if tree is not None and Path(tree) != ROOT:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                                                             if p])
+    return env
+
+
+def _git(*args, **kw):
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, **kw)
+
+
+def prepare_tree(ref, workdir, log=print):
+    """The code of ``ref`` in ``<workdir>/before`` (``git archive``, catalogs compiled), for the
+    before-and-after mode. Refuses when the migrations differ between ``ref`` and the working
+    tree: both servers measure one database, built once with the current code."""
+    rev = _git("rev-parse", "--verify", f"{ref}^{{commit}}")
+    if rev.returncode != 0:
+        raise SystemExit(f"--before {ref}: not a commit ({rev.stderr.strip()})")
+    commit = rev.stdout.strip()
+    diff = _git("diff", "--stat", commit, "--", "*/migrations/*")
+    if diff.returncode != 0 or diff.stdout.strip():
+        raise SystemExit(f"--before {ref}: the migrations differ from the working tree, so one database cannot "
+                         f"serve both; compare across a schema change with two ordinary runs instead.\n"
+                         f"{diff.stdout}{diff.stderr}")
+    tree = Path(workdir) / "before"
+    stamp = tree / ".bench-commit"
+    if not (stamp.exists() and stamp.read_text().strip() == commit):
+        shutil.rmtree(tree, ignore_errors=True)
+        tree.mkdir(parents=True)
+        archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", "--format=tar", commit],
+                                   stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", str(tree)], stdin=archive.stdout, check=True)
+        if archive.wait() != 0:
+            raise SystemExit(f"git archive {commit} failed")
+        pybabel = Path(sys.executable).with_name("pybabel")
+        for po in sorted(tree.glob("**/translations/*/LC_MESSAGES/messages.po")):
+            catalogs = po.parent.parent.parent
+            subprocess.run([str(pybabel), "--quiet", "compile", "-i", str(po), "-o",
+                            str(po.with_suffix(".mo"))], check=True, cwd=str(catalogs))
+        import compileall
+
+        for folder in ("core", "plugins"):
+            compileall.compile_dir(str(tree / folder), quiet=1)
+        stamp.write_text(commit + "\n")
+    check_tree_imports(tree)
+    log(f"before: {ref} = {commit[:10]} in {tree} (the code that runs for 'before'; data and database shared)")
+    return tree, commit
+
+
+def check_tree_imports(tree):
+    """``core`` and every plugin the entry points name must import from ``tree`` in a process
+    started with ``tree_env(tree)``; otherwise the 'before' figures would measure the current code."""
+    code = ("import json, core; from importlib import metadata; "
+            "mods = {ep.name: ep.load().__file__ for ep in metadata.entry_points(group='linli.plugins')}; "
+            "mods['core'] = core.__file__; print(json.dumps(mods))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=str(tree), env=tree_env(tree), capture_output=True,
+                         text=True, timeout=120)
+    if out.returncode != 0:
+        raise SystemExit(f"the code of {tree} does not import:\n{out.stderr}")
+    mods = json.loads(out.stdout.strip().splitlines()[-1])
+    wrong = {k: v for k, v in mods.items() if not str(Path(v).resolve()).startswith(str(Path(tree).resolve()))}
+    if wrong:
+        raise SystemExit(f"these modules would not run the code of {tree}: {wrong}")
+    return mods
+
+
 @contextlib.contextmanager
-def gunicorn(db_url, directory, workers=2, threads=4, worker_connections=1000):
+def gunicorn(db_url, directory, workers=2, threads=4, worker_connections=1000, tree=None):
     """Serve core.wsgi:app on a free loopback port; yields (base_url, master Popen, seconds to
-    the first answer)."""
+    the first answer). ``tree``: run that checkout's code (the before-and-after mode)."""
     port = free_port()
     inst = write_instance(db_url, directory)
-    env = dict(os.environ, LINLI_INSTANCE_PATH=str(inst))
+    env = tree_env(tree, dict(os.environ, LINLI_INSTANCE_PATH=str(inst)))
     env.pop("LINLI_DATABASE_URL", None)
     env.pop("LINLI_PLUGINS", None)
     log = open(inst / "server.log", "wb")
@@ -67,7 +137,7 @@ def gunicorn(db_url, directory, workers=2, threads=4, worker_connections=1000):
          "--worker-connections", str(worker_connections),
          "-b", f"127.0.0.1:{port}", "--timeout", "60", "--control-socket", str(inst / "gunicorn.ctl"),
          "core.wsgi:app"],
-        cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=log)
+        cwd=str(tree or ROOT), env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -144,7 +214,15 @@ def wrk(url, duration, connections=8, threads=2, script="get.lua", env=None, tim
            "--timeout", timeout, "-s", str(WRK_DIR / script), url]
     e = dict(os.environ, BENCH_THREADS=str(threads), **(env or {}))
     split = None
+    # A write run (post.lua) takes its (user, object) pairs from the start of BENCH_OBJECTS: an
+    # attempt stopped early has used some, and the next attempt must not meet them ("already
+    # voted"). It starts that many objects further on (at most 3,000 writes/s assumed).
+    objects = e.get("BENCH_OBJECTS", "").split(",") if e.get("BENCH_OBJECTS") else None
+    skipped = 0
     for _attempt in range(attempts if workers else 1):
+        if objects:
+            e["BENCH_OBJECTS"] = ",".join(objects[skipped:] or objects[-1:])
+        started = time.monotonic()
         proc = subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if workers:
             time.sleep(min(0.3, duration / 4))
@@ -153,6 +231,9 @@ def wrk(url, duration, connections=8, threads=2, script="get.lua", env=None, tim
             if split is not None and min(split.values()) < fair / 4 and _attempt < attempts - 1:
                 proc.kill()
                 proc.communicate()
+                if objects:
+                    users = max(1, int(e.get("BENCH_USERS") or 1))
+                    skipped += -(-(int((time.monotonic() - started) * 3000) + connections) // users) + 1
                 time.sleep(0.2)
                 continue
         try:
@@ -177,6 +258,7 @@ def wrk(url, duration, connections=8, threads=2, script="get.lua", env=None, tim
         "non_2xx": r["errors_status"],
         "socket_errors": errors,
         **({"connections_per_worker": sorted(split.values(), reverse=True)} if split else {}),
+        **({"objects_skipped": skipped} if objects else {}),
     }
 
 
