@@ -47,7 +47,7 @@ from threading import Lock
 from flask import abort, current_app, g, request, session
 from flask_login import current_user
 
-from core.db.version import current_version, mark_changed, wrote_in_request  # noqa: F401  (mark_changed: deprecated alias)
+from core.db.version import current_version, wrote_in_request
 
 MARKER = "linli-csrf-" + secrets.token_hex(12)  # never appears in real content
 
@@ -151,7 +151,7 @@ def _with_token(body):
     return body.replace(MARKER.encode(), generate_csrf().encode())
 
 
-def per_user(check=None, on_hit=None):
+def per_user(check, on_hit=None):
     """Keep the pages a logged-in user was shown by a view, for that user alone (a mediator's case
     list: many rows, reloaded all day). The key is the session's user and its session version
     (Flask-Login's ``_user_id``, ``"<id>:<session_version>"``), the path with its query string,
@@ -172,8 +172,6 @@ def per_user(check=None, on_hit=None):
       table declared ``core.db.logs_only``), so the same key means the check would pass again.
       A check that reads the clock or anything outside the database must not be cached here.
 
-    ``check=None`` is accepted while a view still puts its checks under this decorator itself.
-
     The view may set ``g.page_cache_meta`` to something it needs again on a hit; ``on_hit(meta,
     user_id)`` runs for every answer from the cache (the case list logs each read of its cases). A
     page is not kept when the session holds flash messages, when the rendering asked for a real
@@ -181,8 +179,7 @@ def per_user(check=None, on_hit=None):
     a page."""
 
     def deco(view):
-        if check is not None:
-            view = check(view)
+        view = check(view)
 
         @wraps(view)
         def wrapped(*args, **kwargs):

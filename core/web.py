@@ -141,6 +141,9 @@ def _with_membership(stmt, User, Membership):  # noqa: N803  (model classes)
 
 
 def _load_user(app):
+    """Flask-Login's loaders. With a community, the user's membership comes in the same query and
+    is kept for the request in ``g._memberships`` (core.permissions.note_membership), where every
+    permission check of the request finds it (core.permissions.membership_of)."""
     from core.models import ApiToken
     from core.permissions import note_membership
 

@@ -70,12 +70,14 @@ class WroteWithoutCommitting(RuntimeError):
 
 def check_left_writes(app):
     """At the end of every request (core.db.init_app): the entry point owns the transaction, so
-    nothing may be left written and not committed (flushed or only pending in the session). Under
+    nothing may be left written and not committed (flushed, or only pending in the session). Under
     ``app.testing`` that raises ``WroteWithoutCommitting`` naming the endpoint; otherwise it is
-    logged as an error and rolled back (as the end of the request would do silently)."""
+    logged as an error and rolled back (as the end of the request would do silently). A log
+    (``logs_only``: a token's use, noted in the request's transaction and recorded at its end
+    if nothing commits, core.api) is the storage layer's own business and is not counted."""
     from flask import request
 
-    from core.db.version import WROTE
+    from core.db.version import CHANGED
 
     @app.after_request
     def left_writes(resp):
@@ -84,7 +86,7 @@ def check_left_writes(app):
         session = db.session()
         left = bool(session.new or session.deleted) or any(session.is_modified(o) for o in session.dirty)
         if not left and session.in_transaction():
-            left = session.connection().info.get(WROTE, False)
+            left = session.connection().info.get(CHANGED, False)
         if left:
             session.rollback()
             message = f"{request.endpoint} wrote without committing: use core.db.transaction()"

@@ -33,6 +33,7 @@ Two values live on Flask's ``g`` for the request (nothing else sets or reads the
 """
 import logging
 import re
+import sqlite3
 
 from flask import g, has_request_context
 from sqlalchemy import column, event, select, table, text
@@ -105,10 +106,16 @@ def _on_rollback(conn):
 def _bump(conn):
     if conn.dialect.name == "postgresql":
         conn.info[BUMP_AFTER] = True  # when the connection is checked in (_bump_at_checkin)
-    else:
-        # On the driver's connection, inside the transaction that is about to commit: through
-        # conn.execute it would mark the connection again (and begin anew under the commit).
-        conn.connection.dbapi_connection.execute(BUMP)
+        return
+    # On the driver's connection, inside the transaction that is about to commit: through
+    # conn.execute it would mark the connection again (and begin anew under the commit).
+    driver = conn.connection.dbapi_connection
+    try:
+        driver.execute(BUMP)
+    except sqlite3.OperationalError:
+        if driver.execute("SELECT 1 FROM sqlite_master WHERE name = 'content_version'").fetchone():
+            raise
+        # the migrations that create it have not run yet (``linli init``, an old database)
 
 
 def _bump_at_checkin(dbapi_conn, record):
@@ -139,15 +146,6 @@ def watch(engine):
 def wrote_in_request() -> bool:
     """Whether this request wrote anything (even a log, even rolled back) on the app's engines."""
     return g.get("_db_wrote", False)
-
-
-def mark_changed(session):
-    """Deprecated: every write statement is seen by the engine. Kept for a write made on the
-    driver's own cursor, until no module needs it."""
-    info = session.connection().info
-    info[WROTE] = info[CHANGED] = True
-    if has_request_context():
-        g._db_wrote = True
 
 
 def read_statement(dialect_name):
