@@ -8,9 +8,8 @@ token and kept in memory, keyed by
 * the path with its query string,
 * what the page depends on besides the data: the Accept-Language header and the session's
   choices (language, large text), and
-* the **content version**: a counter in the database that every committed write bumps
-  (core/db/version.py: on SQLite the row of table ``content_version``, in the writing
-  transaction; on PostgreSQL the sequence ``content_version_seq``, right after the commit).
+* the **content version**, which every committed write that changes a page bumps (storage's:
+  core/db/version.py, as is what a log is).
 
 Every request reads the version (one indexed single-row SELECT), so a write made in any worker or
 on any server shows on the very next request everywhere; an entry also expires after
@@ -24,7 +23,7 @@ query string, the Accept-Language header (error messages and labels) and the con
 the view's own headers (a download's file name) are kept with the body.
 
 Never cached: logged-in users (their name, notifications, own votes and roles are on every
-page), API requests with a token, a session holding flash messages, anything but a 200 HTML (or,
+page; except one view's pages for its own user, ``per_user``), API requests with a token, a session holding flash messages, anything but a 200 HTML (or,
 for the API, JSON) answer, a request that wrote anything (even an access log, which bumps no
 version), and any page whose rendering asked for a real CSRF token itself (a form rendered with
 ``hidden_tag()``) or wrote to the session.
@@ -35,8 +34,9 @@ JSON with ``no-cache`` (``public_cache_control``); every other answer gets ``no-
 Settings: ``PAGE_CACHE`` (default True), ``PAGE_CACHE_SECONDS`` (15), ``PAGE_CACHE_BYTES`` (8 MB of
 pages per worker, least recently used dropped first).
 
-The content version, and which writes change no page (logs), are the storage layer's:
-core/db/version.py. This module keeps only the HTTP cache.
+On ``g`` for the request, this module's own: ``_page_cache_key`` (the key of a page being
+rendered for the cache), ``_page_cache_placeholder`` (its CSRF placeholder was used); a
+``per_user`` view's ``page_cache_meta`` (kept with its page, given to ``on_hit``).
 """
 import secrets
 import time

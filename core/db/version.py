@@ -66,20 +66,15 @@ def logs_only(*tables):
         LOGS.add(t if isinstance(t, str) else t.__tablename__)
 
 
-def is_write(statement) -> bool:
-    """Whether a SQL statement writes (a plain INSERT/UPDATE/DELETE/REPLACE or a writing WITH)."""
-    head = statement.lstrip()[:6].upper()
-    return head in _WRITES or (head[:4] == "WITH" and _DML.search(statement) is not None)
-
-
 def _changes_pages(statement) -> bool:
     found = _TABLE.match(statement)
     return found is None or found.group(1).lower() not in LOGS  # a WITH ...: assume it does
 
 
 def _on_statement(conn, _cursor, statement, _params, _context, _executemany):
-    if not is_write(statement):
-        return
+    head = statement.lstrip()[:6].upper()
+    if head not in _WRITES and (head[:4] != "WITH" or _DML.search(statement) is None):
+        return  # not a write (a WITH may hold one)
     info = conn.info
     if not info.get(WROTE):
         info[WROTE] = True
@@ -148,11 +143,6 @@ def wrote_in_request() -> bool:
     return g.get("_db_wrote", False)
 
 
-def read_statement(dialect_name):
-    """The statement that reads the content version on this database."""
-    return READ_SEQ if dialect_name == "postgresql" else READ
-
-
 def version_subquery(dialect_name):
     """The content version as a scalar subquery, to read it along with something else."""
     if dialect_name == "postgresql":
@@ -174,7 +164,7 @@ def current_version():
     known = g.get("_content_version")
     if known is not None and not wrote_in_request():
         return known
-    read = read_statement(db.engine.dialect.name)
+    read = READ_SEQ if db.engine.dialect.name == "postgresql" else READ
     if db.session().in_transaction():
         return db.session.execute(read).scalar() or 0
     # The request's first statement (an anonymous page): read outside a transaction. On
