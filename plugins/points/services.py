@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -455,9 +456,9 @@ def signup(activity, resident=None, actor=None, reason=None, *, person_id=None, 
     db.session.add(row)
     try:
         db.session.flush()
-    except IntegrityError:
-        raise Conflict("already_signed_up", _("You have signed up for this activity already.") if not assisted else
-                       _("%(name)s is already signed up for this activity.", name=who.name))
+    except IntegrityError:  # messages lazy: read once the entry point has rolled back the failed flush
+        raise Conflict("already_signed_up", _l("You have signed up for this activity already.") if not assisted else
+                       _l("%(name)s is already signed up for this activity.", name=who.name))
     # Places and cancellation are checked again in the write: the activity read above may be stale.
     result = db.session.execute(
         update(PointsActivity).where(PointsActivity.id == activity.id, PointsActivity.cancelled_at.is_(None),
@@ -583,8 +584,8 @@ def claim_hours(activity, resident, *, hours=None, minutes=None, content="", ser
     db.session.add(record)
     try:
         db.session.flush()
-    except IntegrityError:
-        raise Conflict("already_recorded", _("Hours for this activity are recorded already."))
+    except IntegrityError:  # the message is lazy: read once the entry point has rolled back
+        raise Conflict("already_recorded", _l("Hours for this activity are recorded already."))
     audit.record("points.hours_claimed", community=community, obj=record, actor=resident,
                  after={"minutes": minutes, "content": content})
     return record
@@ -617,8 +618,8 @@ def record_hours(activity, volunteer, actor, *, hours=None, minutes=None, conten
         db.session.add(record)
         try:
             db.session.flush()
-        except IntegrityError:
-            raise Conflict("already_recorded", _("Hours for this activity are recorded already."))
+        except IntegrityError:  # the message is lazy: read once the entry point has rolled back
+            raise Conflict("already_recorded", _l("Hours for this activity are recorded already."))
     else:  # reported by the volunteer (or refused before): staff now record and verify it
         record.minutes, record.content, record.service_date = minutes, content, service_date
         record.status = "claimed"
@@ -1108,8 +1109,8 @@ def correct(community, transfer, reason, actor):
         db.session.flush()
     except ledger.InsufficientPoints:
         raise Conflict("insufficient_points", _("The balance cannot go below zero."))
-    except IntegrityError:
-        raise Conflict("already_reversed", _("This transfer was corrected already."))
+    except IntegrityError:  # the message is lazy: read once the entry point has rolled back
+        raise Conflict("already_reversed", _l("This transfer was corrected already."))
     audit.record("points.corrected", community=community, obj=reversal, actor=actor, reason=reason,
                  before={"transfer_id": transfer.id}, after={"reversal_id": reversal.id})
     return reversal

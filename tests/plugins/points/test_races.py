@@ -26,6 +26,7 @@ def test_fifty_residents_race_for_the_last_items(app, world, tmp_path, db_url):
     item = svc.save_item(world.community, world.staff, {"name": "大米（5公斤）", "price": 30, "stock": 20})
     ids, toks = residents_with_points(world, "racer", 50, 30)
     item_id = item.id
+    db.session.commit()  # the set-up, before the server's workers read it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("points",), workers=3) as base:
         url = f"{base}/api/v1/c/test/points/items/{item_id}/redeem"
@@ -49,6 +50,7 @@ def test_one_resident_cannot_double_spend(app, world, tmp_path, db_url):
     item = svc.save_item(world.community, world.staff, {"name": "洗衣液", "price": 10, "stock": 100})
     ids, toks = residents_with_points(world, "racer", 1, 35)
     item_id = item.id
+    db.session.commit()  # the set-up, before the server's workers read it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("points",), workers=3) as base:
         url = f"{base}/api/v1/c/test/points/items/{item_id}/redeem"
@@ -72,6 +74,7 @@ def test_per_resident_limit_and_pickup_code_under_races(app, world, tmp_path, db
     code = order.pickup_code
     staff_token = tokens.create(world.staff, "race")[1]
     item_id = item.id
+    db.session.commit()  # the set-up, before the server's workers read it
     db.session.remove()
     with live_server(db_url, tmp_path, plugins=("points",), workers=3) as base:
         url = f"{base}/api/v1/c/test/points/items/{item_id}/redeem"
