@@ -109,11 +109,14 @@ def seed_database(url, plugins, seed):
 
 
 @contextlib.contextmanager
-def serve(url, tmp, plugins, attempts=3):
+def serve(url, tmp, plugins, attempts=3, workers=1):
     """live_server, tried again when gunicorn is slow to answer on a busy machine (it must answer
     within 30 s, which a loaded 2-core CI box does not always manage)."""
     for attempt in range(attempts):
-        cm = live_server(url, tmp, plugins=plugins, extra_config=f"PASSWORD_HASH_METHOD = {FAST_HASH!r}")
+        # One worker (4 threads) unless the module says SERVER_WORKERS: a journey's people take
+        # turns, and every worker imports and builds the app (about 2 s of CPU per module here).
+        cm = live_server(url, tmp, plugins=plugins, workers=workers,
+                         extra_config=f"PASSWORD_HASH_METHOD = {FAST_HASH!r}")
         try:
             base = cm.__enter__()
         except RuntimeError:
@@ -164,7 +167,7 @@ def site(request, tmp_path_factory, demo_database):
     url = f"sqlite:///{tmp / 'linli.sqlite'}"
     if getattr(request.module, "seed", None) is not None:
         seed_database(url, INSTALLED, request.module.seed)
-    with serve(url, tmp, INSTALLED) as base:
+    with serve(url, tmp, INSTALLED, workers=getattr(request.module, "SERVER_WORKERS", 1)) as base:
         s = Site(base, INSTALLED, tmp)
         s.db_path = tmp / "linli.sqlite"
         yield s

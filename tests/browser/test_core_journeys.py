@@ -11,6 +11,8 @@ import pytest
 
 from tests.browser.conftest import NEW_PASSWORD, THRESHOLD
 
+SERVER_WORKERS = 2  # switching a module off must be seen by both gunicorn workers at once
+
 RUNS = [  # (locale, viewport, JavaScript)
     ("zh_Hans", "phone", True),
     ("zh_Hans", "desktop", True),
