@@ -191,7 +191,7 @@ def main(args, cfg, duration, log, t_start, load_start):
     tree, commit = server.prepare_tree(args.before, args.workdir, log)
     built = runner.db_url(args.db, args.scale, args.workdir)
     fx = runner.get_data(built, args.scale, args.workdir, args.reuse, log=log)
-    urls = {side: runner.working_copy(built, log, suffix=f"run-{side}") for side in SIDES}
+    urls = {side: runner.working_copy(built, log, suffix=f"run_{side}") for side in SIDES}
     endpoints = runner.core_endpoints(fx) + fx.get("plugin_data", {}).get("endpoints", [])
 
     log("SQL statements per request (in-process, Flask test client), each side's code ...")
