@@ -154,11 +154,12 @@ def proxies_command(ballot_id):
 @with_appcontext
 def close_due_command(community):
     from core.extensions import db
+    from core.models import utcnow
     from plugins.voting import services
     from plugins.voting.models import Ballot
 
     c = community_of(community, required=False)
-    now = services.utcnow()
+    now = utcnow()
     failed = 0
     for ballot_id in services.due_ballots(now, c):
         # Each ballot in a transaction of its own: one that fails leaves the others closed. A
