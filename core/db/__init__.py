@@ -21,10 +21,10 @@ classes). See docs/architecture.md, "Layers".
 """
 from core.db.memo import built_once
 from core.db.rows import attach_row, complete_row, insert_if_free, insert_row, record_log, record_now
-from core.db.transaction import in_transaction, keep_loaded, transaction, transactional
+from core.db.transaction import keep_loaded, transaction, transactional
 from core.db.version import logs_only
 
-__all__ = ["attach_row", "built_once", "complete_row", "in_transaction", "init_app", "insert_if_free",
+__all__ = ["attach_row", "built_once", "complete_row", "init_app", "insert_if_free",
            "insert_row", "keep_loaded", "logs_only", "record_log", "record_now", "transaction", "transactional"]
 
 

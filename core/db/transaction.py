@@ -14,11 +14,6 @@ DEPTH = "linli_transaction_depth"
 KEEP = "linli_keep_loaded"
 
 
-def in_transaction() -> bool:
-    """Whether an entry point's ``transaction()`` is open in this session."""
-    return db.session().info.get(DEPTH, 0) > 0
-
-
 @contextmanager
 def transaction():
     """Run the block as one unit of work: commit at its end, roll back on any exception (which
