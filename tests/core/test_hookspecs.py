@@ -6,6 +6,7 @@ import pytest
 from flask import Blueprint
 
 from core import hookspecs
+from core.db import transaction
 from core.events import Event, EventType, emit
 from core.extensions import db
 from core.hookspecs import hookimpl
@@ -369,7 +370,7 @@ def test_hook_on_persons_merged(rworld, rec):
     keep, other = two()
     keep_id, other_id = keep.id, other.id
     rec.refuse_merge = True
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict), transaction():  # the refusal rolls the whole merge back
         persons.merge(rworld.community, keep, other, rworld.staff)
     assert db.session.get(Person, other_id) is not None
     rec.refuse_merge = False

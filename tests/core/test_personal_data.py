@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import JSON, String, Text, func, select
 
+from core.db import transaction
 from core.extensions import db
 from core.models import (HouseholdMember, Membership, Proposal, ProposalComment, ProposalSecond, User)
 from core.services import accounts, personal_data
@@ -133,7 +134,8 @@ def test_erasure_leaves_no_trace_keeps_amounts_and_is_idempotent(demo, client):
     assert text_hits(NAME, PHONE)  # the demo writes the name in many places
     before = totals()
     staff = User.query.filter_by(username="staff").one()
-    summary = personal_data.erase(user, staff, "居民书面申请，2026-11-22，编号 PIPL-1")
+    with transaction():  # the test is the entry point: it commits the erasure
+        summary = personal_data.erase(user, staff, "居民书面申请，2026-11-22，编号 PIPL-1")
     assert summary["changed"] > 0
     assert text_hits(NAME, PHONE) == written_by_others(NAME)
     assert totals() == before

@@ -10,6 +10,7 @@ def test_fifty_concurrent_seconds_by_one_resident_count_once(app, world, tmp_pat
         "title": "楼道灯坏了", "body": "三楼楼道灯坏了一个月了，请尽快修理。", "category": "facilities"})
     token = tokens.create(world.resident, "race")[1]
     pid = p.id
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     db.session.remove()
     with live_server(db_url, tmp_path) as base:
         url = f"{base}/api/v1/c/test/proposals/{pid}/second"
@@ -28,6 +29,7 @@ def test_concurrent_seconds_cross_threshold_once(app, world, tmp_path, db_url):
         "title": "增设电动车充电桩", "body": "楼下没有充电桩，大家只好飞线充电，很危险。", "category": "safety"})
     toks = [tokens.create(u, "race")[1] for u in (world.resident, world.resident2, world.building_head)]
     pid = p.id
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     db.session.remove()
     with live_server(db_url, tmp_path) as base:
         url = f"{base}/api/v1/c/test/proposals/{pid}/second"

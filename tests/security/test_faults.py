@@ -64,6 +64,7 @@ def test_sigkill_mid_storm_loses_no_acknowledged_write(app, world, tmp_path, db_
                                                         world.mediator)]
     cid = world.community.id
     users = [world.resident.id, world.resident2.id, world.building_head.id, world.grid_worker.id]
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     db.session.remove()
     acked = {"proposal": [], "comment": [], "second": []}
     lock = threading.Lock()

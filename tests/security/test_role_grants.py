@@ -5,6 +5,7 @@ the command line, and on every other path that hands out a right: mediation-staf
 meeting delegates, voting proxies and residence verification. Every grant is audited."""
 import pytest
 
+from core.db import transaction
 from core.errors import Conflict, Forbidden
 from core.extensions import db
 from core.models import AuditEntry, Membership
@@ -265,6 +266,7 @@ def test_two_admins_taking_the_role_from_each_other_at_once_leave_one(app, world
     from core.services import audit
 
     accounts.set_roles(membership(world, world.staff), ["staff", "admin"], world.admin)
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     both_checked = threading.Barrier(2)
     record = audit.record
 
@@ -283,7 +285,8 @@ def test_two_admins_taking_the_role_from_each_other_at_once_leave_one(app, world
         with app.app_context():
             try:
                 target = Membership.query.filter_by(user_id=target_id, community_id=world.community.id).one()
-                accounts.set_roles(target, ["staff"], db.session.get(User, actor_id))
+                with transaction():  # each thread is a request: its own transaction
+                    accounts.set_roles(target, ["staff"], db.session.get(User, actor_id))
                 outcomes.append("done")
             except (Conflict, Forbidden) as err:
                 outcomes.append(err.code)

@@ -40,6 +40,7 @@ def test_second_on_a_proposal_moved_meanwhile_is_refused_and_saves_nothing(app, 
     """The page was loaded while the proposal was open; another request moved it on since."""
     p = _proposal(world, 0)
     assert p.state == "open"  # read, as the request that seconds reads it
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     with db.engine.begin() as other:  # another request moves it on meanwhile
         other.execute(db.update(Proposal).where(Proposal.id == p.id).values(state="coordinating"))
     with pytest.raises(Conflict) as err:
@@ -55,6 +56,7 @@ def test_second_on_a_proposal_moved_meanwhile_is_refused_and_saves_nothing(app, 
 def test_comment_on_a_proposal_withdrawn_meanwhile_is_refused_and_saves_nothing(app, world):
     p = _proposal(world, 0)
     assert p.state == "open"
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     with db.engine.begin() as other:  # the author withdraws it in another tab
         other.execute(db.update(Proposal).where(Proposal.id == p.id).values(state="withdrawn"))
     with pytest.raises(Conflict) as err:
@@ -71,6 +73,7 @@ def test_draft_edit_after_it_was_submitted_meanwhile_is_refused(app, world):
         "title": "小区东门加装雨棚", "body": "东门等车的老人下雨天没地方躲雨。", "category": "facilities"},
         submit=False)
     assert p.state == "draft"
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     with db.engine.begin() as other:  # submitted from another tab; residents now see this text
         other.execute(db.update(Proposal).where(Proposal.id == p.id).values(state="open"))
     with pytest.raises(Conflict) as err:
@@ -101,6 +104,7 @@ def test_bursts_of_seconds_at_the_threshold_record_exactly_the_threshold(app, wo
             proposals.second(p, user)
         assert p.state == "open" and p.seconds_count == THRESHOLD - 1
         pids.append(p.id)
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     db.session.remove()
     outcomes = []
     with live_server(db_url, tmp_path, plugins=("points",)) as base:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.db import transaction
 from core.errors import Conflict
 from core.extensions import db
 from core.models import utcnow
@@ -20,7 +21,9 @@ pytestmark = pytest.mark.plugins("points", "voting", "mediation")
 
 
 def _meanwhile(table, row_id, **values):
-    """Another request's committed write, behind this session's back."""
+    """Another request's committed write, behind this session's back (the test's own set-up is
+    committed first, as its entry point would: services never commit)."""
+    db.session.commit()
     with db.engine.begin() as other:
         other.execute(db.update(table).where(table.id == row_id).values(**values))
 
@@ -34,7 +37,7 @@ def test_signup_for_an_activity_cancelled_meanwhile_is_refused(app, world):
                                                           "starts_at": start, "ends_at": start + timedelta(hours=4)})
     assert a.cancelled_at is None
     _meanwhile(PointsActivity, a.id, cancelled_at=utcnow())
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(Conflict) as err, transaction():  # the request's transaction
         psvc.signup(a, world.resident)
     assert err.value.code == "activity_cancelled"
     db.session.expire_all()
@@ -59,7 +62,7 @@ def test_cancelling_a_ballot_closed_meanwhile_keeps_its_count(app, world):
     ballot = _ballot(world)
     assert ballot.state == "open"
     _meanwhile(Ballot, ballot.id, state="closed", closed_at=utcnow())  # counted and published
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(Conflict) as err, transaction():  # the request's transaction
         vsvc.cancel(ballot, world.staff, "通知有误")
     assert err.value.code == "not_open"
     db.session.expire_all()
@@ -73,7 +76,7 @@ def test_opening_a_ballot_opened_meanwhile_is_refused(app, world):
     ballot = vsvc.create(world.community, world.staff, {"title": "小区绿化方案"})
     assert ballot.state == "draft"
     _meanwhile(Ballot, ballot.id, state="open", opened_at=utcnow())  # a second click, a moment earlier
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(Conflict) as err, transaction():  # the request's transaction
         vsvc.open_ballot(ballot, world.staff)
     assert err.value.code == "not_draft"
     db.session.expire_all()
@@ -87,7 +90,7 @@ def test_closing_a_mediation_case_closed_meanwhile_is_refused(app, world, case):
 
     assert case.status == "open"
     _meanwhile(MediationCase, case.id, status="closed", outcome="withdrawn", closed_at=utcnow())
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(Conflict) as err, transaction():  # the request's transaction
         msvc.close(case, world.mediator, "not_resolved", "双方分歧太大")
     assert err.value.code == "case_closed"
     db.session.expire_all()
@@ -102,7 +105,7 @@ def test_reopening_a_case_reopened_meanwhile_is_refused(app, world, case):  # no
     msvc.close(case, world.mediator, "not_resolved", "双方分歧太大")
     assert case.status == "closed"
     _meanwhile(MediationCase, case.id, status="open", outcome=None, closed_at=None)
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(Conflict) as err, transaction():  # the request's transaction
         msvc.reopen(case, world.mediator, "当事人愿意再谈")
     assert err.value.code == "case_open"
     db.session.expire_all()
