@@ -98,7 +98,8 @@ def bench_redeem(tmp):
         from core.services import tokens
 
         client = app.test_client()
-        toks = [tokens.create(u, "bench")[1] for u in residents[:200]]
+        with transaction():
+            toks = [tokens.create(u, "bench")[1] for u in residents[:200]]
         url = f"/api/v1/c/{community.slug}/points/items/{item.id}/redeem"
         t = time.perf_counter()
         errors = 0
