@@ -64,7 +64,7 @@ def demo(app, monkeypatch, request):
 
 def snapshot():
     """Every row of every table: {table: {primary key: {column: value}}}."""
-    db.session.rollback()  # a fresh read
+    db.session.commit()  # a fresh read, after what the test set up (services never commit)
     out = {}
     for t in db.metadata.sorted_tables:
         if t.name in CACHE_TABLES:

@@ -60,11 +60,13 @@ def _after_the_refused_write(sent, table):
 def proposal(world):
     p = proposals.create(world.community, world.mediator, {
         "title": "数据库只读时的提案", "body": "测试数据库拒绝写入时的表现。", "category": "other"})
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     return p.id
 
 
 def test_an_api_write_whose_token_use_is_recorded_gets_a_clean_503(app, world, proposal, extra_app):
     token = tokens.create(world.resident, "ro")[1]  # never used: its use is recorded on the way in
+    db.session.commit()
     db.session.remove()
     ro = extra_app()
     sent = _refusing_writes(ro)
@@ -136,6 +138,7 @@ def test_the_mediation_case_list_whose_reading_is_logged_gets_a_clean_503(app, w
         "voluntary_statement": True, "parties": [{"role": "applicant", "login": "resident", "consent": "agreed",
                                                   "pi_consent": "form"}]})
     case_id = MediationCase.query.one().id
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     db.session.remove()
     ro = extra_app(plugins=("mediation",), MEDIATION_UPLOAD_DIR=str(tmp_path))
     c = ro.test_client()
