@@ -205,6 +205,7 @@ def test_writes_refused_give_503_and_the_app_recovers(app, world, db_url, refusi
         "title": "数据库只读时的提案", "body": "测试数据库拒绝写入时的表现。", "category": "other"})
     pid, cid = p.id, world.community.id
     token = tokens.create(world.resident, "ro")[1]
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     db.session.remove()
     fresh = extra_app()  # its own connections, opened while the database refuses writes
     client = fresh.test_client()
@@ -373,6 +374,7 @@ def test_sigkill_mid_storm_of_votes_and_redemptions_loses_nothing_acknowledged(a
     voters = {v.user_id for v in Voter.query.filter_by(ballot_id=bid)}
     assert set(ids) <= voters, "the storm's residents are on the electoral roll"
     cid, staff_id = world.community.id, world.staff.id
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     db.session.remove()
     acked = {"vote": [], "order": []}
     lock = threading.Lock()

@@ -64,6 +64,7 @@ def test_rounds_of_module_races(app, world, body, tmp_path, db_url):  # noqa: F8
     voter = tokens.create(world.resident, "race")[1]
     staff = [tokens.create(u, "race")[1] for u in (world.staff, world.admin)]
     attendee_ids = (world.grid_worker.id,)  # 孙警官: the one attendee who is a verified resident (points)
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     db.session.remove()
 
     outcomes = []

@@ -29,6 +29,7 @@ def test_rounds_of_concurrent_double_second_double_move_and_replayed_comment(app
     staff = [tokens.create(u, "race")[1] for u in (world.staff, world.admin)]
     rounds = [(_open_proposal(world, 3 * r), _open_proposal(world, 3 * r + 1), _open_proposal(world, 3 * r + 2))
               for r in range(ROUNDS)]
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     db.session.remove()
     outcomes = []
     with live_server(db_url, tmp_path) as base:
