@@ -283,8 +283,7 @@ def _voting(app, engine, md, fx, comms, cfg, rng, counts, out):
         if not props:
             continue
         props[0].state = "voting"
-        tmpl = services.create(community, admin, {"days": 10, "unit": "person"}, proposal=props[0], open_now=True, commit=False,
-                               system=True)
+        tmpl = services.set_up(community, admin, {"days": 10, "unit": "person"}, proposal=props[0], open_now=True)
         db.session.commit()
         tmpl_id = tmpl.id
         voters = db.session.execute(select(V.c.id, V.c.ref, V.c.heads, V.c.area).where(V.c.ballot_id == tmpl_id)
@@ -345,7 +344,8 @@ def _voting(app, engine, md, fx, comms, cfg, rng, counts, out):
                 open_ids.append(b_id)
                 continue
             b = db.session.get(Ballot, b_id)
-            services.close(b, None, "bench", system=True, commit=True)
+            services.count_and_close(b, None, "bench")
+            db.session.commit()
             closed_ids.append((c["id"], b_id))
             if slug == "bench-1" and detail_proposal is None:
                 detail_proposal = b.proposal_id

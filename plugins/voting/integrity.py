@@ -141,7 +141,8 @@ def latest_per_voter(entries):
     return sorted(latest.values(), key=lambda e: e["seq"])
 
 
-def _int(x):
+def _is_int(x):
+    """Whether ``x`` is a JSON integer as the file format requires (a bool is not)."""
     return isinstance(x, int) and not isinstance(x, bool)
 
 
@@ -165,7 +166,7 @@ def _time(x):
 def _ordered(entries):
     """The dict entries in seq order (file order when a seq is not a whole number)."""
     items = [e for e in entries if isinstance(e, dict)]
-    if all(_int(e.get("seq")) for e in items):
+    if all(_is_int(e.get("seq")) for e in items):
         return sorted(items, key=lambda e: e["seq"])
     return items
 
@@ -259,7 +260,7 @@ def proxy_check(export: dict):
                                     seq=_show(e.get("seq")), proxy=_show(ref), voter=_show(p["voter"]),
                                     other=_show(e.get("voter"))))
     limit = manifest.get("proxy_limit")
-    if _int(limit) and limit > 0:
+    if _is_int(limit) and limit > 0:
         held = {}
         for p in proxies:
             if p.get("revoked_at") is None and isinstance(p.get("holder"), str):
@@ -314,8 +315,8 @@ def _check_manifest(m, problems):
     if m.get("rule") not in RULES + (None, UNANIMOUS) or m.get("quorum") not in QUORUMS + (None,):
         problems.append(Problem(N_("The manifest's majority rule or quorum is unknown.")))
     electorate = m.get("electorate")
-    if not (isinstance(electorate, dict) and _int(electorate.get("heads")) and electorate["heads"] >= 0
-            and _area(electorate.get("area")) is not None and _int(electorate.get("voters"))
+    if not (isinstance(electorate, dict) and _is_int(electorate.get("heads")) and electorate["heads"] >= 0
+            and _area(electorate.get("area")) is not None and _is_int(electorate.get("voters"))
             and electorate["voters"] >= 0):
         problems.append(Problem(N_("The manifest's electorate is damaged.")))
     elif not (isinstance(electorate.get("roll_hash"), str) and _HEX64.fullmatch(electorate["roll_hash"])):
@@ -325,7 +326,7 @@ def _check_manifest(m, problems):
         problems.append(Problem(N_("The manifest has no tie-break seed.")))
     if not isinstance(m.get("secret", False), bool) or not isinstance(m.get("spoiled_participates", True), bool):
         problems.append(Problem(N_("The manifest's secret or spoiled-ballot setting is not true or false.")))
-    if m.get("max_choices") is not None and not (_int(m["max_choices"]) and m["max_choices"] >= 1):
+    if m.get("max_choices") is not None and not (_is_int(m["max_choices"]) and m["max_choices"] >= 1):
         problems.append(Problem(N_("The manifest's most options per voter is not a whole number.")))
     if m.get("paper_rule") not in PAPER_RULES + LEGACY_PAPER_RULES:
         problems.append(Problem(N_("The manifest names an unknown paper rule %(value)s."),
@@ -340,7 +341,7 @@ def _check_election_terms(m, problems):
     seats); a residents' committee has 5 to 9 (Organic Law Art. 7)."""
     seats, options = m.get("seats"), m.get("options")
     n = len(options) if isinstance(options, list) else 0
-    if not (_int(seats) and 1 <= seats < n):
+    if not (_is_int(seats) and 1 <= seats < n):
         problems.append(Problem(N_("The manifest's seats are not a whole number smaller than the number of "
                                    "candidates.")))
     elif m.get("unit") in ("person", "household") and not 5 <= seats <= 9:
@@ -393,7 +394,7 @@ def _check_roll(roll, manifest, problems):
             problems.append(Problem(N_("A roll entry has no voter number.")))
             continue
         h, a, added = r.get("heads"), _area(r.get("area")), r.get("added")
-        if not (_int(h) and h >= 0) or a is None or (added is not None and not (_int(added) and added >= 1)):
+        if not (_is_int(h) and h >= 0) or a is None or (added is not None and not (_is_int(added) and added >= 1)):
             problems.append(Problem(N_("Roll entry %(voter)s: its weight is damaged."), voter=_show(voter)))
             continue
         if voter in out:
@@ -409,7 +410,7 @@ def _check_roll(roll, manifest, problems):
 
 
 def _check_choice(choice, method, n, max_choices, seats=0):
-    if not (isinstance(choice, list) and all(_int(c) for c in choice)):
+    if not (isinstance(choice, list) and all(_is_int(c) for c in choice)):
         return N_("Entry %(seq)s: the choice is not a list of option numbers.")
     if any(not 0 <= c < n for c in choice):
         return N_("Entry %(seq)s: chooses an option that does not exist.")
@@ -449,7 +450,7 @@ def _check_entries(export, manifest, spec, roll, problems):
         missing = [k for k in ENTRY_KEYS if k not in e]
         if missing:
             bad(N_("Entry %(seq)s: %(keys)s missing."), keys=", ".join(missing))
-        if not _int(seq) or seq in seen_seq:
+        if not _is_int(seq) or seq in seen_seq:
             bad(N_("Entry %(seq)s: the sequence number is not a whole number, or it repeats."))
             continue
         seen_seq.add(seq)
@@ -460,7 +461,7 @@ def _check_entries(export, manifest, spec, roll, problems):
             bad(N_("Entry %(seq)s: unknown source %(source)s."), source=_show(source))
             continue
         heads, area = e.get("heads"), _area(e.get("area"))
-        if not (_int(heads) and heads >= 0) or area is None:
+        if not (_is_int(heads) and heads >= 0) or area is None:
             bad(N_("Entry %(seq)s: the weight is damaged."))
             continue
         if _time(e.get("at")) is None:

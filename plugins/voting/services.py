@@ -146,7 +146,9 @@ def check_can_manage(community, actor, message=None):
         raise Forbidden("forbidden", message or _("Only community staff can set up ballots."))
 
 
-def _int(value):
+def _position_or_none(value):
+    """An option's position from a form or JSON field, or None when it is none (an unknown option
+    is then refused by the caller as such, not as a malformed number)."""
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -1030,7 +1032,7 @@ def parse_choice(ballot, raw):
         raise ServiceError("invalid_choice", msg, fields={"choice": msg})
     positions = []
     for item in raw:
-        pos = item if isinstance(item, int) and not isinstance(item, bool) else _int(item) if isinstance(item, str) else None
+        pos = item if isinstance(item, int) and not isinstance(item, bool) else _position_or_none(item) if isinstance(item, str) else None
         if pos is None or not 0 <= pos < n:
             msg = _("The ballot has no option %(option)s.", option=str(item)[:20])
             raise ServiceError("unknown_option", msg, fields={"choice": msg})
@@ -1054,7 +1056,7 @@ def parse_ranks(ballot, ranks: dict):
     for pos, rank in ranks.items():
         if rank in (None, "", "0", 0):
             continue
-        r = _int(rank)
+        r = _position_or_none(rank)
         if r is None or r < 1 or r > len(ballot.options):
             msg = _("Ranks are numbers from 1 to %(n)d.", n=len(ballot.options))
             raise ServiceError("malformed_ranking", msg, fields={"choice": msg})
@@ -1280,7 +1282,7 @@ def paper_over_online(ballot, voter, confirm_online, note):
             "%(name)s voted online on %(date)s. Under this ballot's rule a paper ballot cannot replace an online "
             "vote: nothing was recorded. The voter may change their vote online, or ask staff.",
             name=online["name"], date=online["when"]), details=details)
-    if _int(confirm_online) != online["seq"]:
+    if _position_or_none(confirm_online) != online["seq"]:
         if ballot.paper_rule == "first_wins":
             msg = _("%(name)s already voted online on %(date)s. Under this ballot's rule the online vote keeps "
                     "counting: the paper ballot is kept in the log without counting, and the voter is told. "
