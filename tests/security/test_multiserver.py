@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from core.extensions import db
 from tests.conftest import PASSWORD, PG_URL
 from tests.live import live_server
 
@@ -100,6 +101,7 @@ def test_a_module_switched_on_one_server_is_switched_on_every_server(world, serv
 
     a, b = servers
     token = tokens.create(world.resident, "multiserver")[1]
+    db.session.commit()  # the set-up, as its entry point would (services never commit)
     admin, resident = Browser(), Browser()
     login(admin, a, world.admin)
     login(resident, b, world.resident)
