@@ -246,7 +246,7 @@ def _core(w, md, cfg, rng, registry):
 
     # People: user 1 is the bench superadmin (staff in every community); per community one
     # mediator (+ staff account); the rest residents, verified, on a household register.
-    users, members = [], []
+    users, members, persons = [], [], []
     fixture_comm = {}
     uid = 0
     mid = 0
@@ -279,12 +279,17 @@ def _core(w, md, cfg, rng, registry):
                                     verified_at=now - timedelta(days=1), verified_by_id=admin_id,
                                     building_id=b_id if k == 2 else None, grid_id=g_id if k == 3 else None,
                                     created_at=now - timedelta(days=rng.randrange(1, 365))))
+            # one person on the register per resident, carrying their account (core.models.Person)
+            persons.append(dict(id=len(persons) + 1, community_id=ci, user_id=uid, birth_year_only=False,
+                                created_at=now))
             members.append(dict(household_id=hh, name=name, relation="owner" if k < len(hhs) else "resident",
-                                is_representative=k < len(hhs), user_id=uid, phone=f"13{ci}{k:08d}"))
+                                is_representative=k < len(hhs), user_id=uid, phone=f"13{ci}{k:08d}",
+                                person_id=len(persons)))
             comm_users.append(uid)
         fixture_comm[ci] = comm_users
     w.insert(md["user"], users)
     w.insert(md["membership"], memberships)
+    w.insert(md["person"], persons)
     w.insert(md["household_member"], members)
 
     # Tokens: the first WRITERS_PER_COMMUNITY residents of community 1, plus the admin and every

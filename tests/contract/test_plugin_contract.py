@@ -169,6 +169,7 @@ def test_disabled_means_absent(name, db_url, tmp_path):
                 calls.append(hook_name)
 
         set_enabled(c, name, False, admin)
+        db.session.commit()  # the test is the entry point: services never commit
         undo = registry.pm.add_hookcall_monitoring(before, lambda *a: None)
         try:
             client = app.test_client()
@@ -184,6 +185,7 @@ def test_disabled_means_absent(name, db_url, tmp_path):
             p = proposals.create(c, admin, {"title": "契约测试议题", "body": "检查禁用的模块保持沉默。",
                                             "category": "other"})
             proposals.transition(p, "coordinating", admin, "契约")
+            db.session.commit()
             home = client.get("/c/ct/").get_data(as_text=True)
             page = client.get(f"/c/ct/proposals/{p.id}").get_data(as_text=True)
             assert f"/c/ct/{name}/" not in home and f"/c/ct/{name}/" not in page
