@@ -114,8 +114,8 @@ def _bump(conn):
 
 
 def _bump_at_checkin(dbapi_conn, record):
-    if record is None or not record.info.pop(BUMP_AFTER, False):
-        return
+    if record is None or not record.info.pop(BUMP_AFTER, False) or dbapi_conn is None:
+        return  # (None: the connection was invalidated; pages renew within PAGE_CACHE_SECONDS)
     try:
         was = dbapi_conn.autocommit
         dbapi_conn.autocommit = True
