@@ -50,7 +50,6 @@ class ApiToken(db.Model):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
     __tablename__ = "api_token"
-    __page_cache_neutral__ = True  # noting a token's use changes no page (core/pagecache.py)
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
     name = db.Column(db.String(80), nullable=False)
@@ -74,7 +73,6 @@ class PasswordResetCode(db.Model):
     wrong tries (core/services/reset_codes.py)."""
 
     __tablename__ = "password_reset_code"
-    __page_cache_neutral__ = True  # a code changes no page anyone sees
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
     community_id = db.Column(db.Integer, db.ForeignKey("community.id", ondelete="SET NULL"))

@@ -47,7 +47,6 @@ class IdempotentRequest(db.Model):
     """The first answer to an API request sent with an ``Idempotency-Key`` header."""
 
     __tablename__ = "idempotent_request"
-    __page_cache_neutral__ = True  # the key's bookkeeping changes no page (core/pagecache.py)
     __table_args__ = (db.UniqueConstraint("user_id", "key"),)
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)

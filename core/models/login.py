@@ -12,7 +12,6 @@ class LoginFailure(db.Model):
     __tablename__ = "login_failure"
     __table_args__ = (db.Index("ix_login_failure_account_at", "account", "at"),
                       db.Index("ix_login_failure_at", "at"))
-    __page_cache_neutral__ = True  # changes no page: a failed sign-in must not empty the page cache
 
     id = db.Column(db.Integer, primary_key=True)
     account = db.Column(db.String(50), nullable=False)
